@@ -1,0 +1,2 @@
+// Copyright (c) the Gatehouse authors
+// Placeholder: application wiring lands with the foundation work.

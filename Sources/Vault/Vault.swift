@@ -1,0 +1,2 @@
+// Copyright (c) the Gatehouse authors
+// Placeholder: the libsodium vault lands with the foundation work.

@@ -1,0 +1,7 @@
+// Copyright (c) the Gatehouse authors
+import ArgumentParser
+
+@main
+struct GatehouseBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gatehouse-bench", abstract: "Gatehouse benchmarks.")
+}
