@@ -187,6 +187,16 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Shared test support: opens a fresh SQLite file or a fresh MariaDB database for each test.
+        .target(
+            name: "StorageTestSupport",
+            dependencies: [
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support/StorageTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SodiumTests",
             dependencies: ["Sodium"],
@@ -195,6 +205,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
+                "StorageTestSupport",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -203,6 +214,7 @@ let package = Package(
         .testTarget(
             name: "VaultTests",
             dependencies: [
+                "StorageTestSupport",
                 "Vault",
                 "Storage",
                 "Sodium",
@@ -234,6 +246,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "StorageTestSupport",
                 "GatehouseApp",
                 "Gateway",
                 "Admin",
