@@ -1,10 +1,57 @@
 // Copyright (c) the Gatehouse authors
 import ArgumentParser
+import Foundation
+import GatehouseApp
+import Hummingbird
+import Logging
 
 @main
 struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
-        abstract: "Multi-tenant payOS payment gateway."
+        abstract: "Multi-tenant payOS payment gateway.",
+        subcommands: [Serve.self]
     )
+}
+
+/// Options shared by the commands that bind an HTTP server.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to bind (overrides GATEHOUSE_HOST).")
+    var host: String?
+
+    @Option(help: "Port to bind (overrides GATEHOUSE_PORT).")
+    var port: Int?
+}
+
+/// Reads the configuration and bootstraps logging once for the process.
+func loadConfiguration(_ options: ServerOptions? = nil) throws -> (GatehouseConfiguration, Logger) {
+    let configuration: GatehouseConfiguration
+    do {
+        configuration = try GatehouseConfiguration(
+            environment: ProcessInfo.processInfo.environment, host: options?.host, port: options?.port)
+    } catch {
+        // A configuration problem is not a usage problem: say what is wrong, without the usage text.
+        FileHandle.standardError.write(Data("gatehouse: \(error.description)\n".utf8))
+        throw ExitCode(78)  // EX_CONFIG
+    }
+    let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return (configuration, Logger(label: "gatehouse"))
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway (production).")
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        let (configuration, logger) = try loadConfiguration(server)
+        logger.info("starting gatehouse", metadata: ["config": "\(configuration)"])
+        let app = try await buildApplication(configuration: configuration, logger: logger)
+        try await app.runService()
+    }
 }

@@ -1,0 +1,153 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+
+/// Everything Gatehouse reads from its environment, validated once at start-up.
+///
+/// Configuration flows one way: the executable reads the process environment (plus command-line
+/// overrides) into this value and passes it down; no other module reads the environment.
+///
+/// Keys (all optional unless stated):
+/// - `GATEHOUSE_HOST` (string, default `127.0.0.1`): address to bind. `--host` overrides.
+/// - `GATEHOUSE_PORT` (integer 1–65535, default `8080`): port to bind. `--port` overrides.
+/// - `GATEHOUSE_DATA_DIR` (path, default `./.gatehouse`): SQLite file, generated dev master key, dev mail folder.
+/// - `GATEHOUSE_DATABASE_URL` (secret, default unset = SQLite at `<data dir>/gatehouse.sqlite`):
+///   `mysql://user:pass@host:port/db`, `mysql://user:pass@localhost/db?socket=/path`, or `sqlite:///path`.
+/// - `GATEHOUSE_MASTER_KEYS` (secret): versioned vault master keys, `2:<base64>,1:<base64>`.
+/// - `GATEHOUSE_MASTER_KEY_FILE` (path): the same in a file readable by its owner only. One of the two is required
+///   by `serve`; `dev` generates a key file in the data directory on first run.
+/// - `GATEHOUSE_PUBLIC_URL` (URL, default `http://<host>:<port>`): the address renters and payOS reach.
+/// - `GATEHOUSE_PAYOS_BASE_URL` (URL, default `https://api-merchant.payos.vn`).
+/// - `GATEHOUSE_SMTP_URL` (secret URL, default unset): `smtp://user:pass@host:port` or `smtps://…`.
+/// - `GATEHOUSE_PAYMENT_TTL_SECONDS` (integer 60–86400, default 900): lifetime of a payment link.
+/// - `GATEHOUSE_CHECKSUM_GRACE_SECONDS` (integer 0–2592000, default 86400): how long a rotated checksum key
+///   still verifies webhooks.
+/// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
+public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    /// Secret: may contain a password.
+    public var databaseURL: String?
+    /// Secret: master key material.
+    public var masterKeys: String?
+    public var masterKeyFile: String?
+    public var publicURL: String
+    public var payOSBaseURL: String
+    /// Secret: may contain a password.
+    public var smtpURL: String?
+    public var paymentTTLSeconds: Int
+    public var checksumGraceSeconds: Int
+    public var logLevel: String
+
+    /// Reads and validates the configuration.
+    /// - Parameters:
+    ///   - environment: the process environment (or a test's dictionary).
+    ///   - host: `--host`, which wins over `GATEHOUSE_HOST`.
+    ///   - port: `--port`, which wins over `GATEHOUSE_PORT`.
+    /// - Throws: ``ConfigurationError`` naming the variable and what is wrong with it (never its value when secret).
+    public init(environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError) {
+        func value(_ key: String) -> String? {
+            guard let raw = environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            guard let text = value(key) else { return defaultValue }
+            guard let number = Int(text), range.contains(number) else {
+                throw ConfigurationError(variable: key, problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            }
+            return number
+        }
+
+        self.host = host ?? value("GATEHOUSE_HOST") ?? "127.0.0.1"
+        if let port {
+            guard (1...65535).contains(port) else {
+                throw ConfigurationError(variable: "--port", problem: "must be an integer from 1 to 65535, got '\(port)'")
+            }
+            self.port = port
+        } else {
+            self.port = try integer("GATEHOUSE_PORT", default: 8080, range: 1...65535)
+        }
+        self.dataDirectory = value("GATEHOUSE_DATA_DIR") ?? "./.gatehouse"
+        self.databaseURL = value("GATEHOUSE_DATABASE_URL")
+        if let url = databaseURL {
+            let scheme = url.split(separator: ":", maxSplits: 1).first.map(String.init)?.lowercased() ?? ""
+            guard ["mysql", "mariadb", "sqlite"].contains(scheme) else {
+                throw ConfigurationError(
+                    variable: "GATEHOUSE_DATABASE_URL",
+                    problem: "must start with mysql://, mariadb:// or sqlite: (the value is not shown: it may hold a password)"
+                )
+            }
+        }
+        self.masterKeys = value("GATEHOUSE_MASTER_KEYS")
+        self.masterKeyFile = value("GATEHOUSE_MASTER_KEY_FILE")
+        if masterKeys != nil, masterKeyFile != nil {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_MASTER_KEYS",
+                problem: "set either GATEHOUSE_MASTER_KEYS or GATEHOUSE_MASTER_KEY_FILE, not both"
+            )
+        }
+        self.publicURL = try Self.httpURL(value("GATEHOUSE_PUBLIC_URL"), variable: "GATEHOUSE_PUBLIC_URL")
+            ?? "http://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)"
+        self.payOSBaseURL = try Self.httpURL(value("GATEHOUSE_PAYOS_BASE_URL"), variable: "GATEHOUSE_PAYOS_BASE_URL")
+            ?? "https://api-merchant.payos.vn"
+        self.smtpURL = value("GATEHOUSE_SMTP_URL")
+        if let smtp = smtpURL {
+            let lower = smtp.lowercased()
+            guard lower.hasPrefix("smtp://") || lower.hasPrefix("smtps://") else {
+                throw ConfigurationError(
+                    variable: "GATEHOUSE_SMTP_URL",
+                    problem: "must start with smtp:// or smtps:// (the value is not shown: it may hold a password)"
+                )
+            }
+        }
+        self.paymentTTLSeconds = try integer("GATEHOUSE_PAYMENT_TTL_SECONDS", default: 900, range: 60...86_400)
+        self.checksumGraceSeconds = try integer("GATEHOUSE_CHECKSUM_GRACE_SECONDS", default: 86_400, range: 0...2_592_000)
+        let level = value("GATEHOUSE_LOG_LEVEL")?.lowercased() ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        self.logLevel = level
+    }
+
+    /// Validates an absolute http(s) URL and drops a trailing slash.
+    private static func httpURL(_ text: String?, variable: String) throws(ConfigurationError) -> String? {
+        guard var text else { return nil }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = url.host, !host.isEmpty
+        else {
+            throw ConfigurationError(variable: variable, problem: "must be an absolute http:// or https:// URL, got '\(text)'")
+        }
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+
+    /// The database as shown to people: scheme and host only, never credentials.
+    public var databaseSummary: String {
+        guard let url = databaseURL else { return "sqlite (\(dataDirectory)/gatehouse.sqlite)" }
+        if url.lowercased().hasPrefix("sqlite") { return "sqlite (\(url.dropFirst("sqlite:".count)))" }
+        let afterScheme = url.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        let hostPart = afterScheme.split(separator: "@").last.map(String.init) ?? ""
+        let host = hostPart.split(separator: "/").first.map(String.init) ?? ""
+        return "mariadb (\(host))"
+    }
+
+    /// A summary safe to log: secrets are reported only as set or unset.
+    public var description: String {
+        "host=\(host) port=\(port) dataDir=\(dataDirectory) database=\(databaseSummary) "
+            + "masterKeys=\(masterKeys == nil ? (masterKeyFile.map { "file \($0)" } ?? "unset") : "set (redacted)") "
+            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)")"
+    }
+}
+
+/// A configuration value that cannot be used, with the variable's name and the problem.
+public struct ConfigurationError: Error, Hashable, CustomStringConvertible {
+    public let variable: String
+    public let problem: String
+
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
+
+    public var description: String { "configuration error: \(variable) \(problem)" }
+}

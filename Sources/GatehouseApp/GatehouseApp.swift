@@ -1,2 +1,0 @@
-// Copyright (c) the Gatehouse authors
-// Placeholder: application wiring lands with the foundation work.
