@@ -244,6 +244,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TenancyTests",
+            dependencies: [
+                "StorageTestSupport",
+                "Tenancy",
+                "Storage",
+                "Vault",
+                "PayOS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "StorageTestSupport",

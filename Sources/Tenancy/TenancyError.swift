@@ -1,0 +1,44 @@
+// Copyright (c) the Gatehouse authors
+
+/// An error from tenant-scoped operations. `description` is generic and safe to show; the edge maps
+/// each code to an HTTP status and a stable `{error, code}` body.
+public struct TenancyError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case notFound, validation, conflict, unauthorized, ownerSuspended, notOnboarded
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The resource does not exist *for this tenant* (another tenant's resource is reported the same way).
+        public static let notFound = Self(.notFound)
+        /// The input is invalid; `message` says which field and why.
+        public static let validation = Self(.validation)
+        /// The request conflicts with the current state (already paid, idempotency key reused with another body).
+        public static let conflict = Self(.conflict)
+        /// No valid credential was presented.
+        public static let unauthorized = Self(.unauthorized)
+        /// The owner is suspended by an admin.
+        public static let ownerSuspended = Self(.ownerSuspended)
+        /// The owner has not stored payOS credentials yet.
+        public static let notOnboarded = Self(.notOnboarded)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    /// A message safe to return to the caller (no secrets, no SQL, no other tenant's data).
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static func notFound(_ what: String) -> Self { .init(.notFound, "\(what) not found") }
+    public static func validation(_ message: String) -> Self { .init(.validation, message) }
+    public static func conflict(_ message: String) -> Self { .init(.conflict, message) }
+
+    public var description: String { "TenancyError(\(code)): \(message)" }
+    public var debugDescription: String { description }
+}

@@ -1,0 +1,40 @@
+// Copyright (c) the Gatehouse authors
+import Sodium
+
+/// Hashes bearer secrets (owner API keys, admin tokens, renter link tokens) for storage.
+///
+/// Secrets are random (≥ 128 bits), so a fast hash is safe; it is *keyed* (HMAC-SHA256 with a
+/// server-side pepper kept out of the database) so a stolen database alone cannot even confirm a guess.
+public struct TokenHasher: Sendable {
+    private let pepper: [UInt8]
+
+    /// - Parameter pepper: at least 32 secret bytes, stable across restarts (derived from the vault).
+    public init(pepper: [UInt8]) {
+        precondition(pepper.count >= 32, "the token pepper must be at least 32 bytes")
+        self.pepper = pepper
+    }
+
+    /// The keyed hash of a presented secret, with a purpose label so one kind of token never matches another.
+    public func hash(_ secret: String, purpose: String) -> [UInt8] {
+        HMACSHA256.authenticate(Array("gatehouse:token:\(purpose)|".utf8) + Array(secret.utf8), key: pepper)
+    }
+
+    /// Whether `secret` hashes to `stored`, in constant time.
+    public func matches(_ secret: String, purpose: String, stored: [UInt8]) -> Bool {
+        ConstantTime.equals(hash(secret, purpose: purpose), stored)
+    }
+}
+
+/// Random identifiers and secrets.
+public enum RandomToken {
+    private static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)  // 32 symbols, no 0/o/1/l
+
+    /// `count` characters of unambiguous lowercase base32: 5 bits each.
+    public static func base32(count: Int) -> String {
+        let bytes = SecureRandom.bytes(count: count)
+        return String(decoding: bytes.map { alphabet[Int($0 & 31)] }, as: UTF8.self)
+    }
+
+    /// A secret of `bits` random bits in base32 (rounded up to whole characters).
+    public static func secret(bits: Int) -> String { base32(count: (bits + 4) / 5) }
+}
