@@ -1,0 +1,115 @@
+// Copyright (c) the Gatehouse authors
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+import Foundation
+import Storage
+import Tenancy
+
+/// An error answered to a client as `{"error": message, "code": CODE}` with a stable code.
+///
+/// Codes: the seed's `VALIDATION_ERROR` 400, `PAYOS_CONNECTION_ERROR` 503, `INTERNAL_ERROR` 500, plus
+/// `UNAUTHORIZED` 401, `FORBIDDEN`/`OWNER_SUSPENDED` 403, `NOT_FOUND` 404, `CONFLICT` 409,
+/// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, and payOS's own code when payOS refused.
+/// The message never contains a stack trace, SQL, a secret or another tenant's data.
+public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    /// Extra response headers (e.g. `Retry-After`).
+    public var headers: HTTPFields
+
+    public init(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public static func validation(_ message: String) -> Self { .init(status: .badRequest, code: "VALIDATION_ERROR", message: message) }
+    public static func notFound(_ what: String = "resource") -> Self { .init(status: .notFound, code: "NOT_FOUND", message: "\(what) not found") }
+    public static func conflict(_ message: String) -> Self { .init(status: .conflict, code: "CONFLICT", message: message) }
+    public static let unauthorized = Self(status: .unauthorized, code: "UNAUTHORIZED", message: "a valid API key is required")
+    public static let ownerSuspended = Self(status: .forbidden, code: "OWNER_SUSPENDED", message: "this owner is suspended")
+    public static let internalError = Self(status: .internalServerError, code: "INTERNAL_ERROR", message: "Internal payment error")
+    public static let payloadTooLarge = Self(status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "request body is too large")
+    public static let serviceUnavailable = Self(
+        status: .serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "a dependency is unavailable, retry later")
+
+    public var description: String { "GatewayError(\(status.code) \(code))" }
+
+    /// The JSON body.
+    struct Body: Encodable {
+        let error: String
+        let code: String
+        let success = false
+    }
+
+    /// The JSON response.
+    public func response() -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        let data = (try? JSONEncoder().encode(Body(error: message, code: code))) ?? Data(#"{"error":"Internal payment error","code":"INTERNAL_ERROR"}"#.utf8)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension GatewayError {
+    /// Maps any error thrown below the edge to what the client may see. Unknown errors become a generic 500.
+    public static func from(_ error: any Error) -> GatewayError {
+        switch error {
+        case let error as GatewayError:
+            return error
+        case let error as TenancyError:
+            switch error.code {
+            case .notFound: return .init(status: .notFound, code: "NOT_FOUND", message: error.message)
+            case .validation: return .validation(error.message)
+            case .conflict: return .conflict(error.message)
+            case .unauthorized: return .unauthorized
+            case .ownerSuspended: return .ownerSuspended
+            case .notOnboarded: return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: error.message)
+            default: return .internalError
+            }
+        case let error as StorageError:
+            switch error.code {
+            case .poolTimeout, .connectionFailed, .connectionLost, .busy, .poolShutdown: return .serviceUnavailable
+            default: return .internalError
+            }
+        case let error as HTTPError:
+            switch error.status {
+            case .contentTooLarge: return .payloadTooLarge
+            case .badRequest: return .validation(error.body ?? "the request is malformed")
+            case .notFound: return .notFound()
+            case .methodNotAllowed: return .init(status: .methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "method not allowed")
+            case .unauthorized: return .unauthorized
+            default:
+                return error.status.code < 500
+                    ? .init(status: error.status, code: "BAD_REQUEST", message: error.body ?? "the request was refused")
+                    : .internalError
+            }
+        case let error as DecodingError:
+            return .validation(DecodingErrorMessage.describe(error))
+        default:
+            return .internalError
+        }
+    }
+}
+
+/// Turns a `DecodingError` into a message that names the field, without echoing values.
+enum DecodingErrorMessage {
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            let joined = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return joined.isEmpty ? "body" : joined
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required"
+        case .typeMismatch(_, let context): return "\(path(context.codingPath)) has the wrong type"
+        case .valueNotFound(_, let context): return "\(path(context.codingPath)) must not be null"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(context.codingPath)) is invalid"
+        @unknown default: return "the body is invalid"
+        }
+    }
+}
