@@ -122,7 +122,13 @@ public struct PayOSClient: Sendable {
             }
             return CreatePaymentLinkResult(created: response)
         } catch let error as PayOSError where error.isBusiness(PayOSError.BusinessCode.orderCodeExists) {
-            let link = try await getPaymentLink(.orderCode(request.orderCode), credentials: credentials, logger: logger)
+            let link: PaymentLink
+            do {
+                link = try await getPaymentLink(.orderCode(request.orderCode), credentials: credentials, logger: logger)
+            } catch let lookup as PayOSError where lookup.code == .business {
+                // payOS says the order code is used but cannot show the link: report the original 231.
+                throw error
+            }
             guard let recovered = CreatePaymentLinkResult(recovering: link, for: request, checkoutURLPrefix: configuration.checkoutURLPrefix) else {
                 logger.debug("payOS order code already used by another link", metadata: ["payos.order_code": "\(request.orderCode)"])
                 throw error

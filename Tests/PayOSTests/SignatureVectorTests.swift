@@ -122,13 +122,13 @@ import Testing
     }
 
     /// W4: the docs' confirm-webhook sample (with `currency`), the payload a simulator probes webhook URLs with.
-    @Test func docsSampleWebhookMatchesVectorW4() {
-        let sample = PayOSWebhookData(
-            orderCode: 123, amount: 3000, description: "VQRIO123", accountNumber: "12345678", reference: "TF230204212323",
-            transactionDateTime: "2023-02-04 18:25:00", currency: "VND", paymentLinkId: "124c33293c43417ab7879e14c8d9eb18",
-            code: "00", desc: "Thành công", counterAccountBankId: "", counterAccountBankName: "", counterAccountName: "",
-            counterAccountNumber: "", virtualAccountName: "", virtualAccountNumber: "")
+    @Test func docsSampleWebhookMatchesVectorW4() throws {
+        let sample = PayOSWebhookData.confirmationSample
         #expect(sample.signature(checksumKey: Fixtures.projectKey) == "412e915d2871504ed31be63c8f62a149a4410d34c4c42affc9006ef9917eaa03")
+        let body = PayOSWebhookBody.signed(sample, checksumKey: Fixtures.projectKey)
+        let verified = try PayOSWebhook.verify(body: JSONValue.object(body.toJSON()).compactBytes, checksumKeys: [Fixtures.projectKey])
+        #expect(verified.data.isConfirmationProbe)
+        #expect(!ProtocolSamples.webhookW1.isConfirmationProbe)
     }
 
     // MARK: Header signature encodings (spec 4.3 probe)
