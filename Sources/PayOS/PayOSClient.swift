@@ -1,13 +1,14 @@
 // Copyright (c) the Gatehouse authors
 public import AsyncHTTPClient
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 public import Logging
 import NIOCore
 import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A payOS merchant-API client (spec 2) over AsyncHTTPClient.
 ///
@@ -76,7 +77,9 @@ public struct PayOSClient: Sendable {
     /// A process-wide `HTTPClient` with ``recommendedHTTPClientConfiguration()``, created on first use and never
     /// shut down (the static lives as long as the process, as `HTTPClient.shared` does).
     public static let sharedHTTPClient = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: recommendedHTTPClientConfiguration())
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: recommendedHTTPClientConfiguration()
+    )
 
     /// - Parameters:
     ///   - httpClient: The HTTP client to use; not owned (see "Ownership of the HTTP client").
@@ -111,11 +114,18 @@ public struct PayOSClient: Sendable {
         let body = request.signed(checksumKey: credentials.checksumKey).toJSON()
         do {
             let (response, _) = try await execute(
-                operation: "createPaymentLink", method: .POST, path: "/v2/payment-requests", body: body,
-                credentials: credentials, logger: logger
+                operation: "createPaymentLink",
+                method: .POST,
+                path: "/v2/payment-requests",
+                body: body,
+                credentials: credentials,
+                logger: logger
             ) { response throws(PayOSError) in
                 try PayOSResponseDecoder.decode(
-                    response, as: CreatePaymentLinkResponse.self, signature: .body(checksumKey: credentials.checksumKey))
+                    response,
+                    as: CreatePaymentLinkResponse.self,
+                    signature: .body(checksumKey: credentials.checksumKey)
+                )
             }
             guard response.orderCode == request.orderCode, response.amount == request.amount else {
                 throw PayOSError(.invalidResponse, httpStatus: 200, detail: "create answer does not echo orderCode/amount")
@@ -152,7 +162,12 @@ public struct PayOSClient: Sendable {
     public func getPaymentLink(_ link: PaymentLinkReference, credentials: PayOSCredentials, logger: Logger? = nil) async throws -> PaymentLink {
         let path = "/v2/payment-requests/\(try link.pathSegment())"
         return try await execute(
-            operation: "getPaymentLink", method: .GET, path: path, body: nil, credentials: credentials, logger: logger ?? Self.disabledLogger
+            operation: "getPaymentLink",
+            method: .GET,
+            path: path,
+            body: nil,
+            credentials: credentials,
+            logger: logger ?? Self.disabledLogger
         ) { response throws(PayOSError) in
             try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
         }.value
@@ -173,8 +188,12 @@ public struct PayOSClient: Sendable {
         var attempts = 1
         do {
             return try await execute(
-                operation: "cancelPaymentLink", method: .POST, path: path,
-                body: CancelPaymentLinkRequest(cancellationReason: reason).toJSON(), credentials: credentials, logger: logger,
+                operation: "cancelPaymentLink",
+                method: .POST,
+                path: path,
+                body: CancelPaymentLinkRequest(cancellationReason: reason).toJSON(),
+                credentials: credentials,
+                logger: logger,
                 attemptsSoFar: { attempts = $0 }
             ) { response throws(PayOSError) in
                 try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
@@ -191,8 +210,12 @@ public struct PayOSClient: Sendable {
     public func confirmWebhook(url: String, credentials: PayOSCredentials, logger: Logger? = nil) async throws -> ConfirmWebhookResponse {
         guard !url.isEmpty else { throw PayOSError(.invalidRequest, schemaError: PayOSSchemaError(.missingKey, path: "webhookUrl")) }
         return try await execute(
-            operation: "confirmWebhook", method: .POST, path: "/confirm-webhook", body: ConfirmWebhookRequest(webhookUrl: url).toJSON(),
-            credentials: credentials, logger: logger ?? Self.disabledLogger
+            operation: "confirmWebhook",
+            method: .POST,
+            path: "/confirm-webhook",
+            body: ConfirmWebhookRequest(webhookUrl: url).toJSON(),
+            credentials: credentials,
+            logger: logger ?? Self.disabledLogger
         ) { response throws(PayOSError) in
             try PayOSResponseDecoder.decode(response, as: ConfirmWebhookResponse.self, signature: .none)
         }.value
@@ -259,7 +282,9 @@ public struct PayOSClient: Sendable {
         }
     }
 
-    private func makeRequest(method: HTTPMethod, path: String, body: JSONObject?, credentials: PayOSCredentials) throws(PayOSError) -> HTTPClientRequest {
+    private func makeRequest(method: HTTPMethod, path: String, body: JSONObject?, credentials: PayOSCredentials) throws(PayOSError)
+        -> HTTPClientRequest
+    {
         // Header values with control characters would be refused by NIO or split a header: refuse them here, clearly.
         for (field, value) in [("clientId", credentials.clientId), ("apiKey", credentials.apiKey)]
         where value.isEmpty || value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {

@@ -1,8 +1,8 @@
 // Copyright (c) the Gatehouse authors
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+    public import FoundationEssentials
 #else
-public import Foundation
+    public import Foundation
 #endif
 
 /// An HTTP answer as the decoder needs it: status, headers, complete body. Free of any HTTP library type,

@@ -10,14 +10,20 @@ import Testing
 /// the live scenario against the simulator belongs to the sandbox tests.
 @Suite struct ClientTests {
     let credentials = PayOSCredentials(
-        clientId: "client-123", apiKey: "api-key-SECRET-4f1d", checksumKey: "checksum-SECRET-9a2b")
+        clientId: "client-123",
+        apiKey: "api-key-SECRET-4f1d",
+        checksumKey: "checksum-SECRET-9a2b"
+    )
 
     /// Port 1 (tcpmux) on loopback: nothing listens there, so connecting is refused at once.
     func refusedClient(retries: Int = 2) -> PayOSClient {
         PayOSClient(
             configuration: .init(
-                baseURL: "http://127.0.0.1:1", requestTimeout: .seconds(5),
-                retryPolicy: PayOSRetryPolicy(maximumRetries: retries, baseDelay: .milliseconds(1))))
+                baseURL: "http://127.0.0.1:1",
+                requestTimeout: .seconds(5),
+                retryPolicy: PayOSRetryPolicy(maximumRetries: retries, baseDelay: .milliseconds(1))
+            )
+        )
     }
 
     func payOSError(_ body: () async throws -> some Any) async -> PayOSError? {
@@ -35,7 +41,12 @@ import Testing
     // MARK: Credentials
 
     @Test func credentialsNeverShowTheirKeys() {
-        let texts = ["\(credentials)", String(reflecting: credentials), { var s = ""; dump(credentials, to: &s); return s }()]
+        let texts = [
+            "\(credentials)", String(reflecting: credentials),
+            {
+                var s = ""; dump(credentials, to: &s); return s
+            }(),
+        ]
         for text in texts {
             #expect(text.contains("client-123"))
             #expect(!text.contains("SECRET"))
@@ -98,7 +109,8 @@ import Testing
 
     @Test func cancellationIsNotTurnedIntoAPayOSError() async {
         let client = PayOSClient(
-            configuration: .init(baseURL: "http://127.0.0.1:1", retryPolicy: PayOSRetryPolicy(maximumRetries: 2, baseDelay: .seconds(30))))
+            configuration: .init(baseURL: "http://127.0.0.1:1", retryPolicy: PayOSRetryPolicy(maximumRetries: 2, baseDelay: .seconds(30)))
+        )
         let task = Task { try await client.getPaymentLink(orderCode: 1, credentials: credentials) }
         task.cancel()
         let result = await task.result

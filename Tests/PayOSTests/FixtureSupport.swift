@@ -69,4 +69,3 @@ struct ProjectVector: Sendable, CustomTestStringConvertible {
         }
     }
 }
-

@@ -37,8 +37,12 @@ import Testing
 
     @Test func confirmWebhookResponseHasExactlyFiveKeys() throws {
         let response = ConfirmWebhookResponse(
-            webhookUrl: "https://merchant.example.vn/payos/webhook", accountName: "CONG TY ABC", accountNumber: "0071000123456",
-            name: "Ngân hàng TMCP Ngoại Thương Việt Nam", shortName: "Vietcombank")
+            webhookUrl: "https://merchant.example.vn/payos/webhook",
+            accountName: "CONG TY ABC",
+            accountNumber: "0071000123456",
+            name: "Ngân hàng TMCP Ngoại Thương Việt Nam",
+            shortName: "Vietcombank"
+        )
         #expect(Set(response.toJSON().keys) == ConfirmWebhookResponse.keys && response.toJSON().count == 5)
         #expect(try ConfirmWebhookResponse(json: response.toJSON()) == response)
         var extra = response.toJSON()
@@ -98,14 +102,16 @@ import Testing
 
     @Test func createRequestTreatsNullAndAbsentAlike() throws {
         // What Python 1.x sends (every optional key, null when unset) — spec 8.5 capture.
-        let python = try JSONValue(parsing: #"""
-            {"orderCode": 123456789, "amount": 50000, "description": "Thanh toan don 123",
-             "cancelUrl": "https://shop.example.vn/payment/cancel", "returnUrl": "https://shop.example.vn/payment/return",
-             "signature": "dc4214177f8842c408fefa39185c0ec6c4501a70f4dd302f653d9d0cb19f256f",
-             "items": [{"name": "Ao thun", "quantity": 2, "price": 25000, "unit": null, "taxPercentage": null}],
-             "buyerName": "Nguyen Van A", "buyerCompanyName": null, "buyerTaxCode": null, "buyerEmail": "a@example.vn",
-             "buyerPhone": "0912345678", "buyerAddress": null, "invoice": null, "expiredAt": 1750233600}
-            """#)
+        let python = try JSONValue(
+            parsing: #"""
+                {"orderCode": 123456789, "amount": 50000, "description": "Thanh toan don 123",
+                 "cancelUrl": "https://shop.example.vn/payment/cancel", "returnUrl": "https://shop.example.vn/payment/return",
+                 "signature": "dc4214177f8842c408fefa39185c0ec6c4501a70f4dd302f653d9d0cb19f256f",
+                 "items": [{"name": "Ao thun", "quantity": 2, "price": 25000, "unit": null, "taxPercentage": null}],
+                 "buyerName": "Nguyen Van A", "buyerCompanyName": null, "buyerTaxCode": null, "buyerEmail": "a@example.vn",
+                 "buyerPhone": "0912345678", "buyerAddress": null, "invoice": null, "expiredAt": 1750233600}
+                """#
+        )
         let request = try CreatePaymentLinkRequest(json: python)
         #expect(request.items == [PaymentLinkItem(name: "Ao thun", quantity: 2, price: 25000)])
         #expect(request.invoice == nil && request.buyerAddress == nil && request.expiredAt == 1_750_233_600)
@@ -115,9 +121,18 @@ import Testing
 
         // Node style: unset keys omitted; the written body omits them too.
         let node = CreatePaymentLinkRequest(
-            orderCode: request.orderCode, amount: request.amount, description: request.description, cancelUrl: request.cancelUrl,
-            returnUrl: request.returnUrl, items: request.items, buyerName: "Nguyen Van A", buyerEmail: "a@example.vn",
-            buyerPhone: "0912345678", expiredAt: 1_750_233_600, signature: request.signature)
+            orderCode: request.orderCode,
+            amount: request.amount,
+            description: request.description,
+            cancelUrl: request.cancelUrl,
+            returnUrl: request.returnUrl,
+            items: request.items,
+            buyerName: "Nguyen Van A",
+            buyerEmail: "a@example.vn",
+            buyerPhone: "0912345678",
+            expiredAt: 1_750_233_600,
+            signature: request.signature
+        )
         #expect(node == request)
         #expect(!node.toJSON().contains("invoice") && !node.toJSON().contains("buyerAddress"))
         #expect(try CreatePaymentLinkRequest(json: node.toJSON()) == node)
@@ -146,15 +161,23 @@ import Testing
         #expect(issue { $0.description = "Thanh toán đơn hàng số 12" } == nil)
         #expect(issue { $0.description = "" } == PayOSSchemaError(.outOfRange, path: "description"))
         #expect(issue { $0.items = [PaymentLinkItem(name: "A", quantity: 0, price: 1)] } == PayOSSchemaError(.outOfRange, path: "items[0].quantity"))
-        #expect(issue { $0.items = [PaymentLinkItem(name: "A", quantity: 1, price: 1, taxPercentage: 8)] }
-            == PayOSSchemaError(.invalidValue, path: "items[0].taxPercentage"))
+        #expect(
+            issue { $0.items = [PaymentLinkItem(name: "A", quantity: 1, price: 1, taxPercentage: 8)] }
+                == PayOSSchemaError(.invalidValue, path: "items[0].taxPercentage")
+        )
         #expect(issue { $0.invoice = PaymentLinkInvoiceRequest(taxPercentage: 10) } == nil)
     }
 
     @Test func createRequestDecodingReportsNestedPaths() throws {
-        let json = try JSONValue(parsing: #"{"orderCode": 1, "amount": 2, "description": "d", "cancelUrl": "c", "returnUrl": "r", "items": [{"name": "a", "quantity": 1, "price": 1}, {"name": "b", "quantity": "1", "price": 1}]}"#)
+        let json = try JSONValue(
+            parsing:
+                #"{"orderCode": 1, "amount": 2, "description": "d", "cancelUrl": "c", "returnUrl": "r", "items": [{"name": "a", "quantity": 1, "price": 1}, {"name": "b", "quantity": "1", "price": 1}]}"#
+        )
         #expect(throws: PayOSSchemaError(.wrongType, path: "items[1].quantity")) { try CreatePaymentLinkRequest(json: json) }
-        let invoice = try JSONValue(parsing: #"{"orderCode": 1, "amount": 2, "description": "d", "cancelUrl": "c", "returnUrl": "r", "invoice": {"buyerNotGetInvoice": "yes"}}"#)
+        let invoice = try JSONValue(
+            parsing:
+                #"{"orderCode": 1, "amount": 2, "description": "d", "cancelUrl": "c", "returnUrl": "r", "invoice": {"buyerNotGetInvoice": "yes"}}"#
+        )
         #expect(throws: PayOSSchemaError(.wrongType, path: "invoice.buyerNotGetInvoice")) { try CreatePaymentLinkRequest(json: invoice) }
         #expect(throws: PayOSSchemaError(.notAnObject, path: "$")) { try CreatePaymentLinkRequest(json: JSONValue.array([])) }
     }
@@ -164,7 +187,8 @@ import Testing
         #expect(try CancelPaymentLinkRequest(body: Array(" \n".utf8)) == CancelPaymentLinkRequest())
         #expect(try CancelPaymentLinkRequest(body: Array("{}".utf8)) == CancelPaymentLinkRequest())
         let python = try CancelPaymentLinkRequest(
-            body: Array(#"{"cancellationReason": "Khach huy", "signature": "f29d4a0ab8cf8182789f2cb02a5e485f020b30bc6b7e8d98bf49175c31f9ce60"}"#.utf8))
+            body: Array(#"{"cancellationReason": "Khach huy", "signature": "f29d4a0ab8cf8182789f2cb02a5e485f020b30bc6b7e8d98bf49175c31f9ce60"}"#.utf8)
+        )
         #expect(python.cancellationReason == "Khach huy")
         #expect(python.signature == PayOSSignature.body(["cancellationReason": "Khach huy"], checksumKey: Fixtures.projectKey))
         #expect(throws: PayOSSchemaError(.notAnObject, path: "$")) { try CancelPaymentLinkRequest(body: Array("reason".utf8)) }

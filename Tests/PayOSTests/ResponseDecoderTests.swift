@@ -16,7 +16,9 @@ import Testing
     }
 
     func error<Model: PayOSJSONModel>(
-        _ response: PayOSHTTPResponse, as model: Model.Type, signature: PayOSResponseDecoder.SignatureCheck? = nil
+        _ response: PayOSHTTPResponse,
+        as model: Model.Type,
+        signature: PayOSResponseDecoder.SignatureCheck? = nil
     ) -> PayOSError? {
         do {
             _ = try PayOSResponseDecoder.decode(response, as: model, signature: signature ?? signed, now: now)
@@ -49,14 +51,21 @@ import Testing
                 "cancellationReason": null, "canceledAt": null} }
             """#
         let decoded = try PayOSResponseDecoder.decode(
-            PayOSHTTPResponse(status: 200, body: Array(body.utf8)), as: PaymentLink.self, signature: signed)
+            PayOSHTTPResponse(status: 200, body: Array(body.utf8)),
+            as: PaymentLink.self,
+            signature: signed
+        )
         #expect(decoded == ProtocolSamples.paidLinkG1)
     }
 
     @Test func confirmWebhookAnswerIsNotSignatureChecked() throws {
         let data = ConfirmWebhookResponse(
-            webhookUrl: "https://merchant.example.vn/payos/webhook", accountName: "CONG TY ABC", accountNumber: "0071000123456",
-            name: "Vietcombank", shortName: "Vietcombank")
+            webhookUrl: "https://merchant.example.vn/payos/webhook",
+            accountName: "CONG TY ABC",
+            accountNumber: "0071000123456",
+            name: "Vietcombank",
+            shortName: "Vietcombank"
+        )
         let envelope = PayOSEnvelope(code: "00", desc: "success", data: .object(data.toJSON()))
         #expect(try PayOSResponseDecoder.decode(response(200, envelope.toJSON()), as: ConfirmWebhookResponse.self, signature: .none) == data)
     }
@@ -114,7 +123,9 @@ import Testing
     @Test func confirmWebhookFailureWithStringDataIsABusinessError() throws {
         let envelope: JSONObject = ["code": "20", "desc": "Webhook url invalid", "data": "Request failed with status code 404"]
         for status in [200, 400] {
-            let failure = try #require(error(response(status, envelope), as: ConfirmWebhookResponse.self, signature: PayOSResponseDecoder.SignatureCheck.none))
+            let failure = try #require(
+                error(response(status, envelope), as: ConfirmWebhookResponse.self, signature: PayOSResponseDecoder.SignatureCheck.none)
+            )
             #expect(failure.isBusiness("20") && failure.httpStatus == status)
         }
     }
@@ -140,10 +151,14 @@ import Testing
     }
 
     @Test func http429CarriesRetryAfterInSecondsOrAsDate() throws {
-        let seconds = try #require(error(response(429, ["code": "429", "desc": "Too many requests"], headers: [PayOSHTTPHeader("Retry-After", "3")]), as: PaymentLink.self))
+        let seconds = try #require(
+            error(response(429, ["code": "429", "desc": "Too many requests"], headers: [PayOSHTTPHeader("Retry-After", "3")]), as: PaymentLink.self)
+        )
         #expect(seconds.code == .rateLimited && seconds.retryAfter == .seconds(3) && seconds.isTransient)
 
-        let date = try #require(error(PayOSHTTPResponse(status: 429, headers: [PayOSHTTPHeader("retry-after", "Wed, 18 Jun 2025 07:30:07 GMT")]), as: PaymentLink.self))
+        let date = try #require(
+            error(PayOSHTTPResponse(status: 429, headers: [PayOSHTTPHeader("retry-after", "Wed, 18 Jun 2025 07:30:07 GMT")]), as: PaymentLink.self)
+        )
         #expect(date.retryAfter == .seconds(7))
 
         let none = try #require(error(PayOSHTTPResponse(status: 429), as: PaymentLink.self))
@@ -162,8 +177,10 @@ import Testing
     @Test func otherStatusesFailClosed() {
         #expect(error(PayOSHTTPResponse(status: 408), as: PaymentLink.self)?.code == .timeout)
         #expect(error(PayOSHTTPResponse(status: 404, body: Array("Not Found".utf8)), as: PaymentLink.self)?.code == .invalidResponse)
-        #expect(error(PayOSHTTPResponse(status: 302, headers: [PayOSHTTPHeader("Location", "https://elsewhere.example")]), as: PaymentLink.self)?.code
-            == .invalidResponse)
+        #expect(
+            error(PayOSHTTPResponse(status: 302, headers: [PayOSHTTPHeader("Location", "https://elsewhere.example")]), as: PaymentLink.self)?.code
+                == .invalidResponse
+        )
         #expect(error(response(400, ["code": "20", "desc": "Thông tin truyền lên không đúng."]), as: PaymentLink.self)?.isBusiness("20") == true)
         // A 4xx that claims success is still a failure.
         let claimsSuccess = PayOSEnvelope.signedSuccess(ProtocolSamples.paidLinkG1.toJSON(), checksumKey: key)

@@ -63,7 +63,8 @@ import Testing
         if environment["CI"] == "true" {
             throw SDKUnavailable(
                 description: "GATEHOUSE_PAYOS_SDK_PYTHON is not set under CI=true: run "
-                    + "`export GATEHOUSE_PAYOS_SDK_PYTHON=\"$(scripts/payos-sdk-venv)\"` before `swift test`")
+                    + "`export GATEHOUSE_PAYOS_SDK_PYTHON=\"$(scripts/payos-sdk-venv)\"` before `swift test`"
+            )
         }
         let script = repositoryRoot.appending(path: "scripts/payos-sdk-venv")
         let run = try? await Subprocess.run("/bin/bash", [script.path], timeout: .seconds(300))
@@ -120,13 +121,21 @@ struct CreateFields {
     let returnUrl: String
 
     var json: JSONObject {
-        ["amount": .int(amount), "cancelUrl": .string(cancelUrl), "description": .string(description), "orderCode": .int(orderCode),
-         "returnUrl": .string(returnUrl)]
+        [
+            "amount": .int(amount), "cancelUrl": .string(cancelUrl), "description": .string(description), "orderCode": .int(orderCode),
+            "returnUrl": .string(returnUrl),
+        ]
     }
 
     func signature(key: String) -> String {
         PayOSSignature.createRequest(
-            amount: amount, cancelUrl: cancelUrl, description: description, orderCode: orderCode, returnUrl: returnUrl, checksumKey: key)
+            amount: amount,
+            cancelUrl: cancelUrl,
+            description: description,
+            orderCode: orderCode,
+            returnUrl: returnUrl,
+            checksumKey: key
+        )
     }
 }
 
@@ -226,7 +235,8 @@ struct PayloadGenerator {
             cancelUrl: "https://shop.example.vn/cancel?ref=\(int(1...999))&b=\(text())",
             description: text(),
             orderCode: Int64.random(in: 1...9_007_199_254_740_991, using: &random),
-            returnUrl: "http://localhost:3000/success?x=\(text())")
+            returnUrl: "http://localhost:3000/success?x=\(text())"
+        )
     }
 }
 
@@ -241,7 +251,7 @@ struct Subprocess {
     var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 
-        /// Runs `executable` with `arguments` without blocking a thread; output goes through temporary files so
+    /// Runs `executable` with `arguments` without blocking a thread; output goes through temporary files so
     /// neither pipe can fill up and stall the child. A child still running after `timeout` is terminated.
     static func run(_ executable: String, _ arguments: [String], timeout: Duration) async throws -> Subprocess {
         let directory = FileManager.default.temporaryDirectory

@@ -70,8 +70,12 @@ import Testing
         case "C1", "C2":
             let request = id == "C1" ? ProtocolSamples.createRequestC1 : ProtocolSamples.createRequestC2
             text = PayOSSignature.createRequestText(
-                amount: request.amount, cancelUrl: request.cancelUrl, description: request.description, orderCode: request.orderCode,
-                returnUrl: request.returnUrl)
+                amount: request.amount,
+                cancelUrl: request.cancelUrl,
+                description: request.description,
+                orderCode: request.orderCode,
+                returnUrl: request.returnUrl
+            )
             signature = request.expectedSignature(checksumKey: key)
             #expect(request.signed(checksumKey: key).hasValidSignature(checksumKey: key))
         case "R1", "R1b":
@@ -112,7 +116,10 @@ import Testing
     }
 
     @Test func webhookDataModelSignsLikeTheVectors() {
-        #expect(ProtocolSamples.webhookW1.signature(checksumKey: Fixtures.projectKey) == "e6317e3f1838a2068bb31738ed895333ae7da3ad182481abb506a3e8a45e4b56")
+        #expect(
+            ProtocolSamples.webhookW1.signature(checksumKey: Fixtures.projectKey)
+                == "e6317e3f1838a2068bb31738ed895333ae7da3ad182481abb506a3e8a45e4b56"
+        )
         var w2 = ProtocolSamples.webhookW1
         w2.counterAccountBankName = nil
         w2.counterAccountName = nil
@@ -137,7 +144,10 @@ import Testing
         let probe: JSONObject = ["description": "a/b !'()*~ c", "referenceId": "x"]
         let key = Fixtures.officialKey
         #expect(PayOSSignature.header(probe, checksumKey: key) == "a7e6cfa66ffe79792525c5a7988764c5b18da805c32442aeb84f5b3af5e7a8f0")
-        #expect(PayOSSignature.header(probe, checksumKey: key, encoding: .pythonQuote) == "868bac7645f9d803aa2d351901c9bebd03e26d95265cdd0c638c8a248e326e4c")
+        #expect(
+            PayOSSignature.header(probe, checksumKey: key, encoding: .pythonQuote)
+                == "868bac7645f9d803aa2d351901c9bebd03e26d95265cdd0c638c8a248e326e4c"
+        )
         #expect(PayOSSignature.headerText(of: probe) == "description=a%2Fb%20!'()*~%20c&referenceId=x")
         #expect(PayOSSignature.headerText(of: probe, encoding: .pythonQuote) == "description=a/b%20%21%27%28%29%2A~%20c&referenceId=x")
         let python = PayOSSignature.header(probe, checksumKey: key, encoding: .pythonQuote)
@@ -147,8 +157,10 @@ import Testing
 
     @Test func headerSignatureDeepSortsNestedObjectsButKeepsArrayOrder() {
         let object: JSONObject = ["z": ["b": 1, "a": ["d": true, "c": nil]], "a": [["y": 1, "x": 2], "s"]]
-        #expect(PayOSSignature.headerText(of: object, encoding: .pythonQuote)
-            == "a=%5B%7B%22x%22%3A2%2C%22y%22%3A1%7D%2C%22s%22%5D&z=%7B%22a%22%3A%7B%22c%22%3Anull%2C%22d%22%3Atrue%7D%2C%22b%22%3A1%7D")
+        #expect(
+            PayOSSignature.headerText(of: object, encoding: .pythonQuote)
+                == "a=%5B%7B%22x%22%3A2%2C%22y%22%3A1%7D%2C%22s%22%5D&z=%7B%22a%22%3A%7B%22c%22%3Anull%2C%22d%22%3Atrue%7D%2C%22b%22%3A1%7D"
+        )
     }
 
     // MARK: Canonical text rules (spec 4.2)
@@ -158,8 +170,10 @@ import Testing
             "b": true, "a": nil, "n": "null", "u": "undefined", "N": "NULL", "i": 9_007_199_254_740_991,
             "arr": [["z": "Đơn hàng /x", "a": ["y": 1, "x": 2]], "null", nil, false],
         ]
-        #expect(PayOSSignature.canonicalText(of: object)
-            == #"N=NULL&a=&arr=[{"a":{"y":1,"x":2},"z":"Đơn hàng /x"},"null",null,false]&b=true&i=9007199254740991&n=&u="#)
+        #expect(
+            PayOSSignature.canonicalText(of: object)
+                == #"N=NULL&a=&arr=[{"a":{"y":1,"x":2},"z":"Đơn hàng /x"},"null",null,false]&b=true&i=9007199254740991&n=&u="#
+        )
     }
 
     @Test func upperCaseSignatureIsRefused() {

@@ -38,11 +38,19 @@ import Testing
 
     @Test func tamperedDataIsRefused() throws {
         var amount = try w1()
-        amount["data"] = .object({ var d = amount["data"]!.objectValue!; d["amount"] = 500000; return d }())
+        amount["data"] = .object(
+            {
+                var d = amount["data"]!.objectValue!; d["amount"] = 500000; return d
+            }()
+        )
         #expect(refusal(amount)?.code == .invalidSignature)
 
         var description = try w1()
-        description["data"] = .object({ var d = description["data"]!.objectValue!; d["description"] = "CSX3K9QZ7B Thanh toan don 123 "; return d }())
+        description["data"] = .object(
+            {
+                var d = description["data"]!.objectValue!; d["description"] = "CSX3K9QZ7B Thanh toan don 123 "; return d
+            }()
+        )
         #expect(refusal(description)?.code == .invalidSignature)
 
         var upper = try w1()

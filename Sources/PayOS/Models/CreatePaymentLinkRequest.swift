@@ -117,7 +117,11 @@ public struct CreatePaymentLinkRequest: PayOSJSONModel {
     /// The create-request signature of this request's five signed fields.
     public func expectedSignature(checksumKey: String) -> String {
         PayOSSignature.createRequest(
-            amount: amount, cancelUrl: cancelUrl, description: description, orderCode: orderCode, returnUrl: returnUrl,
+            amount: amount,
+            cancelUrl: cancelUrl,
+            description: description,
+            orderCode: orderCode,
+            returnUrl: returnUrl,
             checksumKey: checksumKey
         )
     }
@@ -133,8 +137,13 @@ public struct CreatePaymentLinkRequest: PayOSJSONModel {
     public func hasValidSignature(checksumKey: String) -> Bool {
         guard let signature else { return false }
         return PayOSSignature.verifyCreateRequest(
-            amount: amount, cancelUrl: cancelUrl, description: description, orderCode: orderCode, returnUrl: returnUrl,
-            signature: signature, checksumKey: checksumKey
+            amount: amount,
+            cancelUrl: cancelUrl,
+            description: description,
+            orderCode: orderCode,
+            returnUrl: returnUrl,
+            signature: signature,
+            checksumKey: checksumKey
         )
     }
 

@@ -164,10 +164,23 @@ public struct PayOSWebhookData: PayOSJSONModel {
     /// The sample payOS POSTs to a URL given to `/confirm-webhook` (the docs' sample, with `currency`; spec 5.4):
     /// order code 123, an order no merchant has. A simulator sends it signed with the channel's checksum key.
     public static let confirmationSample = PayOSWebhookData(
-        orderCode: 123, amount: 3000, description: "VQRIO123", accountNumber: "12345678", reference: "TF230204212323",
-        transactionDateTime: "2023-02-04 18:25:00", currency: "VND", paymentLinkId: "124c33293c43417ab7879e14c8d9eb18",
-        code: "00", desc: "Thành công", counterAccountBankId: "", counterAccountBankName: "", counterAccountName: "",
-        counterAccountNumber: "", virtualAccountName: "", virtualAccountNumber: "")
+        orderCode: 123,
+        amount: 3000,
+        description: "VQRIO123",
+        accountNumber: "12345678",
+        reference: "TF230204212323",
+        transactionDateTime: "2023-02-04 18:25:00",
+        currency: "VND",
+        paymentLinkId: "124c33293c43417ab7879e14c8d9eb18",
+        code: "00",
+        desc: "Thành công",
+        counterAccountBankId: "",
+        counterAccountBankName: "",
+        counterAccountName: "",
+        counterAccountNumber: "",
+        virtualAccountName: "",
+        virtualAccountNumber: ""
+    )
 
     /// Whether this is payOS's confirmation probe rather than a payment: recognised, as payOS's own Sapo plug-in
     /// does, by account number `12345678` with reference `TF230204212323`. Only meaningful after the signature
