@@ -17,8 +17,13 @@ public enum JSONValue: Sendable, Hashable {
 
 /// A JSON object: ordered keys, unique (a repeated key keeps its first position and its last value,
 /// as JavaScript's `JSON.parse` and Python's `json.loads` do).
+///
+/// Lookups go through a key index, so parsing a hostile body with many keys stays linear
+/// instead of quadratic.
 public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral, Sequence {
     public private(set) var entries: [(key: String, value: JSONValue)] = []
+    /// Position of each key in `entries`; kept in step by every mutation below.
+    private var positions: [String: Int] = [:]
 
     public init() {}
 
@@ -35,13 +40,23 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral, Se
 
     public var count: Int { entries.count }
 
+    /// Whether the object has `key` (with any value, `null` included).
+    public func contains(_ key: String) -> Bool { positions[key] != nil }
+
     /// Reads or replaces a value; assigning `nil` removes the key.
     public subscript(key: String) -> JSONValue? {
-        get { entries.first(where: { $0.key == key })?.value }
+        get { positions[key].map { entries[$0].value } }
         set {
-            if let index = entries.firstIndex(where: { $0.key == key }) {
-                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+            if let index = positions[key] {
+                if let newValue {
+                    entries[index].value = newValue
+                } else {
+                    entries.remove(at: index)
+                    positions[key] = nil
+                    for i in index..<entries.count { positions[entries[i].key] = i }
+                }
             } else if let newValue {
+                positions[key] = entries.count
                 entries.append((key, newValue))
             }
         }
@@ -50,7 +65,9 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral, Se
     /// The same object with its keys sorted by Unicode code point (what payOS's `sort()` does for ASCII keys).
     public func sortedByKey() -> JSONObject {
         var copy = JSONObject()
-        copy.entries = entries.sorted { $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) }
+        for entry in entries.sorted(by: { $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) }) {
+            copy[entry.key] = entry.value
+        }
         return copy
     }
 
@@ -61,6 +78,7 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral, Se
     }
 
     public func hash(into hasher: inout Hasher) {
+        hasher.combine(entries.count)
         for (key, value) in entries {
             hasher.combine(key)
             hasher.combine(value)

@@ -1,0 +1,134 @@
+// Copyright (c) the Gatehouse authors
+
+/// Why a call to payOS failed.
+///
+/// `description` is generic and never contains keys or payloads (it may be shown in logs and, mapped by the
+/// HTTP edge, to operators). The payOS business code, HTTP status and `Retry-After` are public properties;
+/// transport details are only in `debugDescription`.
+public struct PayOSError: Error, Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// Stable error codes; ``description`` doubles as a low-cardinality metrics label.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case unreachable, timeout, rateLimited, unauthorized, business, invalidSignature, invalidResponse, invalidRequest
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// payOS could not be reached (connection refused/reset, DNS, TLS) or answered HTTP 5xx. Retried.
+        public static let unreachable = Self(.unreachable)
+        /// No complete answer within the request timeout (or HTTP 408). Retried.
+        public static let timeout = Self(.timeout)
+        /// HTTP 429; see ``PayOSError/retryAfter``. Retried when the wait is within the policy's cap.
+        public static let rateLimited = Self(.rateLimited)
+        /// HTTP 401/403: the client id or API key was refused.
+        public static let unauthorized = Self(.unauthorized)
+        /// payOS answered with an envelope `code` other than `"00"`; see ``PayOSError/businessCode``.
+        public static let business = Self(.business)
+        /// A signed answer whose signature is missing or wrong: the answer is not trusted.
+        public static let invalidSignature = Self(.invalidSignature)
+        /// An answer that is not the documented JSON (bad JSON, unknown keys, wrong types, echo mismatch).
+        public static let invalidResponse = Self(.invalidResponse)
+        /// The request was refused before sending (see ``PayOSError/schemaError``).
+        public static let invalidRequest = Self(.invalidRequest)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// Well-known payOS business codes (spec 1.2).
+    public enum BusinessCode {
+        /// Generic invalid input (also "description too long", "Webhook url invalid").
+        public static let invalidInput = "20"
+        /// Payment link / order code not found.
+        public static let notFound = "101"
+        /// Create-request signature invalid.
+        public static let invalidCreateSignature = "201"
+        /// Order code already used for this payment channel.
+        public static let orderCodeExists = "231"
+    }
+
+    public let code: Code
+    /// The envelope `code` for ``Code/business`` (and for other errors when the body carried one).
+    public let businessCode: String?
+    /// The envelope `desc` (payOS's message, often Vietnamese). Carries no secrets, but is payOS's text:
+    /// do not show it to renters verbatim.
+    public let businessDescription: String?
+    /// The HTTP status, when an answer arrived.
+    public let httpStatus: Int?
+    /// How long payOS asked to wait (`Retry-After`), when it did.
+    public let retryAfter: Duration?
+    /// What did not match, for ``Code/invalidResponse`` and ``Code/invalidRequest`` caused by the schema.
+    public let schemaError: PayOSSchemaError?
+    /// Transport detail for `debugDescription` only (never key material: errors from NIO/AsyncHTTPClient).
+    let detail: String?
+
+    public init(
+        _ code: Code,
+        businessCode: String? = nil,
+        businessDescription: String? = nil,
+        httpStatus: Int? = nil,
+        retryAfter: Duration? = nil,
+        schemaError: PayOSSchemaError? = nil,
+        detail: String? = nil
+    ) {
+        self.code = code
+        self.businessCode = businessCode
+        self.businessDescription = businessDescription
+        self.httpStatus = httpStatus
+        self.retryAfter = retryAfter
+        self.schemaError = schemaError
+        self.detail = detail
+    }
+
+    /// A ``Code/business`` error with payOS's code and description.
+    public static func business(_ businessCode: String, description: String?, httpStatus: Int? = 200) -> PayOSError {
+        PayOSError(.business, businessCode: businessCode, businessDescription: description, httpStatus: httpStatus)
+    }
+
+    /// Whether payOS answered with business code `code`.
+    public func isBusiness(_ code: String) -> Bool { self.code == .business && businessCode == code }
+
+    /// Whether a retry may help (and is safe for the operations this module retries).
+    public var isTransient: Bool { code == .unreachable || code == .timeout || code == .rateLimited }
+
+    public var description: String {
+        if code == .business, let businessCode { return "payOS request failed: business code \(businessCode)" }
+        return "payOS request failed: \(code)"
+    }
+
+    public var debugDescription: String {
+        var parts = ["code: \(code)"]
+        if let businessCode { parts.append("businessCode: \(businessCode)") }
+        if let businessDescription { parts.append("desc: \(businessDescription)") }
+        if let httpStatus { parts.append("httpStatus: \(httpStatus)") }
+        if let retryAfter { parts.append("retryAfter: \(retryAfter)") }
+        if let schemaError { parts.append("schema: \(schemaError.debugDescription)") }
+        if let detail { parts.append("detail: \(detail)") }
+        return "PayOSError(\(parts.joined(separator: ", ")))"
+    }
+}
+
+/// A merchant's payOS credentials, passed per call so one client serves every owner.
+///
+/// `description`, `debugDescription` and the reflection mirror show the client id only: the API key and the
+/// checksum key never appear in logs, `dump()` or string interpolation.
+public struct PayOSCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Sent as `x-client-id`; an identifier, not a secret.
+    public let clientId: String
+    /// Sent as `x-api-key`.
+    public let apiKey: String
+    /// Keys every signature (HMAC key = the UTF-8 text as given, never hex-decoded).
+    public let checksumKey: String
+
+    public init(clientId: String, apiKey: String, checksumKey: String) {
+        self.clientId = clientId
+        self.apiKey = apiKey
+        self.checksumKey = checksumKey
+    }
+
+    public var description: String { "PayOSCredentials(clientId: \(clientId), apiKey: <redacted>, checksumKey: <redacted>)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["clientId": clientId, "apiKey": "<redacted>", "checksumKey": "<redacted>"], displayStyle: .struct)
+    }
+}

@@ -1,0 +1,104 @@
+// Copyright (c) the Gatehouse authors
+import Sodium
+
+/// Verifies the webhooks payOS POSTs to a merchant (spec 5.1–5.2), the way the Python 1.x SDK does:
+/// the body must match the webhook schema exactly (``PayOSWebhookBody``, 16-key ``PayOSWebhookData``), and the
+/// signature must equal the body signature of the 16-key data model under one of the candidate checksum keys.
+public enum PayOSWebhook {
+    /// A webhook whose signature verified.
+    public struct Verified: Sendable, Hashable {
+        public let body: PayOSWebhookBody
+        /// Index into the `checksumKeys` passed to ``PayOSWebhook/verify(body:checksumKeys:)`` of the key
+        /// that matched: 0 for the current key, 1 for the previous one during a rotation grace window.
+        public let matchedKeyIndex: Int
+
+        /// The signed data.
+        public var data: PayOSWebhookData { body.data }
+    }
+
+    /// Parses and verifies a webhook body.
+    ///
+    /// Every candidate key is tried, with no early exit, and each comparison is constant-time. Empty keys are
+    /// never used (an empty HMAC key is public knowledge). The top-level `code`, `desc` and `success` are not
+    /// covered by the signature; callers must act on `data` only.
+    ///
+    /// - Parameters:
+    ///   - body: The raw request body.
+    ///   - checksumKeys: Candidate checksum keys, the current one first.
+    /// - Returns: The verified webhook and which key matched.
+    /// - Throws: ``PayOSWebhookError`` — `invalidJSON`, `schema`, `missingSignature`, `invalidSignature`
+    ///   or `noChecksumKey`.
+    public static func verify(body: some Collection<UInt8>, checksumKeys: [String]) throws(PayOSWebhookError) -> Verified {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: body)
+        } catch {
+            throw PayOSWebhookError(.invalidJSON)
+        }
+        guard case .object(let object) = value else { throw PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.notAnObject, path: "$")) }
+        switch object["signature"] {
+        case nil, .null?, .string("")?: throw PayOSWebhookError(.missingSignature)
+        default: break
+        }
+        let webhook: PayOSWebhookBody
+        do {
+            webhook = try PayOSWebhookBody(json: object)
+        } catch {
+            throw PayOSWebhookError(.schema, schemaError: error)
+        }
+        let keys = checksumKeys.filter { !$0.isEmpty }
+        guard !keys.isEmpty else { throw PayOSWebhookError(.noChecksumKey) }
+
+        let signedData = webhook.data.toJSON()
+        var matched: Int?
+        for (index, key) in keys.enumerated() {
+            let equal = PayOSSignature.verifyBody(signedData, signature: webhook.signature, checksumKey: key)
+            if equal, matched == nil { matched = index }
+        }
+        guard let matched else { throw PayOSWebhookError(.invalidSignature) }
+        // Map back to the caller's index (empty keys were skipped).
+        let callerIndex = checksumKeys.indices.filter { !checksumKeys[$0].isEmpty }[matched]
+        return Verified(body: webhook, matchedKeyIndex: callerIndex)
+    }
+}
+
+/// Why a webhook was refused. `description` is generic; the schema path is in `debugDescription`.
+public struct PayOSWebhookError: Error, Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// Stable reason codes.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case invalidJSON, schema, missingSignature, invalidSignature, noChecksumKey
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The body is not JSON (or not UTF-8).
+        public static let invalidJSON = Self(.invalidJSON)
+        /// The JSON does not have the webhook shape (missing/extra keys, wrong types).
+        public static let schema = Self(.schema)
+        /// No `signature`, or an empty one.
+        public static let missingSignature = Self(.missingSignature)
+        /// The signature matches none of the candidate keys.
+        public static let invalidSignature = Self(.invalidSignature)
+        /// No usable checksum key was given: a configuration error, not the sender's fault.
+        public static let noChecksumKey = Self(.noChecksumKey)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
+    /// For ``Code/schema``: what did not match.
+    public let schemaError: PayOSSchemaError?
+
+    public init(_ code: Code, schemaError: PayOSSchemaError? = nil) {
+        self.code = code
+        self.schemaError = schemaError
+    }
+
+    public var description: String { "payOS webhook refused (\(code))" }
+    public var debugDescription: String {
+        if let schemaError { return "PayOSWebhookError(\(code), \(schemaError.debugDescription))" }
+        return "PayOSWebhookError(\(code))"
+    }
+}
