@@ -44,6 +44,12 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
             binds.append(value.sqlValue)
         }
 
+        /// Binds an optional value: `nil` binds SQL `NULL`.
+        public mutating func appendInterpolation<Value: SQLBindable>(_ value: Value?) {
+            sql += "?"
+            binds.append(value?.sqlValue ?? .null)
+        }
+
         /// Binds a list as `(?, ?, …)`, e.g. for `IN`. An empty list becomes `(NULL)`, which matches nothing.
         public mutating func appendInterpolation(list values: [some SQLBindable]) {
             if values.isEmpty {
