@@ -116,6 +116,7 @@ enum ExpectedSchema {
             "id", "owner_id", "kind", "version", "state", "sealed", "hint", "created_at", "usable_until", "destroyed_at",
         ],
         "vault_rotation": ["id", "target_kek_version", "started_at", "finished_at", "rewrapped"],
+        "vault_platform_key": ["id", "name", "kek_version", "wrapped_key", "created_at", "rewrapped_at"],
     ]
 
     /// Named (non-unique) indexes.
@@ -134,12 +135,14 @@ enum ExpectedSchema {
             "idx_payment_status_created": ["status", "created_at"],
             "idx_payment_owner_status": ["owner_id", "status"],
             "idx_payment_reconcile": ["status", "next_check_at"],
+            "idx_payment_updated_at": ["updated_at"],
         ],
         "webhook_inbox": ["idx_webhook_inbox_unprocessed": ["processed_at"]],
         "notification": ["idx_notification_recipient": ["recipient_kind", "recipient_id", "read_at"]],
         "outbox": ["idx_outbox_due": ["status", "next_attempt_at"]],
         "audit_log": ["idx_audit_owner_at": ["owner_id", "at"], "idx_audit_action_at": ["action", "at"], "idx_audit_at": ["at"]],
         "vault_data_key": ["idx_vault_data_key_kek": ["kek_version"]],
+        "vault_platform_key": ["idx_vault_platform_key_kek": ["kek_version"]],
         "vault_credential": ["idx_vault_credential_lookup": ["owner_id", "kind", "state"]],
     ]
 
@@ -154,5 +157,6 @@ enum ExpectedSchema {
         "webhook_inbox": [["owner_id", "order_code", "reference"]],
         "outbox": [["dedupe_key"]],
         "vault_credential": [["owner_id", "kind", "version"]],
+        "vault_platform_key": [["name"]],
     ]
 }

@@ -142,6 +142,8 @@ public enum Schema {
                 SQLIndex("idx_payment_status_created", ["status", "created_at"]),
                 SQLIndex("idx_payment_owner_status", ["owner_id", "status"]),
                 SQLIndex("idx_payment_reconcile", ["status", "next_check_at"]),
+                // The status view's change feed reads "rows changed since" once per second per instance.
+                SQLIndex("idx_payment_updated_at", ["updated_at"]),
             ],
             foreignKeys: [
                 SQLForeignKey("fk_payment_booking", ["booking_id"], references: "booking"),
@@ -277,6 +279,21 @@ public enum Schema {
             ],
             indexes: [SQLIndex("idx_vault_data_key_kek", ["kek_version"])],
             foreignKeys: [SQLForeignKey("fk_vault_data_key_owner", ["owner_id"], references: "owner")]
+        ),
+        // Platform-wide secrets (e.g. the pepper that keys token hashes), each wrapped by a KEK like a DEK.
+        SQLTable(
+            "vault_platform_key",
+            columns: [
+                .varchar("name", 64),
+                .integer("kek_version"),
+                .blob("wrapped_key"),
+                .bigint("created_at"),
+                .bigint("rewrapped_at", nullable: true),
+            ],
+            indexes: [
+                .unique("ux_vault_platform_key_name", ["name"]),
+                SQLIndex("idx_vault_platform_key_kek", ["kek_version"]),
+            ]
         ),
         SQLTable(
             "vault_credential",
