@@ -1,0 +1,33 @@
+// Copyright (c) the Gatehouse authors
+public import Hummingbird
+
+/// The sandbox's request context. `channel` is set by ``PayOSAuthMiddleware`` on payOS routes.
+public struct SandboxRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated channel (payOS routes only).
+    var channel: SandboxChannel?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// payOS bodies are small; 1 MiB leaves room for long item lists.
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// Context of payOS endpoints: a channel is guaranteed, so handlers cannot forget authentication.
+struct ChannelRequestContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: SandboxChannel
+
+    init(context: SandboxRequestContext) throws {
+        guard let channel = context.channel else {
+            // Only reachable if the auth middleware were missing from the group: fail closed.
+            throw HTTPError(.unauthorized)
+        }
+        self.coreContext = context.coreContext
+        self.channel = channel
+    }
+
+    var maxUploadSize: Int { 1 << 20 }
+}
