@@ -272,8 +272,15 @@ actor SandboxState {
             let id = deliveryLog.count + 1
             deliveryLog.append(
                 WebhookDelivery(
-                    id: id, clientId: link.clientId, orderCode: link.orderCode, paymentLinkId: link.id,
-                    reference: transaction.reference, url: channel.webhookUrl, body: body, duplicateOf: duplicateOf, state: state
+                    id: id,
+                    clientId: link.clientId,
+                    orderCode: link.orderCode,
+                    paymentLinkId: link.id,
+                    reference: transaction.reference,
+                    url: channel.webhookUrl,
+                    body: body,
+                    duplicateOf: duplicateOf,
+                    state: state
                 )
             )
             return id

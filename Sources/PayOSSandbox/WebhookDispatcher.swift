@@ -52,7 +52,10 @@ struct WebhookDispatcher: Service {
             }
             let started = Self.nowMs()
             let outcome = await sender.post(body, to: url)
-            await state.recordAttempt(.init(number: attempt, startedAtMs: started, status: outcome.status, error: outcome.error), deliveryID: deliveryID)
+            await state.recordAttempt(
+                .init(number: attempt, startedAtMs: started, status: outcome.status, error: outcome.error),
+                deliveryID: deliveryID
+            )
             if outcome.succeeded {
                 await state.finish(deliveryID: deliveryID, state: .delivered)
                 logger.debug("Webhook delivered", metadata: ["webhook.attempt": "\(attempt)"])

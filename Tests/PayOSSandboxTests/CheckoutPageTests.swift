@@ -1,8 +1,9 @@
 // Copyright (c) the Gatehouse authors
 import NIOHTTP1
 import PayOS
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 /// The checkout page `/web/{paymentLinkId}` and its buyer actions (spec 6.1, 6.2).
 @Suite struct CheckoutPageTests {
@@ -34,7 +35,9 @@ import Testing
             let id = try #require(data["paymentLinkId"]?.stringValue)
             let response = try await sandbox.request(.POST, "/web/\(id)/pay", body: Array("amount=".utf8), headers: Self.form)
             #expect(response.status == 303)
-            #expect(response.headers["Location"] == ["https://shop.example.vn/return?ref=a&code=00&id=\(id)&cancel=false&status=PAID&orderCode=803347"])
+            #expect(
+                response.headers["Location"] == ["https://shop.example.vn/return?ref=a&code=00&id=\(id)&cancel=false&status=PAID&orderCode=803347"]
+            )
             #expect(try PaymentRequestsTests.signedData(try await sandbox.payOS(.GET, "/v2/payment-requests/803347"))["status"] == "PAID")
             // The page now offers the way back instead of payment buttons.
             let page = try await sandbox.request(.GET, "/web/\(id)").text
@@ -85,7 +88,9 @@ import Testing
 
     @Test func unknownLinkIs404() async throws {
         try await TestSandbox.with { sandbox in
-            for (method, path) in [(HTTPMethod.GET, "/web/0123456789abcdef0123456789abcdef"), (.POST, "/web/nothing/pay"), (.POST, "/web/nothing/cancel")] {
+            for (method, path) in [
+                (HTTPMethod.GET, "/web/0123456789abcdef0123456789abcdef"), (.POST, "/web/nothing/pay"), (.POST, "/web/nothing/cancel"),
+            ] {
                 let response = try await sandbox.request(method, path)
                 #expect(response.status == 404 && response.text.contains("Không tìm thấy"))
             }

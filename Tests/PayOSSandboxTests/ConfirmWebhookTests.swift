@@ -1,8 +1,9 @@
 // Copyright (c) the Gatehouse authors
 import NIOHTTP1
 import PayOS
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 /// `POST /confirm-webhook` (spec 2.5, 5.4).
 @Suite struct ConfirmWebhookTests {
@@ -102,7 +103,11 @@ import Testing
 
 extension PaymentWebhookTests {
     /// Like ``verifiedWebhook(_:key:sourceLocation:)`` but for the probe, whose key order follows the docs sample.
-    static func verifiedWebhookShape(_ received: WebhookListener.Received, key: String = docsChecksumKey, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONObject {
+    static func verifiedWebhookShape(
+        _ received: WebhookListener.Received,
+        key: String = docsChecksumKey,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> JSONObject {
         let body = try #require(received.json?.objectValue, sourceLocation: sourceLocation)
         #expect(body.keys == ["code", "desc", "success", "data", "signature"], sourceLocation: sourceLocation)
         let data = try #require(body["data"]?.objectValue, sourceLocation: sourceLocation)

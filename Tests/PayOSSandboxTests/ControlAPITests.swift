@@ -2,8 +2,9 @@
 import Foundation
 import NIOHTTP1
 import PayOS
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 /// The sandbox's own control API: channels, channels files, command options.
 @Suite struct ControlAPITests {
@@ -30,11 +31,17 @@ import Testing
 
     @Test func channelWithAllFieldsKeepsThem() async throws {
         try await TestSandbox.with(channels: []) { sandbox in
-            let body: JSONValue = ["clientId": "x", "apiKey": "k", "checksumKey": "c", "bin": "970436", "accountNumber": "0071000123456",
-                                   "accountName": "CONG TY ABC", "webhookUrl": "https://merchant.example.vn/hook"]
+            let body: JSONValue = [
+                "clientId": "x", "apiKey": "k", "checksumKey": "c", "bin": "970436", "accountNumber": "0071000123456",
+                "accountName": "CONG TY ABC", "webhookUrl": "https://merchant.example.vn/hook",
+            ]
             let channel = try await sandbox.control(.POST, "/channels", json: body).json()
-            #expect(channel == ["clientId": "x", "bin": "970436", "accountNumber": "0071000123456", "accountName": "CONG TY ABC",
-                                "webhookUrl": "https://merchant.example.vn/hook"])
+            #expect(
+                channel == [
+                    "clientId": "x", "bin": "970436", "accountNumber": "0071000123456", "accountName": "CONG TY ABC",
+                    "webhookUrl": "https://merchant.example.vn/hook",
+                ]
+            )
         }
     }
 
@@ -82,7 +89,10 @@ import Testing
             #expect(try response.json()["webhookUrl"] == "http://127.0.0.1:9/hook")
             #expect(try await sandbox.payOS(.GET, "/v2/payment-requests/1").status == 401)
             let rotated = SandboxChannel(clientId: "client-a", apiKey: "rotated-api", checksumKey: "rotated-checksum")
-            let data = try PaymentRequestsTests.signedData(try await sandbox.payOS(.GET, "/v2/payment-requests/1", channel: rotated), key: "rotated-checksum")
+            let data = try PaymentRequestsTests.signedData(
+                try await sandbox.payOS(.GET, "/v2/payment-requests/1", channel: rotated),
+                key: "rotated-checksum"
+            )
             #expect(data["orderCode"] == 1)
             // A new client id through PUT is created.
             let created = try await sandbox.control(.PUT, "/channels/client-c", json: ["apiKey": "a", "checksumKey": "c"])
@@ -114,7 +124,10 @@ import Testing
 
     @Test(arguments: [
         (#"{"clientId":"a"}"#, "channels file must be a JSON array"),
-        (#"[{"clientId":"a","apiKey":"k","checksumKey":"c"},{"clientId":"a","apiKey":"k","checksumKey":"c"}]"#, "channels[1]: clientId 'a' appears twice"),
+        (
+            #"[{"clientId":"a","apiKey":"k","checksumKey":"c"},{"clientId":"a","apiKey":"k","checksumKey":"c"}]"#,
+            "channels[1]: clientId 'a' appears twice"
+        ),
         (#"[{"clientId":"a","apiKey":"k","checksumKey":"c"},{"clientId":"b","checksumKey":"c"}]"#, "channels[1]: apiKey is required"),
         ("[", "channels file is not valid JSON"),
     ])

@@ -1,12 +1,18 @@
 // Copyright (c) the Gatehouse authors
 import NIOHTTP1
 import PayOS
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 /// Per-channel fault injection (`/sandbox/channels/{clientId}/faults`).
 @Suite struct FaultInjectionTests {
-    static func setFaults(_ sandbox: TestSandbox, _ faults: JSONValue, clientId: String = "client-a", sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func setFaults(
+        _ sandbox: TestSandbox,
+        _ faults: JSONValue,
+        clientId: String = "client-a",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let response = try await sandbox.control(.PUT, "/channels/\(clientId)/faults", json: faults)
         #expect(response.status == 200, "\(response.text)", sourceLocation: sourceLocation)
     }
@@ -17,8 +23,12 @@ import Testing
         try await TestSandbox.with { sandbox in
             let initial = try await sandbox.control(.GET, "/channels/client-a/faults").json()
             // Whole-number rates print without a fraction, as JavaScript's JSON does.
-            #expect(initial == ["latencyMs": 0, "errorRate": 0, "rateLimitRate": 0, "retryAfterSeconds": 1,
-                                "dropWebhookRate": 0, "duplicateWebhookRate": 0, "reorderWebhooks": false])
+            #expect(
+                initial == [
+                    "latencyMs": 0, "errorRate": 0, "rateLimitRate": 0, "retryAfterSeconds": 1,
+                    "dropWebhookRate": 0, "duplicateWebhookRate": 0, "reorderWebhooks": false,
+                ]
+            )
             try await Self.setFaults(sandbox, ["errorRate": .double(0.25), "latencyMs": 5, "reorderWebhooks": true])
             let set = try await sandbox.control(.GET, "/channels/client-a/faults").json()
             #expect(set["errorRate"] == .double(0.25) && set["latencyMs"] == 5 && set["reorderWebhooks"] == true)

@@ -1,7 +1,8 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 /// The proof that matters: the official payOS Python SDK (PyPI `payos` 1.x) drives an in-process sandbox through
 /// every payment-link call, confirm-webhook and webhook verification without noticing it is not payOS.
@@ -36,7 +37,9 @@ import Testing
             return python
         }
         if environment["CI"] == "true" {
-            Issue.record("GATEHOUSE_PAYOS_SDK_PYTHON is not set; in CI the interop proof must run (scripts/payos-interop --setup-only prints the path)")
+            Issue.record(
+                "GATEHOUSE_PAYOS_SDK_PYTHON is not set; in CI the interop proof must run (scripts/payos-interop --setup-only prints the path)"
+            )
             return nil
         }
         let script = repositoryRoot.appendingPathComponent("scripts/payos-interop").path
@@ -44,7 +47,9 @@ import Testing
         guard setup.status == 0, let python = setup.stdout.split(separator: "\n").last.map(String.init),
             FileManager.default.isExecutableFile(atPath: python)
         else {
-            try Test.cancel("cannot prepare the payOS SDK venv (scripts/payos-interop --setup-only exited \(setup.status)): \(setup.output.suffix(400))")
+            try Test.cancel(
+                "cannot prepare the payOS SDK venv (scripts/payos-interop --setup-only exited \(setup.status)): \(setup.output.suffix(400))"
+            )
         }
         return python
     }

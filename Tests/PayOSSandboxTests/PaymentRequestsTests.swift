@@ -2,8 +2,9 @@
 import Foundation
 import NIOHTTP1
 import PayOS
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 /// payOS's payment-link endpoints: `POST/GET /v2/payment-requests…`, cancel, invoices, authentication.
 @Suite struct PaymentRequestsTests {
@@ -21,7 +22,11 @@ import Testing
     ]
 
     /// Checks the envelope of a success: code "00", desc "success", and a body signature over `data`.
-    static func signedData(_ response: TestResponse, key: String = docsChecksumKey, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONObject {
+    static func signedData(
+        _ response: TestResponse,
+        key: String = docsChecksumKey,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> JSONObject {
         #expect(response.status == 200, sourceLocation: sourceLocation)
         #expect(response.headers["Content-Type"].first?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
         let envelope = try #require(try response.json().objectValue, sourceLocation: sourceLocation)
@@ -35,7 +40,11 @@ import Testing
 
     /// Checks a business error: HTTP 200 (unless said), string code, desc, data null, no signature.
     static func expectBusinessError(
-        _ response: TestResponse, code: String, desc: String? = nil, status: Int = 200, sourceLocation: SourceLocation = #_sourceLocation
+        _ response: TestResponse,
+        code: String,
+        desc: String? = nil,
+        status: Int = 200,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         #expect(response.status == status, sourceLocation: sourceLocation)
         let envelope = try #require(try response.json().objectValue, sourceLocation: sourceLocation)
@@ -61,9 +70,19 @@ import Testing
                 #expect(response.status == 401)
                 #expect(response.text == #"{"code":"401","desc":"Unauthorized","data":null}"#)
             }
-            let create = try await sandbox.request(.POST, "/v2/payment-requests", body: sandbox.createBody(orderCode: 1).compactBytes, headers: headers)
+            let create = try await sandbox.request(
+                .POST,
+                "/v2/payment-requests",
+                body: sandbox.createBody(orderCode: 1).compactBytes,
+                headers: headers
+            )
             #expect(create.status == 401)
-            let confirm = try await sandbox.request(.POST, "/confirm-webhook", body: Array(#"{"webhookUrl":"http://127.0.0.1:1/"}"#.utf8), headers: headers)
+            let confirm = try await sandbox.request(
+                .POST,
+                "/confirm-webhook",
+                body: Array(#"{"webhookUrl":"http://127.0.0.1:1/"}"#.utf8),
+                headers: headers
+            )
             #expect(confirm.status == 401)
         }
     }
@@ -72,10 +91,18 @@ import Testing
 
     @Test func createAnswersTheTwelveSignedKeys() async throws {
         try await TestSandbox.with { sandbox in
-            let response = try await sandbox.payOS(.POST, "/v2/payment-requests", json: sandbox.createBody(orderCode: 123_456_789, expiredAt: 1_900_000_000))
+            let response = try await sandbox.payOS(
+                .POST,
+                "/v2/payment-requests",
+                json: sandbox.createBody(orderCode: 123_456_789, expiredAt: 1_900_000_000)
+            )
             let data = try Self.signedData(response)
-            #expect(data.keys == ["bin", "accountNumber", "accountName", "amount", "description", "orderCode", "currency",
-                                  "paymentLinkId", "status", "expiredAt", "checkoutUrl", "qrCode"])
+            #expect(
+                data.keys == [
+                    "bin", "accountNumber", "accountName", "amount", "description", "orderCode", "currency",
+                    "paymentLinkId", "status", "expiredAt", "checkoutUrl", "qrCode",
+                ]
+            )
             #expect(data["bin"] == "970422")
             #expect(data["accountNumber"] == .string(channelA.accountNumber))
             #expect(channelA.accountNumber.hasPrefix("VQRQ") && channelA.accountNumber.count == 13)
@@ -125,10 +152,15 @@ import Testing
         try await TestSandbox.with { sandbox in
             // Python's json.dumps escapes non-ASCII; the signature is over the decoded text.
             let signature = PayOSSignature.createRequest(
-                amount: 2000, cancelUrl: "http://localhost:3000/cancel?ref=a&b=1", description: "Thanh toán đơn hàng",
-                orderCode: 1_750_233_600_123, returnUrl: "http://localhost:3000/success?ref=a&b=1", checksumKey: docsChecksumKey
+                amount: 2000,
+                cancelUrl: "http://localhost:3000/cancel?ref=a&b=1",
+                description: "Thanh toán đơn hàng",
+                orderCode: 1_750_233_600_123,
+                returnUrl: "http://localhost:3000/success?ref=a&b=1",
+                checksumKey: docsChecksumKey
             )
-            let body = #"{"orderCode": 1750233600123, "amount": 2000, "description": "Thanh to\u00e1n \u0111\u01a1n h\u00e0ng", "cancelUrl": "http://localhost:3000/cancel?ref=a&b=1", "returnUrl": "http://localhost:3000/success?ref=a&b=1", "signature": ""#
+            let body =
+                #"{"orderCode": 1750233600123, "amount": 2000, "description": "Thanh to\u00e1n \u0111\u01a1n h\u00e0ng", "cancelUrl": "http://localhost:3000/cancel?ref=a&b=1", "returnUrl": "http://localhost:3000/success?ref=a&b=1", "signature": ""#
                 + signature + #""}"#
             let data = try Self.signedData(try await sandbox.payOS(.POST, "/v2/payment-requests", rawBody: Array(body.utf8)))
             #expect(data["description"] == "Thanh toán đơn hàng")
@@ -187,7 +219,11 @@ import Testing
 
     @Test func descriptionOf26CharactersIsRefusedAnd25Accepted() async throws {
         try await TestSandbox.with { sandbox in
-            let long = try await sandbox.payOS(.POST, "/v2/payment-requests", json: sandbox.createBody(orderCode: 1, description: String(repeating: "x", count: 26)))
+            let long = try await sandbox.payOS(
+                .POST,
+                "/v2/payment-requests",
+                json: sandbox.createBody(orderCode: 1, description: String(repeating: "x", count: 26))
+            )
             try Self.expectBusinessError(long, code: "20", desc: "description: Mô tả tối đa 25 kí tự")
             // Counted in characters (UTF-16 units), not bytes.
             let vietnamese = String(repeating: "ầ", count: 25)
@@ -200,11 +236,21 @@ import Testing
         try await TestSandbox.with { sandbox in
             var body = try #require(sandbox.createBody(orderCode: 5).objectValue)
             // Signed with another channel's key.
-            body["signature"] = .string(PayOSSignature.createRequest(
-                amount: 50_000, cancelUrl: "https://shop.example.vn/payment/cancel", description: "Thanh toan don 123", orderCode: 5,
-                returnUrl: "https://shop.example.vn/payment/return", checksumKey: channelB.checksumKey
-            ))
-            try Self.expectBusinessError(try await sandbox.payOS(.POST, "/v2/payment-requests", json: .object(body)), code: "201", desc: "Mã kiểm tra(signature) không hợp lệ")
+            body["signature"] = .string(
+                PayOSSignature.createRequest(
+                    amount: 50_000,
+                    cancelUrl: "https://shop.example.vn/payment/cancel",
+                    description: "Thanh toan don 123",
+                    orderCode: 5,
+                    returnUrl: "https://shop.example.vn/payment/return",
+                    checksumKey: channelB.checksumKey
+                )
+            )
+            try Self.expectBusinessError(
+                try await sandbox.payOS(.POST, "/v2/payment-requests", json: .object(body)),
+                code: "201",
+                desc: "Mã kiểm tra(signature) không hợp lệ"
+            )
             // Upper-case hex of the right signature is refused too, as every SDK refuses it.
             body["signature"] = .string(try #require(sandbox.createBody(orderCode: 5).objectValue?["signature"]?.stringValue).uppercased())
             try Self.expectBusinessError(try await sandbox.payOS(.POST, "/v2/payment-requests", json: .object(body)), code: "201")
@@ -237,7 +283,12 @@ import Testing
             let id = try #require(created["paymentLinkId"]?.stringValue)
             for path in ["/v2/payment-requests/123", "/v2/payment-requests/\(id)"] {
                 let data = try Self.signedData(try await sandbox.payOS(.GET, path))
-                #expect(data.keys == ["id", "orderCode", "amount", "amountPaid", "amountRemaining", "status", "createdAt", "transactions", "canceledAt", "cancellationReason"])
+                #expect(
+                    data.keys == [
+                        "id", "orderCode", "amount", "amountPaid", "amountRemaining", "status", "createdAt", "transactions", "canceledAt",
+                        "cancellationReason",
+                    ]
+                )
                 #expect(data["id"] == .string(id) && data["orderCode"] == 123 && data["amount"] == 50_000)
                 #expect(data["amountPaid"] == 0 && data["amountRemaining"] == 50_000)
                 #expect(data["status"] == "PENDING" && data["transactions"] == [])
@@ -279,14 +330,18 @@ import Testing
         try await TestSandbox.with { sandbox in
             _ = try await sandbox.createLink(orderCode: 1)
             // Python 1.x sends the reason plus a body signature (vector X1); the server ignores the signature.
-            let body: JSONValue = ["cancellationReason": "Khach huy", "signature": "f29d4a0ab8cf8182789f2cb02a5e485f020b30bc6b7e8d98bf49175c31f9ce60"]
+            let body: JSONValue = [
+                "cancellationReason": "Khach huy", "signature": "f29d4a0ab8cf8182789f2cb02a5e485f020b30bc6b7e8d98bf49175c31f9ce60",
+            ]
             let data = try Self.signedData(try await sandbox.payOS(.POST, "/v2/payment-requests/1/cancel", json: body))
             #expect(data.keySet == Self.infoKeys)
             #expect(data["status"] == "CANCELLED" && data["cancellationReason"] == "Khach huy")
             #expect(data["canceledAt"]?.stringValue?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00/) != nil)
             // GET agrees, and cancelling again answers the same link (the SDKs retry POSTs).
             #expect(try Self.signedData(try await sandbox.payOS(.GET, "/v2/payment-requests/1")) == data)
-            #expect(try Self.signedData(try await sandbox.payOS(.POST, "/v2/payment-requests/1/cancel", json: ["cancellationReason": "other"])) == data)
+            #expect(
+                try Self.signedData(try await sandbox.payOS(.POST, "/v2/payment-requests/1/cancel", json: ["cancellationReason": "other"])) == data
+            )
         }
     }
 

@@ -1,8 +1,9 @@
 // Copyright (c) the Gatehouse authors
 import NIOHTTP1
 import PayOS
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 /// Paying through the control API and the payment webhooks that follow (spec 5.1, 12.6).
 @Suite struct PaymentWebhookTests {
@@ -13,7 +14,11 @@ import Testing
     ]
 
     /// Checks a received webhook body and returns its verified `data`.
-    static func verifiedWebhook(_ received: WebhookListener.Received, key: String = docsChecksumKey, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONObject {
+    static func verifiedWebhook(
+        _ received: WebhookListener.Received,
+        key: String = docsChecksumKey,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> JSONObject {
         #expect(received.contentType == "application/json", sourceLocation: sourceLocation)
         let body = try #require(received.json?.objectValue, sourceLocation: sourceLocation)
         #expect(body.keys == ["code", "desc", "success", "data", "signature"], sourceLocation: sourceLocation)
@@ -60,8 +65,12 @@ import Testing
                 let transactions = try #require(info["transactions"]?.arrayValue)
                 #expect(transactions.count == 1)
                 let stored = try #require(transactions.first?.objectValue)
-                #expect(stored.keys == ["reference", "amount", "accountNumber", "description", "transactionDateTime", "virtualAccountName",
-                                        "virtualAccountNumber", "counterAccountBankId", "counterAccountBankName", "counterAccountName", "counterAccountNumber"])
+                #expect(
+                    stored.keys == [
+                        "reference", "amount", "accountNumber", "description", "transactionDateTime", "virtualAccountName",
+                        "virtualAccountNumber", "counterAccountBankId", "counterAccountBankName", "counterAccountName", "counterAccountNumber",
+                    ]
+                )
                 #expect(stored["reference"] == .string(reference) && stored["description"] == data["description"])
                 #expect(stored["transactionDateTime"]?.stringValue?.hasSuffix("+07:00") == true)
 
@@ -77,12 +86,22 @@ import Testing
             try await TestSandbox.with { sandbox in
                 try await sandbox.setWebhookURL(listenerURL)
                 _ = try await sandbox.createLink(orderCode: 5, amount: 10_000)
-                let first = try await sandbox.control(.POST, "/payment-requests/5/pay", json: ["amount": 4_000], headers: [("x-client-id", "client-a")])
+                let first = try await sandbox.control(
+                    .POST,
+                    "/payment-requests/5/pay",
+                    json: ["amount": 4_000],
+                    headers: [("x-client-id", "client-a")]
+                )
                 #expect(try first.json()["status"] == "UNDERPAID")
                 var info = try PaymentRequestsTests.signedData(try await sandbox.payOS(.GET, "/v2/payment-requests/5"))
                 #expect(info["status"] == "UNDERPAID" && info["amountPaid"] == 4_000 && info["amountRemaining"] == 6_000)
 
-                let tooMuch = try await sandbox.control(.POST, "/payment-requests/5/pay", json: ["amount": 6_001], headers: [("x-client-id", "client-a")])
+                let tooMuch = try await sandbox.control(
+                    .POST,
+                    "/payment-requests/5/pay",
+                    json: ["amount": 6_001],
+                    headers: [("x-client-id", "client-a")]
+                )
                 #expect(try tooMuch.status == 400 && tooMuch.json()["error"]?["code"] == "invalid_input")
 
                 let second = try await sandbox.control(.POST, "/payment-requests/5/pay", headers: [("x-client-id", "client-a")])
@@ -218,7 +237,9 @@ import Testing
                 let onlyB = try await sandbox.control(.GET, "/deliveries?clientId=client-b").json()
                 let entry = try #require(onlyB["deliveries"]?.arrayValue?.first?.objectValue)
                 #expect(onlyB["deliveries"]?.arrayValue?.count == 1)
-                #expect(entry.keys == ["id", "clientId", "orderCode", "paymentLinkId", "reference", "url", "state", "duplicateOf", "attempts", "body"])
+                #expect(
+                    entry.keys == ["id", "clientId", "orderCode", "paymentLinkId", "reference", "url", "state", "duplicateOf", "attempts", "body"]
+                )
                 #expect(entry["clientId"] == "client-b" && entry["state"] == "delivered" && entry["orderCode"] == 2)
                 // The logged body is exactly what the listener got.
                 let received = listener.received.map { String(decoding: $0.body, as: UTF8.self) }

@@ -101,7 +101,12 @@ import Testing
     }
 
     /// Renders the SVG with librsvg and decodes it with zbar: the scanner must return the exact VietQR text.
-    @Test(.enabled(if: ExternalTool.available("zbarimg") && ExternalTool.available("rsvg-convert"), "needs zbarimg (zbar-tools) and rsvg-convert (librsvg2-bin)"))
+    @Test(
+        .enabled(
+            if: ExternalTool.available("zbarimg") && ExternalTool.available("rsvg-convert"),
+            "needs zbarimg (zbar-tools) and rsvg-convert (librsvg2-bin)"
+        )
+    )
     func renderedSVGScansBackToTheExactText() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qrcode-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

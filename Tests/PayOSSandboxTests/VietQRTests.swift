@@ -1,7 +1,8 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-@testable import PayOSSandbox
 import Testing
+
+@testable import PayOSSandbox
 
 @Suite struct VietQRTests {
     // MARK: Tests

@@ -30,7 +30,10 @@ struct CheckoutController {
     @Sendable func pay(_ request: Request, context: SandboxRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         guard await state.link(id: id) != nil else {
-            return HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound).response(from: request, context: context)
+            return HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound).response(
+                from: request,
+                context: context
+            )
         }
         var request = request
         let form = try await request.collectBody(upTo: 16 * 1024)
@@ -56,7 +59,10 @@ struct CheckoutController {
     @Sendable func cancel(_ request: Request, context: SandboxRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         guard await state.link(id: id) != nil else {
-            return HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound).response(from: request, context: context)
+            return HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound).response(
+                from: request,
+                context: context
+            )
         }
         do {
             let link = try await state.cancel(linkID: id, reason: nil)

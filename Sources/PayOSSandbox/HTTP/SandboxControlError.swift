@@ -40,7 +40,8 @@ public struct SandboxControlError: Error, Hashable, HTTPResponseError, CustomStr
     /// 409: an order code used by several channels; the caller must say which (`?clientId=` or `x-client-id`).
     static func ambiguousOrderCode(_ id: String) -> Self {
         .init(
-            status: .conflict, code: "ambiguous_order_code",
+            status: .conflict,
+            code: "ambiguous_order_code",
             message: "order code \(id) exists in several channels; pass ?clientId= or the x-client-id header"
         )
     }

@@ -42,7 +42,8 @@ struct CheckoutPage {
                 <form method="post" action="\(action)/cancel"><button class="danger" type="submit">Hủy thanh toán</button></form>
                 """
         } else if status == .paid {
-            body += "<p><a class=\"button primary\" href=\"\(HTML.escape(CheckoutRedirect.url(for: link, status: status)))\">Quay lại cửa hàng</a></p>"
+            body +=
+                "<p><a class=\"button primary\" href=\"\(HTML.escape(CheckoutRedirect.url(for: link, status: status)))\">Quay lại cửa hàng</a></p>"
         } else if status == .cancelled || status == .expired {
             body += "<p><a class=\"button\" href=\"\(HTML.escape(CheckoutRedirect.url(for: link, status: status)))\">Quay lại cửa hàng</a></p>"
         }
@@ -90,7 +91,8 @@ struct CheckoutPage {
         dt{color:#6b7280}dd{margin:0;word-break:break-word}.mono{font-family:ui-monospace,monospace}
         form{margin:.6rem 0}label{display:block;margin-bottom:.3rem;color:#374151}
         input{width:100%;box-sizing:border-box;font-size:1.1rem;padding:.6rem;border:1px solid #d1d5db;border-radius:8px;margin-bottom:.4rem}
-        button,.button{display:block;width:100%;box-sizing:border-box;text-align:center;text-decoration:none;font-size:1.05rem;padding:.8rem;border-radius:8px;border:1px solid #d1d5db;background:#fff;color:#1b1f24;cursor:pointer}
+        button,.button{display:block;width:100%;box-sizing:border-box;text-align:center;text-decoration:none;font-size:1.05rem}
+        button,.button{padding:.8rem;border-radius:8px;border:1px solid #d1d5db;background:#fff;color:#1b1f24;cursor:pointer}
         .primary{background:#4f46e5;border-color:#4f46e5;color:#fff}.danger{color:#b91c1c;border-color:#fca5a5}
         .refresh{text-align:center;font-size:.9rem}
         </style></head>

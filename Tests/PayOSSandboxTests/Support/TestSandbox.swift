@@ -5,9 +5,10 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PayOS
-@testable import PayOSSandbox
 import Synchronization
 import Testing
+
+@testable import PayOSSandbox
 
 /// The docs' checksum key (spec 9.2): with it, the confirm-webhook probe signs to vector W4.
 let docsChecksumKey = "1a54716c8f0efb2744fb28b6e38b25da7f67a925d98bc1c18bd8faaecadd7675"
@@ -15,7 +16,14 @@ let docsChecksumKey = "1a54716c8f0efb2744fb28b6e38b25da7f67a925d98bc1c18bd8faaec
 /// A channel the tests authenticate with.
 let channelA = SandboxChannel(clientId: "client-a", apiKey: "api-key-a", checksumKey: docsChecksumKey)
 /// A second channel, to show that order codes and links are per channel.
-let channelB = SandboxChannel(clientId: "client-b", apiKey: "api-key-b", checksumKey: "checksum-key-b", bin: "970436", accountNumber: "0071000999999", accountName: "CUA HANG B")
+let channelB = SandboxChannel(
+    clientId: "client-b",
+    apiKey: "api-key-b",
+    checksumKey: "checksum-key-b",
+    bin: "970436",
+    accountNumber: "0071000999999",
+    accountName: "CUA HANG B"
+)
 
 /// A clock tests can move forward (link expiry); starts at the real time.
 final class TestClock: Sendable {
@@ -109,9 +117,17 @@ struct TestSandbox: Sendable {
     }
 
     /// A payOS call with a channel's credentials, as the SDKs send it (JSON content type even on GETs).
-    func payOS(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, rawBody: [UInt8]? = nil, channel: SandboxChannel = channelA) async throws -> TestResponse {
+    func payOS(
+        _ method: HTTPMethod,
+        _ path: String,
+        json: JSONValue? = nil,
+        rawBody: [UInt8]? = nil,
+        channel: SandboxChannel = channelA
+    ) async throws -> TestResponse {
         try await request(
-            method, path, body: rawBody ?? json?.compactBytes,
+            method,
+            path,
+            body: rawBody ?? json?.compactBytes,
             headers: [("x-client-id", channel.clientId), ("x-api-key", channel.apiKey), ("Content-Type", "application/json")]
         )
     }
@@ -134,8 +150,17 @@ struct TestSandbox: Sendable {
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> JSONObject {
         let response = try await payOS(
-            .POST, "/v2/payment-requests",
-            json: createBody(orderCode: orderCode, amount: amount, description: description, expiredAt: expiredAt, returnUrl: returnUrl, cancelUrl: cancelUrl, channel: channel),
+            .POST,
+            "/v2/payment-requests",
+            json: createBody(
+                orderCode: orderCode,
+                amount: amount,
+                description: description,
+                expiredAt: expiredAt,
+                returnUrl: returnUrl,
+                cancelUrl: cancelUrl,
+                channel: channel
+            ),
             channel: channel
         )
         let json = try response.json()
@@ -154,7 +179,11 @@ struct TestSandbox: Sendable {
         channel: SandboxChannel = channelA
     ) -> JSONValue {
         let signature = PayOSSignature.createRequest(
-            amount: amount, cancelUrl: cancelUrl, description: description, orderCode: orderCode, returnUrl: returnUrl,
+            amount: amount,
+            cancelUrl: cancelUrl,
+            description: description,
+            orderCode: orderCode,
+            returnUrl: returnUrl,
             checksumKey: channel.checksumKey
         )
         return [
@@ -183,7 +212,10 @@ struct TestSandbox: Sendable {
             let deliveries = await sandbox.deliveries()
             if condition(deliveries) { return deliveries }
             guard ContinuousClock.now < deadline else {
-                Issue.record("delivery log never satisfied the condition: \(deliveries.map { ($0.id, $0.state, $0.attempts.count) })", sourceLocation: sourceLocation)
+                Issue.record(
+                    "delivery log never satisfied the condition: \(deliveries.map { ($0.id, $0.state, $0.attempts.count) })",
+                    sourceLocation: sourceLocation
+                )
                 return deliveries
             }
             try await Task.sleep(for: .milliseconds(10))

@@ -47,7 +47,11 @@ final class WebhookListener: Sendable {
             let status = self.record(
                 Received(path: request.uri.path, body: Array(buffer.readableBytesView), contentType: request.headers[.contentType])
             )
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"success":true}"#)))
+            return Response(
+                status: .init(code: status),
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"success":true}"#))
+            )
         }
         router.post("/", use: handler)
         router.post("**", use: handler)
