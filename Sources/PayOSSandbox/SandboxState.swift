@@ -111,13 +111,14 @@ actor SandboxState {
         if !newFaults.reorderWebhooks { releaseHeld(clientId: clientId) }
     }
 
-    /// Decides the fate of one API call: latency, then 429 (drawn first), then 500.
+    /// Decides the fate of one API call: latency, then 429 (drawn first), then 500, then a wrong signature.
     func decideFault(clientId: String) -> (latencyMs: Int, outcome: FaultOutcome) {
         guard let faults = faultsByClient[clientId] else { return (0, .proceed) }
         if faultRandom.chance(faults.rateLimitRate) {
             return (faults.latencyMs, .rateLimited(retryAfterSeconds: faults.retryAfterSeconds))
         }
         if faultRandom.chance(faults.errorRate) { return (faults.latencyMs, .serverError) }
+        if faultRandom.chance(faults.invalidSignatureRate) { return (faults.latencyMs, .invalidSignature) }
         return (faults.latencyMs, .proceed)
     }
 

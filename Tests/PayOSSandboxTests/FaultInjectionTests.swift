@@ -25,7 +25,7 @@ import Testing
             // Whole-number rates print without a fraction, as JavaScript's JSON does.
             #expect(
                 initial == [
-                    "latencyMs": 0, "errorRate": 0, "rateLimitRate": 0, "retryAfterSeconds": 1,
+                    "latencyMs": 0, "errorRate": 0, "rateLimitRate": 0, "retryAfterSeconds": 1, "invalidSignatureRate": 0,
                     "dropWebhookRate": 0, "duplicateWebhookRate": 0, "reorderWebhooks": false,
                 ]
             )
@@ -96,6 +96,24 @@ import Testing
             #expect(response.status == 429)
             #expect(response.headers["Retry-After"] == ["7"])
             #expect(try response.json()["code"] == "429")
+        }
+    }
+
+    @Test func invalidSignatureRateOneCorruptsSignaturesButTheCallTakesEffect() async throws {
+        try await TestSandbox.with { sandbox in
+            try await Self.setFaults(sandbox, ["invalidSignatureRate": 1])
+            let create = try await sandbox.payOS(.POST, "/v2/payment-requests", json: sandbox.createBody(orderCode: 1))
+            let envelope = try #require(try create.json().objectValue)
+            let data = try #require(envelope["data"]?.objectValue)
+            let signature = try #require(envelope["signature"]?.stringValue)
+            #expect(envelope["code"] == "00" && signature.wholeMatch(of: /[0-9a-f]{64}/) != nil)
+            #expect(!PayOSSignature.verifyBody(data, signature: signature, checksumKey: docsChecksumKey))
+            try await Self.setFaults(sandbox, [:])
+            // The link exists: a retry of the create is a duplicate, and GET is signed correctly again.
+            let retry = try await sandbox.payOS(.POST, "/v2/payment-requests", json: sandbox.createBody(orderCode: 1))
+            try PaymentRequestsTests.expectBusinessError(retry, code: "231")
+            let info = try PaymentRequestsTests.signedData(try await sandbox.payOS(.GET, "/v2/payment-requests/1"))
+            #expect(info["id"] == data["paymentLinkId"])
         }
     }
 

@@ -36,7 +36,7 @@ struct PaymentRequestsController {
             let link = try await state.createLink(create, channel: channel)
             context.logger.info("Payment link created", metadata: ["payos.order_code": "\(link.orderCode)", "payos.payment_link_id": "\(link.id)"])
             let base = await state.checkoutBaseURL
-            return .success(link.createResponseJSON(checkoutBaseURL: base), signedWith: channel.checksumKey)
+            return context.signedSuccess(link.createResponseJSON(checkoutBaseURL: base))
         } catch let error as PayOSBusinessError {
             return .failure(error)
         }
@@ -46,7 +46,7 @@ struct PaymentRequestsController {
     @Sendable func get(_ request: Request, context: ChannelRequestContext) async throws -> PayOSEnvelope {
         let id = try context.parameters.require("id")
         guard let link = await state.link(pathID: id, clientId: context.channel.clientId) else { return .failure(.notFound) }
-        return .success(link.infoJSON(at: state.now()), signedWith: context.channel.checksumKey)
+        return context.signedSuccess(link.infoJSON(at: state.now()))
     }
 
     /// `POST /v2/payment-requests/{id}/cancel`: body empty, `{}` or `{"cancellationReason": …}`; a `signature` member
@@ -70,7 +70,7 @@ struct PaymentRequestsController {
         do {
             let cancelled = try await state.cancel(linkID: link.id, reason: reason)
             context.logger.info("Payment link cancelled", metadata: ["payos.order_code": "\(link.orderCode)"])
-            return .success(cancelled.infoJSON(at: state.now()), signedWith: context.channel.checksumKey)
+            return context.signedSuccess(cancelled.infoJSON(at: state.now()))
         } catch {
             return .failure(error)
         }
@@ -80,6 +80,6 @@ struct PaymentRequestsController {
     @Sendable func invoices(_ request: Request, context: ChannelRequestContext) async throws -> PayOSEnvelope {
         let id = try context.parameters.require("id")
         guard await state.link(pathID: id, clientId: context.channel.clientId) != nil else { return .failure(.notFound) }
-        return .success(["invoices": []], signedWith: context.channel.checksumKey)
+        return context.signedSuccess(["invoices": []])
     }
 }

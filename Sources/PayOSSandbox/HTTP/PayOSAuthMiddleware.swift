@@ -26,7 +26,8 @@ struct PayOSAuthMiddleware: RouterMiddleware {
     }
 }
 
-/// Applies the channel's API faults (latency, 429, 500) before the endpoint runs, so a faulted call changes nothing.
+/// Applies the channel's API faults before the endpoint runs: latency, then 429 or 500 (the call changes nothing),
+/// or a wrong response signature (the call takes effect, as when a response is corrupted in transit).
 struct FaultInjectionMiddleware: RouterMiddleware {
     typealias Context = ChannelRequestContext
     let state: SandboxState
@@ -36,6 +37,11 @@ struct FaultInjectionMiddleware: RouterMiddleware {
         if decision.latencyMs > 0 { try await Task.sleep(for: .milliseconds(decision.latencyMs)) }
         switch decision.outcome {
         case .proceed:
+            return try await next(request, context)
+        case .invalidSignature:
+            context.logger.debug("Injected invalid signature")
+            var context = context
+            context.corruptSignature = true
             return try await next(request, context)
         case .serverError:
             context.logger.debug("Injected 500")

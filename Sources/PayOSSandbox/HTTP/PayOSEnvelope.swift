@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import PayOS
 
 /// A payOS business error: HTTP 200 (unless stated) with a non-"00" string `code`, `desc`, and `data` null
@@ -40,7 +40,7 @@ public struct PayOSBusinessError: Error, Hashable, CustomStringConvertible {
 /// payOS's JSON envelope `{code, desc, data, signature?}` as a Hummingbird response.
 struct PayOSEnvelope: ResponseGenerator {
     let status: HTTPResponse.Status
-    let body: JSONObject
+    var body: JSONObject
     var extraHeaders: HTTPFields = [:]
 
     /// Success with `data`; with a key, `signature` is the body signature over `data` (create/get/cancel/invoices).

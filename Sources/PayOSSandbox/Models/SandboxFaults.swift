@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-public import PayOS
+import PayOS
 
 /// Faults injected into one channel's traffic, to exercise clients' retry and idempotency paths.
 ///
@@ -15,6 +15,9 @@ public struct SandboxFaults: Sendable, Hashable {
     public var rateLimitRate: Double
     /// `Retry-After` seconds on injected 429s (0…60; the SDKs honour waits up to 60 s).
     public var retryAfterSeconds: Int
+    /// Share of signed answers (create, get, cancel, invoices) whose `signature` does not verify (0…1). The call
+    /// itself takes effect, so clients must treat the answer as untrustworthy and re-read (spec 12.9).
+    public var invalidSignatureRate: Double
     /// Share of payment webhooks never sent (0…1).
     public var dropWebhookRate: Double
     /// Share of payment webhooks sent twice (0…1).
@@ -31,6 +34,7 @@ public struct SandboxFaults: Sendable, Hashable {
         errorRate: Double = 0,
         rateLimitRate: Double = 0,
         retryAfterSeconds: Int = 1,
+        invalidSignatureRate: Double = 0,
         dropWebhookRate: Double = 0,
         duplicateWebhookRate: Double = 0,
         reorderWebhooks: Bool = false
@@ -39,6 +43,7 @@ public struct SandboxFaults: Sendable, Hashable {
         self.errorRate = errorRate
         self.rateLimitRate = rateLimitRate
         self.retryAfterSeconds = retryAfterSeconds
+        self.invalidSignatureRate = invalidSignatureRate
         self.dropWebhookRate = dropWebhookRate
         self.duplicateWebhookRate = duplicateWebhookRate
         self.reorderWebhooks = reorderWebhooks
@@ -49,8 +54,8 @@ public struct SandboxFaults: Sendable, Hashable {
     init(json: JSONValue) throws(SandboxControlError) {
         guard let object = json.objectValue else { throw .invalidInput("faults must be a JSON object") }
         let known: Set<String> = [
-            "latencyMs", "errorRate", "rateLimitRate", "retryAfterSeconds", "dropWebhookRate", "duplicateWebhookRate",
-            "reorderWebhooks",
+            "latencyMs", "errorRate", "rateLimitRate", "retryAfterSeconds", "invalidSignatureRate", "dropWebhookRate",
+            "duplicateWebhookRate", "reorderWebhooks",
         ]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw .invalidInput("unknown fault '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
@@ -65,6 +70,7 @@ public struct SandboxFaults: Sendable, Hashable {
             errorRate: try input.optionalRate("errorRate") ?? 0,
             rateLimitRate: try input.optionalRate("rateLimitRate") ?? 0,
             retryAfterSeconds: Int(retryAfter),
+            invalidSignatureRate: try input.optionalRate("invalidSignatureRate") ?? 0,
             dropWebhookRate: try input.optionalRate("dropWebhookRate") ?? 0,
             duplicateWebhookRate: try input.optionalRate("duplicateWebhookRate") ?? 0,
             reorderWebhooks: try input.optionalBool("reorderWebhooks") ?? false
@@ -77,6 +83,7 @@ public struct SandboxFaults: Sendable, Hashable {
             "errorRate": .double(errorRate),
             "rateLimitRate": .double(rateLimitRate),
             "retryAfterSeconds": .int(Int64(retryAfterSeconds)),
+            "invalidSignatureRate": .double(invalidSignatureRate),
             "dropWebhookRate": .double(dropWebhookRate),
             "duplicateWebhookRate": .double(duplicateWebhookRate),
             "reorderWebhooks": .bool(reorderWebhooks),
@@ -89,4 +96,5 @@ enum FaultOutcome: Sendable, Hashable {
     case proceed
     case serverError
     case rateLimited(retryAfterSeconds: Int)
+    case invalidSignature
 }

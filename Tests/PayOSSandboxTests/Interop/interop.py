@@ -22,7 +22,15 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import payos
-from payos import APIError, InternalServerError, PayOS, TooManyRequestsError, UnauthorizedError, WebhookError
+from payos import (
+    APIError,
+    InternalServerError,
+    InvalidSignatureError,
+    PayOS,
+    TooManyRequestsError,
+    UnauthorizedError,
+    WebhookError,
+)
 from payos.types import CreatePaymentLinkRequest, ItemData
 
 
@@ -322,10 +330,16 @@ def main():
             raise Failure("server error not injected")
         except InternalServerError as error:
             expect(error.status_code == 500, f"status {error.status_code}")
+        control(base_url, "PUT", f"/sandbox/channels/{client_id}/faults", {"invalidSignatureRate": 1})
+        try:
+            client.payment_requests.get(order_base + 1)
+            raise Failure("corrupted signature accepted")
+        except InvalidSignatureError as error:
+            expect("verification failed" in str(error), f"message {error}")
         status, cleared = control(base_url, "PUT", f"/sandbox/channels/{client_id}/faults", {})
         expect(status == 200 and cleared["errorRate"] == 0, f"cleared {cleared}")
         expect(client.payment_requests.get(order_base + 1).status == "PAID", "normal service after clearing")
-        return "TooManyRequestsError, InternalServerError, then normal"
+        return "TooManyRequestsError, InternalServerError, InvalidSignatureError, then normal"
 
     checks = [
         ("confirm-webhook to a listener", confirm_ok),
