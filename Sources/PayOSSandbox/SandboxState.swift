@@ -47,11 +47,12 @@ actor SandboxState {
 
     func serverStopped(error: any Error) {
         serverStopped = true
+        boundBaseURL = nil
         for waiter in addressWaiters { waiter.resume(throwing: error) }
         addressWaiters.removeAll()
     }
 
-    /// The bound base URL, waiting until the server listens.
+    /// The bound base URL, waiting until the server listens; an error once it has stopped.
     func boundURL() async throws -> String {
         if let boundBaseURL { return boundBaseURL }
         if serverStopped { throw PayOSSandboxError.notRunning }
