@@ -1,0 +1,48 @@
+// Copyright (c) the Gatehouse authors
+public import Hummingbird
+import PayOS
+
+/// The sandbox's request context. `channel` is set by ``PayOSAuthMiddleware`` on payOS routes.
+public struct SandboxRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated channel (payOS routes only).
+    var channel: SandboxChannel?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// payOS bodies are small; 1 MiB leaves room for long item lists.
+    public var maxUploadSize: Int { 1 << 20 }
+}
+
+/// Context of payOS endpoints: a channel is guaranteed, so handlers cannot forget authentication.
+struct ChannelRequestContext: ChildRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: SandboxChannel
+    /// Set by the fault middleware: this answer's signature must not verify (`invalidSignatureRate`).
+    var corruptSignature = false
+
+    init(context: SandboxRequestContext) throws {
+        guard let channel = context.channel else {
+            // Only reachable if the auth middleware were missing from the group: fail closed.
+            throw HTTPError(.unauthorized)
+        }
+        self.coreContext = context.coreContext
+        self.channel = channel
+    }
+
+    var maxUploadSize: Int { 1 << 20 }
+}
+
+extension ChannelRequestContext {
+    /// A success envelope signed with the channel's checksum key — or, under the `invalidSignatureRate` fault,
+    /// with a signature that does not verify (last hex digit changed, still 64 lowercase hex characters).
+    func signedSuccess(_ data: JSONObject) -> PayOSEnvelope {
+        var envelope = PayOSEnvelope.success(data, signedWith: channel.checksumKey)
+        if corruptSignature, let signature = envelope.body["signature"]?.stringValue, let last = signature.last {
+            envelope.body["signature"] = .string(signature.dropLast() + (last == "0" ? "1" : "0"))
+        }
+        return envelope
+    }
+}
