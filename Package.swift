@@ -242,6 +242,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Interop"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
