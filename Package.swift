@@ -170,7 +170,14 @@ let package = Package(
             name: "GatehouseCLI",
             dependencies: [
                 "GatehouseApp",
+                "Storage",
+                "Vault",
+                "Tenancy",
+                "PayOSSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

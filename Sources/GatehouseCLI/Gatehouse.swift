@@ -10,7 +10,7 @@ struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "Multi-tenant payOS payment gateway.",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Migrate.self, Sandbox.self]
     )
 }
 
@@ -34,13 +34,17 @@ func loadConfiguration(_ options: ServerOptions? = nil) throws -> (GatehouseConf
         FileHandle.standardError.write(Data("gatehouse: \(error.description)\n".utf8))
         throw ExitCode(78)  // EX_CONFIG
     }
-    let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+    return (configuration, bootstrapLogging(level: Logger.Level(rawValue: configuration.logLevel) ?? .info))
+}
+
+/// Bootstraps swift-log once for the process (standard error) and returns the root logger.
+func bootstrapLogging(level: Logger.Level) -> Logger {
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
     }
-    return (configuration, Logger(label: "gatehouse"))
+    return Logger(label: "gatehouse")
 }
 
 struct Serve: AsyncParsableCommand {
