@@ -1,2 +1,0 @@
-// Copyright (c) the Gatehouse authors
-// Placeholder: the libsodium vault lands with the foundation work.
