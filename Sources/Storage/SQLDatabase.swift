@@ -15,6 +15,28 @@ public struct SQLExecution: Sendable, Hashable {
     }
 }
 
+/// A snapshot of a database's connection pool.
+public struct SQLPoolStatistics: Sendable, Hashable {
+    /// Open connections nobody is using.
+    public var idle: Int
+    /// Connections lent to borrowers.
+    public var leased: Int
+    /// Connections being opened.
+    public var opening: Int
+    /// Borrowers waiting for a connection.
+    public var waiting: Int
+    /// The pool's size limit.
+    public var maxConnections: Int
+
+    public init(idle: Int, leased: Int, opening: Int, waiting: Int, maxConnections: Int) {
+        self.idle = idle
+        self.leased = leased
+        self.opening = opening
+        self.waiting = waiting
+        self.maxConnections = maxConnections
+    }
+}
+
 /// One borrowed connection. Only valid inside the closure that received it.
 public protocol SQLConnection: Sendable {
     /// The backend's dialect.
@@ -28,14 +50,22 @@ public protocol SQLConnection: Sendable {
     func execute(_ query: SQLQuery) async throws -> SQLExecution
 }
 
-/// A database: a pool of connections to SQLite or MariaDB. Its lifetime is ``run()`` (a `Service`).
+/// A database: a pool of connections to SQLite or MariaDB.
 ///
 /// Every blocking C call runs on a thread pool, never on the concurrency pool or an event loop.
+///
+/// ## Lifetime
+/// A database is usable as soon as it is created (connections open lazily). It ends in one of two ways:
+/// - as a `Service`: register it first in the application's `ServiceGroup`; ``run()`` keeps the pool alive
+///   until graceful shutdown or cancellation, then closes every connection;
+/// - without a service group (tests, CLI commands): call ``shutdown()`` when done, or let
+///   ``DatabaseConfiguration/withDatabase(logger:_:)`` do it.
 public protocol SQLDatabase: Sendable, Service {
     /// The backend's dialect.
     var dialect: SQLDialect { get }
 
     /// Borrows a connection for the duration of `body`.
+    @discardableResult
     func withConnection<Result: Sendable>(
         logger: Logger,
         _ body: @Sendable (any SQLConnection) async throws -> Result
@@ -43,10 +73,18 @@ public protocol SQLDatabase: Sendable, Service {
 
     /// Runs `body` in a transaction: committed when `body` returns, rolled back when it throws.
     /// On SQLite the transaction is `BEGIN IMMEDIATE`, so it holds the write lock from the start.
+    @discardableResult
     func withTransaction<Result: Sendable>(
         logger: Logger,
         _ body: @Sendable (any SQLConnection) async throws -> Result
     ) async throws -> Result
+
+    /// A snapshot of the connection pool, for metrics and diagnostics.
+    var poolStatistics: SQLPoolStatistics { get }
+
+    /// Closes every connection once borrowers have returned them, and stops the thread pool.
+    /// Idempotent; later borrows fail with ``StorageError/Code/poolShutdown``.
+    func shutdown() async
 }
 
 extension SQLDatabase {

@@ -65,3 +65,95 @@ public enum SQLDialect: String, Sendable, Hashable {
         }
     }
 }
+
+// MARK: - Schema
+
+extension SQLDialect {
+    /// A 0/1 column type.
+    public var boolean: String {
+        switch self {
+        case .sqlite: "INTEGER"
+        case .mariadb: "TINYINT(1)"
+        }
+    }
+
+    /// Whether `CREATE`/`ALTER`/`DROP` take part in transactions. SQLite: yes, so a migration commits or
+    /// rolls back as a whole. MariaDB: no, every DDL statement commits implicitly, so migrations must be
+    /// written to be re-runnable (`IF NOT EXISTS`), see ``Migration``.
+    public var supportsTransactionalDDL: Bool {
+        switch self {
+        case .sqlite: true
+        case .mariadb: false
+        }
+    }
+
+    /// The column type for a portable ``SQLColumn/ColumnType``.
+    ///
+    /// SQLite tables are created `STRICT` (types are enforced, as on MariaDB), which only knows
+    /// `INTEGER`, `TEXT` and `BLOB`; `VARCHAR(n)`'s length is enforced by a `CHECK` instead.
+    public func columnType(_ type: SQLColumn.ColumnType) -> String {
+        switch (self, type) {
+        case (_, .bigint): bigint
+        case (.sqlite, .integer): "INTEGER"
+        case (.mariadb, .integer): "INT"
+        case (_, .boolean): boolean
+        case (.sqlite, .varchar): "TEXT"
+        case (.mariadb, .varchar(let length)): "VARCHAR(\(length))"
+        case (_, .text): text
+        case (_, .blob): blob
+        }
+    }
+
+    /// The statements that create `table` with its indexes and foreign keys, each safe to run again
+    /// (`IF NOT EXISTS`).
+    ///
+    /// - MariaDB: one `CREATE TABLE` holding its indexes, unique keys and foreign keys — one DDL
+    ///   statement per table, so a crash can never leave a table without its indexes, and one implicit
+    ///   commit instead of one per index.
+    /// - SQLite: `CREATE TABLE … STRICT` with `CHECK(length(…) <= n)` for `VARCHAR(n)`, then one
+    ///   `CREATE [UNIQUE] INDEX IF NOT EXISTS` per index (all inside the migration's transaction).
+    public func createTable(_ table: SQLTable) -> [SQLQuery] {
+        var definitions: [String] = []
+        switch table.primaryKey {
+        case .autoIncrementID:
+            definitions.append("id \(autoIncrementPrimaryKey)")
+        case .column(let name):
+            definitions.append("\(name) \(bigint) NOT NULL PRIMARY KEY")
+        }
+        for column in table.columns {
+            var definition = "\(column.name) \(columnType(column.type))"
+            definition += column.isNullable ? " NULL" : " NOT NULL"
+            if let value = column.defaultSQL { definition += " DEFAULT \(value)" }
+            if self == .sqlite, case .varchar(let length) = column.type {
+                definition += " CHECK (length(\(column.name)) <= \(length))"
+            }
+            definitions.append(definition)
+        }
+        if self == .mariadb {
+            for index in table.indexes {
+                definitions.append("\(index.isUnique ? "UNIQUE KEY" : "KEY") \(index.name) (\(index.columns.joined(separator: ", ")))")
+            }
+        }
+        for key in table.foreignKeys {
+            definitions.append(
+                "CONSTRAINT \(key.name) FOREIGN KEY (\(key.columns.joined(separator: ", "))) "
+                    + "REFERENCES \(key.referencedTable) (\(key.referencedColumns.joined(separator: ", ")))"
+            )
+        }
+        let suffix = self == .sqlite ? " STRICT" : tableOptions
+        var statements = [
+            SQLQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(table.name) (\n    \(definitions.joined(separator: ",\n    "))\n)\(suffix)")
+        ]
+        if self == .sqlite {
+            for index in table.indexes {
+                statements.append(
+                    SQLQuery(
+                        unsafeSQL: "CREATE \(index.isUnique ? "UNIQUE " : "")INDEX IF NOT EXISTS \(index.name) "
+                            + "ON \(table.name) (\(index.columns.joined(separator: ", ")))"
+                    )
+                )
+            }
+        }
+        return statements
+    }
+}
