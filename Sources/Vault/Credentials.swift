@@ -58,6 +58,11 @@ public struct CredentialInfo: Sendable, Hashable {
         public var version: Int
         /// End of its grace window (Unix milliseconds).
         public var usableUntil: Int64
+
+        public init(version: Int, usableUntil: Int64) {
+            self.version = version
+            self.usableUntil = usableUntil
+        }
     }
 
     public var ownerID: Int64
