@@ -3,5 +3,9 @@ import ArgumentParser
 
 @main
 struct GatehouseBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gatehouse-bench", abstract: "Gatehouse benchmarks.")
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse-bench",
+        abstract: "Gatehouse benchmarks.",
+        subcommands: [StorageLookupBench.self]
+    )
 }
