@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
+public import Storage
 public import ServiceLifecycle
 
 /// Keeps a ``PaymentStatusView`` current with changes committed by other instances: once per `interval`
@@ -31,9 +32,9 @@ public struct PaymentChangeFeed: Service {
     }
 
     public func run() async throws {
-        var since = clock.nowMillis() - overlapMillis
+        var since = clock.now() - overlapMillis
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let started = clock.nowMillis()
+            let started = clock.now()
             do {
                 since = try await poll(since: since, startedAt: started)
             } catch {

@@ -5,7 +5,7 @@ public import Sodium
 ///
 /// The secrets are ``SecureBytes``; the vault wipes them when the closure returns, so even a
 /// reference that escapes the closure holds nothing afterwards.
-public struct PayOSCredentials: Sendable, CustomStringConvertible {
+public struct UnsealedCredentials: Sendable, CustomStringConvertible {
     /// The owner these belong to.
     public let ownerID: Int64
     /// The credential set's version (all three kinds share it).
@@ -32,7 +32,7 @@ public struct PayOSCredentials: Sendable, CustomStringConvertible {
         checksumKey.wipe()
     }
 
-    public var description: String { "PayOSCredentials(owner: \(ownerID), version: \(version), redacted)" }
+    public var description: String { "UnsealedCredentials(owner: \(ownerID), version: \(version), redacted)" }
 }
 
 /// A checksum key that may verify an incoming webhook.

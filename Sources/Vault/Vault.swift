@@ -223,7 +223,7 @@ public final class Vault: Sendable {
         audit: AuditContext,
         logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
-        _ body: (PayOSCredentials) async throws -> Value
+        _ body: (UnsealedCredentials) async throws -> Value
     ) async throws -> Value {
         let credentials = try await unsealCredentials(owner: owner, purpose: purpose, audit: audit, logger: logger)
         defer { credentials.wipe() }
@@ -247,7 +247,7 @@ public final class Vault: Sendable {
     }
 
     /// Unseals the active set. The caller must wipe it (``withCredentials(owner:purpose:audit:logger:isolation:_:)`` does).
-    package func unsealCredentials(owner: Int64, purpose: String, audit: AuditContext, logger: Logger) async throws -> PayOSCredentials {
+    package func unsealCredentials(owner: Int64, purpose: String, audit: AuditContext, logger: Logger) async throws -> UnsealedCredentials {
         try Self.validate(purpose: purpose, audit: audit)
         let logger = Self.logger(logger, owner: owner)
         let rows = try await database.query(
@@ -273,10 +273,10 @@ public final class Vault: Sendable {
         else {
             throw VaultError(code: .noCredentials, detail: "owner \(owner) has no complete active credential set")
         }
-        let credentials: PayOSCredentials
+        let credentials: UnsealedCredentials
         do {
             let dataKey = try CredentialEnvelope.unwrapDataKey(wrapped, owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion))
-            credentials = PayOSCredentials(
+            credentials = UnsealedCredentials(
                 ownerID: owner, version: client.version,
                 clientID: try CredentialEnvelope.open(client.blob, owner: owner, kind: .clientID, version: client.version, dataKey: dataKey),
                 apiKey: try CredentialEnvelope.open(api.blob, owner: owner, kind: .apiKey, version: api.version, dataKey: dataKey),

@@ -71,7 +71,7 @@ import Testing
     func expiredKeysStopWorking(backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in
             let owner = try await OwnerRepository(database: db).create(name: "Chi", email: "chi@example.vn", logger: logger)
-            let now = WallClock.system.nowMillis()
+            let now = WallClock.system.now()
             let keys = APIKeyRepository(database: db, hasher: hasher)
             let expired = try await keys.issue(owner: owner.id, expiresAt: now - 1, logger: logger)
             let live = try await keys.issue(owner: owner.id, expiresAt: now + 60_000, logger: logger)

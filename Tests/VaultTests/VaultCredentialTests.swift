@@ -32,7 +32,7 @@ import Vault
             let vault = Vault(database: database, masterKeys: try Fixtures.ring([1]))
             let owner = try await Fixtures.makeOwner(database)
             try await Fixtures.store(SampleCredentials(), owner: owner, in: vault)
-            var escaped: PayOSCredentials? = nil
+            var escaped: UnsealedCredentials? = nil
             try await vault.withCredentials(owner: owner, purpose: "test", audit: Fixtures.caller, logger: logger) { credentials in
                 #expect(!credentials.apiKey.isWiped)
                 escaped = credentials

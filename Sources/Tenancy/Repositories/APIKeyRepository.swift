@@ -48,7 +48,7 @@ public struct APIKeyRepository: Sendable {
     public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, on connection: any SQLConnection) async throws -> IssuedAPIKey {
         let prefix = RandomToken.base32(count: 12)
         let secret = "gh_\(prefix)_\(RandomToken.secret(bits: 256))"
-        let now = clock.nowMillis()
+        let now = clock.now()
         try await connection.execute(
             """
             INSERT INTO owner_api_key (owner_id, prefix, key_hash, name, created_at, expires_at)
@@ -69,7 +69,7 @@ public struct APIKeyRepository: Sendable {
             logger: logger
         ).first else { return nil }
         guard hasher.matches(presented, purpose: Self.purpose, stored: try row.decode("key_hash")) else { return nil }
-        let now = clock.nowMillis()
+        let now = clock.now()
         if try row.decodeIfPresent("revoked_at", as: Int64.self) != nil { return nil }
         if let expiresAt = try row.decodeIfPresent("expires_at", as: Int64.self), expiresAt <= now { return nil }
         let lastUsed = try row.decodeIfPresent("last_used_at", as: Int64.self) ?? 0
@@ -98,7 +98,7 @@ public struct APIKeyRepository: Sendable {
     /// Revokes one of the owner's keys now. Returns `false` when the owner has no such active key.
     @discardableResult
     public func revoke(owner: OwnerID, prefix: String, logger: Logger) async throws -> Bool {
-        let now = clock.nowMillis()
+        let now = clock.now()
         let result = try await database.execute(
             "UPDATE owner_api_key SET revoked_at = \(now) WHERE owner_id = \(owner) AND prefix = \(prefix) AND revoked_at IS NULL",
             logger: logger)

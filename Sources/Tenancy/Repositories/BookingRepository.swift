@@ -61,7 +61,7 @@ public struct BookingRepository: Sendable {
     /// Creates the booking (and its renter, reusing one with the same email for this owner) in one transaction.
     public func create(owner: OwnerID, _ input: NewBooking, logger: Logger) async throws -> (Booking, Renter) {
         let booking = try input.validated()
-        let now = clock.nowMillis()
+        let now = clock.now()
         return try await database.withTransaction(logger: logger) { connection in
             let renter: Renter
             if let row = try await connection.query(

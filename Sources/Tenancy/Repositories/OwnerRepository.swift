@@ -19,7 +19,7 @@ public struct OwnerRepository: Sendable {
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
         guard Validation.isEmail(email) else { throw TenancyError.validation("email is not a valid address") }
-        let now = clock.nowMillis()
+        let now = clock.now()
         let webhookKey = RandomToken.secret(bits: 160)
         let result = try await database.execute(
             """
@@ -54,7 +54,7 @@ public struct OwnerRepository: Sendable {
     /// Suspends or reactivates an owner. Returns `false` when there is no such owner.
     @discardableResult
     public func setStatus(_ id: OwnerID, _ status: Owner.Status, logger: Logger) async throws -> Bool {
-        let now = clock.nowMillis()
+        let now = clock.now()
         let result = try await database.execute(
             "UPDATE owner SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(id)", logger: logger)
         return result.affectedRows > 0
@@ -62,7 +62,7 @@ public struct OwnerRepository: Sendable {
 
     /// Marks the owner's onboarding state, on the caller's connection (inside its transaction).
     public func setOnboardingState(_ id: OwnerID, _ state: Owner.OnboardingState, on connection: any SQLConnection) async throws {
-        let now = clock.nowMillis()
+        let now = clock.now()
         try await connection.execute(
             "UPDATE owner SET onboarding_state = \(state.rawValue), updated_at = \(now) WHERE id = \(id)")
     }

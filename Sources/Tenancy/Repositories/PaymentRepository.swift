@@ -75,7 +75,7 @@ public struct PaymentRepository: Sendable {
 
     /// Inserts a payment (status `pending`) on the caller's connection.
     public func insert(_ p: NewPayment, on connection: any SQLConnection) async throws -> Payment {
-        let now = clock.nowMillis()
+        let now = clock.now()
         let result = try await connection.execute(
             """
             INSERT INTO payment (payment_code, order_code, amount, currency, payos_payment_link_id, checkout_url, qr_code,
@@ -160,7 +160,7 @@ public struct PaymentRepository: Sendable {
         let booking: BookingID = try row.decode("booking_id")
         let amountPaid: Int64 = try row.decode("amount_paid")
         let decision = PaymentStateMachine.decide(status: status, amount: try row.decode("amount"), amountPaid: amountPaid, event: event)
-        let now = clock.nowMillis()
+        let now = clock.now()
         switch decision {
         case .ignored:
             return nil
