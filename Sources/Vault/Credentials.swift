@@ -96,7 +96,7 @@ public struct KEKStatus: Sendable, Hashable {
     public var activeVersion: Int
     /// Versions in this process's key ring, highest first.
     public var ringVersions: [Int]
-    /// Data keys per master key version, including versions missing from the ring.
+    /// Keys wrapped per master key version (owners' data keys and platform keys), including versions missing from the ring.
     public var dataKeysByVersion: [Int: Int]
     /// Rotation runs that have not finished (interrupted or in progress).
     public var unfinishedRotations: [RotationReport]

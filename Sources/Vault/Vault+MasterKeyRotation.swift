@@ -81,6 +81,11 @@ extension Vault {
                 )
                 let now = self.clock.now()
                 if rows.isEmpty {
+                    // Owners' data keys are done; the few platform keys follow in this same last transaction.
+                    let platform = try await self.rewrapPlatformKeys(to: target, ring: ring, now: now, on: connection)
+                    if platform > 0 {
+                        try await connection.execute("UPDATE vault_rotation SET rewrapped = rewrapped + \(platform) WHERE id = \(runID)")
+                    }
                     let progress = try await connection.query("SELECT rewrapped FROM vault_rotation WHERE id = \(runID)")
                     let total: Int64 = try progress.first?.decode("rewrapped") ?? 0
                     try await connection.execute("UPDATE vault_rotation SET finished_at = \(now) WHERE id = \(runID)")
@@ -130,7 +135,11 @@ extension Vault {
     public func status(logger: Logger) async throws -> KEKStatus {
         let ring = masterKeys
         let counts = try await database.query(
-            "SELECT kek_version, COUNT(*) AS n FROM vault_data_key GROUP BY kek_version", logger: logger
+            """
+            SELECT kek_version, COUNT(*) AS n FROM (
+                SELECT kek_version FROM vault_data_key UNION ALL SELECT kek_version FROM vault_platform_key
+            ) wrapped GROUP BY kek_version
+            """, logger: logger
         )
         var byVersion: [Int: Int] = [:]
         for row in counts { byVersion[try row.decode("kek_version")] = try row.decode("n") }
@@ -155,7 +164,11 @@ extension Vault {
         let ring = masterKeys
         _ = try ring.removing(version: version)  // active or unknown: refused before touching the database
         try await database.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query("SELECT COUNT(*) AS n FROM vault_data_key WHERE kek_version = \(version)")
+            let rows = try await connection.query(
+                """
+                SELECT (SELECT COUNT(*) FROM vault_data_key WHERE kek_version = \(version))
+                     + (SELECT COUNT(*) FROM vault_platform_key WHERE kek_version = \(version)) AS n
+                """)
             let inUse: Int = try rows.first?.decode("n") ?? 0
             guard inUse == 0 else {
                 throw VaultError(code: .kekInUse, detail: "master key version \(version) still wraps \(inUse) data key(s); rotate first")
