@@ -18,6 +18,7 @@ struct PageStrings: Sendable {
     var room: String
     var time: String
     var amount: String
+    var amountRemaining: String
     var paymentCode: String
     var status: String
 
@@ -37,6 +38,7 @@ struct PageStrings: Sendable {
     var expiresIn: String
     var expiredWaiting: String
     var manualTitle: String
+    var transferDetailsTitle: String
     var bank: String
     var accountNumber: String
     var accountName: String
@@ -48,6 +50,7 @@ struct PageStrings: Sendable {
     var copyLabelPrefix: String
     var checkoutLink: String
     var checkoutHint: String
+    var checkoutHintWithoutQR: String
     var noQRHint: String
     var autoUpdate: String
     var reconnecting: String
@@ -100,6 +103,7 @@ struct PageStrings: Sendable {
         room: "Phòng",
         time: "Thời gian",
         amount: "Số tiền",
+        amountRemaining: "Số tiền còn thiếu",
         paymentCode: "Mã thanh toán",
         status: "Trạng thái",
         statusPending: "Chờ thanh toán",
@@ -115,6 +119,7 @@ struct PageStrings: Sendable {
         expiresIn: "Mã hết hạn sau",
         expiredWaiting: "Mã đã hết hạn, đang kiểm tra…",
         manualTitle: "Hoặc chuyển khoản thủ công",
+        transferDetailsTitle: "Thông tin chuyển khoản",
         bank: "Ngân hàng",
         accountNumber: "Số tài khoản",
         accountName: "Chủ tài khoản",
@@ -126,12 +131,13 @@ struct PageStrings: Sendable {
         copyLabelPrefix: "Sao chép",
         checkoutLink: "Thanh toán trên trang payOS",
         checkoutHint: "Không quét được mã? Mở trang thanh toán của payOS.",
+        checkoutHintWithoutQR: "Bạn cũng có thể thanh toán trên trang của payOS.",
         noQRHint: "Mã QR chưa sẵn sàng. Bạn có thể chuyển khoản theo thông tin dưới đây.",
         autoUpdate: "Trang tự cập nhật ngay khi nhận được tiền.",
         reconnecting: "Mất kết nối, đang thử lại…",
         noscriptRefresh: "Trang tự tải lại sau mỗi 10 giây.",
         notificationsTitle: "Thông báo",
-        underpaidNotice: "Đã nhận {paid}. Vui lòng chuyển thêm {remaining} với cùng nội dung.",
+        underpaidNotice: "Đã nhận {paid}. Vui lòng chuyển thêm {remaining} theo thông tin bên dưới, với cùng nội dung.",
         paymentReceived: "Đã nhận thanh toán!",
         successTitle: "Thanh toán thành công",
         successLead: "Cảm ơn bạn! Đặt phòng của bạn đã được thanh toán.",
@@ -142,7 +148,8 @@ struct PageStrings: Sendable {
         failedTitle: "Thanh toán không thành công",
         failedExplanation: "Giao dịch chưa được hoàn tất. Vui lòng liên hệ chủ nhà để nhận liên kết thanh toán mới.",
         cancelledTitle: "Thanh toán đã bị huỷ",
-        cancelledExplanation: "Yêu cầu thanh toán này đã được huỷ. Đừng chuyển khoản theo mã này nữa; hãy liên hệ chủ nhà nếu bạn vẫn muốn đặt phòng.",
+        cancelledExplanation:
+            "Yêu cầu thanh toán này đã được huỷ. Đừng chuyển khoản theo mã này nữa; hãy liên hệ chủ nhà nếu bạn vẫn muốn đặt phòng.",
         expiredTitle: "Mã thanh toán đã hết hạn",
         expiredExplanation: "Đã quá thời hạn thanh toán của mã này. Đừng chuyển khoản theo mã cũ; hãy liên hệ chủ nhà để nhận mã mới.",
         moneyReceivedNotice: "Chúng tôi đã nhận {paid} cho mã này. Vui lòng liên hệ chủ nhà để được hỗ trợ.",
@@ -164,6 +171,7 @@ struct PageStrings: Sendable {
         room: "Room",
         time: "Time",
         amount: "Amount",
+        amountRemaining: "Amount still due",
         paymentCode: "Payment code",
         status: "Status",
         statusPending: "Awaiting payment",
@@ -179,6 +187,7 @@ struct PageStrings: Sendable {
         expiresIn: "Code expires in",
         expiredWaiting: "Code expired, checking…",
         manualTitle: "Or transfer manually",
+        transferDetailsTitle: "Transfer details",
         bank: "Bank",
         accountNumber: "Account number",
         accountName: "Account name",
@@ -190,12 +199,13 @@ struct PageStrings: Sendable {
         copyLabelPrefix: "Copy",
         checkoutLink: "Pay on the payOS page",
         checkoutHint: "Can't scan the code? Open payOS's checkout page.",
+        checkoutHintWithoutQR: "You can also pay on payOS's checkout page.",
         noQRHint: "The QR code is not ready yet. You can transfer using the details below.",
         autoUpdate: "This page updates as soon as your payment arrives.",
         reconnecting: "Connection lost, retrying…",
         noscriptRefresh: "This page reloads every 10 seconds.",
         notificationsTitle: "Notifications",
-        underpaidNotice: "We received {paid}. Please transfer the remaining {remaining} with the same message.",
+        underpaidNotice: "We received {paid}. Please transfer the remaining {remaining} using the details below, with the same message.",
         paymentReceived: "Payment received!",
         successTitle: "Payment successful",
         successLead: "Thank you! Your booking is paid.",
@@ -206,7 +216,8 @@ struct PageStrings: Sendable {
         failedTitle: "Payment failed",
         failedExplanation: "The payment was not completed. Please contact the property owner for a new payment link.",
         cancelledTitle: "Payment cancelled",
-        cancelledExplanation: "This payment request was cancelled. Do not transfer money with this code; contact the owner if you still want the booking.",
+        cancelledExplanation:
+            "This payment request was cancelled. Do not transfer money with this code; contact the owner if you still want the booking.",
         expiredTitle: "Payment code expired",
         expiredExplanation: "The time to pay with this code has run out. Do not transfer money with the old code; ask the owner for a new one.",
         moneyReceivedNotice: "We received {paid} for this code. Please contact the property owner for help.",

@@ -152,7 +152,15 @@ struct DetailRow {
     var emphasis: Bool
     var monospace: Bool
 
-    init(label: String, value: String, note: String? = nil, copy: String? = nil, strings: PageStrings, emphasis: Bool = false, monospace: Bool = false) {
+    init(
+        label: String,
+        value: String,
+        note: String? = nil,
+        copy: String? = nil,
+        strings: PageStrings,
+        emphasis: Bool = false,
+        monospace: Bool = false
+    ) {
         self.label = label
         self.value = value
         self.note = note
@@ -180,10 +188,15 @@ struct StatusView: PageView {
     var secondsLeft: Int64
     var countdownText: String
     var expiredLocally: Bool
+    /// The QR is offered only while it asks for the right amount: payOS's code always carries the full amount, so
+    /// after a partial transfer it would make the renter pay too much.
     var qrSVG: String?
     /// Who and where the QR pays, under the code: the renter checks it before scanning.
     var qrCaption: String?
-    var noQR: Bool
+    /// Why there is no QR when one was expected (not yet available); `nil` when the QR is shown or withheld on purpose.
+    var noQRText: String?
+    var transferTitle: String
+    var checkoutHint: String
     var transferRows: [DetailRow]
     var hasTransferRows: Bool
     var paymentCode: String
@@ -215,8 +228,10 @@ struct StatusView: PageView {
         self.secondsLeft = secondsLeft
         self.countdownText = Countdown.format(seconds: secondsLeft)
         self.expiredLocally = model.status == .pending && secondsLeft == 0
-        self.qrSVG = QRMarkup.inlineSVG(model.qrSVG)
-        self.noQR = qrSVG == nil
+        let underpaid = model.status == .pending && model.amountPaid > 0 && model.amountPaid < model.amount
+        let svg = QRMarkup.inlineSVG(model.qrSVG)
+        self.qrSVG = underpaid ? nil : svg
+        self.noQRText = svg == nil && !underpaid ? s.noQRHint : nil
         let bankName = model.bankBIN.nonEmpty.map(VietnamBanks.shortName(forBIN:))
         let caption = [model.accountName.nonEmpty, bankName].compactMap { $0 }.joined(separator: " · ")
         self.qrCaption = caption.isEmpty ? nil : caption
@@ -233,15 +248,18 @@ struct StatusView: PageView {
         }
         let due = max(0, model.amount - max(0, model.amountPaid))
         // The renter copies digits only: banking apps reject "500.000 ₫" in an amount field.
-        rows.append(DetailRow(label: s.amount, value: VND.format(due, locale: locale), copy: String(due), strings: s))
+        let amountLabel = underpaid ? s.amountRemaining : s.amount
+        rows.append(DetailRow(label: amountLabel, value: VND.format(due, locale: locale), copy: String(due), strings: s))
         if let content = model.transferContent.nonEmpty {
             rows.append(DetailRow(label: s.transferContent, value: content, copy: content, strings: s, emphasis: true, monospace: true))
         }
         self.transferRows = rows
+        self.transferTitle = qrSVG == nil ? s.transferDetailsTitle : s.manualTitle
+        self.checkoutHint = qrSVG == nil ? s.checkoutHintWithoutQR : s.checkoutHint
         self.hasTransferRows = model.accountNumber.nonEmpty != nil
         self.paymentCode = model.paymentCode
         self.checkoutURL = SafeLink.absoluteHTTP(model.checkoutURL)
-        if model.status == .pending, model.amountPaid > 0, model.amountPaid < model.amount {
+        if underpaid {
             self.underpaidText = s.underpaidNotice
                 .replacingOccurrences(of: "{paid}", with: VND.format(model.amountPaid, locale: locale))
                 .replacingOccurrences(of: "{remaining}", with: VND.format(model.amount - model.amountPaid, locale: locale))

@@ -26,6 +26,14 @@ struct BrowserCheckTests {
         #expect(try await BrowserCheck.decodeQR(png) == RenterPageFixtures.vietQR)
     }
 
+    @Test func underpaidStatusPageWithNotificationsOffersNoFullAmountQR() async throws {
+        let svg = try await BrowserCheck.qrencodeSVG(RenterPageFixtures.vietQR)
+        let notice = RenterNotice(message: "Chủ nhà đã nhận được 200.000 ₫ của bạn.", createdAt: RenterPageFixtures.now)
+        let html = pages.statusPage(RenterPageFixtures.status(.vi, qrSVG: svg, amountPaid: 200_000, notifications: [notice]))
+        let png = try await BrowserCheck.screenshot(html, named: "status-underpaid-vi", size: "430x1500")
+        #expect(try await BrowserCheck.decodeQR(png) == nil)
+    }
+
     @Test func successFailedAndErrorPagesRenderWithoutAQRCode() async throws {
         let success = try await BrowserCheck.screenshot(pages.successPage(RenterPageFixtures.success(.vi, backURL: "/")), named: "success-vi")
         let expired = try await BrowserCheck.screenshot(

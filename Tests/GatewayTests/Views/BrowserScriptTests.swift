@@ -62,7 +62,8 @@ struct BrowserScriptTests {
         let server = ScriptedGateway(
             pages: pages,
             statusAnswers: [.json(status: "pending", redirect: nil)],
-            notifications: #"{"has_new": true, "notifications": [{"message": "Chủ nhà đã xác nhận <img src=x>", "created_at": "2024-01-15T07:50:00Z"}]}"#
+            notifications: #"{"has_new": true, "notifications": [{"message": "Chủ nhà đã xác nhận <img src=x>", "#
+                + #""created_at": "2024-01-15T07:50:00Z"}]}"#
         )
         let dom = try await server.run { url in try await BrowserCheck.dumpDOM(url + "/payment/status/456", virtualTimeMS: 3000) }
         #expect(dom.contains("<p>Chủ nhà đã xác nhận &lt;img src=x&gt;</p>"))

@@ -76,7 +76,12 @@ enum RenterPageFixtures {
         )
     }
 
-    static func failed(_ locale: PageLocale = .vi, outcome: FailedPageModel.Outcome, amountPaid: Int64 = 0, backURL: String? = nil) -> FailedPageModel {
+    static func failed(
+        _ locale: PageLocale = .vi,
+        outcome: FailedPageModel.Outcome,
+        amountPaid: Int64 = 0,
+        backURL: String? = nil
+    ) -> FailedPageModel {
         FailedPageModel(
             page: page(locale),
             outcome: outcome,
