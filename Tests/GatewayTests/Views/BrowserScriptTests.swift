@@ -73,6 +73,15 @@ struct BrowserScriptTests {
         #expect(dom.contains("class=\"copy\" data-copy=\"0123456789\""))
     }
 
+    @Test func countdownReachingZeroShowsExpiryAndChecksTheStatusAtOnce() async throws {
+        let server = ScriptedGateway(pages: pages, statusAnswers: [.json(status: "pending", redirect: nil)], expiresInSeconds: 2)
+        let dom = try await server.run { url in try await BrowserCheck.dumpDOM(url + "/payment/status/456", virtualTimeMS: 4000) }
+        #expect(dom.contains("class=\"countdown is-expired\""))
+        #expect(dom.contains("<span id=\"countdown-label\">Mã đã hết hạn, đang kiểm tra…</span> <strong id=\"countdown-time\">00:00</strong>"))
+        // One poll at load, one when the countdown ran out; the regular 5-second poll has not come yet.
+        #expect(server.requests.filter { $0.hasPrefix("/payment/refresh-status/456") }.count == 2)
+    }
+
     @Test func withoutJavaScriptThePendingPageReloadsToShowTheCurrentState() async throws {
         // The second view of the status page finds the payment settled and shows the receipt.
         let server = ScriptedGateway(pages: pages, statusAnswers: [.json(status: "pending", redirect: nil)], settleAfterStatusPageViews: 1)
@@ -101,6 +110,8 @@ final class ScriptedGateway: Sendable {
     private let notifications: String
     /// After this many views the status page route renders the success page (as the gateway does once settled).
     private let settleAfterStatusPageViews: Int
+    /// Seconds until the payment expires when the status page is rendered.
+    private let expiresInSeconds: Int64
     /// The status answers still to give (the last one repeats), and every path+query requested.
     private let state: Mutex<(answers: [Answer], requests: [String])>
 
@@ -108,8 +119,10 @@ final class ScriptedGateway: Sendable {
         pages: RenterPages,
         statusAnswers: [Answer],
         notifications: String = #"{"has_new": false, "notifications": []}"#,
-        settleAfterStatusPageViews: Int = .max
+        settleAfterStatusPageViews: Int = .max,
+        expiresInSeconds: Int64 = 930
     ) {
+        self.expiresInSeconds = expiresInSeconds
         self.pages = pages
         self.notifications = notifications
         self.settleAfterStatusPageViews = settleAfterStatusPageViews
@@ -155,6 +168,7 @@ final class ScriptedGateway: Sendable {
             }
             var model = RenterPageFixtures.status(.vi)
             model.page = page
+            model.expiresAt = model.now + self.expiresInSeconds * 1000
             return self.html(self.pages.statusPage(model))
         }
         router.get("/payment/refresh-status/456") { request, _ in
