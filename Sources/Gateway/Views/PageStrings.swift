@@ -94,6 +94,26 @@ struct PageStrings: Sendable {
         }
     }
 
+    /// The table as `name → text` for templates (`{{s.name}}`). Built once per locale: mustache looks a dictionary
+    /// entry up directly, where a struct would be reflected with `Mirror` on every lookup.
+    static func templateTable(_ locale: PageLocale) -> [String: String] {
+        switch locale {
+        case .vi: vietnameseTable
+        case .en: englishTable
+        }
+    }
+
+    private static let vietnameseTable = vietnamese.asDictionary()
+    private static let englishTable = english.asDictionary()
+
+    private func asDictionary() -> [String: String] {
+        var table: [String: String] = [:]
+        for child in Mirror(reflecting: self).children {
+            if let label = child.label, let text = child.value as? String { table[label] = text }
+        }
+        return table
+    }
+
     static let vietnamese = PageStrings(
         secureBadge: "Thanh toán an toàn",
         switchLanguage: "English",

@@ -116,7 +116,7 @@ public struct RenterPages: Sendable {
 
     private func render(_ template: String, _ view: some PageView) -> String {
         // Every template is registered in `init`, so a nil here is a programming error in this file.
-        guard let html = library.render(view, withTemplate: template) else {
+        guard let html = library.render(MustacheContext.make(view), withTemplate: template) else {
             preconditionFailure("template \(template) was not loaded")
         }
         return html
@@ -178,7 +178,7 @@ struct NoticeView {
 
 struct StatusView: PageView {
     var chrome: Chrome
-    var s: PageStrings
+    var s: [String: String]
     var roomTitle: String
     var timeText: String
     var amountText: String
@@ -217,7 +217,7 @@ struct StatusView: PageView {
         var chrome = chrome
         chrome.title = "\(s.statusPageTitle) · \(model.paymentCode)"
         self.chrome = chrome
-        self.s = s
+        self.s = PageStrings.templateTable(locale)
         self.roomTitle = model.booking.roomTitle
         self.timeText = VietnamTime.formatRange(start: model.booking.startTime, end: model.booking.endTime, locale: locale)
         self.amountText = VND.format(model.amount, locale: locale)
@@ -280,7 +280,7 @@ struct StatusView: PageView {
 
 struct SuccessView: PageView {
     var chrome: Chrome
-    var s: PageStrings
+    var s: [String: String]
     var amountText: String
     var rows: [DetailRow]
     var backURL: String?
@@ -289,7 +289,7 @@ struct SuccessView: PageView {
         let locale = model.page.locale
         let s = PageStrings.forLocale(locale)
         self.chrome = chrome
-        self.s = s
+        self.s = PageStrings.templateTable(locale)
         self.amountText = VND.format(model.amount, locale: locale)
         var rows = [
             DetailRow(label: s.room, value: model.booking.roomTitle, strings: s),
@@ -316,7 +316,7 @@ struct SuccessView: PageView {
 
 struct FailedView: PageView {
     var chrome: Chrome
-    var s: PageStrings
+    var s: [String: String]
     var outcome: String
     var title: String
     var explanation: String
@@ -338,7 +338,7 @@ struct FailedView: PageView {
         var chrome = chrome
         chrome.title = title
         self.chrome = chrome
-        self.s = s
+        self.s = PageStrings.templateTable(locale)
         self.outcome = model.outcome.rawValue
         self.statusName = s.statusName(model.outcome.paymentStatus)
         self.isExpired = model.outcome == .expired
@@ -362,7 +362,7 @@ struct FailedView: PageView {
 
 struct ErrorView: PageView {
     var chrome: Chrome
-    var s: PageStrings
+    var s: [String: String]
     var statusCode: Int
     var message: String
 
@@ -379,13 +379,47 @@ struct ErrorView: PageView {
         var chrome = chrome
         chrome.title = message
         self.chrome = chrome
-        self.s = s
+        self.s = PageStrings.templateTable(model.page.locale)
         self.statusCode = model.statusCode
         self.message = message
     }
 }
 
 // MARK: - Helpers
+
+/// Turns a view struct into nested dictionaries and arrays once per render. Mustache would otherwise reflect the
+/// struct with `Mirror` on every `{{name}}` lookup; a dictionary lookup is direct. `nil` optionals are left out,
+/// which mustache treats exactly like a `nil` field.
+enum MustacheContext {
+    static func make(_ value: Any) -> Any {
+        switch value {
+        case let string as String: return string
+        case let dictionary as [String: String]: return dictionary
+        case let array as [Any]: return array.map(make)
+        default: break
+        }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .struct:
+            var fields: [String: Any] = [:]
+            for child in mirror.children {
+                guard let label = child.label, let field = unwrap(child.value) else { continue }
+                fields[label] = make(field)
+            }
+            return fields
+        case .optional:
+            return unwrap(value).map(make) as Any
+        default:
+            return value
+        }
+    }
+
+    private static func unwrap(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        guard mirror.displayStyle == .optional else { return value }
+        return mirror.children.first.map { $0.value }
+    }
+}
 
 /// `m:ss` / `h:mm:ss` for the countdown (the script uses the same format once it takes over).
 enum Countdown {
