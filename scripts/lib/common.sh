@@ -3,7 +3,7 @@
 
 # Debian packages Gatehouse builds, tests and runs with.
 GATEHOUSE_BUILD_PACKAGES=(pkg-config libsodium-dev libmariadb-dev libsqlite3-dev libqrencode-dev libcurl4-openssl-dev)
-GATEHOUSE_TEST_PACKAGES=(mariadb-server mariadb-client python3-venv python3-aiosmtpd chromium zbar-tools librsvg2-bin)
+GATEHOUSE_TEST_PACKAGES=(mariadb-server mariadb-client python3-venv python3-aiosmtpd chromium zbar-tools librsvg2-bin qrencode fonts-dejavu-core)
 
 gh_log() { printf '[gatehouse] %s\n' "$*" >&2; }
 
