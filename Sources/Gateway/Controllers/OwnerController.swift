@@ -1,0 +1,101 @@
+// Copyright (c) the Gatehouse authors
+public import Hummingbird
+import Logging
+public import Tenancy
+import Vault
+
+/// The owner's own settings: payOS credentials (write-only; shown again only as a hint) and API keys.
+public struct OwnerController: Sendable {
+    let credentials: OwnerCredentialsService
+    let apiKeys: APIKeyRepository
+
+    public init(credentials: OwnerCredentialsService, apiKeys: APIKeyRepository) {
+        self.credentials = credentials
+        self.apiKeys = apiKeys
+    }
+
+    /// Routes; mount behind ``OwnerAuthMiddleware``.
+    public var endpoints: RouteCollection<GatewayRequestContext> {
+        let routes = RouteCollection(context: GatewayRequestContext.self)
+        routes.put("/api/owner/payos-credentials", use: storeCredentials)
+        routes.get("/api/owner/payos-credentials", use: credentialInfo)
+        routes.get("/api/owner/api-keys", use: listKeys)
+        routes.delete("/api/owner/api-keys/{prefix}", use: revokeKey)
+        return routes
+    }
+
+    struct CredentialsRequest: Decodable {
+        let client_id: String
+        let api_key: String
+        let checksum_key: String
+    }
+
+    struct CredentialsBody: Encodable {
+        let success = true
+        let configured: Bool
+        let client_id_hint: String?
+        let version: Int?
+        let rotated_at: String?
+        let previous_checksum_key_usable_until: String?
+
+        init(_ info: CredentialInfo?) {
+            configured = info != nil
+            client_id_hint = info?.clientIDHint.map { "…" + $0 }
+            version = info?.activeVersion
+            rotated_at = info.map { APITime.format($0.rotatedAt) }
+            previous_checksum_key_usable_until = info?.previousChecksumKey.map { APITime.format($0.usableUntil) }
+        }
+    }
+
+    @Sendable func storeCredentials(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CredentialsBody> {
+        let owner = try context.requireOwner()
+        let body = try await request.decodeJSON(as: CredentialsRequest.self, context: context)
+        let info = try await credentials.store(
+            owner: owner, clientID: body.client_id, apiKey: body.api_key, checksumKey: body.checksum_key,
+            audit: AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID), logger: context.logger)
+        return JSONResponse(CredentialsBody(info))
+    }
+
+    @Sendable func credentialInfo(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CredentialsBody> {
+        let owner = try context.requireOwner()
+        return JSONResponse(CredentialsBody(try await credentials.info(owner: owner, logger: context.logger)))
+    }
+
+    struct KeyBody: Encodable {
+        let prefix: String
+        let name: String?
+        let created_at: String
+        let last_used_at: String?
+        let expires_at: String?
+        let revoked_at: String?
+    }
+
+    struct KeyList: Encodable {
+        let api_keys: [KeyBody]
+    }
+
+    @Sendable func listKeys(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<KeyList> {
+        let owner = try context.requireOwner()
+        let keys = try await apiKeys.list(owner: owner, logger: context.logger)
+        return JSONResponse(
+            KeyList(
+                api_keys: keys.map {
+                    KeyBody(
+                        prefix: $0.prefix, name: $0.name, created_at: APITime.format($0.createdAt), last_used_at: $0.lastUsedAt.map(APITime.format),
+                        expires_at: $0.expiresAt.map(APITime.format), revoked_at: $0.revokedAt.map(APITime.format))
+                }))
+    }
+
+    struct RevokeBody: Encodable {
+        let success = true
+        let revoked: String
+    }
+
+    @Sendable func revokeKey(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RevokeBody> {
+        let owner = try context.requireOwner()
+        guard let prefix = context.parameters.get("prefix"), try await apiKeys.revoke(owner: owner, prefix: prefix, logger: context.logger) else {
+            throw GatewayError.notFound("API key")
+        }
+        return JSONResponse(RevokeBody(revoked: prefix))
+    }
+}

@@ -1,0 +1,356 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+import PayOS
+import QRCode
+public import Storage
+public import Tenancy
+import Vault
+
+/// The seed's payment routes, multi-tenant: creating a payment (owner), and the renter's status, QR,
+/// success and failure views, plus payOS's return and cancel redirects.
+public struct PaymentController: Sendable {
+    let payments: PaymentService
+    let access: RenterAccess
+    let bookings: BookingRepository
+    let pages: RenterPages
+    let clock: WallClock
+
+    public init(payments: PaymentService, access: RenterAccess, pages: RenterPages, clock: WallClock = .system) {
+        self.payments = payments
+        self.access = access
+        self.bookings = payments.bookings
+        self.pages = pages
+        self.clock = clock
+    }
+
+    /// Routes for owners; mount behind ``OwnerAuthMiddleware``.
+    public var ownerEndpoints: RouteCollection<GatewayRequestContext> {
+        let routes = RouteCollection(context: GatewayRequestContext.self)
+        routes.post("/payment/process_payment", use: processPayment)
+        routes.get("/api/payments", use: list)
+        return routes
+    }
+
+    /// Routes for renters (token) and payOS's browser redirects.
+    public var renterEndpoints: RouteCollection<GatewayRequestContext> {
+        let routes = RouteCollection(context: GatewayRequestContext.self)
+        routes.get("/payment/status/{id}", use: status)
+        routes.get("/payment/refresh-status/{id}", use: refreshStatus)
+        routes.get("/payment/qr/{id}", use: qr)
+        routes.get("/payment/success/{id}", use: success)
+        routes.get("/payment/failed/{id}", use: failed)
+        routes.get("/payment/return", use: payOSReturn)
+        routes.get("/payment/cancel", use: payOSCancel)
+        return routes
+    }
+
+    // MARK: Owner
+
+    struct ProcessPaymentRequest: Decodable {
+        let booking_id: Int64
+        let amount: Int64?
+        let description: String?
+    }
+
+    struct ProcessPaymentResponse: Encodable {
+        let success = true
+        let payment_id: Int64
+        let redirect_url: String
+        let payment_url: String
+        let checkout_url: String?
+        let order_code: Int64
+        let expires_at: String
+        let status: String
+    }
+
+    @Sendable func processPayment(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<ProcessPaymentResponse> {
+        let owner = try context.requireOwner()
+        let body = try await request.decodeJSON(as: ProcessPaymentRequest.self, context: context)
+        guard body.booking_id > 0 else { throw GatewayError.validation("booking_id must be a positive integer") }
+        if let amount = body.amount, amount <= 0 { throw GatewayError.validation("amount must be a positive integer number of VND") }
+        let created = try await payments.createPayment(
+            owner: owner, PaymentRequest(bookingID: BookingID(body.booking_id), amount: body.amount, description: body.description),
+            idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!], audit: Self.audit(owner: owner, context),
+            logger: context.logger)
+        let payment = created.payment
+        let renterPath = "/payment/status/\(payment.id.rawValue)?t=\(created.renterToken)"
+        var headers: HTTPFields = [:]
+        if created.replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        return JSONResponse(
+            status: created.replayed ? .ok : .created,
+            ProcessPaymentResponse(
+                payment_id: payment.id.rawValue, redirect_url: renterPath, payment_url: payments.configuration.publicURL + renterPath,
+                checkout_url: payment.checkoutURL, order_code: payment.orderCode, expires_at: APITime.format(payment.expiresAt),
+                status: payment.status.rawValue),
+            headers: headers)
+    }
+
+    struct PaymentListResponse: Encodable {
+        let payments: [PaymentBody]
+    }
+
+    @Sendable func list(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<PaymentListResponse> {
+        let owner = try context.requireOwner()
+        var status: PaymentStatus? = nil
+        if let raw = request.uri.queryParameters["status"].map(String.init) {
+            guard let parsed = PaymentStatus(rawValue: raw) else {
+                throw GatewayError.validation("status must be one of pending, success, failed, cancelled, expired")
+            }
+            status = parsed
+        }
+        let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
+        let list = try await payments.payments.list(owner: owner, status: status, limit: limit, logger: context.logger)
+        return JSONResponse(PaymentListResponse(payments: list.map { PaymentBody($0, qrDataURI: nil) }))
+    }
+
+    // MARK: Renter
+
+    /// The payment as the API shows it (the seed's shape, extended).
+    struct PaymentBody: Encodable {
+        let id: Int64
+        let payment_code: String
+        let order_code: Int64
+        let amount: Int64
+        let amount_paid: Int64
+        let currency: String
+        let status: String
+        let underpaid: Bool
+        let settled_by: String?
+        let checkout_url: String?
+        let qr_code: String?
+        let created_at: String
+        let expires_at: String
+        let paid_at: String?
+
+        init(_ payment: Payment, qrDataURI: String?) {
+            id = payment.id.rawValue
+            payment_code = payment.paymentCode
+            order_code = payment.orderCode
+            amount = payment.amount
+            amount_paid = payment.amountPaid
+            currency = payment.currency
+            status = payment.status.rawValue
+            underpaid = payment.underpaid
+            settled_by = payment.settledBy?.rawValue
+            checkout_url = payment.checkoutURL
+            qr_code = qrDataURI
+            created_at = APITime.format(payment.createdAt)
+            expires_at = APITime.format(payment.expiresAt)
+            paid_at = payment.paidAt.map(APITime.format)
+        }
+    }
+
+    struct BookingRef: Encodable {
+        let id: Int64
+        let room_title: String
+        let start_time: String
+        let end_time: String
+    }
+
+    struct StatusBody: Encodable {
+        let payment: PaymentBody
+        let booking: BookingRef
+    }
+
+    /// `GET /payment/status/{id}`: the JSON document for `Accept: application/json`, the page otherwise.
+    @Sendable func status(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try RenterAccess.paymentID(context)
+        let grant = try await access.authorize(id, request: request, context: context)
+        let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
+        let qrSVG = payment.qrCode.flatMap { try? QRCode(encoding: $0).svg() }
+        if request.wantsJSON {
+            let body = StatusBody(
+                payment: PaymentBody(payment, qrDataURI: payment.qrCode.flatMap { try? QRCode(encoding: $0).svgDataURI() }),
+                booking: BookingRef(
+                    id: booking.id.rawValue, room_title: booking.roomTitle, start_time: APITime.format(booking.startTime),
+                    end_time: APITime.format(booking.endTime)))
+            return try JSONResponse(body, headers: cookieHeaders(grant.setCookie, request))
+                .response(from: request, context: context)
+        }
+        if payment.status != .pending {
+            return redirect(to: settledPath(payment), cookies: cookieHeaders(grant.setCookie, request))
+        }
+        let nonce = HTMLPage.makeNonce()
+        let model = StatusPageModel(
+            page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking, now: clock.now(),
+            qrSVG: qrSVG, refreshURL: "/payment/refresh-status/\(id.rawValue)", waitSeconds: 25)
+        return try HTMLPage(html: pages.statusPage(model), nonce: nonce, extraHeaders: cookieHeaders(grant.setCookie, request))
+            .response(from: request, context: context)
+    }
+
+    struct RefreshBody: Encodable {
+        let status: String
+        let message: String
+        let payment_status: String
+        let redirect: String?
+    }
+
+    /// `GET /payment/refresh-status/{id}[?wait=N]`: the hot path — answered from the in-process status view; with
+    /// `wait` (≤ 30 s) a long poll that returns the moment the status changes.
+    @Sendable func refreshStatus(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try RenterAccess.paymentID(context)
+        let grant = try await access.authorize(id, request: request, context: context)
+        var snapshot = grant.snapshot
+        if let waitText = request.uri.queryParameters["wait"] {
+            guard let seconds = Int(String(waitText)), (0...30).contains(seconds) else {
+                throw GatewayError.validation("wait must be an integer number of seconds from 0 to 30")
+            }
+            if seconds > 0, snapshot.status == .pending {
+                snapshot = try await payments.statusView.waitForChange(
+                    of: id, from: .pending, timeout: .seconds(seconds), logger: context.logger) ?? snapshot
+            }
+        }
+        let locale = request.pageLocale
+        let body = RefreshBody(
+            status: snapshot.status.rawValue, message: Self.statusMessage(snapshot.status, locale: locale),
+            payment_status: snapshot.status.rawValue,
+            redirect: snapshot.status == .pending ? nil : settledPath(id: id, status: snapshot.status))
+        return try JSONResponse(body, headers: cookieHeaders(grant.setCookie, request)).response(from: request, context: context)
+    }
+
+    struct QRBody: Encodable {
+        struct AccountInfo: Encodable {
+            let bank_bin: String?
+            let bank_name: String?
+            let account_number: String?
+            let account_name: String?
+            let amount: Int64
+            let transfer_content: String?
+        }
+        let success: Bool
+        let qr_code: String?
+        let qr_text: String?
+        let account_info: AccountInfo
+    }
+
+    /// `GET /payment/qr/{id}`: the seed's `{success, qr_code, account_info}`, the QR as an SVG data URI from payOS's `qrCode`.
+    @Sendable func qr(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<QRBody> {
+        let id = try RenterAccess.paymentID(context)
+        let grant = try await access.authorize(id, request: request, context: context)
+        let (payment, _) = try await load(id, owner: grant.snapshot.ownerID, context: context)
+        let dataURI = payment.qrCode.flatMap { $0.isEmpty ? nil : try? QRCode(encoding: $0).svgDataURI() }
+        return JSONResponse(
+            QRBody(
+                success: dataURI != nil, qr_code: dataURI, qr_text: payment.qrCode,
+                account_info: .init(
+                    bank_bin: payment.bankBIN, bank_name: payment.bankBIN.map(VietnamBanks.shortName(forBIN:)),
+                    account_number: payment.accountNumber, account_name: payment.accountName, amount: payment.amount - payment.amountPaid,
+                    transfer_content: payment.description)),
+            headers: cookieHeaders(grant.setCookie, request))
+    }
+
+    /// `GET /payment/success/{id}`: the receipt (or back to the status page while still pending).
+    @Sendable func success(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try RenterAccess.paymentID(context)
+        let grant = try await access.authorize(id, request: request, context: context)
+        let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
+        guard payment.status == .success else { return redirect(to: settledPath(payment), cookies: cookieHeaders(grant.setCookie, request)) }
+        let nonce = HTMLPage.makeNonce()
+        let html = pages.successPage(SuccessPageModel(page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking))
+        return try HTMLPage(html: html, nonce: nonce, extraHeaders: cookieHeaders(grant.setCookie, request)).response(from: request, context: context)
+    }
+
+    /// `GET /payment/failed/{id}`: failed, cancelled or expired (or elsewhere when that is not the case).
+    @Sendable func failed(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let id = try RenterAccess.paymentID(context)
+        let grant = try await access.authorize(id, request: request, context: context)
+        let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
+        let nonce = HTMLPage.makeNonce()
+        guard let model = FailedPageModel(page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking) else {
+            return redirect(to: settledPath(payment), cookies: cookieHeaders(grant.setCookie, request))
+        }
+        return try HTMLPage(html: pages.failedPage(model), nonce: nonce, extraHeaders: cookieHeaders(grant.setCookie, request))
+            .response(from: request, context: context)
+    }
+
+    // MARK: payOS redirects
+
+    /// `GET /payment/return`: payOS sends the renter here after paying. The query is never trusted: the link's real
+    /// state is fetched from payOS, applied, and the renter is sent to the matching page.
+    @Sendable func payOSReturn(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let payment = try await paymentFromRedirect(request, context: context)
+        let confirmed = try await payments.confirmWithPayOS(payment, source: .return, audit: Self.audit(renter: payment, context), logger: context.logger)
+        return redirect(to: settledPath(confirmed), cookies: [:])
+    }
+
+    /// `GET /payment/cancel`: payOS sends the renter here after pressing cancel. The link is cancelled at payOS when the
+    /// request carries this payment's renter token (so nobody else can cancel a renter's payment by guessing an
+    /// orderCode); otherwise its real state is only confirmed.
+    @Sendable func payOSCancel(request: Request, context: GatewayRequestContext) async throws -> Response {
+        let payment = try await paymentFromRedirect(request, context: context)
+        let audit = Self.audit(renter: payment, context)
+        let settled: Payment
+        if await access.hasRenterToken(payment, request: request, context: context) {
+            settled = try await payments.cancelAtPayOS(payment, reason: "Renter cancelled", audit: audit, logger: context.logger)
+        } else {
+            settled = try await payments.confirmWithPayOS(payment, source: .return, audit: audit, logger: context.logger)
+        }
+        return redirect(to: settledPath(settled), cookies: [:])
+    }
+
+    private func paymentFromRedirect(_ request: Request, context: GatewayRequestContext) async throws -> Payment {
+        guard let orderCode = request.uri.queryParameters["orderCode"].flatMap({ Int64(String($0)) }), orderCode > 0,
+            let payment = try await payments.payments.get(orderCode: orderCode, logger: context.logger)
+        else { throw GatewayError.notFound("payment") }
+        return payment
+    }
+
+    // MARK: Helpers
+
+    private func load(_ id: PaymentID, owner: OwnerID, context: GatewayRequestContext) async throws -> (Payment, Booking) {
+        guard let payment = try await payments.payments.get(owner: owner, id: id, logger: context.logger),
+            let booking = try await bookings.get(owner: owner, id: payment.bookingID, logger: context.logger)
+        else { throw GatewayError.notFound("payment") }
+        return (payment, booking)
+    }
+
+    private func settledPath(_ payment: Payment) -> String { settledPath(id: payment.id, status: payment.status) }
+
+    private func settledPath(id: PaymentID, status: PaymentStatus) -> String {
+        switch status {
+        case .pending: "/payment/status/\(id.rawValue)"
+        case .success: "/payment/success/\(id.rawValue)"
+        case .failed, .cancelled, .expired: "/payment/failed/\(id.rawValue)"
+        }
+    }
+
+    private func redirect(to path: String, cookies: HTTPFields) -> Response {
+        var headers = cookies
+        headers[.location] = path
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    private func cookieHeaders(_ setCookie: String?, _ request: Request) -> HTTPFields {
+        var headers: HTTPFields = [:]
+        if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
+        if let language = request.languageCookie { headers.append(HTTPField(name: .setCookie, value: language)) }
+        return headers
+    }
+
+    static func statusMessage(_ status: PaymentStatus, locale: PageLocale) -> String {
+        switch (status, locale) {
+        case (.pending, .vi): "Đang chờ thanh toán"
+        case (.pending, .en): "Waiting for payment"
+        case (.success, .vi): "Thanh toán thành công"
+        case (.success, .en): "Payment completed successfully"
+        case (.failed, .vi): "Thanh toán thất bại"
+        case (.failed, .en): "Payment failed"
+        case (.cancelled, .vi): "Thanh toán đã bị hủy"
+        case (.cancelled, .en): "Payment cancelled"
+        case (.expired, .vi): "Liên kết thanh toán đã hết hạn"
+        case (.expired, .en): "Payment link expired"
+        }
+    }
+
+    static func audit(owner: OwnerID, _ context: GatewayRequestContext) -> AuditContext {
+        AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID)
+    }
+
+    static func audit(renter payment: Payment, _ context: GatewayRequestContext) -> AuditContext {
+        AuditContext(actor: "renter:payment:\(payment.id.rawValue)", requestID: context.requestID)
+    }
+}

@@ -1,0 +1,56 @@
+// Copyright (c) the Gatehouse authors
+public import Logging
+public import Storage
+public import Vault
+
+/// An owner's payOS credentials: sealed into the vault, recorded (as a hint only) in `payment_config`,
+/// and the owner's onboarding marked active.
+public struct OwnerCredentialsService: Sendable {
+    let database: any SQLDatabase
+    let vault: Vault
+    let owners: OwnerRepository
+    let clock: WallClock
+
+    public init(database: any SQLDatabase, vault: Vault, clock: WallClock = .system) {
+        self.database = database
+        self.vault = vault
+        self.owners = OwnerRepository(database: database, clock: clock)
+        self.clock = clock
+    }
+
+    /// Seals and activates a new credential set (a rotation when one exists). Inputs are validated first.
+    public func store(
+        owner: OwnerID, clientID: String, apiKey: String, checksumKey: String, audit: AuditContext, logger: Logger
+    ) async throws -> CredentialInfo {
+        for (name, value) in [("client_id", clientID), ("api_key", apiKey), ("checksum_key", checksumKey)] {
+            guard !value.isEmpty, value.utf8.count <= 256, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                throw TenancyError.validation("\(name) must be 1 to 256 characters without spaces")
+            }
+        }
+        let info = try await vault.storeCredentials(
+            owner: owner.rawValue, clientID: clientID, apiKey: apiKey, checksumKey: checksumKey, audit: audit, logger: logger)
+        let now = clock.now()
+        try await database.withTransaction(logger: logger) { connection in
+            let updated = try await connection.execute(
+                """
+                UPDATE payment_config SET payos_client_id_hint = \(info.clientIDHint), credential_version = \(info.activeVersion),
+                    is_active = 1, rotated_at = \(now), updated_at = \(now)
+                WHERE owner_id = \(owner)
+                """)
+            if updated.affectedRows == 0 {
+                try await connection.execute(
+                    """
+                    INSERT INTO payment_config (owner_id, payos_client_id_hint, credential_version, is_active, rotated_at, created_at, updated_at)
+                    VALUES (\(owner), \(info.clientIDHint), \(info.activeVersion), 1, \(now), \(now), \(now))
+                    """)
+            }
+            try await owners.setOnboardingState(owner, .active, on: connection)
+        }
+        return info
+    }
+
+    /// What may be shown about the owner's stored credentials (hints only), or `nil` when none are stored.
+    public func info(owner: OwnerID, logger: Logger) async throws -> CredentialInfo? {
+        try await vault.credentialInfo(owner: owner.rawValue, logger: logger)
+    }
+}
