@@ -149,6 +149,7 @@ let package = Package(
         .target(
             name: "GatehouseApp",
             dependencies: [
+                "Sodium",
                 "Gateway",
                 "Admin",
                 "PayOSSandbox",
@@ -170,6 +171,7 @@ let package = Package(
             name: "GatehouseCLI",
             dependencies: [
                 "GatehouseApp",
+                "Sodium",
                 "Storage",
                 "Vault",
                 "Tenancy",

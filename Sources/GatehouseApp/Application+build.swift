@@ -1,23 +1,96 @@
 // Copyright (c) the Gatehouse authors
+public import Gateway
+import HTTPTypes
 public import Hummingbird
 public import Logging
-import ServiceLifecycle
+import PayOS
+public import ServiceLifecycle
+import Tenancy
 
-/// The request context of every Gatehouse route.
-public typealias AppRequestContext = BasicRequestContext
-
-/// Builds the Gatehouse application from its configuration: the composition root.
+/// Builds the Gatehouse application: the composition root.
 ///
 /// - Parameters:
-///   - configuration: validated configuration.
-///   - logger: the process logger (bootstrapped by the executable).
+///   - components: opened by ``GatehouseComponents/open(configuration:masterKeys:httpClient:clock:logger:)``.
+///   - logger: the process logger.
+///   - extraServices: run with the application before the server starts accepting requests (e.g. the dev sandbox).
+///   - beforeServerStarts: work that needs the services running but must finish before the first request.
 /// - Returns: an application to `runService()` (graceful shutdown on SIGTERM/SIGINT).
-public func buildApplication(configuration: GatehouseConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
-    let router = Router(context: AppRequestContext.self)
-    router.addRoutes(HealthController<AppRequestContext>().endpoints)
-    return Application(
+public func buildApplication(
+    components: GatehouseComponents,
+    logger: Logger,
+    extraServices: [any Service] = [],
+    beforeServerStarts: (@Sendable () async throws -> Void)? = nil
+) -> some ApplicationProtocol {
+    let configuration = components.configuration
+    let router = buildRouter(components: components)
+    let changeFeed = PaymentChangeFeed(
+        repository: components.payments.payments, view: components.statusView, clock: components.clock, logger: logger)
+    var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
+        services: [components.database] + extraServices + [changeFeed],
         logger: logger
     )
+    if let beforeServerStarts { app.beforeServerStarts(perform: beforeServerStarts) }
+    return app
+}
+
+/// The router with every route and the edge middleware.
+public func buildRouter(components: GatehouseComponents) -> Router<GatewayRequestContext> {
+    let router = Router(context: GatewayRequestContext.self)
+    let pages = components.pages
+    router.add(
+        middleware: ErrorMiddleware { request, error in
+            // Page requests get the localized HTML error page with the real status; API requests get JSON.
+            guard request.method == .get, !request.wantsJSONError else { return nil }
+            let nonce = HTMLPage.makeNonce()
+            let page = PageContext(locale: request.pageLocaleForErrors, nonce: nonce)
+            let model: ErrorPageModel =
+                switch error.status.code {
+                case 404: .paymentNotFound(page: page)
+                case 429: .rateLimited(page: page)
+                case 500...: .serverError(page: page)
+                default: .init(page: page, statusCode: Int(error.status.code), message: .custom(error.message))
+                }
+            var headers = error.headers
+            for field in HTMLPage.headers(nonce: nonce) { headers[field.name] = field.value }
+            return Response(status: error.status, headers: headers, body: .init(byteBuffer: .init(string: pages.errorPage(model))))
+        })
+    router.addRoutes(HealthController<GatewayRequestContext>().endpoints)
+    router.addRoutes(
+        PaymentHealthController<GatewayRequestContext>(
+            database: components.database, httpClient: PayOSClient.sharedHTTPClient, payOSBaseURL: components.configuration.payOSBaseURL,
+            publicURL: components.configuration.publicURL
+        ).endpoints)
+
+    let access = RenterAccess(
+        payments: components.payments, apiKeys: components.apiKeys,
+        secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
+    let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
+    router.addRoutes(paymentController.renterEndpoints)
+
+    let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
+    owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
+    owner.addRoutes(paymentController.ownerEndpoints)
+    owner.addRoutes(OwnerController(credentials: components.credentials, apiKeys: components.apiKeys).endpoints)
+    return router
+}
+
+extension Request {
+    /// Error answers are JSON for the API (and for anything that asks for JSON); pages get HTML.
+    fileprivate var wantsJSONError: Bool {
+        let path = uri.path
+        if path.hasPrefix("/api/") || path.hasPrefix("/webhook/") || path.hasPrefix("/admin/") || path.hasPrefix("/health")
+            || path.hasPrefix("/payment/refresh-status/") || path.hasPrefix("/payment/qr/") || path == "/payment/process_payment"
+        {
+            return true
+        }
+        guard let accept = headers[.accept]?.lowercased() else { return false }
+        return !accept.contains("text/html")
+    }
+
+    fileprivate var pageLocaleForErrors: PageLocale {
+        PageLocale.negotiate(
+            acceptLanguage: headers[.acceptLanguage], query: uri.queryParameters["lang"].map(String.init), cookie: cookies["gh_lang"]?.value)
+    }
 }

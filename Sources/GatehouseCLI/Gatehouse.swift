@@ -4,13 +4,14 @@ import Foundation
 import GatehouseApp
 import Hummingbird
 import Logging
+import Vault
 
 @main
 struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "Multi-tenant payOS payment gateway.",
-        subcommands: [Serve.self, Migrate.self, Sandbox.self]
+        subcommands: [Serve.self, Dev.self, Migrate.self, VaultCommand.self, OwnerCommand.self, Sandbox.self]
     )
 }
 
@@ -55,7 +56,9 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let (configuration, logger) = try loadConfiguration(server)
         logger.info("starting gatehouse", metadata: ["config": "\(configuration)"])
-        let app = try await buildApplication(configuration: configuration, logger: logger)
+        let masterKeys = try MasterKeyRing.load(configuration: configuration)
+        let components = try await GatehouseComponents.open(configuration: configuration, masterKeys: masterKeys, logger: logger)
+        let app = buildApplication(components: components, logger: logger)
         try await app.runService()
     }
 }

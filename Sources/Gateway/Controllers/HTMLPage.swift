@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import HTTPTypes
+public import HTTPTypes
 public import Hummingbird
 import NIOCore
 import Tenancy
@@ -26,7 +26,7 @@ public struct HTMLPage: ResponseGenerator {
         Response(status: status, headers: Self.headers(nonce: nonce, extra: extraHeaders), body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func headers(nonce: String, extra: HTTPFields = [:]) -> HTTPFields {
+    public static func headers(nonce: String, extra: HTTPFields = [:]) -> HTTPFields {
         var headers = extra
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"

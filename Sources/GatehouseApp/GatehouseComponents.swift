@@ -1,0 +1,81 @@
+// Copyright (c) the Gatehouse authors
+public import AsyncHTTPClient
+import Foundation
+import Sodium
+public import Gateway
+public import Logging
+public import PayOS
+public import Storage
+public import Tenancy
+public import Vault
+
+/// Everything long-lived that Gatehouse's routes and services share, opened from the configuration.
+public struct GatehouseComponents: Sendable {
+    public let configuration: GatehouseConfiguration
+    public let database: any SQLDatabase
+    public let vault: Vault
+    public let hasher: TokenHasher
+    public let owners: OwnerRepository
+    public let apiKeys: APIKeyRepository
+    public let bookings: BookingRepository
+    public let statusView: PaymentStatusView
+    public let payments: PaymentService
+    public let credentials: OwnerCredentialsService
+    public let payOS: PayOSClient
+    public let pages: RenterPages
+    public let clock: WallClock
+
+    /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
+    /// On failure the database is shut down again.
+    ///
+    /// - Parameters:
+    ///   - masterKeys: the vault's master keys (``MasterKeyRing/load(configuration:)``).
+    ///   - httpClient: the client payOS calls use (not shut down here).
+    public static func open(
+        configuration: GatehouseConfiguration, masterKeys: MasterKeyRing, httpClient: HTTPClient = PayOSClient.sharedHTTPClient,
+        clock: WallClock = .system, logger: Logger
+    ) async throws -> GatehouseComponents {
+        let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
+            .makeDatabase(logger: logger)
+        do {
+            try await database.migrate(logger: logger)
+            let vault = Vault(
+                database: database, masterKeys: masterKeys, clock: clock,
+                configuration: .init(checksumKeyGrace: .seconds(configuration.checksumGraceSeconds)))
+            try await AuditLog(clock: clock).prepare(database: database, logger: logger)
+            let pepper = try await vault.platformSecret(named: "token-pepper", logger: logger)
+            let hasher = TokenHasher(pepper: pepper.withUnsafeBytes { Array($0) })
+            let payOS = PayOSClient(httpClient: httpClient, configuration: .init(baseURL: configuration.payOSBaseURL))
+            let statusView = PaymentStatusView(repository: PaymentRepository(database: database, clock: clock))
+            let payments = PaymentService(
+                database: database, vault: vault, payOS: payOS, hasher: hasher, statusView: statusView, clock: clock,
+                configuration: .init(publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds)))
+            return GatehouseComponents(
+                configuration: configuration, database: database, vault: vault, hasher: hasher,
+                owners: OwnerRepository(database: database, clock: clock),
+                apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
+                bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
+                credentials: OwnerCredentialsService(database: database, vault: vault, clock: clock), payOS: payOS,
+                pages: try RenterPages(), clock: clock)
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+    }
+}
+
+extension MasterKeyRing {
+    /// The master keys named by the configuration: `GATEHOUSE_MASTER_KEYS` or the file in `GATEHOUSE_MASTER_KEY_FILE`.
+    /// - Throws: ``ConfigurationError`` when neither is set; ``VaultError`` when the keys or the file are unusable.
+    public static func load(configuration: GatehouseConfiguration) throws -> MasterKeyRing {
+        if let keys = configuration.masterKeys {
+            return try MasterKeyRing(configuration: keys)
+        }
+        if let file = configuration.masterKeyFile {
+            return try MasterKeyRing.load(contentsOfFile: file)
+        }
+        throw ConfigurationError(
+            variable: "GATEHOUSE_MASTER_KEYS",
+            problem: "is required: set GATEHOUSE_MASTER_KEYS (e.g. 1:<base64 of 32 random bytes>) or GATEHOUSE_MASTER_KEY_FILE")
+    }
+}

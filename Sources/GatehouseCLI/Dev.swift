@@ -1,0 +1,144 @@
+// Copyright (c) the Gatehouse authors
+import ArgumentParser
+import Foundation
+import GatehouseApp
+import Hummingbird
+import Logging
+import PayOSSandbox
+import Sodium
+import Storage
+import Tenancy
+import Vault
+
+/// `gatehouse dev`: the gateway on the embedded default (SQLite in the data directory) with an in-process payOS
+/// sandbox and demo data, printing the URLs to open.
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway in dev mode: SQLite, a local payOS sandbox, a demo owner, booking and live payment.")
+
+    @OptionGroup var server: ServerOptions
+
+    @Option(help: "Port of the in-process payOS sandbox (default: the gateway's port + 1).")
+    var sandboxPort: Int?
+
+    func run() async throws {
+        var (configuration, rootLogger) = try loadConfiguration(server)
+        let logger = rootLogger
+        let dataDirectory = configuration.dataDirectory
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+
+        // A master key of its own, generated once (0600) unless one is configured.
+        if configuration.masterKeys == nil, configuration.masterKeyFile == nil {
+            let keyFile = dataDirectory + "/master.key"
+            if !FileManager.default.fileExists(atPath: keyFile) {
+                _ = try MasterKeyRing.generateFile(at: keyFile)
+                logger.info("generated a dev master key", metadata: ["file": "\(keyFile)"])
+            }
+            configuration.masterKeyFile = keyFile
+        }
+
+        // The sandbox's merchant channel: the demo owner's payOS account, stable across runs (0600).
+        let channelsFile = dataDirectory + "/sandbox-channels.json"
+        let channel = try DevChannel.loadOrCreate(at: channelsFile)
+        let sandboxPort = sandboxPort ?? configuration.port + 1
+        let sandbox = try SandboxCommandOptions(host: "127.0.0.1", port: sandboxPort, channelsFile: channelsFile).makeSandbox(logger: logger)
+        configuration.payOSBaseURL = "http://127.0.0.1:\(sandboxPort)"
+
+        let masterKeys = try MasterKeyRing.load(configuration: configuration)
+        let components = try await GatehouseComponents.open(configuration: configuration, masterKeys: masterKeys, logger: logger)
+        let settings = configuration
+        let app = buildApplication(components: components, logger: logger, extraServices: [sandbox]) {
+            let sandboxURL = try await sandbox.baseURL()
+            let demo = try await DevDemo.prepare(components: components, channel: channel, logger: logger)
+            DevDemo.printWelcome(configuration: settings, sandboxURL: sandboxURL, demo: demo)
+        }
+        try await app.runService()
+    }
+}
+
+/// The dev sandbox's one merchant channel.
+struct DevChannel: Codable, Sendable {
+    let clientId: String
+    let apiKey: String
+    let checksumKey: String
+
+    static func loadOrCreate(at path: String) throws -> DevChannel {
+        if let data = FileManager.default.contents(atPath: path) {
+            let channels = try JSONDecoder().decode([DevChannel].self, from: data)
+            guard let first = channels.first else { throw ValidationError("\(path) has no channel") }
+            return first
+        }
+        let channel = DevChannel(
+            clientId: "dev-" + Hex.encode(SecureRandom.bytes(count: 8)), apiKey: Hex.encode(SecureRandom.bytes(count: 16)),
+            checksumKey: Hex.encode(SecureRandom.bytes(count: 32)))
+        let data = try JSONEncoder().encode([channel])
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(path)")
+        }
+        return channel
+    }
+}
+
+/// The demo owner, booking and live payment that dev mode prints.
+enum DevDemo {
+    struct Demo {
+        let owner: Owner
+        let apiKey: String
+        let payment: Payment
+        let renterToken: String
+    }
+
+    static let ownerEmail = "demo-owner@gatehouse.dev"
+
+    static func prepare(components: GatehouseComponents, channel: DevChannel, logger: Logger) async throws -> Demo {
+        let audit = AuditContext(actor: "dev:demo")
+        let owner: Owner
+        if let existing = try await components.owners.list(logger: logger).first(where: { $0.email == ownerEmail }) {
+            owner = existing
+        } else {
+            owner = try await components.owners.create(name: "Nhà trọ Hoa Sen (demo)", email: ownerEmail, logger: logger)
+        }
+        if try await components.credentials.info(owner: owner.id, logger: logger) == nil {
+            _ = try await components.credentials.store(
+                owner: owner.id, clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey, audit: audit,
+                logger: logger)
+        }
+        let key = try await components.apiKeys.issue(owner: owner.id, name: "dev", logger: logger)
+        let tomorrow = (components.clock.now() / 86_400_000 + 1) * 86_400_000  // 00:00 UTC tomorrow = 07:00 in Vietnam
+        let (booking, _) = try await components.bookings.create(
+            owner: owner.id,
+            NewBooking(
+                roomTitle: "Phòng Deluxe hướng biển", startTime: tomorrow + 7 * 3_600_000, endTime: tomorrow + 10 * 3_600_000,
+                amount: 500_000, renterName: "Nguyễn Văn An", renterEmail: "demo-renter@gatehouse.dev", renterPhone: "0912345678"),
+            logger: logger)
+        let created = try await components.payments.createPayment(
+            owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
+        return Demo(owner: owner, apiKey: key.secret, payment: created.payment, renterToken: created.renterToken)
+    }
+
+    static func printWelcome(configuration: GatehouseConfiguration, sandboxURL: String, demo: Demo) {
+        let base = configuration.publicURL
+        let text = """
+
+            ┌─ Gatehouse dev ─────────────────────────────────────────────────────────────
+            │ gateway        \(base)   (health: \(base)/health, \(base)/health/payment)
+            │ payOS sandbox  \(sandboxURL)   (control API: \(sandboxURL)/sandbox/channels)
+            │ database       \(configuration.databaseSummary)
+            │
+            │ demo owner     #\(demo.owner.id.rawValue) \(demo.owner.name)
+            │ owner API key  \(demo.apiKey)   (dev only; a new one each run)
+            │
+            │ 1. open the renter link (VietQR code, bank details, live status):
+            │    \(base)/payment/status/\(demo.payment.id.rawValue)?t=\(demo.renterToken)
+            │ 2. pay it on the sandbox's checkout page (the payOS page; "Thanh toán" pays in full):
+            │    \(demo.payment.checkoutURL ?? "-")
+            │ 3. the sandbox sends you back to \(base)/payment/return, which confirms with payOS
+            │    and shows the success page.
+            │
+            │ API: curl -H 'Authorization: Bearer \(demo.apiKey)' \(base)/api/payments
+            └──────────────────────────────────────────────────────────────────────────────
+
+            """
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
