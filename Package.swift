@@ -121,6 +121,8 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "Tenancy",
+                "Vault",
+                "Storage",
                 "PayOS",
                 "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -3,8 +3,10 @@ public import HTTPTypes
 public import Hummingbird
 import NIOCore
 import Foundation
+import PayOS
 import Storage
 import Tenancy
+import Vault
 
 /// An error answered to a client as `{"error": message, "code": CODE}` with a stable code.
 ///
@@ -90,8 +92,43 @@ extension GatewayError {
             }
         case let error as DecodingError:
             return .validation(DecodingErrorMessage.describe(error))
+        case let error as PayOSError:
+            return .from(payOS: error)
+        case let error as VaultError:
+            switch error.code {
+            case .noCredentials:
+                return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: "the owner has not stored payOS credentials yet")
+            case .invalidInput: return .validation(error.description)
+            default: return .internalError
+            }
         default:
             return .internalError
+        }
+    }
+}
+
+extension GatewayError {
+    /// payOS could not be reached → 503 `PAYOS_CONNECTION_ERROR` (retry later); payOS refused → 502 with payOS's
+    /// code (`PAYOS_<code>`, `PAYOS_UNAUTHORIZED` for an owner's wrong keys, `PAYOS_INVALID_SIGNATURE`).
+    static func from(payOS error: PayOSError) -> GatewayError {
+        switch error.code {
+        case .unreachable, .timeout, .rateLimited:
+            var headers: HTTPFields = [:]
+            if let retryAfter = error.retryAfter {
+                headers[.retryAfter] = String(max(1, retryAfter.components.seconds))
+            }
+            return .init(status: .serviceUnavailable, code: "PAYOS_CONNECTION_ERROR", message: "PayOS service unavailable", headers: headers)
+        case .business:
+            let code = error.businessCode ?? "UNKNOWN"
+            return .init(status: .badGateway, code: "PAYOS_\(code)", message: "payOS refused the request (code \(code))")
+        case .unauthorized:
+            return .init(status: .badGateway, code: "PAYOS_UNAUTHORIZED", message: "payOS refused the owner's payOS credentials")
+        case .invalidSignature:
+            return .init(status: .badGateway, code: "PAYOS_INVALID_SIGNATURE", message: "payOS's answer failed signature verification")
+        case .invalidRequest:
+            return .validation("the payment request is not acceptable to payOS")
+        default:
+            return .init(status: .badGateway, code: "PAYOS_INVALID_RESPONSE", message: "payOS answered something unexpected")
         }
     }
 }
