@@ -1,0 +1,30 @@
+// Copyright (c) the Gatehouse authors
+public import Logging
+public import ServiceLifecycle
+public import Vault
+
+/// Destroys owners' previous payOS checksum keys once their grace window has ended (they verify webhooks
+/// only until then), once per `interval`, under ServiceLifecycle; stops at graceful shutdown.
+public struct VaultMaintenanceService: Service {
+    let vault: Vault
+    let interval: Duration
+    let logger: Logger
+
+    public init(vault: Vault, interval: Duration = .seconds(300), logger: Logger) {
+        self.vault = vault
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let destroyed = try await vault.destroyExpiredPreviousKeys(audit: AuditContext(actor: "system:vault-maintenance"), logger: logger)
+                if destroyed > 0 { logger.info("destroyed expired previous checksum keys", metadata: ["vault.destroyed": "\(destroyed)"]) }
+            } catch {
+                logger.warning("vault maintenance failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
