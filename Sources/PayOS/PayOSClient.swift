@@ -169,7 +169,12 @@ public struct PayOSClient: Sendable {
             credentials: credentials,
             logger: logger ?? Self.disabledLogger
         ) { response throws(PayOSError) in
-            try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
+            let decoded = try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
+            // A signed answer about another link must not be applied to this one (a payment would be settled on its evidence).
+            guard link.matches(decoded) else {
+                throw PayOSError(.invalidResponse, httpStatus: 200, detail: "payOS answered about another payment link")
+            }
+            return decoded
         }.value
     }
 
@@ -196,7 +201,11 @@ public struct PayOSClient: Sendable {
                 logger: logger,
                 attemptsSoFar: { attempts = $0 }
             ) { response throws(PayOSError) in
-                try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
+                let decoded = try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
+                guard link.matches(decoded) else {
+                    throw PayOSError(.invalidResponse, httpStatus: 200, detail: "payOS answered about another payment link")
+                }
+                return decoded
             }.value
         } catch let error as PayOSError where error.code == .business && attempts > 1 {
             let current = try await getPaymentLink(link, credentials: credentials, logger: logger)
@@ -341,6 +350,14 @@ public struct PayOSClient: Sendable {
 public enum PaymentLinkReference: Sendable, Hashable {
     case orderCode(Int64)
     case paymentLinkId(String)
+
+    /// Whether `link` is the one this reference names.
+    func matches(_ link: PaymentLink) -> Bool {
+        switch self {
+        case .orderCode(let code): link.orderCode == code
+        case .paymentLinkId(let id): link.id == id
+        }
+    }
 
     /// The path segment; a paymentLinkId must be URL-safe (`A–Z a–z 0–9 - _`), so it cannot alter the path.
     func pathSegment() throws(PayOSError) -> String {
