@@ -12,7 +12,7 @@ let swiftSettings: [SwiftSetting] = [
 
 // Module graph (one way, lowest first):
 //   C shims (CSodium, CMariaDB, CSQLite, CQREncode, CCurl)
-//   → Sodium, Storage, QRCode, PayOS            (no HTTP framework)
+//   → Sodium, Storage, QRCode, PayOS, Mailer    (no HTTP framework)
 //   → Vault                                      (no HTTP framework)
 //   → Tenancy                                    (no HTTP framework)
 //   → Gateway, Admin, PayOSSandbox               (Hummingbird)
@@ -80,6 +80,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Mailer",
+            dependencies: [
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Vault",
             dependencies: [
                 "Sodium",
@@ -91,6 +101,7 @@ let package = Package(
         .target(
             name: "Tenancy",
             dependencies: [
+                "Mailer",
                 "Sodium",
                 "Storage",
                 "Vault",
@@ -254,6 +265,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Interop"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MailerTests",
+            dependencies: [
+                "Mailer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
