@@ -68,6 +68,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
     let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
     router.addRoutes(paymentController.renterEndpoints)
+    router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
 
     let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)

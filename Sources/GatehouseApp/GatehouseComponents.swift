@@ -21,6 +21,7 @@ public struct GatehouseComponents: Sendable {
     public let statusView: PaymentStatusView
     public let payments: PaymentService
     public let credentials: OwnerCredentialsService
+    public let webhooks: WebhookService
     public let payOS: PayOSClient
     public let pages: RenterPages
     public let clock: WallClock
@@ -55,7 +56,8 @@ public struct GatehouseComponents: Sendable {
                 owners: OwnerRepository(database: database, clock: clock),
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
-                credentials: OwnerCredentialsService(database: database, vault: vault, clock: clock), payOS: payOS,
+                credentials: OwnerCredentialsService(database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock),
+                webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
                 pages: try RenterPages(), clock: clock)
         } catch {
             await database.shutdown()

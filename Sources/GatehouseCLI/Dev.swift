@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import GatehouseApp
 import Hummingbird
@@ -8,6 +9,7 @@ import PayOSSandbox
 import Sodium
 import Storage
 import Tenancy
+import ServiceLifecycle
 import Vault
 
 /// `gatehouse dev`: the gateway on the embedded default (SQLite in the data directory) with an in-process payOS
@@ -47,11 +49,8 @@ struct Dev: AsyncParsableCommand {
         let masterKeys = try MasterKeyRing.load(configuration: configuration)
         let components = try await GatehouseComponents.open(configuration: configuration, masterKeys: masterKeys, logger: logger)
         let settings = configuration
-        let app = buildApplication(components: components, logger: logger, extraServices: [sandbox]) {
-            let sandboxURL = try await sandbox.baseURL()
-            let demo = try await DevDemo.prepare(components: components, channel: channel, logger: logger)
-            DevDemo.printWelcome(configuration: settings, sandboxURL: sandboxURL, demo: demo)
-        }
+        let demo = DevDemoService(components: components, channel: channel, sandbox: sandbox, configuration: settings, logger: logger)
+        let app = buildApplication(components: components, logger: logger, extraServices: [sandbox, demo])
         try await app.runService()
     }
 }
@@ -79,6 +78,40 @@ struct DevChannel: Codable, Sendable {
     }
 }
 
+/// Prepares the demo once the gateway answers HTTP (payOS's confirm-webhook probe must reach it), prints the
+/// URLs, then stays until shutdown.
+struct DevDemoService: Service {
+    let components: GatehouseComponents
+    let channel: DevChannel
+    let sandbox: PayOSSandbox
+    let configuration: GatehouseConfiguration
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            let sandboxURL = try await sandbox.baseURL()
+            try await waitUntilServing(deadline: .now + .seconds(30))
+            let demo = try await DevDemo.prepare(components: components, channel: channel, logger: logger)
+            DevDemo.printWelcome(configuration: configuration, sandboxURL: sandboxURL, demo: demo)
+        } catch {
+            logger.error("dev demo data could not be prepared", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        try? await gracefulShutdown()
+    }
+
+    /// Polls the gateway's `/health` until it answers, or the deadline passes.
+    private func waitUntilServing(deadline: ContinuousClock.Instant) async throws {
+        let url = "http://127.0.0.1:\(configuration.port)/health"
+        while ContinuousClock.now < deadline {
+            if (try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(1))) != nil {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("the gateway did not start serving within 30 s")
+    }
+}
+
 /// The demo owner, booking and live payment that dev mode prints.
 enum DevDemo {
     struct Demo {
@@ -103,6 +136,8 @@ enum DevDemo {
                 owner: owner.id, clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey, audit: audit,
                 logger: logger)
         }
+        // payOS (the sandbox) delivers this owner's webhooks to its own URL from now on.
+        try await components.credentials.registerWebhook(owner: owner.id, audit: audit, logger: logger)
         let key = try await components.apiKeys.issue(owner: owner.id, name: "dev", logger: logger)
         let tomorrow = (components.clock.now() / 86_400_000 + 1) * 86_400_000  // 00:00 UTC tomorrow = 07:00 in Vietnam
         let (booking, _) = try await components.bookings.create(
@@ -132,8 +167,8 @@ enum DevDemo {
             │    \(base)/payment/status/\(demo.payment.id.rawValue)?t=\(demo.renterToken)
             │ 2. pay it on the sandbox's checkout page (the payOS page; "Thanh toán" pays in full):
             │    \(demo.payment.checkoutURL ?? "-")
-            │ 3. the sandbox sends you back to \(base)/payment/return, which confirms with payOS
-            │    and shows the success page.
+            │ 3. payOS's signed webhook reaches \(base)/webhook/payos/…, the payment turns to success,
+            │    and the page you opened in step 1 moves to the success page by itself.
             │
             │ API: curl -H 'Authorization: Bearer \(demo.apiKey)' \(base)/api/payments
             └──────────────────────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
+public import PayOS
 public import Storage
 public import Vault
 
@@ -9,13 +10,38 @@ public struct OwnerCredentialsService: Sendable {
     let database: any SQLDatabase
     let vault: Vault
     let owners: OwnerRepository
+    let payOS: PayOSClient
+    /// Where payOS reaches Gatehouse (no trailing slash).
+    let publicURL: String
     let clock: WallClock
 
-    public init(database: any SQLDatabase, vault: Vault, clock: WallClock = .system) {
+    public init(database: any SQLDatabase, vault: Vault, payOS: PayOSClient, publicURL: String, clock: WallClock = .system) {
         self.database = database
         self.vault = vault
         self.owners = OwnerRepository(database: database, clock: clock)
+        self.payOS = payOS
+        self.publicURL = publicURL
         self.clock = clock
+    }
+
+    /// The owner's own webhook URL: `<public URL>/webhook/payos/<owner's random webhook key>`.
+    public func webhookURL(for owner: Owner) -> String { "\(publicURL)/webhook/payos/\(owner.webhookKey)" }
+
+    /// Registers the owner's webhook URL with payOS (`confirm-webhook`, with the owner's active credentials):
+    /// payOS probes the URL with a signed sample, which Gatehouse itself answers. Records the time on success.
+    /// - Returns: the registered URL.
+    @discardableResult
+    public func registerWebhook(owner id: OwnerID, audit: AuditContext, logger: Logger) async throws -> String {
+        guard let owner = try await owners.get(id, logger: logger) else { throw TenancyError.notFound("owner") }
+        let url = webhookURL(for: owner)
+        _ = try await vault.withCredentials(owner: id.rawValue, purpose: "webhook.register", audit: audit, logger: logger) {
+            try await payOS.confirmWebhook(url: url, credentials: PayOSCredentials(unsealed: $0), logger: logger)
+        }
+        let now = clock.now()
+        try await database.execute(
+            "UPDATE payment_config SET webhook_confirmed_at = \(now), updated_at = \(now) WHERE owner_id = \(id)", logger: logger)
+        logger.info("owner webhook registered with payOS", metadata: ["tenant.id": "\(id)"])
+        return url
     }
 
     /// Seals and activates a new credential set (a rotation when one exists). Inputs are validated first.

@@ -283,10 +283,18 @@ public struct PaymentService: Sendable {
     }
 
     /// Applies an event in one transaction and publishes the change to the status view after it commits.
+    ///
+    /// - Parameter alsoInTransaction: more work that must commit or roll back with the state change (marking a
+    ///   webhook processed, enqueueing notifications); it gets the change, or `nil` when nothing changed.
     @discardableResult
-    public func settle(_ id: PaymentID, event: PaymentEvent, reference: String?, logger: Logger) async throws -> PaymentStatusChange? {
+    public func settle(
+        _ id: PaymentID, event: PaymentEvent, reference: String?, logger: Logger,
+        alsoInTransaction: (@Sendable (any SQLConnection, PaymentStatusChange?) async throws -> Void)? = nil
+    ) async throws -> PaymentStatusChange? {
         let change = try await database.withTransaction(logger: logger) { connection in
-            try await payments.apply(event, to: id, reference: reference, on: connection)
+            let change = try await payments.apply(event, to: id, reference: reference, on: connection)
+            try await alsoInTransaction?(connection, change)
+            return change
         }
         if let change {
             await statusView.publish(change)

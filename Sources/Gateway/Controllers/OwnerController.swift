@@ -37,6 +37,8 @@ public struct OwnerController: Sendable {
         let version: Int?
         let rotated_at: String?
         let previous_checksum_key_usable_until: String?
+        var webhook_registered: Bool? = nil
+        var webhook_error: String? = nil
 
         init(_ info: CredentialInfo?) {
             configured = info != nil
@@ -50,10 +52,19 @@ public struct OwnerController: Sendable {
     @Sendable func storeCredentials(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CredentialsBody> {
         let owner = try context.requireOwner()
         let body = try await request.decodeJSON(as: CredentialsRequest.self, context: context)
+        let audit = AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID)
         let info = try await credentials.store(
-            owner: owner, clientID: body.client_id, apiKey: body.api_key, checksumKey: body.checksum_key,
-            audit: AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID), logger: context.logger)
-        return JSONResponse(CredentialsBody(info))
+            owner: owner, clientID: body.client_id, apiKey: body.api_key, checksumKey: body.checksum_key, audit: audit, logger: context.logger)
+        var answer = CredentialsBody(info)
+        // payOS delivers webhooks to the owner's own URL once confirm-webhook accepts it.
+        do {
+            try await credentials.registerWebhook(owner: owner, audit: audit, logger: context.logger)
+            answer.webhook_registered = true
+        } catch {
+            answer.webhook_registered = false
+            answer.webhook_error = GatewayError.from(error).code
+        }
+        return JSONResponse(answer)
     }
 
     @Sendable func credentialInfo(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CredentialsBody> {

@@ -1,0 +1,78 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+import NIOCore
+import PayOS
+public import Tenancy
+import Vault
+
+/// `POST /webhook/payos/{owner_webhook_key}` (the per-owner URL registered with payOS) and the seed's
+/// `POST /webhook/payos` (owner resolved from the orderCode).
+///
+/// Answers 2xx only after the webhook's effect committed; a bad signature is 400 `INVALID_SIGNATURE`; anything
+/// that may succeed later (database or payOS unavailable) is 5xx so that payOS delivers again.
+public struct WebhookController: Sendable {
+    let webhooks: WebhookService
+
+    public init(webhooks: WebhookService) {
+        self.webhooks = webhooks
+    }
+
+    public var endpoints: RouteCollection<GatewayRequestContext> {
+        let routes = RouteCollection(context: GatewayRequestContext.self)
+        routes.post("/webhook/payos/{key}", use: ownerWebhook)
+        routes.post("/webhook/payos", use: sharedWebhook)
+        return routes
+    }
+
+    struct Answer: Encodable {
+        let success = true
+        let message: String
+        let order_code: String?
+        let status: String?
+    }
+
+    @Sendable func ownerWebhook(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<Answer> {
+        guard let key = context.parameters.get("key"), !key.isEmpty, key.utf8.count <= 64 else { throw GatewayError.notFound("webhook") }
+        return try await handle(request, context: context, webhookKey: key)
+    }
+
+    @Sendable func sharedWebhook(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<Answer> {
+        try await handle(request, context: context, webhookKey: nil)
+    }
+
+    private func handle(_ request: Request, context: GatewayRequestContext, webhookKey: String?) async throws -> JSONResponse<Answer> {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw GatewayError.payloadTooLarge
+        }
+        let audit = AuditContext(actor: "payos:webhook", requestID: context.requestID)
+        do {
+            let result = try await webhooks.receive(body: Array(body.readableBytesView), webhookKey: webhookKey, audit: audit, logger: context.logger)
+            let message: String =
+                switch result.outcome {
+                case .processed: "Webhook processed successfully"
+                case .duplicate: "Webhook already processed"
+                case .unknownOrder: "Webhook recorded"
+                }
+            return JSONResponse(Answer(message: message, order_code: String(result.data.orderCode), status: result.data.code == "00" ? "PAID" : nil))
+        } catch let refusal as WebhookService.Refusal {
+            switch refusal.reason {
+            case .invalidSignature:
+                throw GatewayError(status: .badRequest, code: "INVALID_SIGNATURE", message: "Invalid signature")
+            case .malformed:
+                throw GatewayError.validation("the body is not a payOS webhook")
+            case .unknownOwner where webhookKey != nil:
+                throw GatewayError.notFound("webhook")
+            case .unknownOwner:
+                // The shared route cannot attribute (or verify) a webhook for an orderCode no payment has: acknowledged, not stored.
+                context.logger.info("unattributable payOS webhook on the shared route acknowledged")
+                return JSONResponse(Answer(message: "Webhook acknowledged", order_code: nil, status: nil))
+            }
+        }
+    }
+}
