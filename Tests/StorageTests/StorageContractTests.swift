@@ -350,6 +350,25 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabases.backends)
+    func gracefulShutdownOfAServiceGroupClosesEveryConnection(backend: TestBackend) async throws {
+        try await withTestDatabase(backend, options: .init(migrate: false)) { db in
+            let group = ServiceGroup(services: [db], logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let rows = try await db.query("SELECT 1 AS one", logger: logger)
+                #expect(rows.count == 1)
+                #expect(db.poolStatistics.idle == 1)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let statistics = db.poolStatistics
+            #expect(statistics.idle == 0 && statistics.leased == 0 && statistics.opening == 0)
+            let error = await storageError { _ = try await db.query("SELECT 1 AS one", logger: logger) }
+            #expect(error?.code == .poolShutdown)
+        }
+    }
+
     // MARK: Migrations
 
     @Test(arguments: TestDatabases.backends)

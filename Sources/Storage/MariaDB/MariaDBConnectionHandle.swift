@@ -57,14 +57,8 @@ final class MariaDBConnectionHandle: BlockingPoolConnection {
 
     // MARK: Connecting
 
-    /// Connects, then sets up the session (UTC, strict SQL mode, READ COMMITTED, autocommit).
-    ///
-    /// Isolation level READ COMMITTED rather than InnoDB's default REPEATABLE READ: Gatehouse's
-    /// correctness rests on explicit row locks (`SELECT … FOR UPDATE`, see ``SQLDialect/forUpdate``) and
-    /// unique keys, not on snapshots; READ COMMITTED takes no gap locks, so concurrent inserts into the
-    /// same index range (idempotency keys, webhook inbox, outbox) do not deadlock each other, and every
-    /// statement sees the latest committed rows, as it does on SQLite where a write transaction holds
-    /// the only write lock.
+    /// Connects, then sets up the session (UTC, strict SQL mode, READ COMMITTED — see ``MariaDBDatabase``
+    /// for why —, autocommit). Blocking: runs on the pool's thread pool.
     static func connect(_ configuration: MariaDBConfiguration) throws(StorageError) -> MariaDBConnectionHandle {
         guard MariaDBLibrary.initialized else {
             throw StorageError(code: .connectionFailed, message: "the MariaDB client library could not be initialised")
