@@ -235,6 +235,14 @@ import Testing
                 )
             }
             #expect(tooLong?.code == .constraint)
+            // A blob column holds at most SQLDialect.blobMaximumBytes on both backends.
+            let tooBig = await storageError {
+                try await db.execute(
+                    "INSERT INTO admin_token (name, prefix, token_hash, created_at) VALUES ('t', 'p', \([UInt8](repeating: 7, count: SQLDialect.blobMaximumBytes + 1)), 0)",
+                    logger: logger
+                )
+            }
+            #expect(tooBig?.code == .constraint)
             // Defaults apply, and a 16-character Vietnamese value fits (characters, not bytes).
             try await db.execute(
                 "INSERT INTO owner (name, email, webhook_key, created_at, updated_at) VALUES ('Chủ nhà', 'a@b.vn', \("ệệệệệệệệệệệệệệệệ"), 0, 0)",
