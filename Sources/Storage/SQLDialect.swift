@@ -24,13 +24,16 @@ public enum SQLDialect: String, Sendable, Hashable {
         }
     }
 
-    /// A binary column type for sealed blobs and hashes.
+    /// A binary column type for sealed blobs and hashes (at most ``blobMaximumBytes``).
     public var blob: String {
         switch self {
         case .sqlite: "BLOB"
-        case .mariadb: "VARBINARY(4096)"
+        case .mariadb: "VARBINARY(\(Self.blobMaximumBytes))"
         }
     }
+
+    /// The largest value a ``blob`` column holds; ``createTable(_:)`` enforces it on SQLite too.
+    public static let blobMaximumBytes = 4096
 
     /// A long text column type (not indexable on MariaDB).
     public var text: String {
@@ -110,7 +113,7 @@ extension SQLDialect {
     /// - MariaDB: one `CREATE TABLE` holding its indexes, unique keys and foreign keys — one DDL
     ///   statement per table, so a crash can never leave a table without its indexes, and one implicit
     ///   commit instead of one per index.
-    /// - SQLite: `CREATE TABLE … STRICT` with `CHECK(length(…) <= n)` for `VARCHAR(n)`, then one
+    /// - SQLite: `CREATE TABLE … STRICT` with `CHECK(length(…) <= n)` for `VARCHAR(n)` and blobs, then one
     ///   `CREATE [UNIQUE] INDEX IF NOT EXISTS` per index (all inside the migration's transaction).
     public func createTable(_ table: SQLTable) -> [SQLQuery] {
         var definitions: [String] = []
@@ -124,8 +127,13 @@ extension SQLDialect {
             var definition = "\(column.name) \(columnType(column.type))"
             definition += column.isNullable ? " NULL" : " NOT NULL"
             if let value = column.defaultSQL { definition += " DEFAULT \(value)" }
-            if self == .sqlite, case .varchar(let length) = column.type {
-                definition += " CHECK (length(\(column.name)) <= \(length))"
+            if self == .sqlite {
+                // The limits MariaDB's column types impose, enforced on SQLite too.
+                switch column.type {
+                case .varchar(let length): definition += " CHECK (length(\(column.name)) <= \(length))"
+                case .blob: definition += " CHECK (length(\(column.name)) <= \(Self.blobMaximumBytes))"
+                default: break
+                }
             }
             definitions.append(definition)
         }

@@ -153,3 +153,75 @@ import Testing
         #expect(error?.code == .connectionFailed)
     }
 }
+
+private let restartDirectory = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_MARIADB_RESTART_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// Opt-in: restarts a dedicated MariaDB server (never the shared test server) under a live pool.
+///
+/// `scripts/mariadb-test-server start /tmp/gh-mdb-restart` then run the tests with
+/// `GATEHOUSE_TEST_MARIADB_RESTART_DIR=/tmp/gh-mdb-restart`; the test stops that server and starts it again
+/// on the same port.
+@Suite(.enabled(if: restartDirectory != nil, "GATEHOUSE_TEST_MARIADB_RESTART_DIR is not set: restart test skipped"))
+struct MariaDBRestartTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/mariadb-test-server").standardized.path
+
+    private func runScript(_ arguments: [String], port: Int) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.script)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["MARIADB_TEST_PORT": "\(port)"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        #expect(status == 0, "mariadb-test-server \(arguments.joined(separator: " "))")
+    }
+
+    @Test func poolSurvivesAServerRestart() async throws {
+        let directory = try #require(restartDirectory)
+        let env = try String(contentsOfFile: directory + "/env", encoding: .utf8)
+        let line = try #require(env.split(separator: "\n").first { $0.hasPrefix("GATEHOUSE_TEST_MARIADB_URL=") })
+        var configuration = try MariaDBConfiguration(url: String(line.dropFirst("GATEHOUSE_TEST_MARIADB_URL=".count)))
+        guard case .tcp(_, let port) = configuration.endpoint else {
+            Issue.record("expected a TCP URL")
+            return
+        }
+        configuration.maxConnections = 3
+        let db = try MariaDBDatabase(configuration: configuration, logger: logger)
+        do {
+            // Three connections open and idle in the pool.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let ready = Counter()
+                let all = Signal()
+                for _ in 0..<3 {
+                    group.addTask {
+                        try await db.withConnection(logger: logger) { connection in
+                            _ = try await connection.query("SELECT 1 AS one")
+                            if ready.increment() == 3 { all.fire() }
+                            await all.wait()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(db.poolStatistics.idle == 3)
+
+            try await runScript(["stop", directory], port: port)
+            try await runScript(["start", directory], port: port)
+
+            // Every idle connection died with the old server; the next statements just work.
+            for _ in 0..<5 {
+                let rows = try await db.query("SELECT 1 AS one", logger: logger)
+                #expect(rows.first?["one"] == .integer(1))
+            }
+            try await db.withTransaction(logger: logger) { connection in
+                _ = try await connection.query("SELECT CONNECTION_ID() AS id")
+            }
+        } catch {
+            await db.shutdown()
+            throw error
+        }
+        await db.shutdown()
+    }
+}

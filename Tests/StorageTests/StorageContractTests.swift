@@ -235,6 +235,14 @@ import Testing
                 )
             }
             #expect(tooLong?.code == .constraint)
+            // A blob column holds at most SQLDialect.blobMaximumBytes on both backends.
+            let tooBig = await storageError {
+                try await db.execute(
+                    "INSERT INTO admin_token (name, prefix, token_hash, created_at) VALUES ('t', 'p', \([UInt8](repeating: 7, count: SQLDialect.blobMaximumBytes + 1)), 0)",
+                    logger: logger
+                )
+            }
+            #expect(tooBig?.code == .constraint)
             // Defaults apply, and a 16-character Vietnamese value fits (characters, not bytes).
             try await db.execute(
                 "INSERT INTO owner (name, email, webhook_key, created_at, updated_at) VALUES ('Chủ nhà', 'a@b.vn', \("ệệệệệệệệệệệệệệệệ"), 0, 0)",
@@ -345,6 +353,25 @@ import Testing
             let service = Task { try await db.run() }
             service.cancel()
             try await service.value
+            let error = await storageError { _ = try await db.query("SELECT 1 AS one", logger: logger) }
+            #expect(error?.code == .poolShutdown)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func gracefulShutdownOfAServiceGroupClosesEveryConnection(backend: TestBackend) async throws {
+        try await withTestDatabase(backend, options: .init(migrate: false)) { db in
+            let group = ServiceGroup(services: [db], logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let rows = try await db.query("SELECT 1 AS one", logger: logger)
+                #expect(rows.count == 1)
+                #expect(db.poolStatistics.idle == 1)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let statistics = db.poolStatistics
+            #expect(statistics.idle == 0 && statistics.leased == 0 && statistics.opening == 0)
             let error = await storageError { _ = try await db.query("SELECT 1 AS one", logger: logger) }
             #expect(error?.code == .poolShutdown)
         }

@@ -57,14 +57,8 @@ final class MariaDBConnectionHandle: BlockingPoolConnection {
 
     // MARK: Connecting
 
-    /// Connects, then sets up the session (UTC, strict SQL mode, READ COMMITTED, autocommit).
-    ///
-    /// Isolation level READ COMMITTED rather than InnoDB's default REPEATABLE READ: Gatehouse's
-    /// correctness rests on explicit row locks (`SELECT … FOR UPDATE`, see ``SQLDialect/forUpdate``) and
-    /// unique keys, not on snapshots; READ COMMITTED takes no gap locks, so concurrent inserts into the
-    /// same index range (idempotency keys, webhook inbox, outbox) do not deadlock each other, and every
-    /// statement sees the latest committed rows, as it does on SQLite where a write transaction holds
-    /// the only write lock.
+    /// Connects, then sets up the session (UTC, strict SQL mode, READ COMMITTED — see ``MariaDBDatabase``
+    /// for why —, autocommit). Blocking: runs on the pool's thread pool.
     static func connect(_ configuration: MariaDBConfiguration) throws(StorageError) -> MariaDBConnectionHandle {
         guard MariaDBLibrary.initialized else {
             throw StorageError(code: .connectionFailed, message: "the MariaDB client library could not be initialised")
@@ -227,11 +221,11 @@ final class MariaDBConnectionHandle: BlockingPoolConnection {
     ) throws(MariaDBStatementFailure) -> UnsafeMutablePointer<MYSQL_STMT> {
         if cache, let cached = state.statements.lookup(sql) { return cached }
         guard let stmt = mysql_stmt_init(mysql) else {
-            throw failure(errno: mysql_errno(mysql), message: String(cString: mysql_error(mysql)), executed: false, returnsRows: false)
+            throw failure(errno: mysql_errno(mysql), message: String(cString: mysql_error(mysql)), executed: false, harmless: false)
         }
         let rc = sql.withCString { mysql_stmt_prepare(stmt, $0, UInt(strlen($0))) }
         guard rc == 0 else {
-            let error = failure(stmt, executed: false, returnsRows: false)
+            let error = failure(stmt, executed: false, harmless: false)
             mysql_stmt_close(stmt)
             throw error
         }
@@ -246,7 +240,9 @@ final class MariaDBConnectionHandle: BlockingPoolConnection {
         binds: [SQLValue],
         sql: String
     ) throws(MariaDBStatementFailure) -> (rows: [SQLRow], execution: SQLExecution) {
-        let returnsRows = mysql_stmt_field_count(stmt) > 0
+        // Only statements with no effect of their own (reads, START TRANSACTION) may be re-sent after a lost
+        // reply; a write — even one returning rows, like INSERT … RETURNING — may already have happened.
+        let harmless = isHarmlessToRepeat(sql)
         let expected = Int(mysql_stmt_param_count(stmt))
         guard expected == binds.count else {
             throw MariaDBStatementFailure(
@@ -260,10 +256,10 @@ final class MariaDBConnectionHandle: BlockingPoolConnection {
         }
         let parameters = ParameterBindings(binds)
         if !binds.isEmpty, mysql_stmt_bind_param(stmt, parameters.binds) != 0 {
-            throw failure(stmt, executed: false, returnsRows: returnsRows)
+            throw failure(stmt, executed: false, harmless: harmless)
         }
         guard mysql_stmt_execute(stmt) == 0 else {
-            throw failure(stmt, executed: true, returnsRows: returnsRows || isHarmlessToRepeat(sql))
+            throw failure(stmt, executed: true, harmless: harmless)
         }
         let fieldCount = Int(mysql_stmt_field_count(stmt))
         guard fieldCount > 0 else {
@@ -275,50 +271,59 @@ final class MariaDBConnectionHandle: BlockingPoolConnection {
             ))
         }
         guard let fields = mariadb_stmt_fetch_fields(stmt) else {
-            throw failure(stmt, executed: true, returnsRows: true)
+            throw failure(stmt, executed: true, harmless: harmless)
         }
         let results = ResultBindings(fields: fields, count: fieldCount)
         defer { mysql_stmt_free_result(stmt) }
         guard mysql_stmt_bind_result(stmt, results.binds) == 0 else {
-            throw failure(stmt, executed: true, returnsRows: true)
+            throw failure(stmt, executed: true, harmless: harmless)
         }
         var rows: [SQLRow] = []
         while true {
             let rc = mysql_stmt_fetch(stmt)
             if rc == MYSQL_NO_DATA { break }
             guard rc == 0 || rc == MYSQL_DATA_TRUNCATED else {
-                throw failure(stmt, executed: true, returnsRows: true)
+                throw failure(stmt, executed: true, harmless: harmless)
             }
-            rows.append(SQLRow(columns: results.names, values: try results.rowValues(stmt)))
+            rows.append(SQLRow(columns: results.names, values: try results.rowValues(stmt, harmless: harmless)))
         }
         return (rows, SQLExecution(affectedRows: 0, lastInsertID: nil))
     }
 
-    /// Statements with no lasting effect of their own, safe to send again after a lost reply.
+    /// Statements with no lasting effect of their own, safe to send again after a lost reply: reads and
+    /// session/transaction control. Judged on the statement's first word; anything else counts as a write.
     private static func isHarmlessToRepeat(_ sql: String) -> Bool {
-        let head = sql.drop(while: \.isWhitespace).prefix(17).uppercased()
-        return head.hasPrefix("START TRANSACTION") || head.hasPrefix("SET ") || head.hasPrefix("SELECT ")
+        let firstWord = sql.drop(while: { $0.isWhitespace || $0 == "(" }).prefix { $0.isLetter }.uppercased()
+        switch firstWord {
+        case "SELECT", "SHOW", "SET":
+            return true
+        case "START":
+            return sql.drop(while: \.isWhitespace).uppercased().hasPrefix("START TRANSACTION")
+        default:
+            return false
+        }
     }
 
     // MARK: Errors
 
-    static func failure(_ stmt: UnsafeMutablePointer<MYSQL_STMT>, executed: Bool, returnsRows: Bool) -> MariaDBStatementFailure {
-        failure(errno: mysql_stmt_errno(stmt), message: String(cString: mysql_stmt_error(stmt)), executed: executed, returnsRows: returnsRows)
+    static func failure(_ stmt: UnsafeMutablePointer<MYSQL_STMT>, executed: Bool, harmless: Bool) -> MariaDBStatementFailure {
+        failure(errno: mysql_stmt_errno(stmt), message: String(cString: mysql_stmt_error(stmt)), executed: executed, harmless: harmless)
     }
 
     /// Maps a server or client error number to a ``StorageError`` and decides whether the connection
     /// survives and whether the statement may be retried on another connection.
-    static func failure(errno: UInt32, message: String, executed: Bool, returnsRows: Bool) -> MariaDBStatementFailure {
+    static func failure(errno: UInt32, message: String, executed: Bool, harmless: Bool) -> MariaDBStatementFailure {
         let detail = "MariaDB error \(errno): \(message)"
         if isConnectionError(errno) {
             // Retry only when the statement cannot have taken effect: it never reached execution, the
             // request could not be sent (CR_SERVER_GONE_ERROR), the server had killed the session
-            // (ER_CONNECTION_KILLED), or it only reads. A write whose reply was lost is not retried.
+            // (ER_CONNECTION_KILLED), or it has no effect of its own (a SELECT, START TRANSACTION). A write
+            // whose reply was lost is not retried: it may have been committed.
             let notExecuted = !executed || errno == UInt32(CR_SERVER_GONE_ERROR) || errno == UInt32(ER_CONNECTION_KILLED)
             return MariaDBStatementFailure(
                 error: StorageError(code: .connectionLost, message: "the database connection was lost", detail: detail),
                 connectionBroken: true,
-                safeToRetry: notExecuted || returnsRows,
+                safeToRetry: notExecuted || harmless,
                 errorNumber: errno
             )
         }
@@ -345,16 +350,17 @@ final class MariaDBConnectionHandle: BlockingPoolConnection {
 
     /// Errors after which the connection cannot be trusted: every client-side (CR_*) error except the
     /// few that only concern one statement's use of the API, and the server errors that end a session.
-    static func isConnectionError(_ errno: UInt32) -> Bool {
-        let statementLocal: Set<Int32> = [
+    private static let statementLocalClientErrors: Set<Int32> = [
             CR_NO_PREPARE_STMT, CR_PARAMS_NOT_BOUND, 2032 /* CR_DATA_TRUNCATED */, 2033 /* CR_NO_PARAMETERS_EXISTS */,
             CR_INVALID_PARAMETER_NO, CR_INVALID_BUFFER_USE, CR_UNSUPPORTED_PARAM_TYPE, CR_NO_DATA, CR_NO_STMT_METADATA,
             CR_NOT_IMPLEMENTED, CR_STMT_CLOSED, CR_NEW_STMT_METADATA, CR_OUT_OF_MEMORY,
-        ]
+    ]
+
+    static func isConnectionError(_ errno: UInt32) -> Bool {
         let code = Int32(clamping: errno)
         switch code {
         case 2000...2999:
-            return !statementLocal.contains(code)
+            return !statementLocalClientErrors.contains(code)
         case CR_ERR_NET_READ, CR_ERR_NET_WRITE, CR_ERR_NET_UNCOMPRESS:
             return true
         case ER_CONNECTION_KILLED, ER_SERVER_SHUTDOWN, 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */:
@@ -500,7 +506,7 @@ private final class ResultBindings {
         }
     }
 
-    func rowValues(_ stmt: UnsafeMutablePointer<MYSQL_STMT>) throws(MariaDBStatementFailure) -> [SQLValue] {
+    func rowValues(_ stmt: UnsafeMutablePointer<MYSQL_STMT>, harmless: Bool) throws(MariaDBStatementFailure) -> [SQLValue] {
         var values: [SQLValue] = []
         values.reserveCapacity(count)
         for index in 0..<count {
@@ -517,15 +523,15 @@ private final class ResultBindings {
                     values.append(.integer(Int64(bitPattern: bits)))
                 }
             case .text:
-                values.append(.text(String(decoding: try bytes(stmt, column: index), as: UTF8.self)))
+                values.append(.text(String(decoding: try bytes(stmt, column: index, harmless: harmless), as: UTF8.self)))
             case .binary:
-                values.append(.blob(try bytes(stmt, column: index)))
+                values.append(.blob(try bytes(stmt, column: index, harmless: harmless)))
             }
         }
         return values
     }
 
-    private func bytes(_ stmt: UnsafeMutablePointer<MYSQL_STMT>, column index: Int) throws(MariaDBStatementFailure) -> [UInt8] {
+    private func bytes(_ stmt: UnsafeMutablePointer<MYSQL_STMT>, column index: Int, harmless: Bool) throws(MariaDBStatementFailure) -> [UInt8] {
         let length = Int(lengths[index])
         if length <= Int(binds[index].buffer_length) {
             return Array(UnsafeRawBufferPointer(start: buffers[index], count: length))
@@ -551,7 +557,7 @@ private final class ResultBindings {
                 }
             }
         }
-        guard rc == 0 else { throw MariaDBConnectionHandle.failure(stmt, executed: true, returnsRows: true) }
+        guard rc == 0 else { throw MariaDBConnectionHandle.failure(stmt, executed: true, harmless: harmless) }
         return whole
     }
 

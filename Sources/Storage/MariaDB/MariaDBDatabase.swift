@@ -11,7 +11,12 @@ import Synchronization
 /// - Prepared statements only (`mysql_stmt_prepare` / `bind_param` / `execute` / `fetch`), cached per
 ///   connection; values are never spliced into SQL text.
 /// - Sessions: `utf8mb4`, `time_zone = '+00:00'`, strict SQL mode with `PIPES_AS_CONCAT` (so `||`
-///   concatenates as on SQLite), autocommit, READ COMMITTED (see ``MariaDBConnectionHandle``).
+///   concatenates as on SQLite), autocommit, `CLIENT_FOUND_ROWS` (an `UPDATE` reports matched rows, as on
+///   SQLite), and isolation level READ COMMITTED rather than InnoDB's default REPEATABLE READ:
+///   Gatehouse's correctness rests on explicit row locks (``SQLDialect/forUpdate``) and unique keys, not on
+///   snapshots; READ COMMITTED takes no gap locks, so concurrent inserts into one index range
+///   (idempotency keys, webhook inbox, outbox) do not deadlock each other, and each statement sees the
+///   latest committed rows, as on SQLite where a write transaction holds the only write lock.
 /// - Transactions: `START TRANSACTION … COMMIT`, `ROLLBACK` when the body throws or `COMMIT` fails.
 ///   `ER_DUP_ENTRY` maps to ``StorageError/Code/duplicate``.
 ///
