@@ -161,7 +161,8 @@ import Testing
 
     @Test(arguments: TestDatabases.backends)
     func concurrentReadThenWriteTransactionsLoseNoUpdate(backend: TestBackend) async throws {
-        try await withTestDatabase(backend, options: .init(migrate: false)) { db in
+        // Correctness, not speed, is tested: generous timeouts so a loaded machine (CI, parallel tests) cannot fail it.
+        try await withTestDatabase(backend, options: .init(migrate: false, acquireTimeout: .seconds(120), busyTimeout: .seconds(60))) { db in
             let d = db.dialect
             try await db.execute(SQLQuery(unsafeSQL: "CREATE TABLE counter (id \(d.bigint) NOT NULL PRIMARY KEY, n \(d.bigint) NOT NULL)\(d.tableOptions)"), logger: logger)
             try await db.execute("INSERT INTO counter (id, n) VALUES (1, 0)", logger: logger)
