@@ -28,7 +28,11 @@ public func buildApplication(
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
-        services: [components.database] + extraServices + [changeFeed, VaultMaintenanceService(vault: components.vault, logger: logger)],
+        services: [components.database] + extraServices + [
+            changeFeed,
+            ReconciliationService(payments: components.payments, clock: components.clock, logger: logger),
+            VaultMaintenanceService(vault: components.vault, logger: logger),
+        ],
         logger: logger
     )
     if let beforeServerStarts { app.beforeServerStarts(perform: beforeServerStarts) }
