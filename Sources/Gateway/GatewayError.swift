@@ -5,6 +5,7 @@ import NIOCore
 import Foundation
 import Storage
 import Tenancy
+import Vault
 
 /// An error answered to a client as `{"error": message, "code": CODE}` with a stable code.
 ///
@@ -71,6 +72,8 @@ extension GatewayError {
             case .notOnboarded: return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: error.message)
             default: return .internalError
             }
+        case let error as VaultError where error.code == .noCredentials:
+            return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: "payOS credentials are not configured for this owner")
         case let error as StorageError:
             switch error.code {
             case .poolTimeout, .connectionFailed, .connectionLost, .busy, .poolShutdown: return .serviceUnavailable
