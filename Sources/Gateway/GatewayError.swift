@@ -73,6 +73,17 @@ extension GatewayError {
             case .notOnboarded: return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: error.message)
             default: return .internalError
             }
+        case let error as VaultError where error.code == .noCredentials:
+            return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: "payOS credentials are not configured for this owner")
+        case let error as PayOSError:
+            switch error.code {
+            case .unreachable, .timeout, .rateLimited:
+                return .init(status: .serviceUnavailable, code: "PAYOS_CONNECTION_ERROR", message: "payOS is unreachable, retry later")
+            case .unauthorized: return .init(status: .badGateway, code: "PAYOS_UNAUTHORIZED", message: "payOS refused the owner's credentials")
+            case .invalidSignature: return .init(status: .badGateway, code: "PAYOS_INVALID_SIGNATURE", message: "payOS's answer could not be verified")
+            case .business: return .init(status: .badGateway, code: "PAYOS_" + (error.businessCode ?? "").filter { $0.isASCII && $0.isNumber }, message: "payOS refused the request")
+            default: return .init(status: .badGateway, code: "PAYOS_ERROR", message: "payOS gave an unusable answer")
+            }
         case let error as StorageError:
             switch error.code {
             case .poolTimeout, .connectionFailed, .connectionLost, .busy, .poolShutdown: return .serviceUnavailable

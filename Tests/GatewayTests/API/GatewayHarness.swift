@@ -1,0 +1,461 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import GatehouseApp
+import Gateway
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PayOS
+import PayOSSandbox
+import Storage
+import StorageTestSupport
+import Synchronization
+import Tenancy
+import Testing
+import Vault
+
+/// The gateway suites, serialized: every test starts a whole Gatehouse (database, payOS sandbox, HTTP server), and
+/// the long-poll tests measure waits, so they must not compete with twenty other instances on a 2-core machine.
+@Suite(.serialized) enum GatewayAPITests {}
+
+/// An owner as the tests use it: its row, a working API key, and the sandbox channel (payOS account) its
+/// credentials in the vault belong to.
+struct TestTenant: Sendable {
+    let owner: Owner
+    let apiKey: String
+    let channel: SandboxChannel
+
+    var id: OwnerID { owner.id }
+    var bearer: HTTPFields { [.authorization: "Bearer \(apiKey)"] }
+}
+
+/// A real Gatehouse for API tests, built the way `gatehouse serve` builds it:
+/// - a fresh database of the backend (an SQLite file, or a new MariaDB database), named by
+///   `GATEHOUSE_DATABASE_URL` in a `GatehouseConfiguration` made from a dictionary;
+/// - an in-process ``PayOSSandbox`` on 127.0.0.1:0 with two channels (two owners' payOS accounts), whose payOS API the
+///   gateway reaches through a ``PayOSTap`` that records every call and can be stopped (payOS unreachable);
+/// - `GatehouseComponents.open` with a random master key, `buildApplication`, and `app.test(.live)` (real sockets:
+///   cookies, redirects and the gateway's own HTTP calls to the sandbox are the real thing);
+/// - owner A (channel A) and owner B (channel B), each with an API key and stored payOS credentials.
+///
+/// Every response that goes through ``request(_:_:headers:body:sourceLocation:)`` is checked for the edge's
+/// invariants: an `X-Request-ID`, and for errors a `{error, code}` JSON body (API) without internals or secrets.
+struct GatewayHarness: Sendable {
+    static let channelA = SandboxChannel(
+        clientId: "gh-test-owner-a", apiKey: "sandbox-api-key-owner-a", checksumKey: "sandbox-checksum-key-owner-a-5f0c9e",
+        accountName: "NHA TRO HOA SEN")
+    static let channelB = SandboxChannel(
+        clientId: "gh-test-owner-b", apiKey: "sandbox-api-key-owner-b", checksumKey: "sandbox-checksum-key-owner-b-81d2aa",
+        bin: "970436", accountNumber: "0071000999999", accountName: "CAN HO BINH MINH")
+    /// Where renters and payOS reach the gateway (used for return/cancel URLs; tests call the paths directly).
+    static let publicURL = "http://gatehouse.test"
+
+    let backend: TestBackend
+    let components: GatehouseComponents
+    let sandbox: PayOSSandbox
+    let sandboxURL: String
+    let payOS: PayOSTap
+    /// The live gateway's port on localhost.
+    let port: Int
+    let ownerA: TestTenant
+    let ownerB: TestTenant
+    let logger: Logger
+
+    var baseURL: String { "http://localhost:\(port)" }
+
+    // MARK: Running
+
+    /// Starts everything, runs `body`, and tears everything down (also when `body` throws).
+    static func run<T: Sendable>(_ backend: TestBackend, _ body: @Sendable (GatewayHarness) async throws -> T) async throws -> T {
+        let logger = TestDatabases.logger
+        return try await HarnessDatabase.withURL(backend, logger: logger) { databaseURL in
+            let sandbox = PayOSSandbox(
+                configuration: .init(channels: [channelA, channelB], webhookTimeout: .seconds(2)), logger: logger)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await sandbox.run() }
+                defer { group.cancelAll() }
+                let sandboxURL = try await sandbox.baseURL()
+                let tap = try await PayOSTap.start(sandbox: sandbox, logger: logger)
+                do {
+                    let result = try await serve(
+                        backend: backend, databaseURL: databaseURL, sandbox: sandbox, sandboxURL: sandboxURL, tap: tap,
+                        logger: logger, body)
+                    await tap.stop()
+                    return result
+                } catch {
+                    await tap.stop()
+                    throw error
+                }
+            }
+        }
+    }
+
+    private static func serve<T: Sendable>(
+        backend: TestBackend, databaseURL: String, sandbox: PayOSSandbox, sandboxURL: String, tap: PayOSTap, logger: Logger,
+        _ body: @Sendable (GatewayHarness) async throws -> T
+    ) async throws -> T {
+        let configuration = try GatehouseConfiguration(environment: [
+            "GATEHOUSE_DATABASE_URL": databaseURL,
+            "GATEHOUSE_MASTER_KEYS": MasterKeyRing.generateEntry(version: 1),
+            "GATEHOUSE_PAYOS_BASE_URL": tap.baseURL,
+            "GATEHOUSE_PUBLIC_URL": publicURL,
+            "GATEHOUSE_DATA_DIR": FileManager.default.temporaryDirectory.path,
+        ])
+        let components = try await GatehouseComponents.open(
+            configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
+        do {
+            let ownerA = try await makeTenant(components, name: "Nhà trọ Hoa Sen", email: "owner-a@example.vn", channel: channelA, logger: logger)
+            let ownerB = try await makeTenant(components, name: "Căn hộ Bình Minh", email: "owner-b@example.vn", channel: channelB, logger: logger)
+            let app = buildApplication(components: components, logger: logger)
+            let result = try await app.test(.live) { client in
+                let harness = GatewayHarness(
+                    backend: backend, components: components, sandbox: sandbox, sandboxURL: sandboxURL, payOS: tap,
+                    port: try #require(client.port), ownerA: ownerA, ownerB: ownerB, logger: logger)
+                return try await body(harness)
+            }
+            await components.database.shutdown()
+            return result
+        } catch {
+            await components.database.shutdown()
+            throw error
+        }
+    }
+
+    private static func makeTenant(
+        _ components: GatehouseComponents, name: String, email: String, channel: SandboxChannel, logger: Logger
+    ) async throws -> TestTenant {
+        let owner = try await components.owners.create(name: name, email: email, logger: logger)
+        let key = try await components.apiKeys.issue(owner: owner.id, name: "tests", logger: logger)
+        _ = try await components.credentials.store(
+            owner: owner.id, clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey,
+            audit: AuditContext(actor: "test:setup"), logger: logger)
+        return TestTenant(owner: owner, apiKey: key.secret, channel: channel)
+    }
+
+    /// Another owner, with an API key and, unless `credentials` is nil, payOS credentials of the caller's choosing (e.g.
+    /// keys the sandbox does not know). Without credentials its `channel` is a placeholder no sandbox channel has.
+    func makeOwner(name: String, email: String, credentials: SandboxChannel?) async throws -> TestTenant {
+        let owner = try await components.owners.create(name: name, email: email, logger: logger)
+        let key = try await components.apiKeys.issue(owner: owner.id, name: "tests", logger: logger)
+        if let credentials {
+            _ = try await components.credentials.store(
+                owner: owner.id, clientID: credentials.clientId, apiKey: credentials.apiKey, checksumKey: credentials.checksumKey,
+                audit: AuditContext(actor: "test:setup"), logger: logger)
+        }
+        return TestTenant(owner: owner, apiKey: key.secret, channel: credentials ?? SandboxChannel(clientId: "none", apiKey: "none", checksumKey: "none"))
+    }
+
+    // MARK: HTTP
+
+    /// One request on a fresh connection (so concurrent requests, e.g. a long poll and a return, really run at the same
+    /// time, and one test's connection state never leaks into the next request). Checks the edge's invariants.
+    @discardableResult
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> HTTPResult {
+        var headers = headers
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        let request = TestClient.Request(path, method: method, authority: "localhost", headers: headers, body: body.map { ByteBuffer(string: $0) })
+        let response = try await TestClient.withClient(host: "localhost", port: port) { client in try await client.execute(request) }
+        let result = HTTPResult(
+            status: response.status, headers: response.headers, body: response.body.map { String(buffer: $0) } ?? "")
+        checkInvariants(result, method: method, path: path, sourceLocation: sourceLocation)
+        return result
+    }
+
+    func get(_ path: String, headers: HTTPFields = [:], sourceLocation: SourceLocation = #_sourceLocation) async throws -> HTTPResult {
+        try await request(.get, path, headers: headers, sourceLocation: sourceLocation)
+    }
+
+    func post(
+        _ path: String, _ body: String, headers: HTTPFields = [:], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> HTTPResult {
+        try await request(.post, path, headers: headers, body: body, sourceLocation: sourceLocation)
+    }
+
+    /// Text that must never appear in a response: SQL, type names of internal errors, source paths, and the secrets
+    /// the harness knows (payOS keys of both channels).
+    var forbiddenText: [String] {
+        [
+            "select ", "insert into", "update payment", "sqlite", "mariadb", "mysql", ".swift", "storageerror", "vaulterror",
+            "payoserror", "tenancyerror", "decodingerror", "fatal error",
+        ]
+            + [Self.channelA, Self.channelB].flatMap { [$0.apiKey.lowercased(), $0.checksumKey.lowercased()] }
+    }
+
+    private func checkInvariants(_ result: HTTPResult, method: HTTPRequest.Method, path: String, sourceLocation: SourceLocation) {
+        let what = "\(method) \(path) → \(result.status.code)"
+        #expect(result.requestID?.isEmpty == false, "every response carries X-Request-ID: \(what)", sourceLocation: sourceLocation)
+        let lowered = result.body.lowercased()
+        for text in forbiddenText where lowered.contains(text) {
+            Issue.record("response body contains '\(text)': \(what): \(result.body.prefix(300))", sourceLocation: sourceLocation)
+        }
+        // `/health/payment` answers its own document with 500 when unhealthy (the seed's format), not an error body.
+        guard result.status.code >= 400, result.isJSON, !path.hasPrefix("/health") else { return }
+        let json = result.json
+        #expect(json?["error"]?.stringValue?.isEmpty == false, "error JSON has a message: \(what)", sourceLocation: sourceLocation)
+        #expect(json?["code"]?.stringValue?.isEmpty == false, "error JSON has a code: \(what)", sourceLocation: sourceLocation)
+    }
+
+    // MARK: Bookings and payments
+
+    /// A booking body as the owner API takes it; every field overridable.
+    static func bookingBody(
+        roomTitle: JSONValue = "Phòng Deluxe hướng biển", start: JSONValue = "2030-01-15T07:00:00Z", end: JSONValue = "2030-01-15T10:00:00Z",
+        amount: JSONValue = 500_000, renterName: JSONValue = "Nguyễn Văn An", renterEmail: JSONValue = "an.nguyen@example.vn",
+        renterPhone: JSONValue = "0912345678", omitting: Set<String> = []
+    ) -> String {
+        let fields: [(String, JSONValue)] = [
+            ("room_title", roomTitle), ("start_time", start), ("end_time", end), ("amount", amount), ("renter_name", renterName),
+            ("renter_email", renterEmail), ("renter_phone", renterPhone),
+        ]
+        return JSONValue.object(JSONObject(fields.filter { !omitting.contains($0.0) })).compactText
+    }
+
+    /// Creates a booking through `POST /api/bookings` and returns its id.
+    func createBooking(
+        _ tenant: TestTenant, amount: Int64 = 500_000, renterEmail: String = "an.nguyen@example.vn",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Int64 {
+        let response = try await post(
+            "/api/bookings", Self.bookingBody(amount: .int(amount), renterEmail: .string(renterEmail)), headers: tenant.bearer,
+            sourceLocation: sourceLocation)
+        try #require(response.status == .created, "booking not created: \(response.body)", sourceLocation: sourceLocation)
+        return try #require(response.json?["id"]?.int64Value, sourceLocation: sourceLocation)
+    }
+
+    /// Creates a payment through `POST /payment/process_payment` (201) and returns what the owner got.
+    func createPayment(
+        _ tenant: TestTenant, bookingID: Int64, idempotencyKey: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> CreatedLink {
+        var headers = tenant.bearer
+        if let idempotencyKey { headers[HTTPField.Name("Idempotency-Key")!] = idempotencyKey }
+        let response = try await post(
+            "/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: headers, sourceLocation: sourceLocation)
+        try #require(response.status == .created, "payment not created: \(response.body)", sourceLocation: sourceLocation)
+        return try CreatedLink(response, sourceLocation: sourceLocation)
+    }
+
+    /// A booking and its payment, for tests about the payment.
+    func bookAndCreatePayment(_ tenant: TestTenant, amount: Int64 = 500_000, sourceLocation: SourceLocation = #_sourceLocation) async throws -> CreatedLink {
+        let booking = try await createBooking(tenant, amount: amount, sourceLocation: sourceLocation)
+        return try await createPayment(tenant, bookingID: booking, sourceLocation: sourceLocation)
+    }
+
+    /// The link as the sandbox (payOS) holds it.
+    func link(_ created: CreatedLink, of tenant: TestTenant) async throws -> SandboxPaymentLink {
+        try await sandbox.paymentLink(String(created.orderCode), clientId: tenant.channel.clientId)
+    }
+
+    /// The payment row as stored.
+    func storedPayment(_ created: CreatedLink, of tenant: TestTenant) async throws -> Payment? {
+        try await components.payments.payments.get(owner: tenant.id, id: PaymentID(created.paymentID), logger: logger)
+    }
+
+    /// Pays the whole link at the sandbox (a bank transfer) and follows payOS's redirect to `/payment/return`,
+    /// which confirms with payOS; returns the return page's answer.
+    @discardableResult
+    func payAndReturn(_ created: CreatedLink, of tenant: TestTenant, sourceLocation: SourceLocation = #_sourceLocation) async throws -> HTTPResult {
+        try await sandbox.pay(String(created.orderCode), clientId: tenant.channel.clientId)
+        return try await get("/payment/return?code=00&status=PAID&orderCode=\(created.orderCode)", sourceLocation: sourceLocation)
+    }
+
+    /// Waits until `condition` holds, failing the test after `timeout`.
+    func wait(
+        timeout: Duration = .seconds(10), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+        until condition: @Sendable () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// What `POST /payment/process_payment` answered.
+struct CreatedLink: Sendable {
+    let paymentID: Int64
+    let redirectURL: String
+    let paymentURL: String
+    let checkoutURL: String?
+    let orderCode: Int64
+    let expiresAt: String
+    /// The renter token from `redirect_url`'s `t`.
+    let token: String
+    let response: HTTPResult
+
+    init(_ response: HTTPResult, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let json = try #require(response.json, "not JSON: \(response.body)", sourceLocation: sourceLocation)
+        paymentID = try #require(json["payment_id"]?.int64Value, sourceLocation: sourceLocation)
+        redirectURL = try #require(json["redirect_url"]?.stringValue, sourceLocation: sourceLocation)
+        paymentURL = try #require(json["payment_url"]?.stringValue, sourceLocation: sourceLocation)
+        checkoutURL = json["checkout_url"]?.stringValue
+        orderCode = try #require(json["order_code"]?.int64Value, sourceLocation: sourceLocation)
+        expiresAt = try #require(json["expires_at"]?.stringValue, sourceLocation: sourceLocation)
+        let query = try #require(URLComponents(string: redirectURL)?.queryItems, sourceLocation: sourceLocation)
+        token = try #require(query.first { $0.name == "t" }?.value, sourceLocation: sourceLocation)
+        self.response = response
+    }
+
+    /// The renter cookie a browser keeps after the first visit.
+    var cookie: HTTPFields { [.cookie: "gh_pt_\(paymentID)=\(token)"] }
+}
+
+/// A response as the tests see it.
+struct HTTPResult: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: String
+
+    var json: JSONValue? { try? JSONValue(parsing: body) }
+    var isJSON: Bool { headers[.contentType]?.hasPrefix("application/json") == true }
+    var isHTML: Bool { headers[.contentType]?.hasPrefix("text/html") == true }
+    var location: String? { headers[.location] }
+    var setCookies: [String] { headers[values: .setCookie] }
+    var requestID: String? { headers[HTTPField.Name("X-Request-ID")!] }
+    /// The `{error, code}` code of an error answer.
+    var errorCode: String? { json?["code"]?.stringValue }
+}
+
+extension JSONValue {
+    /// The same value with every object's keys sorted: JSON objects are unordered (the gateway's encoder does not keep
+    /// an order), so two answers are compared by meaning.
+    var canonical: JSONValue {
+        switch self {
+        case .object(let object): .object(JSONObject(object.entries.map { ($0.key, $0.value.canonical) }).sortedByKey())
+        case .array(let array): .array(array.map(\.canonical))
+        default: self
+        }
+    }
+}
+
+/// Serves the sandbox's payOS API on a second loopback port, recording every call, so tests can count what reached
+/// payOS (e.g. "exactly one link was created") and stop it to make payOS unreachable. Both servers share the
+/// sandbox's state: links created through the tap are the sandbox's links.
+final class PayOSTap: Sendable {
+    struct Call: Sendable, Hashable {
+        let method: String
+        let path: String
+        let clientID: String?
+    }
+
+    private struct State {
+        var calls: [Call] = []
+        var port: Int?
+        var task: Task<Void, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    /// Every call so far, oldest first.
+    var calls: [Call] { state.withLock { $0.calls } }
+
+    /// The creates (`POST /v2/payment-requests`) so far.
+    var creates: [Call] { calls.filter { $0.method == "POST" && $0.path == "/v2/payment-requests" } }
+
+    var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port } ?? 0)" }
+
+    fileprivate func record(_ request: Request) {
+        let call = Call(
+            method: request.method.rawValue, path: request.uri.path, clientID: request.headers[HTTPField.Name("x-client-id")!])
+        state.withLock { $0.calls.append(call) }
+    }
+
+    /// Starts serving and returns once the port is known.
+    static func start(sandbox: PayOSSandbox, logger: Logger) async throws -> PayOSTap {
+        let tap = PayOSTap()
+        let app = Application(
+            responder: RecordingResponder(inner: sandbox.buildRouter().buildResponder(), tap: tap),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port
+                tap.state.withLock { $0.port = port }
+            },
+            logger: logger)
+        let task = Task { try await app.run() }
+        tap.state.withLock { $0.task = task }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while tap.state.withLock({ $0.port }) == nil {
+            guard ContinuousClock.now < deadline else {
+                task.cancel()
+                throw HarnessError(description: "the payOS tap did not start listening within 10 s")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return tap
+    }
+
+    /// Stops serving: payOS is unreachable from then on (connections are refused).
+    func stop() async {
+        guard let task = state.withLock({ state -> Task<Void, any Error>? in
+            defer { state.task = nil }
+            return state.task
+        }) else { return }
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+/// Records each request, then lets the sandbox's own router answer it.
+struct RecordingResponder<Inner: HTTPResponder>: HTTPResponder {
+    typealias Context = Inner.Context
+    let inner: Inner
+    let tap: PayOSTap
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        tap.record(request)
+        return try await inner.respond(to: request, context: context)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A fresh, empty database named by URL: `GatehouseComponents.open` opens its database from
+/// `GATEHOUSE_DATABASE_URL`, so the harness cannot hand it an already open test database.
+enum HarnessDatabase {
+    static func withURL<T: Sendable>(_ backend: TestBackend, logger: Logger, _ body: (String) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-gw-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            return try await body("sqlite://" + directory.appendingPathComponent("gatehouse.sqlite").path)
+        case .mariadb:
+            var server = try TestDatabases.mariaDBServerConfiguration()
+            server.maxConnections = 1
+            // Code-generated name (hex only), so splicing it into DDL is safe.
+            let name = "gh_gw_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            let admin = try MariaDBDatabase(configuration: server, logger: logger)
+            let result: Result<T, any Error>
+            do {
+                try await admin.execute(SQLQuery(unsafeSQL: "CREATE DATABASE \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"), logger: logger)
+                result = .success(try await body(url(server, database: name)))
+            } catch {
+                result = .failure(error)
+            }
+            _ = try? await admin.execute(SQLQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
+            await admin.shutdown()
+            return try result.get()
+        }
+    }
+
+    /// `mysql://user:password@host:port/database` (or `…@localhost/database?socket=…`), every part percent-encoded.
+    static func url(_ server: MariaDBConfiguration, database: String) -> String {
+        func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
+        let credentials = "\(encoded(server.username)):\(encoded(server.password))"
+        switch server.endpoint {
+        case .tcp(let host, let port):
+            return "mysql://\(credentials)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+        case .unixSocket(let path):
+            return "mysql://\(credentials)@localhost/\(database)?socket=\(encoded(path))"
+        }
+    }
+}

@@ -1,0 +1,200 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import GatehouseApp
+import Gateway
+import HTTPTypes
+import PayOS
+import PayOSSandbox
+import Storage
+import StorageTestSupport
+import Tenancy
+import Testing
+
+extension GatewayAPITests {
+    /// `POST /payment/process_payment`: a payment link made at the owner's own payOS account, stored once.
+    @Suite struct ProcessPaymentTests {
+        @Test(arguments: TestDatabases.backends)
+        func createdPaymentAnswersTheSeedShapeAndTheLinkExistsAtTheOwnersPayOS(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingID = try await gw.createBooking(gw.ownerA, amount: 350_000)
+                let response = try await gw.post(
+                    "/payment/process_payment", #"{"booking_id": \#(bookingID), "amount": 350000, "description": "Đặt phòng Hoa Sen"}"#,
+                    headers: gw.ownerA.bearer)
+                #expect(response.status == .created)
+                let json = try #require(response.json)
+                for key in ["success", "payment_id", "redirect_url", "payment_url", "checkout_url", "order_code", "expires_at"] {
+                    #expect(json.objectValue?.contains(key) == true, "missing \(key)")
+                }
+                #expect(json["success"] == true)
+                #expect(json["status"] == "pending")
+                let created = try CreatedLink(response)
+                #expect(created.redirectURL == "/payment/status/\(created.paymentID)?t=\(created.token)")
+                #expect(created.paymentURL == GatewayHarness.publicURL + created.redirectURL)
+                #expect(created.token.count == 32)
+
+                // The link is at owner A's payOS account (channel A), with the booking's amount and our redirects.
+                let link = try await gw.link(created, of: gw.ownerA)
+                #expect(link.amount == 350_000)
+                #expect(link.orderCode == created.orderCode)
+                #expect(link.returnUrl == GatewayHarness.publicURL + "/payment/return")
+                #expect(link.cancelUrl == GatewayHarness.publicURL + "/payment/cancel")
+                #expect(link.description == "Dat phong Hoa Sen")
+                #expect(created.checkoutURL == gw.sandboxURL + "/web/" + link.id)
+                let expiredAt = try #require(link.expiredAt)
+                #expect(created.expiresAt == APITime.format(expiredAt * 1000))
+                let lifetime = expiredAt - Int64(Date().timeIntervalSince1970)
+                #expect((880...900).contains(lifetime), "link lifetime \(lifetime) s, expected the configured 900 s")
+                #expect(gw.payOS.creates.map(\.clientID) == [GatewayHarness.channelA.clientId])
+                // Owner B's payOS account does not know this order.
+                await #expect(throws: (any Error).self) { try await gw.link(created, of: gw.ownerB) }
+
+                let stored = try #require(try await gw.storedPayment(created, of: gw.ownerA))
+                #expect(stored.status == .pending)
+                #expect(stored.amount == 350_000)
+                #expect(stored.qrCode == link.qrCode)
+                #expect(stored.paymentLinkID == link.id)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func eachOwnersPaymentGoesThroughItsOwnPayOSAccount(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let a = try await gw.bookAndCreatePayment(gw.ownerA)
+                let b = try await gw.bookAndCreatePayment(gw.ownerB)
+                #expect(gw.payOS.creates.map(\.clientID) == [GatewayHarness.channelA.clientId, GatewayHarness.channelB.clientId])
+                let linkA = try await gw.link(a, of: gw.ownerA)
+                let linkB = try await gw.link(b, of: gw.ownerB)
+                #expect(linkA.accountNumber == GatewayHarness.channelA.accountNumber)
+                #expect(linkB.accountNumber == GatewayHarness.channelB.accountNumber)
+                #expect(linkB.bin == "970436")
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func amountDifferentFromTheBookingsIsA400AndNothingIsCreated(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingID = try await gw.createBooking(gw.ownerA, amount: 500_000)
+                for amount in ["499999", "500001", "0", "-1"] {
+                    let response = try await gw.post(
+                        "/payment/process_payment", #"{"booking_id": \#(bookingID), "amount": \#(amount)}"#, headers: gw.ownerA.bearer)
+                    #expect(response.status == .badRequest, "amount \(amount)")
+                    #expect(response.errorCode == "VALIDATION_ERROR", "amount \(amount)")
+                    #expect(response.json?["error"]?.stringValue?.contains("amount") == true, "amount \(amount)")
+                }
+                let fractional = try await gw.post(
+                    "/payment/process_payment", #"{"booking_id": \#(bookingID), "amount": 500000.5}"#, headers: gw.ownerA.bearer)
+                #expect(fractional.status == .badRequest)
+                #expect(fractional.errorCode == "VALIDATION_ERROR")
+                withKnownIssue("a non-integer amount is reported as 'not valid JSON' (see report: Bug 4)") {
+                    #expect(fractional.json?["error"]?.stringValue?.contains("amount") == true)
+                }
+                let missing = try await gw.post("/payment/process_payment", #"{"amount": 500000}"#, headers: gw.ownerA.bearer)
+                #expect(missing.status == .badRequest)
+                #expect(missing.json?["error"]?.stringValue?.contains("booking_id") == true)
+                #expect(gw.payOS.creates.isEmpty)
+                #expect(try await gw.components.payments.payments.list(owner: gw.ownerA.id, logger: gw.logger).isEmpty)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func unknownBookingOrAnotherOwnersBookingIs404(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingOfB = try await gw.createBooking(gw.ownerB)
+                for bookingID in [bookingOfB, 987_654] {
+                    let response = try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: gw.ownerA.bearer)
+                    #expect(response.status == .notFound)
+                    #expect(response.errorCode == "NOT_FOUND")
+                }
+                #expect(gw.payOS.creates.isEmpty)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func sameIdempotencyKeyAndBodyReplaysTheSamePaymentWithoutASecondLink(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingID = try await gw.createBooking(gw.ownerA)
+                let first = try await gw.createPayment(gw.ownerA, bookingID: bookingID, idempotencyKey: "order-42-attempt")
+                #expect(first.response.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+
+                var headers = gw.ownerA.bearer
+                headers[HTTPField.Name("Idempotency-Key")!] = "order-42-attempt"
+                let replay = try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: headers)
+                #expect(replay.status == .ok)
+                #expect(replay.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+                let replayed = try CreatedLink(replay)
+                #expect(replayed.paymentID == first.paymentID)
+                #expect(replayed.orderCode == first.orderCode)
+                #expect(replayed.redirectURL == first.redirectURL)
+                #expect(replayed.token == first.token)
+
+                let different = try await gw.post(
+                    "/payment/process_payment", #"{"booking_id": \#(bookingID), "description": "Khac"}"#, headers: headers)
+                #expect(different.status == .conflict)
+                #expect(different.errorCode == "CONFLICT")
+
+                #expect(gw.payOS.creates.count == 1)
+                #expect(try await gw.components.payments.payments.list(owner: gw.ownerA.id, logger: gw.logger).count == 1)
+
+                // The same key means nothing to another owner: it is owner B's own first use.
+                let bookingOfB = try await gw.createBooking(gw.ownerB)
+                let other = try await gw.post(
+                    "/payment/process_payment", #"{"booking_id": \#(bookingOfB)}"#,
+                    headers: gw.ownerB.bearer.merging([HTTPField.Name("Idempotency-Key")!: "order-42-attempt"]))
+                #expect(other.status == .created)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func bookingAlreadyPaidIsA409(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingID = try await gw.createBooking(gw.ownerA)
+                let created = try await gw.createPayment(gw.ownerA, bookingID: bookingID)
+                let returned = try await gw.payAndReturn(created, of: gw.ownerA)
+                #expect(returned.location == "/payment/success/\(created.paymentID)")
+
+                let again = try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: gw.ownerA.bearer)
+                #expect(again.status == .conflict)
+                #expect(again.errorCode == "CONFLICT")
+                #expect(gw.payOS.creates.count == 1)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func aSecondPaymentForAnUnpaidBookingIsAllowed(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingID = try await gw.createBooking(gw.ownerA)
+                let first = try await gw.createPayment(gw.ownerA, bookingID: bookingID)
+                let second = try await gw.createPayment(gw.ownerA, bookingID: bookingID)
+                #expect(first.paymentID != second.paymentID)
+                #expect(first.orderCode != second.orderCode)
+                #expect(first.token != second.token)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func paymentsListShowsOnlyTheOwnersOwnPayments(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let a = try await gw.bookAndCreatePayment(gw.ownerA)
+                _ = try await gw.bookAndCreatePayment(gw.ownerB)
+                let list = try await gw.get("/api/payments", headers: gw.ownerA.bearer)
+                #expect(list.status == .ok)
+                let ids = list.json?["payments"]?.arrayValue?.compactMap { $0["id"]?.int64Value }
+                #expect(ids == [a.paymentID])
+                let filtered = try await gw.get("/api/payments?status=success", headers: gw.ownerA.bearer)
+                #expect(filtered.json?["payments"]?.arrayValue?.isEmpty == true)
+                let bad = try await gw.get("/api/payments?status=paid", headers: gw.ownerA.bearer)
+                #expect(bad.status == .badRequest)
+                #expect(bad.errorCode == "VALIDATION_ERROR")
+            }
+        }
+    }
+}
+
+extension HTTPFields {
+    /// These fields with `other`'s added (replacing same-named ones).
+    func merging(_ other: HTTPFields) -> HTTPFields {
+        var merged = self
+        for field in other { merged[field.name] = field.value }
+        return merged
+    }
+}
