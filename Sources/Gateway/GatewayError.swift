@@ -73,17 +73,6 @@ extension GatewayError {
             case .notOnboarded: return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: error.message)
             default: return .internalError
             }
-        case let error as VaultError where error.code == .noCredentials:
-            return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: "payOS credentials are not configured for this owner")
-        case let error as PayOSError:
-            switch error.code {
-            case .unreachable, .timeout, .rateLimited:
-                return .init(status: .serviceUnavailable, code: "PAYOS_CONNECTION_ERROR", message: "payOS is unreachable, retry later")
-            case .unauthorized: return .init(status: .badGateway, code: "PAYOS_UNAUTHORIZED", message: "payOS refused the owner's credentials")
-            case .invalidSignature: return .init(status: .badGateway, code: "PAYOS_INVALID_SIGNATURE", message: "payOS's answer could not be verified")
-            case .business: return .init(status: .badGateway, code: "PAYOS_" + (error.businessCode ?? "").filter { $0.isASCII && $0.isNumber }, message: "payOS refused the request")
-            default: return .init(status: .badGateway, code: "PAYOS_ERROR", message: "payOS gave an unusable answer")
-            }
         case let error as StorageError:
             switch error.code {
             case .poolTimeout, .connectionFailed, .connectionLost, .busy, .poolShutdown: return .serviceUnavailable
@@ -130,8 +119,9 @@ extension GatewayError {
             }
             return .init(status: .serviceUnavailable, code: "PAYOS_CONNECTION_ERROR", message: "PayOS service unavailable", headers: headers)
         case .business:
-            let code = error.businessCode ?? "UNKNOWN"
-            return .init(status: .badGateway, code: "PAYOS_\(code)", message: "payOS refused the request (code \(code))")
+            // payOS's code is echoed only as digits, so nothing payOS sends can shape our answer.
+            let code = (error.businessCode ?? "").filter { $0.isASCII && $0.isNumber }
+            return .init(status: .badGateway, code: code.isEmpty ? "PAYOS_ERROR" : "PAYOS_\(code)", message: "payOS refused the request (code \(code))")
         case .unauthorized:
             return .init(status: .badGateway, code: "PAYOS_UNAUTHORIZED", message: "payOS refused the owner's payOS credentials")
         case .invalidSignature:
@@ -139,7 +129,7 @@ extension GatewayError {
         case .invalidRequest:
             return .validation("the payment request is not acceptable to payOS")
         default:
-            return .init(status: .badGateway, code: "PAYOS_INVALID_RESPONSE", message: "payOS answered something unexpected")
+            return .init(status: .badGateway, code: "PAYOS_ERROR", message: "payOS gave an unusable answer")
         }
     }
 }
