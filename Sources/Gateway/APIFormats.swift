@@ -63,3 +63,18 @@ extension Request {
         }
     }
 }
+
+/// An amount of money in a request: a whole number of VND. A fraction (`1.5`) or a string is refused naming the
+/// field, instead of Foundation's generic "not valid JSON" (what it reports for a non-integer `Int64`).
+public struct WholeVND: Decodable, Sendable, Hashable {
+    public let value: Int64
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int64.self) {
+            self.value = value
+            return
+        }
+        throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be a whole number of VND")
+    }
+}

@@ -146,7 +146,10 @@ enum DecodingErrorMessage {
         case .typeMismatch(_, let context): return "\(path(context.codingPath)) has the wrong type"
         case .valueNotFound(_, let context): return "\(path(context.codingPath)) must not be null"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(context.codingPath)) is invalid"
+            if context.codingPath.isEmpty { return "the body is not valid JSON" }
+            // Our own decoders explain the rule ("must be …"); Foundation's texts may echo input, so they are not shown.
+            if context.debugDescription.hasPrefix("must ") { return "\(path(context.codingPath)) \(context.debugDescription)" }
+            return "\(path(context.codingPath)) is invalid"
         @unknown default: return "the body is invalid"
         }
     }

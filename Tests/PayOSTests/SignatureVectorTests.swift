@@ -184,3 +184,13 @@ import Testing
         #expect(!PayOSSignature.verifyBody(data, signature: String(signature.dropLast()), checksumKey: Fixtures.projectKey))
     }
 }
+
+@Suite struct VietQRTests {
+    @Test func theTransferContentIsReadFromTheSpecExample() {
+        let payload = "00020101021238570010A000000727012700069704220113VQRQAFRJT12340208QRIBFTTA53037045405500005802VN62330829CSX3K9QZ7B Thanh toan don 123630440AF"
+        #expect(VietQR.purpose(of: payload) == "CSX3K9QZ7B Thanh toan don 123")
+        #expect(VietQR.fields(of: payload)?["54"] == "50000")
+        #expect(VietQR.purpose(of: "not a qr") == nil)
+        #expect(VietQR.fields(of: "0005abc") == nil)
+    }
+}

@@ -23,7 +23,7 @@ public struct BookingController: Sendable {
         let room_title: String
         let start_time: String
         let end_time: String
-        let amount: Int64
+        let amount: WholeVND
         let renter_name: String
         let renter_email: String
         let renter_phone: String?
@@ -78,7 +78,7 @@ public struct BookingController: Sendable {
         let (booking, renter) = try await bookings.create(
             owner: owner,
             NewBooking(
-                roomTitle: body.room_title, startTime: start, endTime: end, amount: body.amount, renterName: body.renter_name,
+                roomTitle: body.room_title, startTime: start, endTime: end, amount: body.amount.value, renterName: body.renter_name,
                 renterEmail: body.renter_email, renterPhone: body.renter_phone),
             logger: context.logger)
         return JSONResponse(status: .created, BookingBody(booking, renter: renter))

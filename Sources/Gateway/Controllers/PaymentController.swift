@@ -51,7 +51,7 @@ public struct PaymentController: Sendable {
 
     struct ProcessPaymentRequest: Decodable {
         let booking_id: Int64
-        let amount: Int64?
+        let amount: WholeVND?
         let description: String?
     }
 
@@ -70,9 +70,9 @@ public struct PaymentController: Sendable {
         let owner = try context.requireOwner()
         let body = try await request.decodeJSON(as: ProcessPaymentRequest.self, context: context)
         guard body.booking_id > 0 else { throw GatewayError.validation("booking_id must be a positive integer") }
-        if let amount = body.amount, amount <= 0 { throw GatewayError.validation("amount must be a positive integer number of VND") }
+        if let amount = body.amount?.value, amount <= 0 { throw GatewayError.validation("amount must be a positive integer number of VND") }
         let created = try await payments.createPayment(
-            owner: owner, PaymentRequest(bookingID: BookingID(body.booking_id), amount: body.amount, description: body.description),
+            owner: owner, PaymentRequest(bookingID: BookingID(body.booking_id), amount: body.amount?.value, description: body.description),
             idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!], audit: Self.audit(owner: owner, context),
             logger: context.logger)
         let payment = created.payment
@@ -238,7 +238,7 @@ public struct PaymentController: Sendable {
                 account_info: .init(
                     bank_bin: payment.bankBIN, bank_name: payment.bankBIN.map(VietnamBanks.shortName(forBIN:)),
                     account_number: payment.accountNumber, account_name: payment.accountName, amount: payment.amount - payment.amountPaid,
-                    transfer_content: payment.description)),
+                    transfer_content: payment.qrCode.flatMap(VietQR.purpose(of:)) ?? payment.description)),
             headers: cookieHeaders(grant.setCookie, request))
     }
 

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import PayOS
 public import Tenancy
 
 /// What every renter page needs besides its content: the language and the CSP nonce.
@@ -151,7 +152,7 @@ public struct StatusPageModel: Sendable, Hashable {
             bankBIN: payment.bankBIN,
             accountNumber: payment.accountNumber,
             accountName: payment.accountName,
-            transferContent: payment.description,
+            transferContent: payment.qrCode.flatMap(VietQR.purpose(of:)) ?? payment.description,
             checkoutURL: payment.checkoutURL,
             refreshURL: refreshURL,
             waitSeconds: waitSeconds,

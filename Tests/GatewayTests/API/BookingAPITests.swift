@@ -43,8 +43,6 @@ extension GatewayAPITests {
             let name: String
             let body: String
             let field: String
-            /// Why this case fails today (recorded as a known issue), or `nil`.
-            var knownIssue: String? = nil
             var testDescription: String { name }
         }
 
@@ -53,9 +51,7 @@ extension GatewayAPITests {
             .init(name: "missing renter_email", body: GatewayHarness.bookingBody(omitting: ["renter_email"]), field: "renter_email"),
             .init(name: "amount 0", body: GatewayHarness.bookingBody(amount: 0), field: "amount"),
             .init(name: "negative amount", body: GatewayHarness.bookingBody(amount: -5), field: "amount"),
-            .init(
-                name: "amount 1.5", body: GatewayHarness.bookingBody(amount: .double(1.5)), field: "amount",
-                knownIssue: "Foundation reports a non-integer for Int64 as 'not valid JSON' without a coding path (see report: Bug 4)"),
+            .init(name: "amount 1.5", body: GatewayHarness.bookingBody(amount: .double(1.5)), field: "amount"),
             .init(name: "amount as a string", body: GatewayHarness.bookingBody(amount: "500000"), field: "amount"),
             .init(name: "bad email", body: GatewayHarness.bookingBody(renterEmail: "an.nguyen-at-example.vn"), field: "renter_email"),
             .init(name: "end before start", body: GatewayHarness.bookingBody(start: "2030-01-15T10:00:00Z", end: "2030-01-15T07:00:00Z"), field: "end_time"),
@@ -75,11 +71,7 @@ extension GatewayAPITests {
                     #expect(response.errorCode == "VALIDATION_ERROR", "\(invalid.name)")
                     #expect(response.json?["success"] == false, "\(invalid.name)")
                     let message = response.json?["error"]?.stringValue ?? ""
-                    withKnownIssue(Comment(rawValue: invalid.knownIssue ?? "")) {
-                        #expect(message.contains(invalid.field), "\(invalid.name): message '\(message)' does not name \(invalid.field)")
-                    } when: {
-                        invalid.knownIssue != nil
-                    }
+                    #expect(message.contains(invalid.field), "\(invalid.name): message '\(message)' does not name \(invalid.field)")
                 }
                 // Nothing was half-written.
                 let rows = try await gw.components.database.query("SELECT id FROM booking", logger: gw.logger)

@@ -85,9 +85,7 @@ extension GatewayAPITests {
                     "/payment/process_payment", #"{"booking_id": \#(bookingID), "amount": 500000.5}"#, headers: gw.ownerA.bearer)
                 #expect(fractional.status == .badRequest)
                 #expect(fractional.errorCode == "VALIDATION_ERROR")
-                withKnownIssue("a non-integer amount is reported as 'not valid JSON' (see report: Bug 4)") {
-                    #expect(fractional.json?["error"]?.stringValue?.contains("amount") == true)
-                }
+                #expect(fractional.json?["error"]?.stringValue?.contains("amount") == true)
                 let missing = try await gw.post("/payment/process_payment", #"{"amount": 500000}"#, headers: gw.ownerA.bearer)
                 #expect(missing.status == .badRequest)
                 #expect(missing.json?["error"]?.stringValue?.contains("booking_id") == true)

@@ -52,10 +52,8 @@ extension GatewayAPITests {
                 #expect(link.qrCode.contains(link.transferContent))
                 let r = try await gw.get("/payment/qr/\(payment.paymentID)", headers: payment.cookie)
                 let page = try await gw.get(payment.redirectURL, headers: [.accept: "text/html"])
-                withKnownIssue("transfer_content is the payOS description without payOS's code (see report: Bug 3)") {
-                    #expect(r.json?["account_info"]?["transfer_content"] == .string(link.transferContent))
-                    #expect(page.body.contains("data-copy=\"\(link.transferContent)\""))
-                }
+                #expect(r.json?["account_info"]?["transfer_content"] == .string(link.transferContent))
+                #expect(page.body.contains("data-copy=\"\(link.transferContent)\""))
             }
         }
     }
