@@ -83,10 +83,9 @@ struct RefreshServerBench: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
     }
 
-    /// The body `refresh-status` sends for a pending payment in the default (Vietnamese) locale: `redirect` is
-    /// `nil`, which the synthesised `Encodable` omits. Checked against the real answer before `READY` (same size, same
-    /// members; the gateway's key order varies).
-    static let pendingBody = #"{"status":"pending","message":"Đang chờ thanh toán","payment_status":"pending"}"#
+    /// The body `refresh-status` sends for a pending payment in the default (Vietnamese) locale (`redirect` is `null`).
+    /// Checked against the real answer before `READY` (same size, same members; the gateway's key order varies).
+    static let pendingBody = #"{"status":"pending","message":"Đang chờ thanh toán","payment_status":"pending","redirect":null}"#
 
     func run() async throws {
         var logger = Logger(label: "gatehouse.bench", factory: { StreamLogHandler.standardError(label: $0) })
