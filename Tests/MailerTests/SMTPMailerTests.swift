@@ -102,6 +102,19 @@ import Glibc
         #expect(error?.description == "MailerError(rejected 550)")
     }
 
+    @Test func requiredTLSRefusesAServerWithoutSTARTTLS() async throws {
+        let (url, _) = try SMTPSink.configured()
+        let token = token()
+        let mailer = SMTPMailer(
+            configuration: try MailerConfiguration(url: url + "?tls=required", from: try MailAddress("no-reply@gatehouse.test")))
+        let error = await #expect(throws: MailerError.self) {
+            try await mailer.send(MailMessage(to: [try recipient("tls", token)], subject: "x", text: "y"), logger: testLogger)
+        }
+        #expect(error?.code == .tlsFailed)
+        // Nothing went out in clear text.
+        #expect(try SMTPSink.messages(to: token).isEmpty)
+    }
+
     @Test func anHTMLAlternativeTravelsWithThePlainText() async throws {
         let mailer = try sinkMailer()
         let token = token()

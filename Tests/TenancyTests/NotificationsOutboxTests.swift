@@ -162,7 +162,7 @@ import Testing
             #expect(try await worker.processDue() == OutboxWorker.PassSummary())
 
             // An admin resends it: pending again, due now, attempts reset; only a dead row can be resent.
-            #expect(try await outbox.resend(id: row.id, logger: logger))
+            #expect(try await worker.resend(id: row.id))
             #expect(try await !outbox.resend(id: row.id, logger: logger))
             #expect(try await !outbox.resend(id: 999_999, logger: logger))
             row = try #require(try await outbox.entry(id: row.id, logger: logger))

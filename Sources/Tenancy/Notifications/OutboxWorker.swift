@@ -141,6 +141,13 @@ public struct OutboxWorker: Service {
         return summary
     }
 
+    /// For admins: puts a `dead` row back to `pending`, due now, attempts reset (``NotificationOutbox/resend(id:logger:)``).
+    /// - Returns: `false` when there is no such row or it is not dead.
+    @discardableResult
+    public func resend(id: Int64) async throws -> Bool {
+        try await NotificationOutbox(database: database, clock: clock).resend(id: id, logger: logger)
+    }
+
     // MARK: Steps (internal for tests that simulate crashes between them)
 
     /// Due rows, oldest id first, past `afterID` (each pass walks the table once).
