@@ -78,11 +78,6 @@ public struct NotificationWiring: Sendable {
         NotificationController(notifications: web, access: access, apiKeys: apiKeys, owners: owners)
     }
 
-    /// The renter status page's `notificationsURL` for a payment (the page sends the payment's cookie).
-    public static func renterNotificationsURL(_ payment: PaymentID) -> String {
-        "/api/notifications/check?payment_id=\(payment.rawValue)"
-    }
-
     static func senderAddress(mailFrom: String?, publicURL: String, smtp: Bool) throws(ConfigurationError) -> MailAddress {
         if let mailFrom = mailFrom?.trimmingCharacters(in: .whitespaces), !mailFrom.isEmpty {
             var name: String? = nil

@@ -33,6 +33,11 @@ public struct NotificationController: Sendable {
         return routes
     }
 
+    /// The renter status page's `notificationsURL` for a payment: the page's script polls it with the payment's cookie.
+    public static func renterURL(_ payment: PaymentID) -> String {
+        "/api/notifications/check?payment_id=\(payment.rawValue)"
+    }
+
     struct NotificationBody: Encodable {
         let id: Int64
         let kind: String
