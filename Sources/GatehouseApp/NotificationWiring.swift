@@ -1,0 +1,112 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+public import Gateway
+public import Logging
+public import Mailer
+public import Storage
+public import Tenancy
+
+/// E-mail and web notifications, assembled from the configuration: the transport, the outbox and its worker
+/// (a `Service`), the web notifications and the `GET /api/notifications/check` routes.
+///
+/// Transport choice:
+/// - `GATEHOUSE_SMTP_URL` set → ``SMTPMailer`` (libcurl; STARTTLS when offered, `?tls=required` to insist);
+/// - unset → ``FileMailer`` writing `.eml` files into `<data dir>/mail` (development: the worker logs each file's
+///   path at `info` as `mail.file`).
+///
+/// The sender is `mailFrom` (`Name <address>` or a bare address) when given; otherwise `Gatehouse <no-reply@HOST>` with
+/// the host of `GATEHOUSE_PUBLIC_URL` — which must then be a domain name when SMTP is used (relays refuse
+/// `no-reply@127.0.0.1`).
+public struct NotificationWiring: Sendable {
+    public let transport: any MailTransport
+    public let outbox: NotificationOutbox
+    public let worker: OutboxWorker
+    public let web: WebNotifications
+    /// For the start-up log: `smtp://host:587 (STARTTLS if offered, …)` or `files in <dir>` — never a password.
+    public let transportSummary: String
+    /// The folder ``FileMailer`` writes to; `nil` with SMTP.
+    public let mailDirectory: String?
+
+    /// - Parameters:
+    ///   - mailFrom: the sender, e.g. `Gatehouse <no-reply@gatehouse.example.vn>`; derived from the public URL when nil.
+    ///   - workerConfiguration: retry and lease settings (the lease must exceed the SMTP timeout, 60 s).
+    /// - Throws: ``ConfigurationError`` naming the variable when the SMTP URL or the sender is unusable.
+    public static func make(
+        configuration: GatehouseConfiguration, database: any SQLDatabase, clock: WallClock = .system, mailFrom: String? = nil,
+        workerConfiguration: OutboxWorker.Configuration = .init(), logger: Logger
+    ) throws -> NotificationWiring {
+        let sender = try senderAddress(mailFrom: mailFrom, publicURL: configuration.publicURL, smtp: configuration.smtpURL != nil)
+        let transport: any MailTransport
+        let summary: String
+        var mailDirectory: String? = nil
+        if let url = configuration.smtpURL {
+            let mailer: MailerConfiguration
+            do {
+                mailer = try MailerConfiguration(url: url, from: sender)
+            } catch {
+                // The error's detail names the problem without repeating the URL (it may hold a password).
+                throw ConfigurationError(variable: "GATEHOUSE_SMTP_URL", problem: "is unusable: \(error.detail)")
+            }
+            transport = SMTPMailer(configuration: mailer)
+            summary = mailer.description
+        } else {
+            let directory = (configuration.dataDirectory as NSString).appendingPathComponent("mail")
+            transport = FileMailer(directory: directory, sender: sender)
+            summary = "files in \(directory)"
+            mailDirectory = directory
+        }
+        let outbox = NotificationOutbox(database: database, clock: clock)
+        return NotificationWiring(
+            transport: transport, outbox: outbox,
+            worker: OutboxWorker(database: database, transport: transport, clock: clock, configuration: workerConfiguration, logger: logger),
+            web: WebNotifications(database: database, clock: clock), transportSummary: summary, mailDirectory: mailDirectory)
+    }
+
+    /// What `PaymentService.settle` calls inside its transaction.
+    /// - Parameters:
+    ///   - publicURL: for the receipt link in the renter's e-mail.
+    ///   - renterToken: `PaymentService.renterToken(paymentCode:)`, so the link opens without the cookie.
+    public func paymentNotifications(
+        publicURL: String, renterToken: (@Sendable (_ paymentCode: String) -> String)?, logger: Logger
+    ) -> PaymentNotifications {
+        PaymentNotifications(
+            outbox: outbox, web: web, configuration: .init(publicURL: publicURL, renterToken: renterToken), logger: logger)
+    }
+
+    /// `GET /api/notifications/check`, to add at the router's root.
+    public func controller(access: RenterAccess, apiKeys: APIKeyRepository, owners: OwnerRepository) -> NotificationController {
+        NotificationController(notifications: web, access: access, apiKeys: apiKeys, owners: owners)
+    }
+
+    static func senderAddress(mailFrom: String?, publicURL: String, smtp: Bool) throws(ConfigurationError) -> MailAddress {
+        if let mailFrom = mailFrom?.trimmingCharacters(in: .whitespaces), !mailFrom.isEmpty {
+            var name: String? = nil
+            var address = mailFrom
+            if let open = mailFrom.lastIndex(of: "<"), mailFrom.hasSuffix(">") {
+                name = String(mailFrom[..<open]).trimmingCharacters(in: CharacterSet(charactersIn: " \""))
+                address = String(mailFrom[mailFrom.index(after: open)..<mailFrom.index(before: mailFrom.endIndex)])
+            }
+            do {
+                return try MailAddress(address, displayName: name)
+            } catch {
+                throw ConfigurationError(variable: "GATEHOUSE_MAIL_FROM", problem: "must be an address or 'Name <address>', got '\(mailFrom)'")
+            }
+        }
+        let host = URL(string: publicURL)?.host ?? ""
+        let isDomainName = host.contains(".") && host.contains(where: \.isLetter) && !host.contains(":")
+        if let address = try? MailAddress("no-reply@\(host)", displayName: "Gatehouse"), isDomainName {
+            return address
+        }
+        if smtp {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_MAIL_FROM",
+                problem: "is required with GATEHOUSE_SMTP_URL when GATEHOUSE_PUBLIC_URL has no domain name (got host '\(host)')")
+        }
+        // Development files only, never sent anywhere: `localhost` is a valid domain for MailAddress.
+        do {
+            return try MailAddress("no-reply@localhost", displayName: "Gatehouse")
+        } catch {
+            throw ConfigurationError(variable: "GATEHOUSE_MAIL_FROM", problem: "is required")
+        }
+    }
+}

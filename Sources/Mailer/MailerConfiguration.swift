@@ -1,0 +1,193 @@
+// Copyright (c) the Gatehouse authors
+
+/// Where and how ``SMTPMailer`` delivers: parsed from an SMTP URL.
+///
+/// URL forms:
+/// - `smtp://host[:port]` (port 25 by default): plain connection, upgraded with STARTTLS when the server offers it;
+/// - `smtp://host:587?tls=required`: STARTTLS is mandatory (the send fails with ``MailerError/Code/tlsFailed`` when the
+///   server does not offer it) — the right choice for a submission server on another machine;
+/// - `smtps://host[:port]` (port 465 by default): TLS from the first byte.
+///
+/// `user:password@` before the host logs in (percent-encode reserved characters: `p%40ss` for `p@ss`). Certificates
+/// are always verified. The password is never printed: not by ``description``, not by `dump`, not in errors.
+public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomReflectable {
+    /// How the connection is protected.
+    public enum TLSMode: String, Sendable, Hashable {
+        /// STARTTLS when the server offers it, plain otherwise (`smtp://`).
+        case startTLSIfOffered
+        /// STARTTLS or fail (`smtp://…?tls=required`).
+        case startTLSRequired
+        /// TLS from the start (`smtps://`).
+        case implicitTLS
+    }
+
+    /// Host name or IP address (IPv6 without brackets).
+    public var host: String
+    public var port: Int
+    public var tls: TLSMode
+    /// The login name, percent-decoded; `nil` for no login.
+    public var username: String?
+    /// The login password, percent-decoded. Not part of ``description`` or the mirror.
+    var password: String?
+    /// The envelope sender (`MAIL FROM`, where bounces go) and the default `From:` header.
+    public var from: MailAddress
+    /// Longest wait for the TCP (and TLS) connection.
+    public var connectTimeout: Duration
+    /// Longest wait for the whole exchange, connection included. Keep it below the outbox lease.
+    public var timeout: Duration
+
+    /// Parses `url`.
+    /// - Parameters:
+    ///   - url: `smtp://[user[:password]@]host[:port][?tls=required]` or `smtps://…`.
+    ///   - from: the sender address.
+    /// - Throws: ``MailerError/Code/invalidConfiguration`` saying what is wrong, never repeating the URL (it may hold a
+    ///   password).
+    public init(url: String, from: MailAddress, connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(60)) throws(MailerError) {
+        func invalid(_ problem: String) -> MailerError {
+            MailerError(code: .invalidConfiguration, detail: "SMTP URL \(problem) (the URL is not shown: it may hold a password)")
+        }
+        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else { throw invalid("must start with smtp:// or smtps://") }
+        let scheme = url[..<colon].lowercased()
+        guard scheme == "smtp" || scheme == "smtps" else { throw invalid("must start with smtp:// or smtps://") }
+        var rest = url[url.index(colon, offsetBy: 3)...]
+
+        // The password may hold unencoded '/' or '?', so the credentials end at the last '@' before the host.
+        var credentials: Substring? = nil
+        if let at = rest.lastIndex(of: "@") {
+            credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+        }
+        var query: Substring = ""
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        if let slash = rest.firstIndex(of: "/") {
+            guard rest[slash...].allSatisfy({ $0 == "/" }) else { throw invalid("must not have a path") }
+            rest = rest[..<slash]
+        }
+
+        // Host and port.
+        var host: Substring
+        var portText: Substring? = nil
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw invalid("has an unterminated IPv6 address") }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw invalid("has text after the IPv6 address") }
+                portText = after.dropFirst()
+            }
+        } else {
+            host = rest
+            if let colon = rest.lastIndex(of: ":") {
+                host = rest[..<colon]
+                portText = rest[rest.index(after: colon)...]
+            }
+        }
+        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:_".contains($0)) }) else {
+            throw invalid("has no valid host")
+        }
+        var port = scheme == "smtps" ? 465 : 25
+        if let portText {
+            guard let value = Int(portText), (1...65535).contains(value) else { throw invalid("has an invalid port") }
+            port = value
+        }
+
+        var tls: TLSMode = scheme == "smtps" ? .implicitTLS : .startTLSIfOffered
+        for item in query.split(separator: "&") where !item.isEmpty {
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            switch (pair[0], pair.count == 2 ? pair[1] : "") {
+            case ("tls", "required"):
+                if scheme == "smtp" { tls = .startTLSRequired }
+            case ("tls", "try"):
+                guard scheme == "smtp" else { throw invalid("uses smtps://, which is always TLS: tls=try does not apply") }
+            case ("tls", _):
+                throw invalid("has an invalid tls option (use tls=required or tls=try)")
+            default:
+                throw invalid("has an unknown option (only tls=required|try is known)")
+            }
+        }
+
+        var username: String? = nil
+        var password: String? = nil
+        if let credentials, !credentials.isEmpty {
+            let parts = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let user = Self.percentDecoded(parts[0]), !user.isEmpty else { throw invalid("has an invalid user name") }
+            username = user
+            if parts.count == 2 {
+                guard let secret = Self.percentDecoded(parts[1]) else { throw invalid("has an invalid percent-encoding in the password") }
+                password = secret
+            }
+            if MailAddress.hasLineBreak(user) || (password.map(MailAddress.hasLineBreak) ?? false) {
+                throw invalid("has a line break in the credentials")
+            }
+        }
+
+        self.host = String(host)
+        self.port = port
+        self.tls = tls
+        self.username = username
+        self.password = password
+        self.from = from
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+    }
+
+    /// Whether a password is configured.
+    public var hasPassword: Bool { password != nil }
+
+    /// The URL handed to libcurl: scheme, host and port only (credentials go through their own options).
+    var curlURL: String {
+        let scheme = tls == .implicitTLS ? "smtps" : "smtp"
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(hostPart):\(port)"
+    }
+
+    /// `smtp://mail.example.vn:587 (STARTTLS required, user noreply, password set)`: safe to log.
+    public var description: String {
+        let security =
+            switch tls {
+            case .startTLSIfOffered: "STARTTLS if offered"
+            case .startTLSRequired: "STARTTLS required"
+            case .implicitTLS: "TLS"
+            }
+        var text = "\(curlURL) (\(security)"
+        if let username { text += ", user \(username)" }
+        if password != nil { text += ", password set" }
+        return text + ")"
+    }
+
+    /// Reflection (`dump`, debuggers) shows the same fields as ``description``, never the password.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "host": host, "port": port, "tls": tls, "username": username as Any, "hasPassword": hasPassword, "from": from,
+                "connectTimeout": connectTimeout, "timeout": timeout,
+            ], displayStyle: .struct)
+    }
+
+    /// Decodes `%XX` escapes as UTF-8; `nil` for a malformed escape or invalid UTF-8.
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}

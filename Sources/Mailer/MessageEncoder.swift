@@ -1,0 +1,237 @@
+// Copyright (c) the Gatehouse authors
+
+/// A message turned into RFC 5322 bytes, with its SMTP envelope.
+struct EncodedMessage: Sendable, Hashable {
+    /// `<random@domain>`.
+    let messageID: String
+    /// The whole message, CRLF line ends, every line ≤ 78 characters.
+    let bytes: [UInt8]
+    /// The recipients' addresses, for `RCPT TO`.
+    let recipients: [String]
+}
+
+/// Builds RFC 5322 / MIME messages that every mail client reads the same way:
+/// - headers are 7-bit ASCII: a subject or display name that is not short plain ASCII becomes RFC 2047
+///   encoded-words (`=?utf-8?B?…?=`, base64, each ≤ 75 characters and holding whole characters), folded onto
+///   continuation lines;
+/// - bodies are `text/plain; charset=utf-8` (plus `text/html` in a `multipart/alternative` when given), CRLF line
+///   ends, `Content-Transfer-Encoding: base64` in lines of 76 — so no body line can start with a dot, exceed a
+///   server's line limit or be altered by a relay;
+/// - `Date`, a random `Message-ID`, `MIME-Version` and `Auto-Submitted: auto-generated` (RFC 3834: auto-responders
+///   must not answer, which prevents mail loops with vacation replies).
+///
+/// Header injection: a CR or LF in any header value throws ``MailerError/Code/headerInjection``; nothing is
+/// stripped or folded away silently.
+enum MessageEncoder {
+    /// Longest header line we write (RFC 5322 recommends 78).
+    static let maximumLineLength = 78
+
+    /// Encodes `message`; `from` is used when the message names no sender.
+    /// - Parameters:
+    ///   - unixSeconds: the `Date:` header's time.
+    ///   - random: source of the Message-ID and MIME boundary (the system's CSPRNG in production).
+    static func encode(
+        _ message: MailMessage, defaultFrom: MailAddress, unixSeconds: Int64, random: inout some RandomNumberGenerator
+    ) throws(MailerError) -> EncodedMessage {
+        let from = message.from ?? defaultFrom
+        guard !message.to.isEmpty else { throw MailerError(code: .invalidMessage, detail: "no recipient") }
+        if MailAddress.hasLineBreak(message.subject) { throw .headerInjection }
+
+        let messageID = "<\(hex(randomBytes(16, &random)))@\(from.domain)>"
+        var header = ""
+        func add(_ name: String, _ value: String) { header += "\(name): \(value)\r\n" }
+        add("Date", rfc5322Date(unixSeconds: unixSeconds))
+        add("From", mailbox(from, headerName: "From"))
+        add("To", message.to.map { mailbox($0, headerName: "") }.joined(separator: ",\r\n "))
+        if let replyTo = message.replyTo { add("Reply-To", mailbox(replyTo, headerName: "Reply-To")) }
+        add("Subject", unstructured(message.subject, headerName: "Subject"))
+        add("Message-ID", messageID)
+        add("MIME-Version", "1.0")
+        add("Auto-Submitted", "auto-generated")
+
+        var body = ""
+        if let html = message.html {
+            let boundary = "=_gh_" + hex(randomBytes(12, &random))
+            add("Content-Type", "multipart/alternative;\r\n boundary=\"\(boundary)\"")
+            body += "This is a multipart message in MIME format.\r\n"
+            body += "--\(boundary)\r\n" + part(message.text, subtype: "plain")
+            body += "--\(boundary)\r\n" + part(html, subtype: "html")
+            body += "--\(boundary)--\r\n"
+        } else {
+            add("Content-Type", "text/plain; charset=utf-8")
+            add("Content-Transfer-Encoding", "base64")
+            body = base64Lines(Array(crlf(message.text).utf8))
+        }
+        let bytes = Array((header + "\r\n" + body).utf8)
+        return EncodedMessage(messageID: messageID, bytes: bytes, recipients: message.to.map(\.address))
+    }
+
+    // MARK: Headers
+
+    /// `Name <address>`, the name as a quoted string (plain ASCII) or encoded-words (anything else).
+    static func mailbox(_ mailbox: MailAddress, headerName: String) -> String {
+        guard let name = mailbox.displayName else { return mailbox.address }
+        let phrase: String
+        if name.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }), !name.contains("=?"),
+            headerName.count + name.count + mailbox.address.count + 8 <= maximumLineLength
+        {
+            phrase = "\"" + name.replacingBackslashAndQuote() + "\""
+        } else {
+            // The address goes on its own continuation line, so no line passes 78 characters.
+            return encodedWords(name, firstLinePrefix: headerName.count + 2) + "\r\n <\(mailbox.address)>"
+        }
+        return "\(phrase) <\(mailbox.address)>"
+    }
+
+    /// An unstructured header value (the subject): as is when short plain ASCII, else encoded-words.
+    static func unstructured(_ text: String, headerName: String) -> String {
+        if text.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }), !text.contains("=?"),
+            headerName.count + 2 + text.count <= maximumLineLength
+        {
+            return text
+        }
+        return encodedWords(text, firstLinePrefix: headerName.count + 2)
+    }
+
+    /// RFC 2047 `B` encoded-words, each holding whole Unicode scalars, separated by CRLF SP (folding whitespace,
+    /// which decoders drop between adjacent encoded-words). Each word is at most 75 characters and the first line
+    /// stays within 78 after its header name.
+    static func encodedWords(_ text: String, firstLinePrefix: Int) -> String {
+        let overhead = "=?utf-8?B??=".count
+        // 45 bytes → 60 base64 characters → 72-character word: fits a continuation line (1 space + 72 ≤ 78).
+        let maximumChunk = 45
+        // The first word shares its line with "Subject: ".
+        var budget = max(3, (maximumLineLength - firstLinePrefix - overhead) / 4 * 3)
+        budget = min(budget, maximumChunk)
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for scalar in text.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if chunk.count + bytes.count > budget, !chunk.isEmpty {
+                words.append("=?utf-8?B?\(base64(chunk))?=")
+                chunk = []
+                budget = maximumChunk
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty || words.isEmpty { words.append("=?utf-8?B?\(base64(chunk))?=") }
+        return words.joined(separator: "\r\n ")
+    }
+
+    /// `Thu, 26 Nov 2026 17:19:43 +0000`.
+    static func rfc5322Date(unixSeconds: Int64) -> String {
+        let days = floorDivide(unixSeconds, 86_400)
+        let secondOfDay = unixSeconds - days * 86_400
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let weekday = weekdays[Int(((days % 7) + 11) % 7)]  // 1970-01-01 was a Thursday.
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(weekday), \(day) \(months[month - 1]) \(year) \(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60)) +0000"
+    }
+
+    // MARK: Bodies
+
+    private static func part(_ text: String, subtype: String) -> String {
+        "Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64Lines(Array(crlf(text).utf8))
+    }
+
+    /// The text with every line end (`\r\n`, `\n`, lone `\r`) as CRLF: the canonical form of text in MIME.
+    static func crlf(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count + 16)
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\r":
+                result += "\r\n"
+                previousWasCR = true
+            case "\n":
+                if !previousWasCR { result += "\r\n" }
+                previousWasCR = false
+            default:
+                result.unicodeScalars.append(scalar)
+                previousWasCR = false
+            }
+        }
+        return result
+    }
+
+    /// Base64 in lines of 76 characters, each ended by CRLF.
+    static func base64Lines(_ bytes: [UInt8]) -> String {
+        let encoded = Array(base64(bytes).utf8)
+        var result = ""
+        result.reserveCapacity(encoded.count + encoded.count / 76 * 2 + 2)
+        var start = 0
+        while start < encoded.count {
+            let end = min(start + 76, encoded.count)
+            result += String(decoding: encoded[start..<end], as: UTF8.self) + "\r\n"
+            start = end
+        }
+        return result
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Standard base64 (RFC 4648 §4) with padding.
+    static func base64(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest == 1 {
+            let n = UInt32(bytes[index]) << 16
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
+        } else if rest == 2 {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: Helpers
+
+    static func randomBytes(_ count: Int, _ random: inout some RandomNumberGenerator) -> [UInt8] {
+        (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &random) }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
+    private static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int, day: Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = floorDivide(z, 146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension String {
+    /// The text with `\` and `"` escaped, for an RFC 5322 quoted string.
+    fileprivate func replacingBackslashAndQuote() -> String {
+        var result = ""
+        for character in self {
+            if character == "\\" || character == "\"" { result.append("\\") }
+            result.append(character)
+        }
+        return result
+    }
+}

@@ -1,1 +1,0 @@
-// Copyright (c) the Gatehouse authors
