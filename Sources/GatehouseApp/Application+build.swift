@@ -32,6 +32,7 @@ public func buildApplication(
             changeFeed,
             ReconciliationService(payments: components.payments, clock: components.clock, logger: logger),
             VaultMaintenanceService(vault: components.vault, logger: logger),
+            components.notifications.worker,
         ],
         logger: logger
     )
@@ -72,6 +73,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
     let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
     router.addRoutes(paymentController.renterEndpoints)
+    router.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
     router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
 
     let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))

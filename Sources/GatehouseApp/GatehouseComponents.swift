@@ -25,6 +25,7 @@ public struct GatehouseComponents: Sendable {
     public let payOS: PayOSClient
     public let pages: RenterPages
     public let clock: WallClock
+    public let notifications: NotificationWiring
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.
@@ -48,9 +49,12 @@ public struct GatehouseComponents: Sendable {
             let hasher = TokenHasher(pepper: pepper.withUnsafeBytes { Array($0) })
             let payOS = PayOSClient(httpClient: httpClient, configuration: .init(baseURL: configuration.payOSBaseURL))
             let statusView = PaymentStatusView(repository: PaymentRepository(database: database, clock: clock))
-            let payments = PaymentService(
+            let notifications = try NotificationWiring.make(configuration: configuration, database: database, clock: clock, logger: logger)
+            var payments = PaymentService(
                 database: database, vault: vault, payOS: payOS, hasher: hasher, statusView: statusView, clock: clock,
                 configuration: .init(publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds)))
+            payments.notifications = notifications.paymentNotifications(
+                publicURL: configuration.publicURL, renterToken: { [tokens = payments] in tokens.renterToken(paymentCode: $0) }, logger: logger)
             return GatehouseComponents(
                 configuration: configuration, database: database, vault: vault, hasher: hasher,
                 owners: OwnerRepository(database: database, clock: clock),
@@ -58,7 +62,7 @@ public struct GatehouseComponents: Sendable {
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
                 credentials: OwnerCredentialsService(database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock),
                 webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
-                pages: try RenterPages(), clock: clock)
+                pages: try RenterPages(), clock: clock, notifications: notifications)
         } catch {
             await database.shutdown()
             throw error

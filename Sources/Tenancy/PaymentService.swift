@@ -63,6 +63,8 @@ public struct PaymentService: Sendable {
     let hasher: TokenHasher
     let clock: WallClock
     public let configuration: Configuration
+    /// Enqueues the e-mails and web notifications of a successful payment inside its settlement transaction.
+    public var notifications: PaymentNotifications? = nil
 
     public init(
         database: any SQLDatabase, vault: Vault, payOS: PayOSClient, hasher: TokenHasher, statusView: PaymentStatusView,
@@ -293,6 +295,8 @@ public struct PaymentService: Sendable {
     ) async throws -> PaymentStatusChange? {
         let change = try await database.withTransaction(logger: logger) { connection in
             let change = try await payments.apply(event, to: id, reference: reference, on: connection)
+            // Notifications commit with the state change or not at all: none is lost, none is sent for a rolled-back change.
+            if let change, let notifications { try await notifications.enqueue(for: change, on: connection) }
             try await alsoInTransaction?(connection, change)
             return change
         }

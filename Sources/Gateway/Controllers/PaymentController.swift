@@ -176,7 +176,8 @@ public struct PaymentController: Sendable {
         let nonce = HTMLPage.makeNonce()
         let model = StatusPageModel(
             page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking, now: clock.now(),
-            qrSVG: qrSVG, refreshURL: "/payment/refresh-status/\(id.rawValue)", waitSeconds: 25)
+            qrSVG: qrSVG, refreshURL: "/payment/refresh-status/\(id.rawValue)", waitSeconds: 25,
+            notificationsURL: NotificationController.renterURL(id))
         return try HTMLPage(html: pages.statusPage(model), nonce: nonce, extraHeaders: cookieHeaders(grant.setCookie, request))
             .response(from: request, context: context)
     }
