@@ -141,6 +141,30 @@ import Vault
         }
     }
 
+    @Test(arguments: TestDatabases.backends)
+    func noPlaintextIsHandedOutWhenTheAuditRowCannotBeWritten(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { database in
+            let vault = Vault(database: database, masterKeys: try Fixtures.ring([1]))
+            let owner = try await Fixtures.makeOwner(database)
+            let first = SampleCredentials("first")
+            try await Fixtures.store(first, owner: owner, in: vault)
+            // The audit log becomes unwritable (a real failure, not a mock).
+            try await database.execute("ALTER TABLE audit_log RENAME TO audit_log_gone", logger: logger)
+            var bodyRan = false
+            await #expect(throws: StorageError.self) {
+                try await vault.withCredentials(owner: owner, purpose: "test", audit: Fixtures.caller, logger: logger) { _ in bodyRan = true }
+            }
+            #expect(!bodyRan)
+            // A rotation whose audit row fails changes nothing: one transaction.
+            await #expect(throws: StorageError.self) { try await Fixtures.store(SampleCredentials("second"), owner: owner, in: vault) }
+            try await database.execute("ALTER TABLE audit_log_gone RENAME TO audit_log", logger: logger)
+            #expect(try await vault.credentialInfo(owner: owner, logger: logger)?.activeVersion == 1)
+            #expect(try await Fixtures.state(database, owner: owner, kind: .apiKey, version: 1) == "active")
+            #expect(try await Fixtures.state(database, owner: owner, kind: .checksumKey, version: 1) == "active")
+            #expect(try await Fixtures.unsealed(owner: owner, from: vault) == first.all)
+        }
+    }
+
     @Test func chainHashIsTheDocumentedSHA256() {
         // SHA-256(prev || "gatehouse:audit:v1" || 01 len "1000" || 01 len "a" || 00 || 01 len "x" || 00 || 00)
         var expected = SHA256()
