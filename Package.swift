@@ -45,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: Leaf libraries
+        .target(name: "CivilTime", swiftSettings: swiftSettings),
         .target(
             name: "Sodium",
             dependencies: ["CSodium"],
@@ -70,6 +71,7 @@ let package = Package(
         .target(
             name: "PayOS",
             dependencies: [
+                "CivilTime",
                 "Sodium",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,6 +84,7 @@ let package = Package(
         .target(
             name: "Mailer",
             dependencies: [
+                "CivilTime",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -101,6 +104,7 @@ let package = Package(
         .target(
             name: "Tenancy",
             dependencies: [
+                "CivilTime",
                 "Mailer",
                 "Sodium",
                 "Storage",
@@ -117,6 +121,7 @@ let package = Package(
         .target(
             name: "PayOSSandbox",
             dependencies: [
+                "CivilTime",
                 "PayOS",
                 "QRCode",
                 "Sodium",
@@ -131,6 +136,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "CivilTime",
                 "Tenancy",
                 "Vault",
                 "Storage",
@@ -228,6 +234,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support/StorageTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CivilTimeTests",
+            dependencies: ["CivilTime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import CivilTime
 #if canImport(FoundationEssentials)
     public import FoundationEssentials
 #else
@@ -158,17 +159,7 @@ enum HTTPDate {
         guard parts[4].count == 8, clock.count == 3, let hour = clock[0], let minute = clock[1], let second = clock[2],
             (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
-        let days = daysFromCivil(year: year, month: monthIndex + 1, day: day)
+        let days = Int(CivilDateTime.daysSinceEpoch(year: Int64(year), month: monthIndex + 1, day: day))
         return Double(days * 86_400 + hour * 3_600 + minute * 60 + second)
-    }
-
-    /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }

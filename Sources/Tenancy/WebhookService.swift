@@ -96,7 +96,7 @@ public struct WebhookService: Sendable {
             }
         } catch let error as PayOSWebhookError {
             logger.warning("payOS webhook with an invalid signature refused", metadata: ["webhook.error": "\(error.code)"])
-            try? await AuditLog(clock: clock).append(
+            _ = try? await AuditLog(clock: clock).append(
                 actor: audit.actor, ownerID: ownerID.rawValue, action: "webhook.invalid_signature",
                 detail: ["order_code": .integer(unverified.orderCode), "error": .string(error.code.description)],
                 requestID: audit.requestID, database: database, logger: logger)

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import CivilTime
 
 /// Wall-clock formatting in Vietnam time (Indochina Time, UTC+7).
 ///
@@ -47,12 +48,8 @@ public enum VietnamTime {
 
     /// Breaks `unixMillis` down into Vietnam wall-clock fields (proleptic Gregorian calendar).
     static func components(_ unixMillis: Int64) -> Components {
-        // Floor division, so instants before 1970 land on the right day.
-        let seconds = floorDivide(unixMillis, 1000) + utcOffsetSeconds
-        let days = floorDivide(seconds, 86_400)
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
-        return Components(year: year, month: month, day: day, hour: Int(secondOfDay / 3600), minute: Int(secondOfDay % 3600 / 60))
+        let t = CivilDateTime(unixMillis: unixMillis, utcOffsetSeconds: utcOffsetSeconds)
+        return Components(year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute)
     }
 
     private static func clockDateSeparator(_ locale: PageLocale) -> String {
@@ -72,24 +69,5 @@ public enum VietnamTime {
 
     private static func twoDigits(_ value: Int) -> String {
         value < 10 ? "0\(value)" : String(value)
-    }
-
-    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    /// Days since 1970-01-01 to a civil date: Howard Hinnant's `civil_from_days`, exact for every Int64 day we can reach.
-    private static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int, day: Int) {
-        let z = daysSinceEpoch + 719_468
-        let era = floorDivide(z, 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 }

@@ -1,8 +1,9 @@
 // Copyright (c) the Gatehouse authors
+import CivilTime
 
 /// payOS's time texts, always in Vietnam time (UTC+07:00, no daylight saving), computed from Unix seconds.
 ///
-/// Civil dates come from Howard Hinnant's days-to-civil algorithm, so no calendar or time-zone database is needed.
+/// Civil dates come from `CivilDateTime`, so no calendar or time-zone database is needed.
 enum VietnamTime {
     static let offsetSeconds: Int64 = 7 * 3600
 
@@ -20,10 +21,9 @@ enum VietnamTime {
 
     /// Two-digit year and three-digit day of the year, as in bank references (`FT25169…` = 2025, day 169).
     static func yearAndDayOfYear(_ unixSeconds: Int64) -> String {
-        let c = civil(unixSeconds)
-        let startOfYear = daysFromCivil(year: c.year, month: 1, day: 1)
-        let dayOfYear = Int(floorDiv(unixSeconds + offsetSeconds, 86_400) - startOfYear) + 1
-        let yy = c.year % 100
+        let t = CivilDateTime(unixSeconds: unixSeconds, utcOffsetSeconds: offsetSeconds)
+        let dayOfYear = Int(t.daysSinceEpoch - CivilDateTime.daysSinceEpoch(year: t.year, month: 1, day: 1)) + 1
+        let yy = Int(t.year % 100)
         return pad(yy) + (dayOfYear < 10 ? "00" : dayOfYear < 100 ? "0" : "") + String(dayOfYear)
     }
 
@@ -32,34 +32,8 @@ enum VietnamTime {
     }
 
     static func civil(_ unixSeconds: Int64) -> Civil {
-        let local = unixSeconds + offsetSeconds
-        let days = floorDiv(local, 86_400)
-        let secondsOfDay = Int(local - days * 86_400)
-        // days → (y, m, d), proleptic Gregorian.
-        let z = days + 719_468
-        let era = floorDiv(z, 146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = Int(doy - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
-        return Civil(year: year, month: month, day: day, hour: secondsOfDay / 3600, minute: secondsOfDay % 3600 / 60, second: secondsOfDay % 60)
-    }
-
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = floorDiv(y, 400)
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
+        let t = CivilDateTime(unixSeconds: unixSeconds, utcOffsetSeconds: offsetSeconds)
+        return Civil(year: Int(t.year), month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second)
     }
 
     private static func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }

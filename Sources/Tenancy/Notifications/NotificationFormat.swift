@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import CivilTime
 
 /// How amounts and times read in notifications — the same conventions as the renter pages (Gateway's `VND` and
 /// `VietnamTime`), which Tenancy cannot import.
@@ -54,23 +55,7 @@ enum NotificationFormat {
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
 
     private static func components(_ unixMillis: Int64) -> (year: Int64, month: Int, day: Int, hour: Int, minute: Int) {
-        let seconds = floorDivide(unixMillis, 1000) + 7 * 3600
-        let days = floorDivide(seconds, 86_400)
-        let secondOfDay = seconds - days * 86_400
-        let z = days + 719_468
-        let era = floorDivide(z, 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day, Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60))
-    }
-
-    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+        let t = CivilDateTime(unixMillis: unixMillis, utcOffsetSeconds: CivilDateTime.vietnamOffsetSeconds)
+        return (t.year, t.month, t.day, t.hour, t.minute)
     }
 }
