@@ -67,7 +67,9 @@ struct GatewayHarness: Sendable {
     // MARK: Running
 
     /// Starts everything, runs `body`, and tears everything down (also when `body` throws).
-    static func run<T: Sendable>(_ backend: TestBackend, _ body: @Sendable (GatewayHarness) async throws -> T) async throws -> T {
+    static func run<T: Sendable>(
+        _ backend: TestBackend, environment extra: [String: String] = [:], _ body: @Sendable (GatewayHarness) async throws -> T
+    ) async throws -> T {
         let logger = TestDatabases.logger
         return try await HarnessDatabase.withURL(backend, logger: logger) { databaseURL in
             let sandbox = PayOSSandbox(
@@ -80,7 +82,7 @@ struct GatewayHarness: Sendable {
                 do {
                     let result = try await serve(
                         backend: backend, databaseURL: databaseURL, sandbox: sandbox, sandboxURL: sandboxURL, tap: tap,
-                        logger: logger, body)
+                        environment: extra, logger: logger, body)
                     await tap.stop()
                     return result
                 } catch {
@@ -92,16 +94,16 @@ struct GatewayHarness: Sendable {
     }
 
     private static func serve<T: Sendable>(
-        backend: TestBackend, databaseURL: String, sandbox: PayOSSandbox, sandboxURL: String, tap: PayOSTap, logger: Logger,
-        _ body: @Sendable (GatewayHarness) async throws -> T
+        backend: TestBackend, databaseURL: String, sandbox: PayOSSandbox, sandboxURL: String, tap: PayOSTap,
+        environment extra: [String: String], logger: Logger, _ body: @Sendable (GatewayHarness) async throws -> T
     ) async throws -> T {
-        let configuration = try GatehouseConfiguration(environment: [
+        let configuration = try GatehouseConfiguration(environment: extra.merging([
             "GATEHOUSE_DATABASE_URL": databaseURL,
             "GATEHOUSE_MASTER_KEYS": MasterKeyRing.generateEntry(version: 1),
             "GATEHOUSE_PAYOS_BASE_URL": tap.baseURL,
             "GATEHOUSE_PUBLIC_URL": publicURL,
             "GATEHOUSE_DATA_DIR": FileManager.default.temporaryDirectory.path,
-        ])
+        ]) { given, _ in given })
         let components = try await GatehouseComponents.open(
             configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
         do {
