@@ -46,7 +46,7 @@ struct Dev: AsyncParsableCommand {
         let sandbox = try SandboxCommandOptions(host: "127.0.0.1", port: sandboxPort, channelsFile: channelsFile).makeSandbox(logger: logger)
         configuration.payOSBaseURL = "http://127.0.0.1:\(sandboxPort)"
 
-        let masterKeys = try MasterKeyRing.load(configuration: configuration)
+        let masterKeys = try loadMasterKeys(configuration)
         let components = try await GatehouseComponents.open(configuration: configuration, masterKeys: masterKeys, logger: logger)
         let settings = configuration
         let demo = DevDemoService(components: components, channel: channel, sandbox: sandbox, configuration: settings, logger: logger)

@@ -56,9 +56,26 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let (configuration, logger) = try loadConfiguration(server)
         logger.info("starting gatehouse", metadata: ["config": "\(configuration)"])
-        let masterKeys = try MasterKeyRing.load(configuration: configuration)
+        let masterKeys = try loadMasterKeys(configuration)
         let components = try await GatehouseComponents.open(configuration: configuration, masterKeys: masterKeys, logger: logger)
         let app = buildApplication(components: components, logger: logger)
         try await app.runService()
+    }
+}
+
+/// The vault's master keys from the configuration. A missing, malformed or insecure key is reported as a
+/// configuration error that says what is wrong (versions, lengths, the file and its mode — never key material).
+func loadMasterKeys(_ configuration: GatehouseConfiguration) throws -> MasterKeyRing {
+    func fail(_ text: String) -> ExitCode {
+        FileHandle.standardError.write(Data("gatehouse: \(text)\n".utf8))
+        return ExitCode(78)  // EX_CONFIG
+    }
+    do {
+        return try MasterKeyRing.load(configuration: configuration)
+    } catch let error as ConfigurationError {
+        throw fail(error.description)
+    } catch let error as VaultError where [.invalidMasterKey, .insecureKeyFile, .keyFileUnreadable].contains(error.code) {
+        // The detail of these codes is written by MasterKeyRing and names versions, lengths and paths only.
+        throw fail("vault master keys: " + String(reflecting: error))
     }
 }

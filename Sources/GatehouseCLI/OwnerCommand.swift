@@ -27,7 +27,7 @@ struct OwnerCommand: AsyncParsableCommand {
         func run() async throws {
             let (configuration, logger) = try loadConfiguration()
             let components = try await GatehouseComponents.open(
-                configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
+                configuration: configuration, masterKeys: try loadMasterKeys(configuration), logger: logger)
             do {
                 let owner = try await components.owners.create(name: name, email: email, logger: logger)
                 let key = try await components.apiKeys.issue(owner: owner.id, name: "first key", logger: logger)

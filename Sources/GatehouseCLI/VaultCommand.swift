@@ -17,7 +17,7 @@ struct VaultCommand: AsyncParsableCommand {
     /// Opens the database and the vault for one command, then shuts the database down.
     static func withVault<Result: Sendable>(_ body: @Sendable (Vault, Logger) async throws -> Result) async throws -> Result {
         let (configuration, logger) = try loadConfiguration()
-        let masterKeys = try MasterKeyRing.load(configuration: configuration)
+        let masterKeys = try loadMasterKeys(configuration)
         let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
         return try await database.withDatabase(logger: logger) { database in
             try await database.migrate(logger: logger)
