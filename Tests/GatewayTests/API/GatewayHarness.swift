@@ -97,12 +97,15 @@ struct GatewayHarness: Sendable {
         backend: TestBackend, databaseURL: String, sandbox: PayOSSandbox, sandboxURL: String, tap: PayOSTap,
         environment extra: [String: String], logger: Logger, _ body: @Sendable (GatewayHarness) async throws -> T
     ) async throws -> T {
+        // Each run's own data directory (e-mails written as files land there), removed afterwards.
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gh-harness-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         let configuration = try GatehouseConfiguration(environment: extra.merging([
             "GATEHOUSE_DATABASE_URL": databaseURL,
             "GATEHOUSE_MASTER_KEYS": MasterKeyRing.generateEntry(version: 1),
             "GATEHOUSE_PAYOS_BASE_URL": tap.baseURL,
             "GATEHOUSE_PUBLIC_URL": publicURL,
-            "GATEHOUSE_DATA_DIR": FileManager.default.temporaryDirectory.path,
+            "GATEHOUSE_DATA_DIR": dataDirectory,
         ]) { given, _ in given })
         let components = try await GatehouseComponents.open(
             configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
