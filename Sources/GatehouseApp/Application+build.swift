@@ -30,7 +30,13 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
         services: [components.database] + extraServices + [
             changeFeed,
-            ReconciliationService(payments: components.payments, clock: components.clock, logger: logger),
+            ReconciliationService(
+                payments: components.payments, clock: components.clock,
+                configuration: .init(
+                    pollInterval: .seconds(configuration.reconcileIntervalSeconds),
+                    firstIntervalMillis: Int64(configuration.reconcileFirstCheckSeconds) * 1_000,
+                    leaseMillis: Int64(configuration.reconcileLeaseSeconds) * 1_000),
+                logger: logger),
             VaultMaintenanceService(vault: components.vault, logger: logger),
             components.notifications.worker,
         ],

@@ -21,6 +21,16 @@ import Foundation
 /// - `GATEHOUSE_PAYMENT_TTL_SECONDS` (integer 60–86400, default 900): lifetime of a payment link.
 /// - `GATEHOUSE_CHECKSUM_GRACE_SECONDS` (integer 0–2592000, default 86400): how long a rotated checksum key
 ///   still verifies webhooks.
+/// - `GATEHOUSE_MAIL_FROM` (`Name <address>` or an address, default `Gatehouse <no-reply@<public host>>`): e-mail sender.
+/// - `GATEHOUSE_WEBHOOK_CONFIRM` (`true`|`false`, default `true`): confirm a webhook's PAID with a GET of the link from
+///   payOS before trusting it (turn off only where payOS's API is unreachable from the gateway).
+/// - `GATEHOUSE_RECONCILE_FIRST_CHECK_SECONDS` (integer 1–3600, default 30): first reconciliation of a pending payment
+///   after its creation (then doubling intervals).
+/// - `GATEHOUSE_RECONCILE_INTERVAL_SECONDS` (integer 1–300, default 5): how often the reconciler looks for due payments.
+/// - `GATEHOUSE_RECONCILE_LEASE_SECONDS` (integer 5–600, default 60): how long a payment being checked is reserved for
+///   the instance checking it (after a crash, another picks it up then). Keep it above payOS's request timeout.
+/// - `GATEHOUSE_OUTBOX_LEASE_SECONDS` (integer 5–3600, default 300): how long a claimed e-mail stays with the worker that
+///   claimed it before another may retry it (after a crash). Keep it above the SMTP timeout (60 s) in production.
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
 public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var host: String
@@ -38,6 +48,12 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var paymentTTLSeconds: Int
     public var checksumGraceSeconds: Int
     public var logLevel: String
+    public var mailFrom: String?
+    public var confirmWebhooksWithPayOS: Bool
+    public var reconcileFirstCheckSeconds: Int
+    public var reconcileIntervalSeconds: Int
+    public var reconcileLeaseSeconds: Int
+    public var outboxLeaseSeconds: Int
 
     /// Reads and validates the configuration.
     /// - Parameters:
@@ -107,6 +123,16 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = level
+        self.mailFrom = value("GATEHOUSE_MAIL_FROM")
+        switch value("GATEHOUSE_WEBHOOK_CONFIRM")?.lowercased() {
+        case nil, "true", "1", "yes": self.confirmWebhooksWithPayOS = true
+        case "false", "0", "no": self.confirmWebhooksWithPayOS = false
+        case let other?: throw ConfigurationError(variable: "GATEHOUSE_WEBHOOK_CONFIRM", problem: "must be true or false, got '\(other)'")
+        }
+        self.reconcileFirstCheckSeconds = try integer("GATEHOUSE_RECONCILE_FIRST_CHECK_SECONDS", default: 30, range: 1...3_600)
+        self.reconcileIntervalSeconds = try integer("GATEHOUSE_RECONCILE_INTERVAL_SECONDS", default: 5, range: 1...300)
+        self.reconcileLeaseSeconds = try integer("GATEHOUSE_RECONCILE_LEASE_SECONDS", default: 60, range: 5...600)
+        self.outboxLeaseSeconds = try integer("GATEHOUSE_OUTBOX_LEASE_SECONDS", default: 300, range: 5...3_600)
     }
 
     /// Validates an absolute http(s) URL and drops a trailing slash.

@@ -49,10 +49,14 @@ public struct GatehouseComponents: Sendable {
             let hasher = TokenHasher(pepper: pepper.withUnsafeBytes { Array($0) })
             let payOS = PayOSClient(httpClient: httpClient, configuration: .init(baseURL: configuration.payOSBaseURL))
             let statusView = PaymentStatusView(repository: PaymentRepository(database: database, clock: clock))
-            let notifications = try NotificationWiring.make(configuration: configuration, database: database, clock: clock, logger: logger)
+            let notifications = try NotificationWiring.make(
+                configuration: configuration, database: database, clock: clock, mailFrom: configuration.mailFrom,
+                workerConfiguration: .init(lease: .seconds(configuration.outboxLeaseSeconds)), logger: logger)
             var payments = PaymentService(
                 database: database, vault: vault, payOS: payOS, hasher: hasher, statusView: statusView, clock: clock,
-                configuration: .init(publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds)))
+                configuration: .init(
+                    publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds),
+                    firstReconcileCheckMillis: Int64(configuration.reconcileFirstCheckSeconds) * 1_000))
             payments.notifications = notifications.paymentNotifications(
                 publicURL: configuration.publicURL, renterToken: { [tokens = payments] in tokens.renterToken(paymentCode: $0) }, logger: logger)
             return GatehouseComponents(
@@ -61,7 +65,9 @@ public struct GatehouseComponents: Sendable {
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
                 credentials: OwnerCredentialsService(database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock),
-                webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
+                webhooks: WebhookService(
+                    database: database, vault: vault, payments: payments, clock: clock,
+                    configuration: .init(confirmWithPayOS: configuration.confirmWebhooksWithPayOS)), payOS: payOS,
                 pages: try RenterPages(), clock: clock, notifications: notifications)
         } catch {
             await database.shutdown()

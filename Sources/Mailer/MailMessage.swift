@@ -18,14 +18,22 @@ public struct MailMessage: Sendable, Hashable {
     public var text: String
     /// An HTML rendering of the same content, sent as `multipart/alternative` when present.
     public var html: String?
+    /// The left-hand side of the `Message-ID` (`<idLeft@sender domain>`): a stable value (e.g. an outbox row's id) makes a
+    /// message re-sent after a crash the same message for receivers that discard duplicates by Message-ID. Letters,
+    /// digits and `.-_` only; `nil` draws a random one.
+    public var idLeft: String?
 
-    public init(from: MailAddress? = nil, to: [MailAddress], replyTo: MailAddress? = nil, subject: String, text: String, html: String? = nil) {
+    public init(
+        from: MailAddress? = nil, to: [MailAddress], replyTo: MailAddress? = nil, subject: String, text: String, html: String? = nil,
+        idLeft: String? = nil
+    ) {
         self.from = from
         self.to = to
         self.replyTo = replyTo
         self.subject = subject
         self.text = text
         self.html = html
+        self.idLeft = idLeft
     }
 }
 

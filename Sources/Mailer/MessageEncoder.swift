@@ -38,7 +38,13 @@ enum MessageEncoder {
         guard !message.to.isEmpty else { throw MailerError(code: .invalidMessage, detail: "no recipient") }
         if MailAddress.hasLineBreak(message.subject) { throw .headerInjection }
 
-        let messageID = "<\(hex(randomBytes(16, &random)))@\(from.domain)>"
+        if let idLeft = message.idLeft,
+            idLeft.isEmpty || idLeft.utf8.count > 64
+                || !idLeft.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_".unicodeScalars.contains($0)) })
+        {
+            throw MailerError(code: .invalidMessage, detail: "Message-ID left part must be 1 to 64 of letters, digits and .-_")
+        }
+        let messageID = "<\(message.idLeft ?? hex(randomBytes(16, &random)))@\(from.domain)>"
         var header = ""
         func add(_ name: String, _ value: String) { header += "\(name): \(value)\r\n" }
         add("Date", rfc5322Date(unixSeconds: unixSeconds))

@@ -293,7 +293,9 @@ actor SandboxState {
         let original = record(state: faults.reorderWebhooks ? .held : .pending)
         var ids = [original]
         if faultRandom.chance(faults.duplicateWebhookRate) {
-            ids.append(record(state: faults.reorderWebhooks ? .held : .pending, duplicateOf: original))
+            for _ in 0..<faults.duplicateCopies {
+                ids.append(record(state: faults.reorderWebhooks ? .held : .pending, duplicateOf: original))
+            }
         }
         if faults.reorderWebhooks {
             held[link.clientId, default: []].append(ids)

@@ -46,11 +46,17 @@ public struct PaymentService: Sendable {
         public var linkLifetimeSeconds: Int64
         /// An in-progress idempotency key older than this is taken over by a retry (its first attempt crashed).
         public var idempotencyTakeoverMillis: Int64
+        /// Reconciliation first asks payOS about a payment this long after its creation (if no webhook came).
+        public var firstReconcileCheckMillis: Int64
 
-        public init(publicURL: String, linkLifetimeSeconds: Int64 = 900, idempotencyTakeoverMillis: Int64 = 120_000) {
+        public init(
+            publicURL: String, linkLifetimeSeconds: Int64 = 900, idempotencyTakeoverMillis: Int64 = 120_000,
+            firstReconcileCheckMillis: Int64 = 30_000
+        ) {
             self.publicURL = publicURL
             self.linkLifetimeSeconds = linkLifetimeSeconds
             self.idempotencyTakeoverMillis = idempotencyTakeoverMillis
+            self.firstReconcileCheckMillis = firstReconcileCheckMillis
         }
     }
 
@@ -215,7 +221,8 @@ public struct PaymentService: Sendable {
                 if try await payments.hasSuccessfulPayment(booking: booking.id, on: connection) {
                     throw TenancyError.conflict("this booking is already paid")
                 }
-                let payment = try await payments.insert(newPayment, on: connection)
+                let payment = try await payments.insert(
+                    newPayment, firstCheckAfterMillis: configuration.firstReconcileCheckMillis, on: connection)
                 if let key = idempotencyKey {
                     try await connection.execute(
                         """

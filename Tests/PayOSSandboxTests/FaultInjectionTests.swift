@@ -26,7 +26,7 @@ import Testing
             #expect(
                 initial == [
                     "latencyMs": 0, "errorRate": 0, "rateLimitRate": 0, "retryAfterSeconds": 1, "invalidSignatureRate": 0,
-                    "dropWebhookRate": 0, "duplicateWebhookRate": 0, "reorderWebhooks": false,
+                    "dropWebhookRate": 0, "duplicateWebhookRate": 0, "duplicateCopies": 1, "reorderWebhooks": false,
                 ]
             )
             try await Self.setFaults(sandbox, ["errorRate": .double(0.25), "latencyMs": 5, "reorderWebhooks": true])
@@ -188,6 +188,31 @@ import Testing
                 _ = try PaymentWebhookTests.verifiedWebhook(received[1])
                 let deliveries = try await sandbox.waitForDeliveries { $0.count == 2 && $0.allSatisfy { $0.state == .delivered } }
                 #expect(deliveries.map(\.duplicateOf) == [nil, 1])
+            }
+        }
+    }
+
+    @Test func duplicatedWebhooksCanArriveThreeTimes() async throws {
+        let listener = WebhookListener()
+        try await listener.run { listenerURL in
+            try await TestSandbox.with { sandbox in
+                try await sandbox.setWebhookURL(listenerURL)
+                _ = try await sandbox.createLink(orderCode: 1)
+                try await Self.setFaults(sandbox, ["duplicateWebhookRate": 1, "duplicateCopies": 2])
+                try await sandbox.sandbox.pay("1", clientId: "client-a")
+                let received = try await listener.waitFor(count: 3)
+                #expect(received.count == 3 && Set(received.map(\.body)).count == 1)
+                let deliveries = try await sandbox.waitForDeliveries { $0.count == 3 && $0.allSatisfy { $0.state == .delivered } }
+                #expect(deliveries.map(\.duplicateOf) == [nil, 1, 1])
+            }
+        }
+    }
+
+    @Test func duplicateCopiesOutOfRangeAreRefused() async throws {
+        try await TestSandbox.with { sandbox in
+            for copies in [0, 6] {
+                let response = try await sandbox.control(.PUT, "/channels/client-a/faults", json: ["duplicateCopies": .int(Int64(copies))])
+                #expect(response.status == 400, "\(response.text)")
             }
         }
     }

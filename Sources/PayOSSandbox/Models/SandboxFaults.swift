@@ -20,8 +20,10 @@ public struct SandboxFaults: Sendable, Hashable {
     public var invalidSignatureRate: Double
     /// Share of payment webhooks never sent (0…1).
     public var dropWebhookRate: Double
-    /// Share of payment webhooks sent twice (0…1).
+    /// Share of payment webhooks sent more than once (0…1).
     public var duplicateWebhookRate: Double
+    /// How many extra copies a duplicated webhook gets (1…5; 2 = every duplicated webhook arrives three times).
+    public var duplicateCopies: Int
     /// Hold payment webhooks back and deliver them newest first: a held webhook is released, after the next one,
     /// when a second one arrives, or on `POST /sandbox/channels/{clientId}/webhooks/flush`.
     public var reorderWebhooks: Bool
@@ -37,6 +39,7 @@ public struct SandboxFaults: Sendable, Hashable {
         invalidSignatureRate: Double = 0,
         dropWebhookRate: Double = 0,
         duplicateWebhookRate: Double = 0,
+        duplicateCopies: Int = 1,
         reorderWebhooks: Bool = false
     ) {
         self.latencyMs = latencyMs
@@ -46,6 +49,7 @@ public struct SandboxFaults: Sendable, Hashable {
         self.invalidSignatureRate = invalidSignatureRate
         self.dropWebhookRate = dropWebhookRate
         self.duplicateWebhookRate = duplicateWebhookRate
+        self.duplicateCopies = duplicateCopies
         self.reorderWebhooks = reorderWebhooks
     }
 
@@ -55,7 +59,7 @@ public struct SandboxFaults: Sendable, Hashable {
         guard let object = json.objectValue else { throw .invalidInput("faults must be a JSON object") }
         let known: Set<String> = [
             "latencyMs", "errorRate", "rateLimitRate", "retryAfterSeconds", "invalidSignatureRate", "dropWebhookRate",
-            "duplicateWebhookRate", "reorderWebhooks",
+            "duplicateWebhookRate", "duplicateCopies", "reorderWebhooks",
         ]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw .invalidInput("unknown fault '\(unknown)'; known: \(known.sorted().joined(separator: ", "))")
@@ -65,6 +69,8 @@ public struct SandboxFaults: Sendable, Hashable {
         guard (0...60_000).contains(latency) else { throw .invalidInput("latencyMs must be between 0 and 60000") }
         let retryAfter = try input.optionalInt("retryAfterSeconds") ?? 1
         guard (0...60).contains(retryAfter) else { throw .invalidInput("retryAfterSeconds must be between 0 and 60") }
+        let copies = try input.optionalInt("duplicateCopies") ?? 1
+        guard (1...5).contains(copies) else { throw .invalidInput("duplicateCopies must be between 1 and 5") }
         self.init(
             latencyMs: Int(latency),
             errorRate: try input.optionalRate("errorRate") ?? 0,
@@ -73,6 +79,7 @@ public struct SandboxFaults: Sendable, Hashable {
             invalidSignatureRate: try input.optionalRate("invalidSignatureRate") ?? 0,
             dropWebhookRate: try input.optionalRate("dropWebhookRate") ?? 0,
             duplicateWebhookRate: try input.optionalRate("duplicateWebhookRate") ?? 0,
+            duplicateCopies: Int(copies),
             reorderWebhooks: try input.optionalBool("reorderWebhooks") ?? false
         )
     }
@@ -86,6 +93,7 @@ public struct SandboxFaults: Sendable, Hashable {
             "invalidSignatureRate": .double(invalidSignatureRate),
             "dropWebhookRate": .double(dropWebhookRate),
             "duplicateWebhookRate": .double(duplicateWebhookRate),
+            "duplicateCopies": .int(Int64(duplicateCopies)),
             "reorderWebhooks": .bool(reorderWebhooks),
         ]
     }

@@ -187,7 +187,11 @@ public struct OutboxWorker: Service {
         }
         let message: MailMessage
         do {
-            message = MailMessage(to: [try MailAddress(entry.recipient)], subject: entry.subject, text: entry.body)
+            // The Message-ID is the outbox row's: a re-send after a crash between the SMTP server's "250" and our commit of
+            // `sent` (the one window at-least-once delivery leaves) is the same message to receivers that deduplicate.
+            message = MailMessage(
+                to: [try MailAddress(entry.recipient)], subject: entry.subject, text: entry.body,
+                idLeft: "gh-outbox-\(entry.id)-\(entry.createdAt)")
         } catch {
             return await fail(claim, error: error, permanent: true, metadata: metadata)
         }

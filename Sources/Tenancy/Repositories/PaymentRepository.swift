@@ -73,8 +73,9 @@ public struct PaymentRepository: Sendable {
         self.clock = clock
     }
 
-    /// Inserts a payment (status `pending`) on the caller's connection.
-    public func insert(_ p: NewPayment, on connection: any SQLConnection) async throws -> Payment {
+    /// Inserts a payment (status `pending`) on the caller's connection; reconciliation first looks at it
+    /// `firstCheckAfterMillis` after creation.
+    public func insert(_ p: NewPayment, firstCheckAfterMillis: Int64 = 30_000, on connection: any SQLConnection) async throws -> Payment {
         let now = clock.now()
         let result = try await connection.execute(
             """
@@ -84,7 +85,7 @@ public struct PaymentRepository: Sendable {
                 customer_phone, booking_id, owner_id, renter_id)
             VALUES (\(p.paymentCode), \(p.orderCode), \(p.amount), 'VND', \(p.paymentLinkID), \(p.checkoutURL), \(p.qrCode),
                 \(p.bankBIN), \(p.accountNumber), \(p.accountName), 'pending', 0, 0, \(p.renterTokenHash), \(p.expiresAt),
-                \(now + 30_000), 0, \(now), \(now), \(p.description), \(p.customerName), \(p.customerEmail),
+                \(now + firstCheckAfterMillis), 0, \(now), \(now), \(p.description), \(p.customerName), \(p.customerEmail),
                 \(p.customerPhone), \(p.bookingID), \(p.ownerID), \(p.renterID))
             """)
         guard let id = result.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for new payment") }
