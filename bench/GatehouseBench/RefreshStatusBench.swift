@@ -42,13 +42,8 @@ struct RefreshServerBench: AsyncParsableCommand {
         abstract: "Serve Gatehouse with N pending payments and a bare Hummingbird twin, for wrk (bench/refresh-status.sh)."
     )
 
-    enum Backend: String, ExpressibleByArgument, CaseIterable {
-        case sqlite
-        case mariadb
-    }
-
     @Option(help: "sqlite or mariadb.")
-    var backend: Backend
+    var backend: BenchBackend
 
     @Option(
         help:
@@ -90,7 +85,7 @@ struct RefreshServerBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "gatehouse.bench", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-        let database = try await makeDatabase(logger: logger)
+        let database = try await ScratchDatabase.make(backend: backend, url: url, prefix: "refresh", logger: logger)
         do {
             try await serve(databaseURL: database.url, dataDirectory: database.dataDirectory, logger: logger)
         } catch {
@@ -127,7 +122,10 @@ struct RefreshServerBench: AsyncParsableCommand {
 
             let polls: [PendingPoll]
             do {
-                polls = try await createPayments(components: components, channel: channel, logger: logger)
+                polls = try await createPendingPayments(
+                    components: components, channel: channel, count: payments, concurrency: setupConcurrency,
+                    label: "refresh-server (\(backend.rawValue))", logger: logger
+                ).payments.map { PendingPoll(paymentID: $0.payment.id.rawValue, renterToken: $0.renterToken) }
                 try writeURLs(polls)
             } catch {
                 await components.database.shutdown()
@@ -180,105 +178,6 @@ struct RefreshServerBench: AsyncParsableCommand {
     struct PendingPoll: Sendable {
         let paymentID: Int64
         let renterToken: String
-    }
-
-    /// One owner with the sandbox channel's credentials, then `--payments` bookings and payments, `--setup-concurrency`
-    /// at a time; returned in payment id order.
-    private func createPayments(components: GatehouseComponents, channel: SandboxChannel, logger: Logger) async throws -> [PendingPoll] {
-        let audit = AuditContext(actor: "system:bench")
-        let owner = try await components.owners.create(name: "Nhà trọ Benchmark", email: "bench-owner@gatehouse.dev", logger: logger)
-        _ = try await components.credentials.store(
-            owner: owner.id, clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey, audit: audit,
-            logger: logger)
-        let tomorrow = (components.clock.now() / 86_400_000 + 1) * 86_400_000
-        let count = payments
-        let started = ContinuousClock.now
-
-        @Sendable func make(_ index: Int) async throws -> PendingPoll {
-            let start = tomorrow + Int64(index % 500) * 86_400_000 + 7 * 3_600_000
-            let (booking, _) = try await components.bookings.create(
-                owner: owner.id,
-                NewBooking(
-                    roomTitle: "Phòng \(100 + index % 400)", startTime: start, endTime: start + 3 * 3_600_000,
-                    amount: 100_000 + Int64(index % 50) * 10_000, renterName: "Khách \(index)",
-                    renterEmail: "renter\(index)@bench.gatehouse.dev", renterPhone: nil),
-                logger: logger)
-            let created = try await components.payments.createPayment(
-                owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
-            guard created.payment.status == .pending else {
-                throw ValidationError("payment \(created.payment.id.rawValue) is \(created.payment.status.rawValue), not pending")
-            }
-            return PendingPoll(paymentID: created.payment.id.rawValue, renterToken: created.renterToken)
-        }
-
-        var polls: [PendingPoll] = []
-        polls.reserveCapacity(count)
-        try await withThrowingTaskGroup(of: PendingPoll.self) { group in
-            var next = 0
-            while next < min(setupConcurrency, count) {
-                let index = next
-                group.addTask { try await make(index) }
-                next += 1
-            }
-            while let poll = try await group.next() {
-                polls.append(poll)
-                if next < count {
-                    let index = next
-                    group.addTask { try await make(index) }
-                    next += 1
-                }
-            }
-        }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        FileHandle.standardError.write(
-            Data("refresh-server: created \(count) pending payments in \(String(format: "%.1f", seconds)) s (\(backend.rawValue))\n".utf8))
-        return polls.sorted { $0.paymentID < $1.paymentID }
-    }
-
-    /// The database to serve from: a URL (nil = SQLite in `dataDirectory`) and what to remove afterwards.
-    private func makeDatabase(logger: Logger) async throws -> (url: String?, dataDirectory: String, cleanup: @Sendable () async -> Void) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-refresh-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let removeDirectory: @Sendable () -> Void = { try? FileManager.default.removeItem(at: directory) }
-        switch backend {
-        case .sqlite:
-            return (nil, directory.path, { removeDirectory() })
-        case .mariadb:
-            do {
-                guard let text = url ?? ProcessInfo.processInfo.environment["GATEHOUSE_TEST_MARIADB_URL"], !text.isEmpty else {
-                    throw ValidationError("--backend mariadb needs --url or GATEHOUSE_TEST_MARIADB_URL")
-                }
-                let server = try MariaDBConfiguration(url: text)
-                if server.database != nil {
-                    try await DatabaseConfiguration.mariadb(server).withDatabase(logger: logger) { db in
-                        let rows = try await db.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE()", logger: logger)
-                        guard try rows.first?.decode("n", as: Int64.self) == 0 else {
-                            throw ValidationError("the database in --url is not empty: name none (a scratch one is made) or an empty one")
-                        }
-                    }
-                    return (text, directory.path, { removeDirectory() })
-                }
-                // A scratch database with a code-generated hex name (safe to splice into DDL).
-                let name = "gh_refresh_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-                guard var components = URLComponents(string: text) else { throw ValidationError("--url is not a URL") }
-                components.path = "/" + name
-                guard let scratchURL = components.string else { throw ValidationError("--url is not a URL") }
-                let admin = DatabaseConfiguration.mariadb(server)
-                try await admin.withDatabase(logger: logger) { db in
-                    try await db.execute(SQLQuery(unsafeSQL: "CREATE DATABASE \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"), logger: logger)
-                }
-                return (scratchURL, directory.path, {
-                    _ = try? await admin.withDatabase(logger: logger) { db in
-                        try await db.execute(SQLQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
-                    }
-                    removeDirectory()
-                })
-            } catch {
-                removeDirectory()
-                throw error
-            }
-        }
     }
 }
 

@@ -1,0 +1,158 @@
+// Copyright (c) the Gatehouse authors
+import ArgumentParser
+import Foundation
+import GatehouseApp
+import Logging
+import PayOSSandbox
+import Storage
+import Tenancy
+import Vault
+
+/// The two storage backends a benchmark can run on.
+enum BenchBackend: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case sqlite
+    case mariadb
+}
+
+/// A database for one benchmark run: a URL (`nil` = SQLite in `dataDirectory`) and what to remove afterwards.
+///
+/// SQLite lives in a temporary directory. MariaDB: a scratch database `<prefix>_<hex>` is created on the server of `url`
+/// (default `$GATEHOUSE_TEST_MARIADB_URL`) and dropped by `cleanup`; a URL that names a database is used as is and must
+/// be empty.
+struct ScratchDatabase: Sendable {
+    let url: String?
+    let dataDirectory: String
+    let cleanup: @Sendable () async -> Void
+
+    static func make(backend: BenchBackend, url: String?, prefix: String, logger: Logger) async throws -> ScratchDatabase {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-\(prefix)-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let removeDirectory: @Sendable () -> Void = { try? FileManager.default.removeItem(at: directory) }
+        switch backend {
+        case .sqlite:
+            return ScratchDatabase(url: nil, dataDirectory: directory.path, cleanup: { removeDirectory() })
+        case .mariadb:
+            do {
+                guard let text = url ?? ProcessInfo.processInfo.environment["GATEHOUSE_TEST_MARIADB_URL"], !text.isEmpty else {
+                    throw ValidationError("--backend mariadb needs --url or GATEHOUSE_TEST_MARIADB_URL")
+                }
+                let server = try MariaDBConfiguration(url: text)
+                if server.database != nil {
+                    try await DatabaseConfiguration.mariadb(server).withDatabase(logger: logger) { db in
+                        let rows = try await db.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE()", logger: logger)
+                        guard try rows.first?.decode("n", as: Int64.self) == 0 else {
+                            throw ValidationError("the database in --url is not empty: name none (a scratch one is made) or an empty one")
+                        }
+                    }
+                    return ScratchDatabase(url: text, dataDirectory: directory.path, cleanup: { removeDirectory() })
+                }
+                // A scratch database with a code-generated hex name (safe to splice into DDL).
+                let name = "gh_\(prefix)_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+                guard var components = URLComponents(string: text) else { throw ValidationError("--url is not a URL") }
+                components.path = "/" + name
+                guard let scratchURL = components.string else { throw ValidationError("--url is not a URL") }
+                let admin = DatabaseConfiguration.mariadb(server)
+                try await admin.withDatabase(logger: logger) { db in
+                    try await db.execute(SQLQuery(unsafeSQL: "CREATE DATABASE \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"), logger: logger)
+                }
+                return ScratchDatabase(
+                    url: scratchURL, dataDirectory: directory.path,
+                    cleanup: {
+                        _ = try? await admin.withDatabase(logger: logger) { db in
+                            try await db.execute(SQLQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
+                        }
+                        removeDirectory()
+                    })
+            } catch {
+                removeDirectory()
+                throw error
+            }
+        }
+    }
+}
+
+/// An owner onboarded with a sandbox channel's credentials and `count` bookings with a pending payment each, created
+/// through `PaymentService.createPayment` (so through the sandbox, the vault and the audit log), `concurrency` at a time.
+func createPendingPayments(
+    components: GatehouseComponents, channel: SandboxChannel, count: Int, concurrency: Int, label: String, logger: Logger
+) async throws -> (owner: Owner, payments: [CreatedPayment]) {
+    let audit = AuditContext(actor: "system:bench")
+    let owner = try await components.owners.create(name: "Nhà trọ Benchmark", email: "bench-owner@gatehouse.dev", logger: logger)
+    _ = try await components.credentials.store(
+        owner: owner.id, clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey, audit: audit,
+        logger: logger)
+    let tomorrow = (components.clock.now() / 86_400_000 + 1) * 86_400_000
+    let started = ContinuousClock.now
+
+    @Sendable func make(_ index: Int) async throws -> CreatedPayment {
+        let start = tomorrow + Int64(index % 500) * 86_400_000 + 7 * 3_600_000
+        let (booking, _) = try await components.bookings.create(
+            owner: owner.id,
+            NewBooking(
+                roomTitle: "Phòng \(100 + index % 400)", startTime: start, endTime: start + 3 * 3_600_000,
+                amount: 100_000 + Int64(index % 50) * 10_000, renterName: "Khách \(index)",
+                renterEmail: "renter\(index)@bench.gatehouse.dev", renterPhone: nil),
+            logger: logger)
+        let created = try await components.payments.createPayment(
+            owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
+        guard created.payment.status == .pending else {
+            throw ValidationError("payment \(created.payment.id.rawValue) is \(created.payment.status.rawValue), not pending")
+        }
+        return created
+    }
+
+    var payments: [CreatedPayment] = []
+    payments.reserveCapacity(count)
+    try await withThrowingTaskGroup(of: CreatedPayment.self) { group in
+        var next = 0
+        while next < min(concurrency, count) {
+            let index = next
+            group.addTask { try await make(index) }
+            next += 1
+        }
+        while let created = try await group.next() {
+            payments.append(created)
+            if next < count {
+                let index = next
+                group.addTask { try await make(index) }
+                next += 1
+            }
+        }
+    }
+    let elapsed = ContinuousClock.now - started
+    FileHandle.standardError.write(
+        Data("\(label): created \(count) pending payments in \(String(format: "%.1f", elapsed.seconds)) s\n".utf8))
+    return (owner, payments.sorted { $0.payment.id.rawValue < $1.payment.id.rawValue })
+}
+
+/// Latencies of one measured run.
+struct LatencySummary: Sendable {
+    var operations: Int
+    var elapsed: Duration
+    /// Sorted ascending.
+    var latencies: [Duration]
+
+    init(elapsed: Duration, latencies: [Duration]) {
+        self.operations = latencies.count
+        self.elapsed = elapsed
+        self.latencies = latencies.sorted()
+    }
+
+    var rate: Double { Double(operations) / elapsed.seconds }
+
+    func percentile(_ p: Double) -> Duration {
+        guard !latencies.isEmpty else { return .zero }
+        let index = min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)
+        return latencies[max(0, index)]
+    }
+
+    /// `p50 1.2 ms  p99 4.5 ms  max 9.9 ms`
+    var percentiles: String {
+        func millis(_ d: Duration) -> String { String(format: "%.2f ms", d.seconds * 1e3) }
+        return "p50 \(millis(percentile(0.50)))  p99 \(millis(percentile(0.99)))  max \(millis(latencies.last ?? .zero))"
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
