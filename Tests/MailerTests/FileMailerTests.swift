@@ -44,6 +44,22 @@ import Testing
         #expect((folderAttributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
     }
 
+    @Test func aStableIDLeftGivesTheSameMessageIDEveryTime() async throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        let mailer = FileMailer(directory: folder, sender: try MailAddress("no-reply@gatehouse.test"))
+        let message = MailMessage(to: [try MailAddress("owner@example.test")], subject: "Lần một", text: "1", idLeft: "gh-outbox-42-1795718669175")
+        let first = try await mailer.send(message, logger: testLogger)
+        let again = try await mailer.send(message, logger: testLogger)
+        #expect(first.messageID == "<gh-outbox-42-1795718669175@gatehouse.test>")
+        #expect(again.messageID == first.messageID)
+        #expect(try ParsedMail.parse(file: try #require(again.file)).message_id == first.messageID)
+        for bad in ["", "a b", "x>y", "id@host", String(repeating: "a", count: 65), "ký"] {
+            let refused = MailMessage(to: [try MailAddress("owner@example.test")], subject: "x", text: "x", idLeft: bad)
+            await #expect(throws: MailerError.self, "idLeft \(bad)") { try await mailer.send(refused, logger: testLogger) }
+        }
+    }
+
     @Test func aFileInPlaceOfTheFolderIsAWriteError() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-mail-\(UUID().uuidString)").path
         _ = FileManager.default.createFile(atPath: path, contents: Data("not a folder".utf8))
