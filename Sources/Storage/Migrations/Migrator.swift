@@ -48,7 +48,7 @@ public struct AppliedMigration: Sendable, Hashable {
 ///   (an older build must not run against a newer schema): ``StorageError/Code/migrationFailed``.
 /// - Safe against concurrent runs: on SQLite each migration runs in a `BEGIN IMMEDIATE` transaction
 ///   that re-reads what is applied; on MariaDB the whole run holds the named lock
-///   `gatehouse.schema_migrations` (`GET_LOCK`), released when done or when the session ends.
+///   `gatehouse.migrate.<SHA-1 of the database name>` (`GET_LOCK`), released when done or when the session ends.
 public struct Migrator: Sendable {
     public let migrations: [Migration]
     private let now: @Sendable () -> Int64
@@ -156,7 +156,10 @@ public struct Migrator: Sendable {
     /// MariaDB: one session holding a named lock; statements auto-commit, so migrations are idempotent.
     private func migrateUnderLock(_ database: any SQLDatabase, logger: Logger) async throws -> [AppliedMigration] {
         try await database.withConnection(logger: logger) { connection in
-            let lockName = "gatehouse.schema_migrations"
+            // Named locks are server-wide: the name carries the database's, so migrating one database never waits on
+            // another's (several Gatehouse databases — or test databases — on one server). Hashed: lock names stop at 64.
+            let lockName = try await connection.query("SELECT CONCAT('gatehouse.migrate.', SHA1(DATABASE())) AS name")
+                .first?.decode("name", as: String.self) ?? "gatehouse.schema_migrations"
             let locked = try await connection.query("SELECT GET_LOCK(\(lockName), 60) AS locked")
             guard try locked.first?.decodeIfPresent("locked", as: Int.self) == 1 else {
                 throw StorageError(code: .migrationFailed, message: "another process held the migration lock for 60 s")
