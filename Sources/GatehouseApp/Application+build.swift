@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import Admin
 public import Gateway
 import HTTPTypes
 public import Hummingbird
@@ -80,6 +81,11 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)
     owner.addRoutes(OwnerController(credentials: components.credentials, apiKeys: components.apiKeys).endpoints)
+
+    // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route.
+    let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
+    admin.addRoutes(components.adminController.endpoints)
+    // TODO(lead): mount RateLimitController and MetricsController here once `limits` and `metrics` are merged.
     return router
 }
 

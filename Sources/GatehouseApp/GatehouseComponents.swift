@@ -2,6 +2,7 @@
 public import AsyncHTTPClient
 import Foundation
 import Sodium
+public import Admin
 public import Gateway
 public import Logging
 public import PayOS
@@ -17,6 +18,7 @@ public struct GatehouseComponents: Sendable {
     public let hasher: TokenHasher
     public let owners: OwnerRepository
     public let apiKeys: APIKeyRepository
+    public let adminTokens: AdminTokenRepository
     public let bookings: BookingRepository
     public let statusView: PaymentStatusView
     public let payments: PaymentService
@@ -59,6 +61,7 @@ public struct GatehouseComponents: Sendable {
                 configuration: configuration, database: database, vault: vault, hasher: hasher,
                 owners: OwnerRepository(database: database, clock: clock),
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
+                adminTokens: AdminTokenRepository(database: database, hasher: hasher, clock: clock),
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
                 credentials: OwnerCredentialsService(database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock),
                 webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
@@ -67,6 +70,17 @@ public struct GatehouseComponents: Sendable {
             await database.shutdown()
             throw error
         }
+    }
+}
+
+extension GatehouseComponents {
+    /// The `/admin` JSON API over these components.
+    public var adminController: AdminController {
+        AdminController(
+            owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
+            vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database), clock: clock)
+    }
+
     }
 }
 

@@ -11,7 +11,9 @@ struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "Multi-tenant payOS payment gateway.",
-        subcommands: [Serve.self, Dev.self, Migrate.self, VaultCommand.self, OwnerCommand.self, Sandbox.self]
+        subcommands: [
+            Serve.self, Dev.self, Migrate.self, VaultCommand.self, OwnerCommand.self, AdminCommand.self, AuditCommand.self, Sandbox.self,
+        ]
     )
 }
 

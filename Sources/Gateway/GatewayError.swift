@@ -99,6 +99,11 @@ extension GatewayError {
             case .noCredentials:
                 return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: "the owner has not stored payOS credentials yet")
             case .invalidInput: return .validation(error.description)
+            case .kekInUse:
+                return .init(status: .conflict, code: "KEK_IN_USE", message: "the master key version is active or still wraps keys; rotate first")
+            case .unknownKEKVersion:
+                return .init(status: .badRequest, code: "UNKNOWN_KEK_VERSION", message: "the key ring holds no such master key version")
+            case .concurrentChange: return .conflict("another change to the same keys is in progress; retry")
             default: return .internalError
             }
         default:
