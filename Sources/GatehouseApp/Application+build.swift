@@ -85,6 +85,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
     // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route.
     let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
     admin.addRoutes(components.adminController.endpoints)
+    router.addRoutes(components.dashboardController.endpoints)
     // TODO(lead): mount RateLimitController and MetricsController here once `limits` and `metrics` are merged.
     return router
 }

@@ -26,6 +26,7 @@ public struct GatehouseComponents: Sendable {
     public let webhooks: WebhookService
     public let payOS: PayOSClient
     public let pages: RenterPages
+    public let adminPages: AdminPages
     public let clock: WallClock
     public let notifications: NotificationWiring
 
@@ -65,7 +66,7 @@ public struct GatehouseComponents: Sendable {
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
                 credentials: OwnerCredentialsService(database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock),
                 webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
-                pages: try RenterPages(), clock: clock, notifications: notifications)
+                pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications)
         } catch {
             await database.shutdown()
             throw error
@@ -81,6 +82,15 @@ extension GatehouseComponents {
             vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database), clock: clock)
     }
 
+    /// The `/admin` dashboard over these components.
+    public var dashboardController: DashboardController {
+        DashboardController(
+            sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock),
+            owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
+            vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database),
+            // TODO(lead): the `limits` RateLimitRepository and the `metrics` PaymentMetrics once merged (see the protocols).
+            rateLimits: TenantSettingRateLimits(database: database, clock: clock), series: PaymentTableSeries(database: database),
+            pages: adminPages, secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), clock: clock)
     }
 }
 
