@@ -40,6 +40,12 @@ struct AdminCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
+            let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard (1...100).contains(name.count), !name.contains(where: \.isNewline) else {
+                // A usage problem: say so plainly, before opening anything.
+                FileHandle.standardError.write(Data("gatehouse: --name must be 1 to 100 characters on one line\n".utf8))
+                throw ExitCode(64)  // EX_USAGE
+            }
             let issued = try await AdminCommand.withComponents { components, logger in
                 let issued = try await components.adminTokens.create(name: name, logger: logger)
                 try await AuditLog(clock: components.clock).append(
