@@ -25,17 +25,29 @@ public func buildApplication(
     let router = buildRouter(components: components)
     let changeFeed = PaymentChangeFeed(
         repository: components.payments.payments, view: components.statusView, clock: components.clock, logger: logger)
+    let rateLimitReloader = RateLimitReloader(
+        repository: components.rateLimits, limiter: components.rateLimiter, clock: components.clock, logger: logger)
+    let instances = InstanceRegistry(
+        database: components.database, limiter: components.rateLimiter, clock: components.clock,
+        heartbeatInterval: .seconds(configuration.instanceHeartbeatSeconds), logger: logger)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
         services: [components.database] + extraServices + [
             changeFeed,
+            rateLimitReloader,
+            instances,
             ReconciliationService(payments: components.payments, clock: components.clock, logger: logger),
             VaultMaintenanceService(vault: components.vault, logger: logger),
             components.notifications.worker,
         ],
         logger: logger
     )
+    // Stored limits are in force from the first request, and this instance's share counts the instances already live.
+    app.beforeServerStarts {
+        try await rateLimitReloader.loadAll()
+        try await instances.announce()
+    }
     if let beforeServerStarts { app.beforeServerStarts(perform: beforeServerStarts) }
     return app
 }
@@ -44,6 +56,8 @@ public func buildApplication(
 public func buildRouter(components: GatehouseComponents) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     let pages = components.pages
+    let trustedProxies = components.configuration.trustedProxyNetworks
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies))
     router.add(
         middleware: ErrorMiddleware { request, error in
             // Page requests get the localized HTML error page with the real status; API requests get JSON.
@@ -72,11 +86,16 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         payments: components.payments, apiKeys: components.apiKeys,
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
     let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
-    router.addRoutes(paymentController.renterEndpoints)
-    router.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
+    // Renter traffic counts against the payment's owner (valid renter token) or else the client IP.
+    let renter = router.group().add(
+        middleware: RateLimitMiddleware(
+            limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .renterPayment(components.payments)))
+    renter.addRoutes(paymentController.renterEndpoints)
+    renter.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
     router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
 
     let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .authenticatedOwner))
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)
     owner.addRoutes(OwnerController(credentials: components.credentials, apiKeys: components.apiKeys).endpoints)
