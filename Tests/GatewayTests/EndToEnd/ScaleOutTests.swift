@@ -187,6 +187,7 @@ extension GatewayAPITests {
                 #expect(answer.json?["redirect"]?.stringValue == "/payment/success/\(created.paymentID)")
                 let lag = answeredAt - settledAt
                 #expect(lag <= Self.feedBound, "B's long poll answered \(lag) after A settled")
+                fleet.logger.info("scale-out status lag", metadata: ["lag": "\(lag)"])
                 // B learnt it from the database (the feed), not from A: B's own view never published a change.
                 #expect(try await fleet.b.components.statusView.snapshot(of: PaymentID(created.paymentID), logger: fleet.logger)?.status == .success)
             }

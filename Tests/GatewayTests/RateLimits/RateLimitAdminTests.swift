@@ -66,7 +66,7 @@ extension GatewayAPITests {
                     #expect(withPayOS.json?["payos_burst"]?.int64Value == 3)
                     #expect(withPayOS.json?["payos_is_default"]?.boolValue == false)
                     let read = try await Self.call(client, .get, path)
-                    #expect(read.json == withPayOS.json)
+                    #expect(read.json?.canonical == withPayOS.json?.canonical)
                 }
                 // In force on the gateway without a restart: owner A gets two requests, owner B is untouched.
                 let answers = try await (0..<3).asyncMap { _ in try await gw.get("/api/payments", headers: gw.ownerA.bearer).status }
