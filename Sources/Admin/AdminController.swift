@@ -10,7 +10,7 @@ public import Vault
 
 /// The `/admin` JSON API: owners, their API keys, the vault, the audit trail and dead e-mails.
 ///
-/// Mount ``endpoints`` behind ``AdminAuthMiddleware``. Every change is audited with actor `admin:<token prefix>` and
+/// Mount ``endpoints`` on the `/admin` group behind ``AdminAuthMiddleware``. Every change is audited with actor `admin:<token prefix>` and
 /// the request id: owner changes in the same transaction as the change (``AdminOwnerService``), vault changes by the
 /// vault itself (its own rows, same actor) plus one `admin.vault.*` row naming the admin call.
 public struct AdminController: Sendable {
@@ -39,21 +39,22 @@ public struct AdminController: Sendable {
         self.clock = clock
     }
 
+    /// Routes relative to the admin group (`/admin`), like the rate-limit and metrics controllers'.
     public var endpoints: RouteCollection<GatewayRequestContext> {
         let routes = RouteCollection(context: GatewayRequestContext.self)
-        routes.get("/admin/owners", use: listOwners)
-        routes.post("/admin/owners", use: createOwner)
-        routes.get("/admin/owners/{id}", use: getOwner)
-        routes.post("/admin/owners/{id}/suspend", use: suspend)
-        routes.post("/admin/owners/{id}/reactivate", use: reactivate)
-        routes.post("/admin/owners/{id}/rotate-api-keys", use: rotateAPIKeys)
-        routes.post("/admin/owners/{id}/expire-previous-checksum-key", use: expirePreviousChecksumKey)
-        routes.get("/admin/vault", use: vaultStatus)
-        routes.post("/admin/vault/rotate-master-key", use: rotateMasterKey)
-        routes.post("/admin/vault/retire-kek", use: retireKEK)
-        routes.get("/admin/audit", use: auditTrail)
-        routes.get("/admin/notifications/dead", use: deadNotifications)
-        routes.post("/admin/notifications/{id}/resend", use: resendNotification)
+        routes.get("owners", use: listOwners)
+        routes.post("owners", use: createOwner)
+        routes.get("owners/{id}", use: getOwner)
+        routes.post("owners/{id}/suspend", use: suspend)
+        routes.post("owners/{id}/reactivate", use: reactivate)
+        routes.post("owners/{id}/rotate-api-keys", use: rotateAPIKeys)
+        routes.post("owners/{id}/expire-previous-checksum-key", use: expirePreviousChecksumKey)
+        routes.get("vault", use: vaultStatus)
+        routes.post("vault/rotate-master-key", use: rotateMasterKey)
+        routes.post("vault/retire-kek", use: retireKEK)
+        routes.get("audit", use: auditTrail)
+        routes.get("notifications/dead", use: deadNotifications)
+        routes.post("notifications/{id}/resend", use: resendNotification)
         return routes
     }
 

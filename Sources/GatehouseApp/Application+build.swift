@@ -7,6 +7,7 @@ public import Logging
 import PayOS
 public import ServiceLifecycle
 import Tenancy
+import Vault
 
 /// Builds the Gatehouse application: the composition root.
 ///
@@ -26,17 +27,29 @@ public func buildApplication(
     let router = buildRouter(components: components)
     let changeFeed = PaymentChangeFeed(
         repository: components.payments.payments, view: components.statusView, clock: components.clock, logger: logger)
+    let rateLimitReloader = RateLimitReloader(
+        repository: components.rateLimits, limiter: components.rateLimiter, clock: components.clock, logger: logger)
+    let instances = InstanceRegistry(
+        database: components.database, limiter: components.rateLimiter, clock: components.clock,
+        heartbeatInterval: .seconds(configuration.instanceHeartbeatSeconds), logger: logger)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
         services: [components.database] + extraServices + [
             changeFeed,
+            rateLimitReloader,
+            instances,
             ReconciliationService(payments: components.payments, clock: components.clock, logger: logger),
             VaultMaintenanceService(vault: components.vault, logger: logger),
             components.notifications.worker,
         ],
         logger: logger
     )
+    // Stored limits are in force from the first request, and this instance's share counts the instances already live.
+    app.beforeServerStarts {
+        try await rateLimitReloader.loadAll()
+        try await instances.announce()
+    }
     if let beforeServerStarts { app.beforeServerStarts(perform: beforeServerStarts) }
     return app
 }
@@ -45,6 +58,8 @@ public func buildApplication(
 public func buildRouter(components: GatehouseComponents) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     let pages = components.pages
+    let trustedProxies = components.configuration.trustedProxyNetworks
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies))
     router.add(
         middleware: ErrorMiddleware { request, error in
             // Page requests get the localized HTML error page with the real status; API requests get JSON.
@@ -73,20 +88,30 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         payments: components.payments, apiKeys: components.apiKeys,
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
     let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
-    router.addRoutes(paymentController.renterEndpoints)
-    router.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
+    // Renter traffic counts against the payment's owner (valid renter token) or else the client IP.
+    let renter = router.group().add(
+        middleware: RateLimitMiddleware(
+            limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .renterPayment(components.payments)))
+    renter.addRoutes(paymentController.renterEndpoints)
+    renter.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
     router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
 
     let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .authenticatedOwner))
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)
     owner.addRoutes(OwnerController(credentials: components.credentials, apiKeys: components.apiKeys).endpoints)
 
-    // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route.
-    let admin = router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
+    // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route; the dashboard's pages use
+    // their own session cookie.
+    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
     admin.addRoutes(components.adminController.endpoints)
+    admin.addRoutes(
+        RateLimitController(
+            database: components.database, owners: components.owners, limits: components.rateLimits, limiter: components.rateLimiter,
+            audit: AuditLog(clock: components.clock), actor: { _, _ in AdminPrincipal.current?.actor ?? "admin" }
+        ).endpoints)
     router.addRoutes(components.dashboardController.endpoints)
-    // TODO(lead): mount RateLimitController and MetricsController here once `limits` and `metrics` are merged.
     return router
 }
 

@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
+public import Tenancy
 
 /// Everything Gatehouse reads from its environment, validated once at start-up.
 ///
@@ -22,6 +23,16 @@ import Foundation
 /// - `GATEHOUSE_CHECKSUM_GRACE_SECONDS` (integer 0–2592000, default 86400): how long a rotated checksum key
 ///   still verifies webhooks.
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
+/// - `GATEHOUSE_RATE_LIMIT_RPS` / `GATEHOUSE_RATE_LIMIT_BURST` (integers, default 100 / 200): each owner's API and
+///   renter traffic, fleet-wide, unless an admin set the owner's own limit.
+/// - `GATEHOUSE_PAYOS_RATE_LIMIT_RPS` / `GATEHOUSE_PAYOS_RATE_LIMIT_BURST` (integers, default 50 / 100): each owner's
+///   calls to payOS.
+/// - `GATEHOUSE_IP_RATE_LIMIT_RPS` / `GATEHOUSE_IP_RATE_LIMIT_BURST` (integers, default 50 / 100): per client IP, for
+///   traffic no owner can be charged for.
+/// - `GATEHOUSE_TRUSTED_PROXIES` (comma-separated CIDRs, default none): proxies whose `X-Forwarded-For` / `X-Real-IP`
+///   name the client; without it the socket peer is the client.
+/// - `GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS` (integer 1–60, default 2): instance registry heartbeat; an instance is
+///   dead after 3 missed heartbeats.
 public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -38,6 +49,18 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var paymentTTLSeconds: Int
     public var checksumGraceSeconds: Int
     public var logLevel: String
+    /// Default per-owner request limit (requests per second, burst).
+    public var rateLimitRPS: Int
+    public var rateLimitBurst: Int
+    /// Default per-owner cap on payOS calls.
+    public var payOSRateLimitRPS: Int
+    public var payOSRateLimitBurst: Int
+    /// Per client IP, for traffic not charged to an owner.
+    public var ipRateLimitRPS: Int
+    public var ipRateLimitBurst: Int
+    /// Comma-separated CIDRs of trusted reverse proxies (validated).
+    public var trustedProxies: String
+    public var instanceHeartbeatSeconds: Int
 
     /// Reads and validates the configuration.
     /// - Parameters:
@@ -107,7 +130,30 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = level
+        self.rateLimitRPS = try integer("GATEHOUSE_RATE_LIMIT_RPS", default: 100, range: 1...100_000)
+        self.rateLimitBurst = try integer("GATEHOUSE_RATE_LIMIT_BURST", default: 200, range: 1...1_000_000)
+        self.payOSRateLimitRPS = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_RPS", default: 50, range: 1...10_000)
+        self.payOSRateLimitBurst = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_BURST", default: 100, range: 1...100_000)
+        self.ipRateLimitRPS = try integer("GATEHOUSE_IP_RATE_LIMIT_RPS", default: 50, range: 1...100_000)
+        self.ipRateLimitBurst = try integer("GATEHOUSE_IP_RATE_LIMIT_BURST", default: 100, range: 1...1_000_000)
+        self.trustedProxies = value("GATEHOUSE_TRUSTED_PROXIES") ?? ""
+        if TrustedProxies(parsing: trustedProxies) == nil {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_TRUSTED_PROXIES", problem: "must be a comma-separated list of IP networks (CIDR), got '\(trustedProxies)'")
+        }
+        self.instanceHeartbeatSeconds = try integer("GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS", default: 2, range: 1...60)
     }
+
+    /// The configured default limits.
+    public var rateLimitDefaults: TenantRateLimiter.Defaults {
+        .init(
+            requests: RateLimitPolicy(requestsPerSecond: Double(rateLimitRPS), burst: rateLimitBurst),
+            payOS: RateLimitPolicy(requestsPerSecond: Double(payOSRateLimitRPS), burst: payOSRateLimitBurst),
+            perIP: RateLimitPolicy(requestsPerSecond: Double(ipRateLimitRPS), burst: ipRateLimitBurst))
+    }
+
+    /// The trusted proxies (validated at start-up).
+    public var trustedProxyNetworks: TrustedProxies { TrustedProxies(parsing: trustedProxies) ?? TrustedProxies() }
 
     /// Validates an absolute http(s) URL and drops a trailing slash.
     private static func httpURL(_ text: String?, variable: String) throws(ConfigurationError) -> String? {
@@ -135,7 +181,9 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var description: String {
         "host=\(host) port=\(port) dataDir=\(dataDirectory) database=\(databaseSummary) "
             + "masterKeys=\(masterKeys == nil ? (masterKeyFile.map { "file \($0)" } ?? "unset") : "set (redacted)") "
-            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)")"
+            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)") "
+            + "rateLimit=\(rateLimitRPS)/s burst \(rateLimitBurst) payOSRateLimit=\(payOSRateLimitRPS)/s burst \(payOSRateLimitBurst) "
+            + "ipRateLimit=\(ipRateLimitRPS)/s burst \(ipRateLimitBurst) trustedProxies=\(trustedProxies.isEmpty ? "none" : trustedProxies)"
     }
 }
 

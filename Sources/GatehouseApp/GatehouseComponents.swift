@@ -29,6 +29,10 @@ public struct GatehouseComponents: Sendable {
     public let adminPages: AdminPages
     public let clock: WallClock
     public let notifications: NotificationWiring
+    /// Per-owner, per-payOS-call and per-IP limits (this instance's share; see ``TenantRateLimiter``).
+    public let rateLimiter: TenantRateLimiter
+    /// Stored per-owner limits (`owner_rate_limit`).
+    public let rateLimits: RateLimitRepository
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.
@@ -53,9 +57,14 @@ public struct GatehouseComponents: Sendable {
             let payOS = PayOSClient(httpClient: httpClient, configuration: .init(baseURL: configuration.payOSBaseURL))
             let statusView = PaymentStatusView(repository: PaymentRepository(database: database, clock: clock))
             let notifications = try NotificationWiring.make(configuration: configuration, database: database, clock: clock, logger: logger)
+            let rateLimiter = TenantRateLimiter(defaults: configuration.rateLimitDefaults)
             var payments = PaymentService(
                 database: database, vault: vault, payOS: payOS, hasher: hasher, statusView: statusView, clock: clock,
                 configuration: .init(publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds)))
+            payments.rateLimiter = rateLimiter
+            var credentials = OwnerCredentialsService(
+                database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock)
+            credentials.rateLimiter = rateLimiter
             payments.notifications = notifications.paymentNotifications(
                 publicURL: configuration.publicURL, renterToken: { [tokens = payments] in tokens.renterToken(paymentCode: $0) }, logger: logger)
             return GatehouseComponents(
@@ -64,9 +73,10 @@ public struct GatehouseComponents: Sendable {
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 adminTokens: AdminTokenRepository(database: database, hasher: hasher, clock: clock),
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
-                credentials: OwnerCredentialsService(database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock),
+                credentials: credentials,
                 webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
-                pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications)
+                pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
+                rateLimits: RateLimitRepository(database: database, clock: clock))
         } catch {
             await database.shutdown()
             throw error
@@ -88,8 +98,9 @@ extension GatehouseComponents {
             sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock),
             owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
             vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database),
-            // TODO(lead): the `limits` RateLimitRepository and the `metrics` PaymentMetrics once merged (see the protocols).
-            rateLimits: TenantSettingRateLimits(database: database, clock: clock), series: PaymentTableSeries(database: database),
+            // TODO(lead): the `metrics` PaymentMetrics as the series once merged (see AdminPaymentSeries).
+            rateLimits: OwnerRateLimitStore(database: database, limits: rateLimits, limiter: rateLimiter, clock: clock),
+            series: PaymentTableSeries(database: database),
             pages: adminPages, secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), clock: clock)
     }
 }

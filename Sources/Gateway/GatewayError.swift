@@ -12,7 +12,7 @@ import Vault
 ///
 /// Codes: the seed's `VALIDATION_ERROR` 400, `PAYOS_CONNECTION_ERROR` 503, `INTERNAL_ERROR` 500, plus
 /// `UNAUTHORIZED` 401, `FORBIDDEN`/`OWNER_SUSPENDED` 403, `NOT_FOUND` 404, `CONFLICT` 409,
-/// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, and payOS's own code when payOS refused.
+/// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` / `PAYOS_RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, and payOS's own code when payOS refused.
 /// The message never contains a stack trace, SQL, a secret or another tenant's data.
 public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public let status: HTTPResponse.Status
@@ -35,6 +35,12 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let ownerSuspended = Self(status: .forbidden, code: "OWNER_SUSPENDED", message: "this owner is suspended")
     public static let internalError = Self(status: .internalServerError, code: "INTERNAL_ERROR", message: "Internal payment error")
     public static let payloadTooLarge = Self(status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "request body is too large")
+    /// 429 `RATE_LIMITED` with `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` fields.
+    static func rateLimited(_ decision: RateLimitDecision, advertised: RateLimitPolicy, instances: Int) -> Self {
+        .init(
+            status: .tooManyRequests, code: "RATE_LIMITED", message: "too many requests; retry after \(decision.retryAfterSeconds) s",
+            headers: decision.rateLimitHeaders(policyName: "default", advertised: advertised, instances: instances, refused: true))
+    }
     public static let serviceUnavailable = Self(
         status: .serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "a dependency is unavailable, retry later")
 
@@ -94,6 +100,12 @@ extension GatewayError {
             return .validation(DecodingErrorMessage.describe(error))
         case let error as PayOSError:
             return .from(payOS: error)
+        case let error as RateLimitError:
+            // The owner's own cap on payOS calls: the call never left, so this is the owner's 429, not payOS's 503.
+            return .init(
+                status: .tooManyRequests, code: "PAYOS_RATE_LIMITED",
+                message: "too many payOS calls for this owner; retry after \(error.decision.retryAfterSeconds) s",
+                headers: error.decision.rateLimitHeaders(policyName: "payos", advertised: error.decision.policy, instances: 1, refused: true))
         case let error as VaultError:
             switch error.code {
             case .noCredentials:

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
 public import Storage
+public import Vault
 
 // MARK: Rate limits
 
@@ -15,54 +16,57 @@ public struct AdminRateLimit: Sendable, Hashable {
     }
 }
 
-/// Where the dashboard reads and writes per-owner rate limits.
-///
-/// The rate-limit work (branch `limits`, `RateLimitRepository` over `owner_rate_limit`) is the real home of limits;
-/// until it is merged the dashboard uses ``TenantSettingRateLimits`` over v1's `tenant_setting` columns. On merge,
-/// conform `RateLimitRepository` to this protocol (its `get(owner:)` / `set(owner:requestsPerSecond:burst:)` map
-/// one to one) and pass it instead — the dashboard does not change.
+/// Where the dashboard reads and writes per-owner rate limits (a protocol so the dashboard does not depend on how
+/// limits are stored and enforced).
 public protocol AdminRateLimitStore: Sendable {
     /// The owner's explicit limit, or `nil` when it uses the configured default.
     func rateLimit(owner: OwnerID, logger: Logger) async throws -> AdminRateLimit?
-    /// Sets (replaces) the owner's limit. Values are validated by the caller's rules (positive, bounded).
-    func setRateLimit(owner: OwnerID, _ limit: AdminRateLimit, logger: Logger) async throws
+    /// Sets the owner's request limit (its payOS cap unchanged), audited, effective on this instance at once.
+    /// - Throws: ``TenancyError/Code/validation`` naming an out-of-range field.
+    func setRateLimit(owner: OwnerID, _ limit: AdminRateLimit, audit: AuditContext, logger: Logger) async throws
 }
 
-/// Rate limits in v1's `tenant_setting.rate_limit_rps` / `rate_limit_burst`.
-public struct TenantSettingRateLimits: AdminRateLimitStore {
-    let database: any SQLDatabase
-    let clock: WallClock
+/// The dashboard's limits in `owner_rate_limit` (``RateLimitRepository``), applied to this instance's
+/// ``TenantRateLimiter`` at once (other instances reload within a second), audited like `PUT /admin/owners/{id}/rate-limit`.
+public struct OwnerRateLimitStore: AdminRateLimitStore {
+    /// The audit action of a limit change (the same as the JSON API's).
+    public static let auditAction = "owner.rate_limit.set"
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
+    let database: any SQLDatabase
+    let limits: RateLimitRepository
+    let limiter: TenantRateLimiter
+    let auditLog: AuditLog
+
+    public init(database: any SQLDatabase, limits: RateLimitRepository, limiter: TenantRateLimiter, clock: WallClock = .system) {
         self.database = database
-        self.clock = clock
+        self.limits = limits
+        self.limiter = limiter
+        self.auditLog = AuditLog(clock: clock)
     }
 
     public func rateLimit(owner: OwnerID, logger: Logger) async throws -> AdminRateLimit? {
-        guard let row = try await database.query(
-            "SELECT rate_limit_rps, rate_limit_burst FROM tenant_setting WHERE owner_id = \(owner)", logger: logger
-        ).first,
-            let rps = try row.decodeIfPresent("rate_limit_rps", as: Int.self), let burst = try row.decodeIfPresent("rate_limit_burst", as: Int.self)
-        else { return nil }
-        return AdminRateLimit(requestsPerSecond: rps, burst: burst)
+        try await limits.get(owner: owner, logger: logger).map { AdminRateLimit(requestsPerSecond: $0.requestsPerSecond, burst: $0.burst) }
     }
 
-    public func setRateLimit(owner: OwnerID, _ limit: AdminRateLimit, logger: Logger) async throws {
-        let now = clock.now()
-        try await database.withTransaction(logger: logger) { connection in
-            let updated = try await connection.execute(
-                """
-                UPDATE tenant_setting SET rate_limit_rps = \(limit.requestsPerSecond), rate_limit_burst = \(limit.burst), updated_at = \(now)
-                WHERE owner_id = \(owner)
-                """)
-            if updated.affectedRows == 0 {
-                try await connection.execute(
-                    """
-                    INSERT INTO tenant_setting (owner_id, rate_limit_rps, rate_limit_burst, updated_at)
-                    VALUES (\(owner), \(limit.requestsPerSecond), \(limit.burst), \(now))
-                    """)
+    public func setRateLimit(owner: OwnerID, _ limit: AdminRateLimit, audit: AuditContext, logger: Logger) async throws {
+        let stored = try await database.withTransaction(logger: logger) { connection in
+            let current = try await connection.query(
+                "SELECT payos_per_second, payos_burst FROM owner_rate_limit WHERE owner_id = \(owner)\(unescaped: connection.dialect.forUpdate)")
+            var wanted = OwnerRateLimit(ownerID: owner, requestsPerSecond: limit.requestsPerSecond, burst: limit.burst)
+            if let row = current.first {
+                wanted.payOSRequestsPerSecond = try row.decodeIfPresent("payos_per_second")
+                wanted.payOSBurst = try row.decodeIfPresent("payos_burst")
             }
+            let stored = try await limits.set(wanted, on: connection)
+            try await auditLog.append(
+                actor: audit.actor, ownerID: owner.rawValue, action: Self.auditAction,
+                detail: [
+                    "requests_per_second": .int(stored.requestsPerSecond), "burst": .int(stored.burst),
+                    "payos_requests_per_second": .int(stored.payOSRequestsPerSecond), "payos_burst": .int(stored.payOSBurst),
+                ], requestID: audit.requestID, on: connection)
+            return stored
         }
+        limiter.apply([stored])
     }
 }
 

@@ -14,6 +14,8 @@ public struct OwnerCredentialsService: Sendable {
     /// Where payOS reaches Gatehouse (no trailing slash).
     let publicURL: String
     let clock: WallClock
+    /// Caps the owner's calls to payOS (confirm-webhook), as for payments.
+    public var rateLimiter: TenantRateLimiter? = nil
 
     public init(database: any SQLDatabase, vault: Vault, payOS: PayOSClient, publicURL: String, clock: WallClock = .system) {
         self.database = database
@@ -34,6 +36,7 @@ public struct OwnerCredentialsService: Sendable {
     public func registerWebhook(owner id: OwnerID, audit: AuditContext, logger: Logger) async throws -> String {
         guard let owner = try await owners.get(id, logger: logger) else { throw TenancyError.notFound("owner") }
         let url = webhookURL(for: owner)
+        try rateLimiter?.admitPayOSCall(owner: id)
         _ = try await vault.withCredentials(owner: id.rawValue, purpose: "webhook.register", audit: audit, logger: logger) {
             try await payOS.confirmWebhook(url: url, credentials: PayOSCredentials(unsealed: $0), logger: logger)
         }

@@ -130,6 +130,7 @@ public struct WebhookService: Sendable {
         let event: PaymentEvent?
         let reference: String?
         if configuration.confirmWithPayOS {
+            try payments.rateLimiter?.admitPayOSCall(owner: ownerID)
             let link = try await vault.withCredentials(owner: ownerID.rawValue, purpose: "webhook.confirm", audit: audit, logger: logger) {
                 try await payments.payOS.getPaymentLink(orderCode: data.orderCode, credentials: PayOSCredentials(unsealed: $0), logger: logger)
             }

@@ -22,6 +22,7 @@ extension AdminSuites {
                 (.get, "/admin/owners/\(b)", nil), (.post, "/admin/owners/\(b)/suspend", nil), (.post, "/admin/owners/\(b)/reactivate", nil),
                 (.post, "/admin/owners/\(b)/rotate-api-keys", nil), (.post, "/admin/owners/\(b)/expire-previous-checksum-key", nil),
                 (.get, "/admin/vault", nil), (.post, "/admin/vault/rotate-master-key", nil), (.post, "/admin/vault/retire-kek", #"{"version":1}"#),
+                (.get, "/admin/owners/\(b)/rate-limit", nil), (.put, "/admin/owners/\(b)/rate-limit", #"{"requests_per_second":1,"burst":1}"#),
                 (.get, "/admin/audit", nil), (.get, "/admin/notifications/dead", nil), (.post, "/admin/notifications/1/resend", nil),
             ]
         }
@@ -174,6 +175,24 @@ extension AdminSuites {
                     #expect(try await h.post("/admin/owners/\(a.id.rawValue)/rotate-api-keys", bad).errorCode == "VALIDATION_ERROR", "\(bad)")
                 }
                 #expect(try await h.post("/admin/owners/999999/rotate-api-keys").status == .notFound)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func theRateLimitRoutesAreMountedBehindAdminAuthAndAuditTheAdmin(backend: TestBackend) async throws {
+            try await AdminHarness.run(backend) { h in
+                let a = h.ownerA.id.rawValue
+                let put = try await h.request(
+                    .put, "/admin/owners/\(a)/rate-limit", headers: h.admin, body: #"{"requests_per_second":5,"burst":9}"#)
+                #expect(put.status == .ok)
+                #expect(put.json?["requests_per_second"] == 5)
+                let got = try await h.get("/admin/owners/\(a)/rate-limit")
+                #expect(got.json?["burst"] == 9)
+                #expect(got.json?["is_default"] == false)
+                let row = try #require(try await h.auditRows(action: OwnerRateLimitStore.auditAction).first)
+                #expect(row.actor == "admin:\(h.adminToken.prefix)")
+                #expect(row.requestID == put.requestID)
+                #expect(try await h.get("/admin/owners/\(h.ownerB.id.rawValue)/rate-limit").json?["is_default"] == true)
             }
         }
 

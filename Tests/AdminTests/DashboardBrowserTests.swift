@@ -40,10 +40,10 @@ extension AdminSuites {
                 #expect(report["pages"]?["04-owner-after"]?.stringValue?.contains("done=saved") == true)
                 #expect(report["pages"]?["rate_limit_shown"]?.stringValue?.contains("12/s") == true)
                 // The form really changed the stored limit, for owner A only, and the change is audited.
-                let store = TenantSettingRateLimits(database: h.components.database)
-                #expect(try await store.rateLimit(owner: h.ownerA.id, logger: h.logger) == AdminRateLimit(requestsPerSecond: 12, burst: 40))
-                #expect(try await store.rateLimit(owner: h.ownerB.id, logger: h.logger) == nil)
-                #expect(try await h.auditRows(action: "admin.owner.rate_limit").first?.actor == "admin:\(h.adminToken.prefix)")
+                let store = h.components.rateLimits
+                #expect(try await store.get(owner: h.ownerA.id, logger: h.logger).map { [$0.requestsPerSecond, $0.burst] } == [12, 40])
+                #expect(try await store.get(owner: h.ownerB.id, logger: h.logger) == nil)
+                #expect(try await h.auditRows(action: OwnerRateLimitStore.auditAction).first?.actor == "admin:\(h.adminToken.prefix)")
             }
         }
     }

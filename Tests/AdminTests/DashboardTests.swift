@@ -105,7 +105,7 @@ extension AdminSuites {
                 // A form without the session's CSRF token changes nothing.
                 let a = h.ownerA.id.rawValue
                 #expect(try await Self.post(h, "/admin/dashboard/owners/\(a)/suspend", browser, csrf: "").status == .forbidden)
-                #expect(try await Self.post(h, "/admin/dashboard/owners/\(a)/suspend", browser, csrf: String(browser.csrf.dropLast()) + "x").status == .forbidden)
+                #expect(try await Self.post(h, "/admin/dashboard/owners/\(a)/suspend", browser, csrf: String(browser.csrf.dropLast()) + (browser.csrf.hasSuffix("x") ? "y" : "x")).status == .forbidden)
                 #expect(try await h.components.owners.get(h.ownerA.id, logger: h.logger)?.status == .active)
                 // Revoking the admin token ends its sessions.
                 try await h.components.adminTokens.revoke(prefix: h.adminToken.prefix, logger: h.logger)
@@ -125,18 +125,21 @@ extension AdminSuites {
                 try await Self.post(h, "/admin/dashboard/owners/\(a)/reactivate", browser)
                 #expect(try await h.components.owners.get(h.ownerA.id, logger: h.logger)?.status == .active)
 
-                let store = TenantSettingRateLimits(database: h.components.database)
+                let store = h.components.rateLimits
                 let saved = try await Self.post(h, "/admin/dashboard/owners/\(a)/rate-limit", browser, "requests_per_second=7&burst=21")
                 #expect(saved.location == "/admin/dashboard/owners/\(a)?done=saved")
-                #expect(try await store.rateLimit(owner: h.ownerA.id, logger: h.logger) == AdminRateLimit(requestsPerSecond: 7, burst: 21))
-                #expect(try await store.rateLimit(owner: h.ownerB.id, logger: h.logger) == nil)
+                #expect(try await store.get(owner: h.ownerA.id, logger: h.logger).map { [$0.requestsPerSecond, $0.burst] } == [7, 21])
+                #expect(try await store.get(owner: h.ownerB.id, logger: h.logger) == nil)
+                // Enforced on this instance at once (no reload wait).
+                #expect(h.components.rateLimiter.effectiveLimit(owner: h.ownerA.id).requests.burst == 21)
+                #expect(h.components.rateLimiter.effectiveLimit(owner: h.ownerB.id).isDefault)
                 for bad in ["requests_per_second=0&burst=5", "requests_per_second=5&burst=", "requests_per_second=abc&burst=5", "burst=5"] {
                     try await Self.post(h, "/admin/dashboard/owners/\(a)/rate-limit", browser, bad)
                 }
-                #expect(try await store.rateLimit(owner: h.ownerA.id, logger: h.logger) == AdminRateLimit(requestsPerSecond: 7, burst: 21))
-                let row = try #require(try await h.auditRows(action: DashboardController.rateLimitAction).first)
+                #expect(try await store.get(owner: h.ownerA.id, logger: h.logger).map { [$0.requestsPerSecond, $0.burst] } == [7, 21])
+                let row = try #require(try await h.auditRows(action: OwnerRateLimitStore.auditAction).first)
                 #expect(row.ownerID == a && row.actor == "admin:\(h.adminToken.prefix)")
-                #expect(try await h.auditRows(action: DashboardController.rateLimitAction).count == 1)
+                #expect(try await h.auditRows(action: OwnerRateLimitStore.auditAction).count == 1)
 
                 let detail = try await h.request(.get, "/admin/dashboard/owners/\(a)?lang=en", headers: browser.headers)
                 #expect(detail.body.contains("7/s, burst 21"))
@@ -147,12 +150,12 @@ extension AdminSuites {
 
                 #expect(try await Self.post(h, "/admin/dashboard/vault/rotate", browser).location == "/admin/dashboard/vault?done=rotated")
                 #expect(try await h.auditRows(action: AdminController.AuditAction.rotateMasterKey).count == 1)
-                for path in ["/admin/dashboard/vault", "/admin/dashboard/notifications", "/admin/dashboard/audit?action=admin.owner.rate_limit"] {
+                for path in ["/admin/dashboard/vault", "/admin/dashboard/notifications", "/admin/dashboard/audit?action=owner.rate_limit.set"] {
                     let page = try await h.request(.get, path, headers: browser.headers)
                     #expect(page.status == .ok, "\(path)")
                 }
-                let filtered = try await h.request(.get, "/admin/dashboard/audit?action=admin.owner.rate_limit", headers: browser.headers)
-                #expect(filtered.body.contains("admin.owner.rate_limit"))
+                let filtered = try await h.request(.get, "/admin/dashboard/audit?action=owner.rate_limit.set", headers: browser.headers)
+                #expect(filtered.body.contains(OwnerRateLimitStore.auditAction))
                 #expect(!filtered.body.contains("admin.owner.suspend"))
                 #expect(try await h.request(.get, "/admin/dashboard/audit?from=yesterday", headers: browser.headers).status == .badRequest)
             }

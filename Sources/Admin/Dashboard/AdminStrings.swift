@@ -22,7 +22,7 @@ enum AdminStrings {
         "successRate": "Success rate", "processingTime": "Average processing time (created → paid)",
         "saved": "Saved.", "rotated": "Master key rotation finished.", "resent": "The e-mail is queued again.",
         "badSignIn": "That is not a valid admin token.", "badForm": "The form expired; please try again.",
-        "invalidRateLimit": "Requests per second must be 1–10000 and burst 1–100000.", "notFound": "Not found.",
+        "invalidRateLimit": "Requests per second must be 1–100000 and burst 1–1000000.", "notFound": "Not found.",
         "failed": "The action failed; see the server log with the request id.",
     ]
 
@@ -42,7 +42,7 @@ enum AdminStrings {
         "processingTime": "Thời gian xử lý trung bình (tạo → đã trả)", "saved": "Đã lưu.", "rotated": "Đã xoay khóa chủ xong.",
         "resent": "E-mail đã được xếp hàng gửi lại.", "badSignIn": "Mã quản trị không hợp lệ.",
         "badForm": "Biểu mẫu đã hết hạn, vui lòng thử lại.",
-        "invalidRateLimit": "Yêu cầu mỗi giây phải từ 1 đến 10000 và dồn tối đa từ 1 đến 100000.", "notFound": "Không tìm thấy.",
+        "invalidRateLimit": "Yêu cầu mỗi giây phải từ 1 đến 100000 và dồn tối đa từ 1 đến 1000000.", "notFound": "Không tìm thấy.",
         "failed": "Thao tác thất bại; xem nhật ký máy chủ theo mã yêu cầu.",
     ]
 }

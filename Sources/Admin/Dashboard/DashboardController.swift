@@ -69,9 +69,6 @@ public struct DashboardController: Sendable {
         return routes
     }
 
-    /// Audit action for a rate-limit change made from the dashboard.
-    public static let rateLimitAction = "admin.owner.rate_limit"
-
     // MARK: Sign-in
 
     @Sendable func home(request: Request, context: GatewayRequestContext) async throws -> Response {
@@ -187,15 +184,16 @@ public struct DashboardController: Sendable {
             guard let id = Self.id(context), try await owners.get(OwnerID(id), logger: context.logger) != nil else {
                 return Self.redirect("/admin/dashboard/owners")
             }
-            guard let rps = form["requests_per_second"].flatMap({ Int($0) }), (1...10_000).contains(rps),
-                let burst = form["burst"].flatMap({ Int($0) }), (1...100_000).contains(burst)
-            else {
+            guard let rps = form["requests_per_second"].flatMap({ Int($0) }), let burst = form["burst"].flatMap({ Int($0) }) else {
                 return Self.redirect("/admin/dashboard/owners/\(id)?done=invalidRateLimit")
             }
-            try await rateLimits.setRateLimit(owner: OwnerID(id), AdminRateLimit(requestsPerSecond: rps, burst: burst), logger: context.logger)
-            try await owners.record(
-                Self.rateLimitAction, owner: OwnerID(id), detail: ["requests_per_second": .int(rps), "burst": .int(burst)],
-                audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
+            do {
+                try await rateLimits.setRateLimit(
+                    owner: OwnerID(id), AdminRateLimit(requestsPerSecond: rps, burst: burst),
+                    audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
+            } catch let error as TenancyError where error.code == .validation {
+                return Self.redirect("/admin/dashboard/owners/\(id)?done=invalidRateLimit")
+            }
             return Self.redirect("/admin/dashboard/owners/\(id)?done=saved")
         }
     }
