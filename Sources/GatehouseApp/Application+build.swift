@@ -44,6 +44,9 @@ public func buildApplication(
 public func buildRouter(components: GatehouseComponents) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     let pages = components.pages
+    // Outermost, so it sees the status the client gets; labelled by route template (`context.endpointPath`), never the
+    // raw path, so webhook keys, payment ids and tokens never become label values.
+    router.add(middleware: MetricsMiddleware())
     router.add(
         middleware: ErrorMiddleware { request, error in
             // Page requests get the localized HTML error page with the real status; API requests get JSON.
@@ -63,6 +66,11 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         })
     router.addRoutes(HealthController<GatewayRequestContext>().endpoints)
     router.addRoutes(
+        PrometheusController<GatewayRequestContext>(
+            registry: components.observability.registry,
+            gauges: DatabaseGauges(registry: components.observability.registry, database: components.database, clock: components.clock)
+        ).endpoints)
+    router.addRoutes(
         PaymentHealthController<GatewayRequestContext>(
             database: components.database, httpClient: PayOSClient.sharedHTTPClient, payOSBaseURL: components.configuration.payOSBaseURL,
             publicURL: components.configuration.publicURL
@@ -75,11 +83,12 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
     router.addRoutes(paymentController.renterEndpoints)
     router.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
     router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
+    router.addRoutes(components.onboardingPage.endpoints)
 
     let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)
-    owner.addRoutes(OwnerController(credentials: components.credentials, apiKeys: components.apiKeys).endpoints)
+    owner.addRoutes(OwnerController(credentials: components.credentials, onboarding: components.onboarding, apiKeys: components.apiKeys).endpoints)
     return router
 }
 

@@ -26,6 +26,14 @@ public struct GatehouseComponents: Sendable {
     public let pages: RenterPages
     public let clock: WallClock
     public let notifications: NotificationWiring
+    /// Proves owners' payOS credentials before they are stored (`PUT /api/owner/payos-credentials`).
+    public let onboarding: OnboardingService
+    /// Per-owner and overall payment metrics (`GET /admin/metrics`).
+    public let paymentMetrics: PaymentMetrics
+    /// The Prometheus registry behind `GET /metrics`.
+    public let observability: Observability
+    /// The owner onboarding page (`GET /owner/onboarding`).
+    public let onboardingPage: OnboardingController<GatewayRequestContext>
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.
@@ -33,9 +41,10 @@ public struct GatehouseComponents: Sendable {
     /// - Parameters:
     ///   - masterKeys: the vault's master keys (``MasterKeyRing/load(configuration:)``).
     ///   - httpClient: the client payOS calls use (not shut down here).
+    ///   - observability: the Prometheus registry (a fresh one unless `main` bootstrapped the process with one).
     public static func open(
         configuration: GatehouseConfiguration, masterKeys: MasterKeyRing, httpClient: HTTPClient = PayOSClient.sharedHTTPClient,
-        clock: WallClock = .system, logger: Logger
+        clock: WallClock = .system, observability: Observability = Observability(), logger: Logger
     ) async throws -> GatehouseComponents {
         let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
             .makeDatabase(logger: logger)
@@ -55,14 +64,21 @@ public struct GatehouseComponents: Sendable {
                 configuration: .init(publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds)))
             payments.notifications = notifications.paymentNotifications(
                 publicURL: configuration.publicURL, renterToken: { [tokens = payments] in tokens.renterToken(paymentCode: $0) }, logger: logger)
+            let credentials = OwnerCredentialsService(
+                database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock)
+            var webhooks = WebhookService(database: database, vault: vault, payments: payments, clock: clock)
+            webhooks.rejections = WebhookRejectionRepository(database: database, clock: clock)
+            webhooks.metrics = WebhookMetrics(factory: observability.factory)
+            webhooks.onboardingProbes = OnboardingProbeRepository(database: database, clock: clock)
             return GatehouseComponents(
                 configuration: configuration, database: database, vault: vault, hasher: hasher,
                 owners: OwnerRepository(database: database, clock: clock),
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
-                credentials: OwnerCredentialsService(database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock),
-                webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
-                pages: try RenterPages(), clock: clock, notifications: notifications)
+                credentials: credentials, webhooks: webhooks, payOS: payOS,
+                pages: try RenterPages(), clock: clock, notifications: notifications,
+                onboarding: OnboardingService(credentials: credentials, database: database, payOS: payOS, clock: clock),
+                paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController())
         } catch {
             await database.shutdown()
             throw error

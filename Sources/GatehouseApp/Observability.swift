@@ -1,0 +1,139 @@
+// Copyright (c) the Gatehouse authors
+public import CoreMetrics
+import Foundation
+public import Hummingbird
+public import Logging
+public import Prometheus
+public import Storage
+import Tenancy
+
+/// Where Gatehouse's Prometheus metrics live: one registry, the swift-metrics factory that writes into it, and the
+/// database gauges refreshed on every scrape.
+///
+/// The executable's `main` bootstraps `MetricsSystem` with ``factory`` once (``bootstrapProcessMetrics()``), so
+/// Hummingbird's `MetricsMiddleware` and anything else using the global API land in the same registry; tests never
+/// bootstrap and give each Gatehouse a registry of its own, which Gatehouse's own instruments use through the factory
+/// they are handed.
+public struct Observability: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    public let factory: PrometheusMetricsFactory
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    /// The registry's current Prometheus text exposition.
+    public func exposition() -> String { registry.emitToString() }
+
+    /// Bootstraps swift-metrics for the whole process with this registry. Call once, from the executable's `main` only.
+    public func bootstrapProcessMetrics() {
+        MetricsSystem.bootstrap(factory)
+    }
+}
+
+/// Gauges read from the database on every scrape: the same truth on every instance (not per-process counters that
+/// reset on restart and see one instance only), so alerts work behind a load balancer — aggregate with `max`.
+///
+/// - `gatehouse_payments{status}`: payments by status. Terminal states never move back, so for them this is also the
+///   running count of transitions into that state; `pending` is the live backlog.
+/// - `gatehouse_payments_settled{settled_by}`: payments whose final state came from `webhook`, `reconciliation` or `return`.
+/// - `gatehouse_outbox{status}`: e-mails `pending`, `sent`, `dead`.
+/// - `gatehouse_reconciliation_backlog`: pending payments whose next check with payOS is overdue.
+/// - `gatehouse_webhook_rejections_last_hour`: refused webhook signatures in the current and previous hour rows.
+///
+/// Labels are closed sets (statuses, sources); no owner, no id, no secret.
+public struct DatabaseGauges: Sendable {
+    static let paymentStatuses = ["pending", "success", "failed", "cancelled", "expired"]
+    static let settlementSources = ["webhook", "reconciliation", "return"]
+    static let outboxStatuses = ["pending", "sent", "dead"]
+
+    let registry: PrometheusCollectorRegistry
+    let database: any SQLDatabase
+    let clock: WallClock
+
+    public init(registry: PrometheusCollectorRegistry, database: any SQLDatabase, clock: WallClock = .system) {
+        self.registry = registry
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Runs the gauge queries and sets every gauge (zero for states with no rows, so series never go stale).
+    public func refresh(logger: Logger) async throws {
+        let byStatus = try await counts("SELECT status AS k, COUNT(*) AS n FROM payment GROUP BY status", logger: logger)
+        for status in Self.paymentStatuses {
+            registry.makeGauge(name: "gatehouse_payments", labels: [("status", status)], help: "Payments by status (from the database)")
+                .set(Double(byStatus[status] ?? 0))
+        }
+        let settled = try await counts(
+            "SELECT settled_by AS k, COUNT(*) AS n FROM payment WHERE settled_by IS NOT NULL GROUP BY settled_by", logger: logger)
+        for source in Self.settlementSources {
+            registry.makeGauge(
+                name: "gatehouse_payments_settled", labels: [("settled_by", source)],
+                help: "Payments whose final state came from a webhook, reconciliation or the return page"
+            ).set(Double(settled[source] ?? 0))
+        }
+        let outbox = try await counts("SELECT status AS k, COUNT(*) AS n FROM outbox GROUP BY status", logger: logger)
+        for status in Self.outboxStatuses {
+            registry.makeGauge(name: "gatehouse_outbox", labels: [("status", status)], help: "E-mail notifications by delivery status")
+                .set(Double(outbox[status] ?? 0))
+        }
+        let now = clock.now()
+        let backlog = try await database.query(
+            "SELECT COUNT(*) AS n FROM payment WHERE status = 'pending' AND next_check_at IS NOT NULL AND next_check_at <= \(now)",
+            logger: logger
+        ).first.flatMap { try $0.decodeIfPresent("n", as: Int64.self) } ?? 0
+        registry.makeGauge(
+            name: "gatehouse_reconciliation_backlog", help: "Pending payments whose next check with payOS is overdue"
+        ).set(Double(backlog))
+        let hourStart = now - now % 3_600_000
+        let rejected = try await database.query(
+            "SELECT SUM(count) AS n FROM webhook_rejection WHERE hour_start >= \(hourStart - 3_600_000)", logger: logger
+        ).first.flatMap { try $0.decodeIfPresent("n", as: Int64.self) } ?? 0
+        registry.makeGauge(
+            name: "gatehouse_webhook_rejections_last_hour", help: "Webhooks refused for their signature in this and the previous hour"
+        ).set(Double(rejected))
+    }
+
+    private func counts(_ query: SQLQuery, logger: Logger) async throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for row in try await database.query(query, logger: logger) {
+            if let key = try row.decodeIfPresent("k", as: String.self) { result[key] = try row.decode("n", as: Int64.self) }
+        }
+        return result
+    }
+}
+
+/// `GET /metrics`: the Prometheus text exposition (version 0.0.4) of the registry, after refreshing ``DatabaseGauges``.
+///
+/// No secrets: metric labels are route templates, closed status sets and (bounded) owner ids. Expose it to the
+/// monitoring network only (the reverse proxy should not route `/metrics` from the internet).
+public struct PrometheusController<Context: RequestContext>: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let gauges: DatabaseGauges
+
+    public init(registry: PrometheusCollectorRegistry, gauges: DatabaseGauges) {
+        self.registry = registry
+        self.gauges = gauges
+    }
+
+    public var endpoints: RouteCollection<Context> {
+        RouteCollection(context: Context.self).get("/metrics", use: scrape)
+    }
+
+    @Sendable func scrape(request: Request, context: Context) async throws -> Response {
+        do {
+            try await gauges.refresh(logger: context.logger)
+        } catch {
+            // The process metrics are still worth a scrape when the database is down; the gauges keep their last values.
+            context.logger.warning("database gauges not refreshed", metadata: ["error.type": "\(type(of: error))"])
+        }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1024)
+        registry.emit(into: &buffer)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: .init(bytes: buffer)))
+    }
+}
