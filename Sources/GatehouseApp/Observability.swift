@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-public import CoreMetrics
+import CoreMetrics
 import Foundation
 public import Hummingbird
 public import Logging
@@ -62,20 +62,20 @@ public struct DatabaseGauges: Sendable {
     public func refresh(logger: Logger) async throws {
         let byStatus = try await counts("SELECT status AS k, COUNT(*) AS n FROM payment GROUP BY status", logger: logger)
         for status in Self.paymentStatuses {
-            registry.makeGauge(name: "gatehouse_payments", labels: [("status", status)], help: "Payments by status (from the database)")
+            gauge("gatehouse_payments", "Payments by status (from the database)", labels: [("status", status)])
                 .set(Double(byStatus[status] ?? 0))
         }
         let settled = try await counts(
             "SELECT settled_by AS k, COUNT(*) AS n FROM payment WHERE settled_by IS NOT NULL GROUP BY settled_by", logger: logger)
         for source in Self.settlementSources {
-            registry.makeGauge(
-                name: "gatehouse_payments_settled", labels: [("settled_by", source)],
-                help: "Payments whose final state came from a webhook, reconciliation or the return page"
+            gauge(
+                "gatehouse_payments_settled", "Payments whose final state came from a webhook, reconciliation or the return page",
+                labels: [("settled_by", source)]
             ).set(Double(settled[source] ?? 0))
         }
         let outbox = try await counts("SELECT status AS k, COUNT(*) AS n FROM outbox GROUP BY status", logger: logger)
         for status in Self.outboxStatuses {
-            registry.makeGauge(name: "gatehouse_outbox", labels: [("status", status)], help: "E-mail notifications by delivery status")
+            gauge("gatehouse_outbox", "E-mail notifications by delivery status", labels: [("status", status)])
                 .set(Double(outbox[status] ?? 0))
         }
         let now = clock.now()
@@ -83,16 +83,18 @@ public struct DatabaseGauges: Sendable {
             "SELECT COUNT(*) AS n FROM payment WHERE status = 'pending' AND next_check_at IS NOT NULL AND next_check_at <= \(now)",
             logger: logger
         ).first.flatMap { try $0.decodeIfPresent("n", as: Int64.self) } ?? 0
-        registry.makeGauge(
-            name: "gatehouse_reconciliation_backlog", help: "Pending payments whose next check with payOS is overdue"
-        ).set(Double(backlog))
+        gauge("gatehouse_reconciliation_backlog", "Pending payments whose next check with payOS is overdue").set(Double(backlog))
         let hourStart = now - now % 3_600_000
         let rejected = try await database.query(
             "SELECT SUM(count) AS n FROM webhook_rejection WHERE hour_start >= \(hourStart - 3_600_000)", logger: logger
         ).first.flatMap { try $0.decodeIfPresent("n", as: Int64.self) } ?? 0
-        registry.makeGauge(
-            name: "gatehouse_webhook_rejections_last_hour", help: "Webhooks refused for their signature in this and the previous hour"
-        ).set(Double(rejected))
+        gauge("gatehouse_webhook_rejections_last_hour", "Webhooks refused for their signature in this and the previous hour").set(Double(rejected))
+    }
+
+    /// The registry's gauge of that name and labels (created on first use; the same help text every time).
+    private func gauge(_ name: String, _ help: String, labels: [(String, String)] = []) -> Prometheus.Gauge {
+        let descriptor = MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        return labels.isEmpty ? registry.makeGauge(descriptor: descriptor) : registry.makeGauge(descriptor: descriptor, labels: labels)
     }
 
     private func counts(_ query: SQLQuery, logger: Logger) async throws -> [String: Int64] {
