@@ -68,7 +68,8 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
     router.addRoutes(
         PrometheusController<GatewayRequestContext>(
             registry: components.observability.registry,
-            gauges: DatabaseGauges(registry: components.observability.registry, database: components.database, clock: components.clock)
+            gauges: DatabaseGauges(registry: components.observability.registry, database: components.database, clock: components.clock),
+            bearerToken: components.configuration.metricsToken
         ).endpoints)
     router.addRoutes(
         PaymentHealthController<GatewayRequestContext>(
@@ -96,7 +97,7 @@ extension Request {
     /// Error answers are JSON for the API (and for anything that asks for JSON); pages get HTML.
     fileprivate var wantsJSONError: Bool {
         let path = uri.path
-        if path.hasPrefix("/api/") || path.hasPrefix("/webhook/") || path.hasPrefix("/admin/") || path.hasPrefix("/health")
+        if path.hasPrefix("/api/") || path.hasPrefix("/webhook/") || path.hasPrefix("/admin/") || path.hasPrefix("/health") || path == "/metrics"
             || path.hasPrefix("/payment/refresh-status/") || path.hasPrefix("/payment/qr/") || path == "/payment/process_payment"
         {
             return true

@@ -22,6 +22,8 @@ import Foundation
 /// - `GATEHOUSE_CHECKSUM_GRACE_SECONDS` (integer 0–2592000, default 86400): how long a rotated checksum key
 ///   still verifies webhooks.
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
+/// - `GATEHOUSE_METRICS_TOKEN` (secret, at least 32 characters, default unset): when set, `GET /metrics` requires
+///   `Authorization: Bearer <token>`; unset, `/metrics` is open and must be kept off the internet by the proxy.
 public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -38,6 +40,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var paymentTTLSeconds: Int
     public var checksumGraceSeconds: Int
     public var logLevel: String
+    /// Secret: the bearer token Prometheus scrapes `/metrics` with (unset: no token required).
+    public var metricsToken: String?
 
     /// Reads and validates the configuration.
     /// - Parameters:
@@ -107,6 +111,11 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             throw ConfigurationError(variable: "GATEHOUSE_LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = level
+        self.metricsToken = value("GATEHOUSE_METRICS_TOKEN")
+        if let token = metricsToken, token.utf8.count < 32 || token.contains(where: { $0.isWhitespace }) {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_METRICS_TOKEN", problem: "must be at least 32 characters without spaces (the value is not shown)")
+        }
     }
 
     /// Validates an absolute http(s) URL and drops a trailing slash.
@@ -135,7 +144,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var description: String {
         "host=\(host) port=\(port) dataDir=\(dataDirectory) database=\(databaseSummary) "
             + "masterKeys=\(masterKeys == nil ? (masterKeyFile.map { "file \($0)" } ?? "unset") : "set (redacted)") "
-            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)")"
+            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)") "
+            + "metricsToken=\(metricsToken == nil ? "unset" : "set (redacted)")"
     }
 }
 

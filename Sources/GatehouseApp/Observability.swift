@@ -1,6 +1,8 @@
 // Copyright (c) the Gatehouse authors
 import CoreMetrics
 import Foundation
+import Gateway
+import Sodium
 public import Hummingbird
 public import Logging
 public import Prometheus
@@ -108,15 +110,18 @@ public struct DatabaseGauges: Sendable {
 
 /// `GET /metrics`: the Prometheus text exposition (version 0.0.4) of the registry, after refreshing ``DatabaseGauges``.
 ///
-/// No secrets: metric labels are route templates, closed status sets and (bounded) owner ids. Expose it to the
-/// monitoring network only (the reverse proxy should not route `/metrics` from the internet).
+/// No secrets: metric labels are route templates, closed status sets and (bounded) owner ids. Still, volumes and
+/// owner ids are business data: with a `bearerToken` (`GATEHOUSE_METRICS_TOKEN`) a scrape must present it (compared in
+/// constant time, 401 otherwise); without one, keep `/metrics` to the monitoring network at the proxy.
 public struct PrometheusController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
     let gauges: DatabaseGauges
+    let bearerToken: String?
 
-    public init(registry: PrometheusCollectorRegistry, gauges: DatabaseGauges) {
+    public init(registry: PrometheusCollectorRegistry, gauges: DatabaseGauges, bearerToken: String? = nil) {
         self.registry = registry
         self.gauges = gauges
+        self.bearerToken = bearerToken
     }
 
     public var endpoints: RouteCollection<Context> {
@@ -124,6 +129,12 @@ public struct PrometheusController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func scrape(request: Request, context: Context) async throws -> Response {
+        if let bearerToken {
+            let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+            guard ConstantTime.equals(presented, bearerToken) else {
+                throw GatewayError(status: .unauthorized, code: "UNAUTHORIZED", message: "a valid metrics token is required")
+            }
+        }
         do {
             try await gauges.refresh(logger: context.logger)
         } catch {

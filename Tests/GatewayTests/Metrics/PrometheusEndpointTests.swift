@@ -87,6 +87,22 @@ extension GatewayAPITests {
             }
         }
 
+        @Test(arguments: TestDatabases.backends)
+        func aConfiguredMetricsTokenIsRequired(backend: TestBackend) async throws {
+            let token = "metrics-token-0123456789abcdef0123456789"
+            try await GatewayHarness.run(backend, environment: ["GATEHOUSE_METRICS_TOKEN": token]) { gw in
+                for headers: HTTPFields in [[:], [.authorization: "Bearer wrong-token"], [.authorization: token], gw.ownerA.bearer] {
+                    let refused = try await gw.get("/metrics", headers: headers)
+                    #expect(refused.status == .unauthorized)
+                    #expect(refused.errorCode == "UNAUTHORIZED")
+                    #expect(!refused.body.contains("gatehouse_"))
+                }
+                let scrape = try await gw.get("/metrics", headers: [.authorization: "Bearer \(token)"])
+                #expect(scrape.status == .ok)
+                #expect(Self.sample(scrape.body, "gatehouse_reconciliation_backlog") == 0)
+            }
+        }
+
         @Test func ownerLabelsAreBoundedAfterTheFirstOwnersSeen() throws {
             let observability = Observability()
             let metrics = WebhookMetrics(factory: observability.factory, maximumLabelledOwners: 2)
