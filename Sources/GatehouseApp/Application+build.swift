@@ -6,6 +6,7 @@ public import Hummingbird
 public import Logging
 import PayOS
 public import ServiceLifecycle
+import Storage
 import Tenancy
 import Vault
 
@@ -58,6 +59,9 @@ public func buildApplication(
 public func buildRouter(components: GatehouseComponents) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     let pages = components.pages
+    // Outermost, so it sees the status the client gets; labelled by route template (`context.endpointPath`), never the
+    // raw path, so webhook keys, payment ids and tokens never become label values.
+    router.add(middleware: MetricsMiddleware())
     let trustedProxies = components.configuration.trustedProxyNetworks
     router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies))
     router.add(
@@ -79,6 +83,12 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         })
     router.addRoutes(HealthController<GatewayRequestContext>().endpoints)
     router.addRoutes(
+        PrometheusController<GatewayRequestContext>(
+            registry: components.observability.registry,
+            gauges: DatabaseGauges(registry: components.observability.registry, database: components.database, clock: components.clock),
+            bearerToken: components.configuration.metricsToken
+        ).endpoints)
+    router.addRoutes(
         PaymentHealthController<GatewayRequestContext>(
             database: components.database, httpClient: PayOSClient.sharedHTTPClient, payOSBaseURL: components.configuration.payOSBaseURL,
             publicURL: components.configuration.publicURL
@@ -95,12 +105,13 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
     renter.addRoutes(paymentController.renterEndpoints)
     renter.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
     router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
+    router.addRoutes(components.onboardingPage.endpoints)
 
     let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
         .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .authenticatedOwner))
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)
-    owner.addRoutes(OwnerController(credentials: components.credentials, apiKeys: components.apiKeys).endpoints)
+    owner.addRoutes(OwnerController(credentials: components.credentials, onboarding: components.onboarding, apiKeys: components.apiKeys).endpoints)
 
     // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route; the dashboard's pages use
     // their own session cookie.
@@ -111,6 +122,9 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
             database: components.database, owners: components.owners, limits: components.rateLimits, limiter: components.rateLimiter,
             audit: AuditLog(clock: components.clock), actor: { _, _ in AdminPrincipal.current?.actor ?? "admin" }
         ).endpoints)
+    // The metrics controller's routes carry their full path (`/admin/metrics`).
+    router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
+        .addRoutes(MetricsController<GatewayRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
     router.addRoutes(components.dashboardController.endpoints)
     return router
 }
@@ -119,7 +133,7 @@ extension Request {
     /// Error answers are JSON for the API (and for anything that asks for JSON); pages get HTML.
     fileprivate var wantsJSONError: Bool {
         let path = uri.path
-        if path.hasPrefix("/api/") || path.hasPrefix("/webhook/") || path.hasPrefix("/admin/") || path.hasPrefix("/health")
+        if path.hasPrefix("/api/") || path.hasPrefix("/webhook/") || path.hasPrefix("/admin/") || path.hasPrefix("/health") || path == "/metrics"
             || path.hasPrefix("/payment/refresh-status/") || path.hasPrefix("/payment/qr/") || path == "/payment/process_payment"
         {
             return true

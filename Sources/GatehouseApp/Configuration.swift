@@ -33,6 +33,8 @@ public import Tenancy
 ///   name the client; without it the socket peer is the client.
 /// - `GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS` (integer 1–60, default 2): instance registry heartbeat; an instance is
 ///   dead after 3 missed heartbeats.
+/// - `GATEHOUSE_METRICS_TOKEN` (secret, at least 32 characters, default unset): when set, `GET /metrics` requires
+///   `Authorization: Bearer <token>`; unset, `/metrics` is open and must be kept off the internet by the proxy.
 public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -61,6 +63,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     /// Comma-separated CIDRs of trusted reverse proxies (validated).
     public var trustedProxies: String
     public var instanceHeartbeatSeconds: Int
+    /// Secret: the bearer token Prometheus scrapes `/metrics` with (unset: no token required).
+    public var metricsToken: String?
 
     /// Reads and validates the configuration.
     /// - Parameters:
@@ -142,6 +146,11 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
                 variable: "GATEHOUSE_TRUSTED_PROXIES", problem: "must be a comma-separated list of IP networks (CIDR), got '\(trustedProxies)'")
         }
         self.instanceHeartbeatSeconds = try integer("GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS", default: 2, range: 1...60)
+        self.metricsToken = value("GATEHOUSE_METRICS_TOKEN")
+        if let token = metricsToken, token.utf8.count < 32 || token.contains(where: { $0.isWhitespace }) {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_METRICS_TOKEN", problem: "must be at least 32 characters without spaces (the value is not shown)")
+        }
     }
 
     /// The configured default limits.
@@ -183,7 +192,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             + "masterKeys=\(masterKeys == nil ? (masterKeyFile.map { "file \($0)" } ?? "unset") : "set (redacted)") "
             + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)") "
             + "rateLimit=\(rateLimitRPS)/s burst \(rateLimitBurst) payOSRateLimit=\(payOSRateLimitRPS)/s burst \(payOSRateLimitBurst) "
-            + "ipRateLimit=\(ipRateLimitRPS)/s burst \(ipRateLimitBurst) trustedProxies=\(trustedProxies.isEmpty ? "none" : trustedProxies)"
+            + "ipRateLimit=\(ipRateLimitRPS)/s burst \(ipRateLimitBurst) trustedProxies=\(trustedProxies.isEmpty ? "none" : trustedProxies)" + " "
+            + "metricsToken=\(metricsToken == nil ? "unset" : "set (redacted)")"
     }
 }
 

@@ -33,6 +33,14 @@ public struct GatehouseComponents: Sendable {
     public let rateLimiter: TenantRateLimiter
     /// Stored per-owner limits (`owner_rate_limit`).
     public let rateLimits: RateLimitRepository
+    /// Proves owners' payOS credentials before they are stored (`PUT /api/owner/payos-credentials`).
+    public let onboarding: OnboardingService
+    /// Per-owner and overall payment metrics (`GET /admin/metrics`).
+    public let paymentMetrics: PaymentMetrics
+    /// The Prometheus registry behind `GET /metrics`.
+    public let observability: Observability
+    /// The owner onboarding page (`GET /owner/onboarding`).
+    public let onboardingPage: OnboardingController<GatewayRequestContext>
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.
@@ -40,9 +48,10 @@ public struct GatehouseComponents: Sendable {
     /// - Parameters:
     ///   - masterKeys: the vault's master keys (``MasterKeyRing/load(configuration:)``).
     ///   - httpClient: the client payOS calls use (not shut down here).
+    ///   - observability: the Prometheus registry (a fresh one unless `main` bootstrapped the process with one).
     public static func open(
         configuration: GatehouseConfiguration, masterKeys: MasterKeyRing, httpClient: HTTPClient = PayOSClient.sharedHTTPClient,
-        clock: WallClock = .system, logger: Logger
+        clock: WallClock = .system, observability: Observability = Observability(), logger: Logger
     ) async throws -> GatehouseComponents {
         let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
             .makeDatabase(logger: logger)
@@ -67,16 +76,21 @@ public struct GatehouseComponents: Sendable {
             credentials.rateLimiter = rateLimiter
             payments.notifications = notifications.paymentNotifications(
                 publicURL: configuration.publicURL, renterToken: { [tokens = payments] in tokens.renterToken(paymentCode: $0) }, logger: logger)
+            var webhooks = WebhookService(database: database, vault: vault, payments: payments, clock: clock)
+            webhooks.rejections = WebhookRejectionRepository(database: database, clock: clock)
+            webhooks.metrics = WebhookMetrics(factory: observability.factory)
+            webhooks.onboardingProbes = OnboardingProbeRepository(database: database, clock: clock)
             return GatehouseComponents(
                 configuration: configuration, database: database, vault: vault, hasher: hasher,
                 owners: OwnerRepository(database: database, clock: clock),
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 adminTokens: AdminTokenRepository(database: database, hasher: hasher, clock: clock),
                 bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
-                credentials: credentials,
-                webhooks: WebhookService(database: database, vault: vault, payments: payments, clock: clock), payOS: payOS,
+                credentials: credentials, webhooks: webhooks, payOS: payOS,
                 pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
-                rateLimits: RateLimitRepository(database: database, clock: clock))
+                rateLimits: RateLimitRepository(database: database, clock: clock),
+                onboarding: OnboardingService(credentials: credentials, database: database, payOS: payOS, clock: clock),
+                paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController())
         } catch {
             await database.shutdown()
             throw error
@@ -98,9 +112,8 @@ extension GatehouseComponents {
             sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock),
             owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
             vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database),
-            // TODO(lead): the `metrics` PaymentMetrics as the series once merged (see AdminPaymentSeries).
             rateLimits: OwnerRateLimitStore(database: database, limits: rateLimits, limiter: rateLimiter, clock: clock),
-            series: PaymentTableSeries(database: database),
+            series: PaymentMetricsSeries(metrics: paymentMetrics),
             pages: adminPages, secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), clock: clock)
     }
 }

@@ -12,7 +12,8 @@ import Vault
 ///
 /// Codes: the seed's `VALIDATION_ERROR` 400, `PAYOS_CONNECTION_ERROR` 503, `INTERNAL_ERROR` 500, plus
 /// `UNAUTHORIZED` 401, `FORBIDDEN`/`OWNER_SUSPENDED` 403, `NOT_FOUND` 404, `CONFLICT` 409,
-/// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` / `PAYOS_RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, and payOS's own code when payOS refused.
+/// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` / `PAYOS_RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, `PAYOS_CREDENTIALS_INVALID` 422
+/// (with `part`), and payOS's own code when payOS refused.
 /// The message never contains a stack trace, SQL, a secret or another tenant's data.
 public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public let status: HTTPResponse.Status
@@ -20,6 +21,9 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// Extra response headers (e.g. `Retry-After`).
     public var headers: HTTPFields
+    /// Which part of the input failed, when the code has parts (`PAYOS_CREDENTIALS_INVALID`: `client_id_or_api_key`,
+    /// `checksum_key`, `webhook_url`); answered as `part`.
+    public var part: String? = nil
 
     public init(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
@@ -51,6 +55,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         let error: String
         let code: String
         let success = false
+        let part: String?
     }
 
     /// The JSON response.
@@ -58,7 +63,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        let data = (try? JSONEncoder().encode(Body(error: message, code: code))) ?? Data(#"{"error":"Internal payment error","code":"INTERNAL_ERROR"}"#.utf8)
+        let data = (try? JSONEncoder().encode(Body(error: message, code: code, part: part))) ?? Data(#"{"error":"Internal payment error","code":"INTERNAL_ERROR"}"#.utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -106,6 +111,12 @@ extension GatewayError {
                 status: .tooManyRequests, code: "PAYOS_RATE_LIMITED",
                 message: "too many payOS calls for this owner; retry after \(error.decision.retryAfterSeconds) s",
                 headers: error.decision.rateLimitHeaders(policyName: "payos", advertised: error.decision.policy, instances: 1, refused: true))
+        case let error as OnboardingError:
+            var mapped = GatewayError(
+                status: .unprocessableContent, code: "PAYOS_CREDENTIALS_INVALID",
+                message: "payOS did not accept the credentials (\(error.part))")
+            mapped.part = error.part.description
+            return mapped
         case let error as VaultError:
             switch error.code {
             case .noCredentials:

@@ -95,55 +95,28 @@ public struct AdminPaymentPoint: Sendable, Hashable {
     public var successRate: Double? { created == 0 ? nil : Double(succeeded) / Double(created) }
 }
 
-/// Where the dashboard's per-owner charts get their series.
-///
-/// The metrics work (branch `metrics`, `PaymentMetrics`) is the real source; until it is merged the dashboard uses
-/// ``PaymentTableSeries``. On merge, conform `PaymentMetrics` to this protocol and pass it instead.
+/// Where the dashboard's per-owner charts get their series (a protocol so the dashboard does not depend on how
+/// metrics are computed).
 public protocol AdminPaymentSeries: Sendable {
     /// Points from `from` (inclusive) to `to` (exclusive), one per bucket, empty buckets included.
     func series(owner: OwnerID, from: Int64, to: Int64, bucket: AdminSeriesBucket, logger: Logger) async throws -> [AdminPaymentPoint]
 }
 
-/// Series computed from the `payment` table: payments bucketed by `created_at` in UTC.
-///
-/// Buckets are filled in Swift rather than SQL because the two backends disagree on integer division and on the type
-/// `AVG` returns; the range is capped (``maxBuckets``) so the read stays bounded.
-public struct PaymentTableSeries: AdminPaymentSeries {
-    public static let maxBuckets = 24 * 31
+/// The dashboard's series from ``PaymentMetrics`` (the same figures as `GET /admin/metrics`: payments counted in the
+/// bucket of their creation, day buckets in Vietnam time).
+public struct PaymentMetricsSeries: AdminPaymentSeries {
+    let metrics: PaymentMetrics
 
-    let database: any SQLDatabase
-
-    public init(database: any SQLDatabase) {
-        self.database = database
+    public init(metrics: PaymentMetrics) {
+        self.metrics = metrics
     }
 
     public func series(owner: OwnerID, from: Int64, to: Int64, bucket: AdminSeriesBucket, logger: Logger) async throws -> [AdminPaymentPoint] {
-        let start = from - (from % bucket.millis)
-        let count = Int((to - start + bucket.millis - 1) / bucket.millis)
-        guard count > 0 else { return [] }
-        guard count <= Self.maxBuckets else { throw TenancyError.validation("the range is too long for \(bucket.rawValue) buckets") }
-        var created = [Int](repeating: 0, count: count)
-        var succeeded = [Int](repeating: 0, count: count)
-        var processing = [Int64](repeating: 0, count: count)
-        let rows = try await database.query(
-            """
-            SELECT created_at, status, paid_at FROM payment
-            WHERE owner_id = \(owner) AND created_at >= \(start) AND created_at < \(to)
-            """, logger: logger)
-        for row in rows {
-            let createdAt: Int64 = try row.decode("created_at")
-            let index = Int((createdAt - start) / bucket.millis)
-            guard (0..<count).contains(index) else { continue }
-            created[index] += 1
-            if try row.decode("status", as: String.self) == "success", let paidAt = try row.decodeIfPresent("paid_at", as: Int64.self) {
-                succeeded[index] += 1
-                processing[index] += max(0, paidAt - createdAt)
-            }
-        }
-        return (0..<count).map { i in
+        let request = try PaymentMetrics.Request(owner: owner, from: from, to: to, bucket: bucket == .hour ? .hour : .day)
+        return try await metrics.report(request, logger: logger).buckets.map { point in
             AdminPaymentPoint(
-                start: start + Int64(i) * bucket.millis, created: created[i], succeeded: succeeded[i],
-                averageProcessingMillis: succeeded[i] == 0 ? nil : processing[i] / Int64(succeeded[i]))
+                start: point.start, created: Int(point.summary.paymentsCreated), succeeded: Int(point.summary.paymentsByStatus["success"] ?? 0),
+                averageProcessingMillis: point.summary.averageProcessingMillis)
         }
     }
 }

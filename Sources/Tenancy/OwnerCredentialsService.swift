@@ -48,14 +48,13 @@ public struct OwnerCredentialsService: Sendable {
     }
 
     /// Seals and activates a new credential set (a rotation when one exists). Inputs are validated first.
+    ///
+    /// This does **not** prove the set with payOS: owners go through ``OnboardingService/submit(owner:clientID:apiKey:checksumKey:audit:logger:)``,
+    /// which proves it first and then calls this; direct calls are for operators' tools, tests and dev data.
     public func store(
         owner: OwnerID, clientID: String, apiKey: String, checksumKey: String, audit: AuditContext, logger: Logger
     ) async throws -> CredentialInfo {
-        for (name, value) in [("client_id", clientID), ("api_key", apiKey), ("checksum_key", checksumKey)] {
-            guard !value.isEmpty, value.utf8.count <= 256, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-                throw TenancyError.validation("\(name) must be 1 to 256 characters without spaces")
-            }
-        }
+        try Self.validate(clientID: clientID, apiKey: apiKey, checksumKey: checksumKey)
         let info = try await vault.storeCredentials(
             owner: owner.rawValue, clientID: clientID, apiKey: apiKey, checksumKey: checksumKey, audit: audit, logger: logger)
         let now = clock.now()
@@ -76,6 +75,15 @@ public struct OwnerCredentialsService: Sendable {
             try await owners.setOnboardingState(owner, .active, on: connection)
         }
         return info
+    }
+
+    /// Checks the shape of a credential set (1 to 256 characters each, no spaces); the message names the field only.
+    public static func validate(clientID: String, apiKey: String, checksumKey: String) throws(TenancyError) {
+        for (name, value) in [("client_id", clientID), ("api_key", apiKey), ("checksum_key", checksumKey)] {
+            guard !value.isEmpty, value.utf8.count <= 256, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                throw TenancyError.validation("\(name) must be 1 to 256 characters without spaces")
+            }
+        }
     }
 
     /// What may be shown about the owner's stored credentials (hints only), or `nil` when none are stored.

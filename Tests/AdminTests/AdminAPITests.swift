@@ -23,6 +23,7 @@ extension AdminSuites {
                 (.post, "/admin/owners/\(b)/rotate-api-keys", nil), (.post, "/admin/owners/\(b)/expire-previous-checksum-key", nil),
                 (.get, "/admin/vault", nil), (.post, "/admin/vault/rotate-master-key", nil), (.post, "/admin/vault/retire-kek", #"{"version":1}"#),
                 (.get, "/admin/owners/\(b)/rate-limit", nil), (.put, "/admin/owners/\(b)/rate-limit", #"{"requests_per_second":1,"burst":1}"#),
+                (.get, "/admin/metrics", nil), (.get, "/admin/metrics?owner=\(b)&bucket=day", nil),
                 (.get, "/admin/audit", nil), (.get, "/admin/notifications/dead", nil), (.post, "/admin/notifications/1/resend", nil),
             ]
         }
@@ -179,7 +180,7 @@ extension AdminSuites {
         }
 
         @Test(arguments: TestDatabases.backends)
-        func theRateLimitRoutesAreMountedBehindAdminAuthAndAuditTheAdmin(backend: TestBackend) async throws {
+        func theRateLimitAndMetricsRoutesAreMountedBehindAdminAuth(backend: TestBackend) async throws {
             try await AdminHarness.run(backend) { h in
                 let a = h.ownerA.id.rawValue
                 let put = try await h.request(
@@ -193,6 +194,10 @@ extension AdminSuites {
                 #expect(row.actor == "admin:\(h.adminToken.prefix)")
                 #expect(row.requestID == put.requestID)
                 #expect(try await h.get("/admin/owners/\(h.ownerB.id.rawValue)/rate-limit").json?["is_default"] == true)
+                let metrics = try await h.get("/admin/metrics?owner=\(a)&bucket=day")
+                #expect(metrics.status == .ok)
+                #expect(metrics.isJSON)
+                #expect(try await h.get("/admin/metrics?bucket=week").errorCode == "VALIDATION_ERROR")
             }
         }
 
