@@ -57,6 +57,8 @@ public struct AdminSessionRepository: Sendable {
     /// Signs in with an admin token: a new session, or `nil` when the token is not a valid admin token.
     public func signIn(token: String, logger: Logger) async throws -> IssuedAdminSession? {
         guard let admin = try await tokens.authenticate(token, logger: logger) else { return nil }
+        // Housekeeping on the rare write path: sessions long over are removed when someone signs in.
+        try await purge(logger: logger)
         let prefix = RandomToken.base32(count: 12)
         let cookie = "ghs_\(prefix)_\(RandomToken.secret(bits: 256))"
         let csrf = RandomToken.secret(bits: 160)

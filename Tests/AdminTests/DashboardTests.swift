@@ -113,6 +113,57 @@ extension AdminSuites {
             }
         }
 
+        /// A paid or unpaid payment of `owner`, created `ago` ms before now (rows as the payment service writes them).
+        static func insertPayment(
+            _ h: AdminHarness, owner: OwnerID, orderCode: Int64, ago: Int64, status: String, paidAfter: Int64?
+        ) async throws {
+            let db = h.components.database
+            let createdAt = h.components.clock.now() - ago
+            let renter = try #require(
+                try await db.execute(
+                    "INSERT INTO renter (owner_id, name, email, created_at) VALUES (\(owner), 'R', 'r@example.vn', 0)", logger: h.logger
+                ).lastInsertID)
+            let booking = try #require(
+                try await db.execute(
+                    """
+                    INSERT INTO booking (owner_id, renter_id, room_title, start_time, end_time, amount, created_at, updated_at)
+                    VALUES (\(owner), \(renter), 'Room', 0, 1, 500000, 0, 0)
+                    """, logger: h.logger
+                ).lastInsertID)
+            try await db.execute(
+                """
+                INSERT INTO payment (payment_code, order_code, amount, status, settled_by, renter_token_hash, expires_at, created_at,
+                    updated_at, paid_at, booking_id, owner_id, renter_id)
+                VALUES (\("PAY-\(orderCode)"), \(orderCode), 500000, \(status), \(paidAfter == nil ? nil : "webhook"),
+                    \([UInt8](repeating: 1, count: 32)), 0, \(createdAt), \(createdAt), \(paidAfter.map { createdAt + $0 }), \(booking),
+                    \(owner), \(renter))
+                """, logger: h.logger)
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func theOwnerPageChartsItsOwnPaymentsOnly(backend: TestBackend) async throws {
+            try await AdminHarness.run(backend) { h in
+                let hour: Int64 = 3_600_000
+                // Owner A: two hours ago 1 of 2 paid (in 4 s); one hour ago 1 of 1 paid (in 8 s). Owner B: one unpaid.
+                try await Self.insertPayment(h, owner: h.ownerA.id, orderCode: 1, ago: 2 * hour + 60_000, status: "success", paidAfter: 4_000)
+                try await Self.insertPayment(h, owner: h.ownerA.id, orderCode: 2, ago: 2 * hour + 60_000, status: "expired", paidAfter: nil)
+                try await Self.insertPayment(h, owner: h.ownerA.id, orderCode: 3, ago: hour + 60_000, status: "success", paidAfter: 8_000)
+                try await Self.insertPayment(h, owner: h.ownerB.id, orderCode: 4, ago: hour + 60_000, status: "pending", paidAfter: nil)
+                let browser = try await Self.signIn(h)
+                let a = try await h.request(.get, "/admin/dashboard/owners/\(h.ownerA.id.rawValue)?lang=en", headers: browser.headers)
+                #expect(a.status == .ok)
+                // Success rate: a line through two points (50 %, 100 %); processing time: two bars (4 s, 8 s).
+                #expect(a.body.components(separatedBy: "class=\"dot\"").count - 1 == 2)
+                #expect(a.body.contains("<title>50%</title>") && a.body.contains("<title>100%</title>"))
+                #expect(a.body.components(separatedBy: "class=\"bar\"").count - 1 == 2)
+                #expect(a.body.contains("<title>4.0 s</title>") && a.body.contains("<title>8.0 s</title>"))
+                let b = try await h.request(.get, "/admin/dashboard/owners/\(h.ownerB.id.rawValue)?lang=en", headers: browser.headers)
+                // Owner B's one unpaid payment: a 0 % point and no processing bar.
+                #expect(b.body.contains("<title>0%</title>"))
+                #expect(!b.body.contains("class=\"bar\""))
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func formsSuspendSetTheRateLimitRotateResendAndAreAudited(backend: TestBackend) async throws {
             try await AdminHarness.run(backend) { h in

@@ -107,6 +107,8 @@ public struct DashboardController: Sendable {
     @Sendable func signOut(request: Request, context: GatewayRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
             try await sessions.end(session, logger: context.logger)
+            try await owners.record(
+                "admin.session.sign_out", audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
             var response = Self.redirect("/admin/sign-in")
             response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", maxAge: 0)))
             return response
