@@ -13,7 +13,8 @@ import Vault
 /// Codes: the seed's `VALIDATION_ERROR` 400, `PAYOS_CONNECTION_ERROR` 503, `INTERNAL_ERROR` 500, plus
 /// `UNAUTHORIZED` 401, `FORBIDDEN`/`OWNER_SUSPENDED` 403, `NOT_FOUND` 404, `CONFLICT` 409,
 /// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` / `PAYOS_RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, `PAYOS_CREDENTIALS_INVALID` 422
-/// (with `part`), and payOS's own code when payOS refused.
+/// (with `part`), the vault's `KEK_IN_USE` 409 and `UNKNOWN_KEK_VERSION` 400 (admin key rotation), and payOS's own code
+/// when payOS refused.
 /// The message never contains a stack trace, SQL, a secret or another tenant's data.
 public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public let status: HTTPResponse.Status
