@@ -156,11 +156,14 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "Tenancy",
+                "Vault",
+                "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.copy("Templates")],
             swiftSettings: swiftSettings
         ),
 
@@ -328,6 +331,26 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 "Sodium",
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AdminTests",
+            dependencies: [
+                "StorageTestSupport",
+                "GatehouseApp",
+                "Admin",
+                "Gateway",
+                "Tenancy",
+                "Storage",
+                "Vault",
+                "PayOS",
+                "PayOSSandbox",
+                "Sodium",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Browser"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,11 +1,14 @@
 // Copyright (c) the Gatehouse authors
+import Admin
 public import Gateway
 import HTTPTypes
 public import Hummingbird
 public import Logging
 import PayOS
 public import ServiceLifecycle
+import Storage
 import Tenancy
+import Vault
 
 /// Builds the Gatehouse application: the composition root.
 ///
@@ -25,11 +28,18 @@ public func buildApplication(
     let router = buildRouter(components: components)
     let changeFeed = PaymentChangeFeed(
         repository: components.payments.payments, view: components.statusView, clock: components.clock, logger: logger)
+    let rateLimitReloader = RateLimitReloader(
+        repository: components.rateLimits, limiter: components.rateLimiter, clock: components.clock, logger: logger)
+    let instances = InstanceRegistry(
+        database: components.database, limiter: components.rateLimiter, clock: components.clock,
+        heartbeatInterval: .seconds(configuration.instanceHeartbeatSeconds), logger: logger)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
         services: [components.database] + extraServices + [
             changeFeed,
+            rateLimitReloader,
+            instances,
             ReconciliationService(
                 payments: components.payments, clock: components.clock,
                 configuration: .init(
@@ -42,6 +52,11 @@ public func buildApplication(
         ],
         logger: logger
     )
+    // Stored limits are in force from the first request, and this instance's share counts the instances already live.
+    app.beforeServerStarts {
+        try await rateLimitReloader.loadAll()
+        try await instances.announce()
+    }
     if let beforeServerStarts { app.beforeServerStarts(perform: beforeServerStarts) }
     return app
 }
@@ -50,6 +65,11 @@ public func buildApplication(
 public func buildRouter(components: GatehouseComponents) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     let pages = components.pages
+    // Outermost, so it sees the status the client gets; labelled by route template (`context.endpointPath`), never the
+    // raw path, so webhook keys, payment ids and tokens never become label values.
+    router.add(middleware: MetricsMiddleware())
+    let trustedProxies = components.configuration.trustedProxyNetworks
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies))
     router.add(
         middleware: ErrorMiddleware { request, error in
             // Page requests get the localized HTML error page with the real status; API requests get JSON.
@@ -69,6 +89,12 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         })
     router.addRoutes(HealthController<GatewayRequestContext>().endpoints)
     router.addRoutes(
+        PrometheusController<GatewayRequestContext>(
+            registry: components.observability.registry,
+            gauges: DatabaseGauges(registry: components.observability.registry, database: components.database, clock: components.clock),
+            bearerToken: components.configuration.metricsToken
+        ).endpoints)
+    router.addRoutes(
         PaymentHealthController<GatewayRequestContext>(
             database: components.database, httpClient: PayOSClient.sharedHTTPClient, payOSBaseURL: components.configuration.payOSBaseURL,
             publicURL: components.configuration.publicURL
@@ -78,14 +104,34 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         payments: components.payments, apiKeys: components.apiKeys,
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
     let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
-    router.addRoutes(paymentController.renterEndpoints)
-    router.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
+    // Renter traffic counts against the payment's owner (valid renter token) or else the client IP.
+    let renter = router.group().add(
+        middleware: RateLimitMiddleware(
+            limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .renterPayment(components.payments)))
+    renter.addRoutes(paymentController.renterEndpoints)
+    renter.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
     router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
+    router.addRoutes(components.onboardingPage.endpoints)
 
     let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .authenticatedOwner))
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)
-    owner.addRoutes(OwnerController(credentials: components.credentials, apiKeys: components.apiKeys).endpoints)
+    owner.addRoutes(OwnerController(credentials: components.credentials, onboarding: components.onboarding, apiKeys: components.apiKeys).endpoints)
+
+    // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route; the dashboard's pages use
+    // their own session cookie.
+    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
+    admin.addRoutes(components.adminController.endpoints)
+    admin.addRoutes(
+        RateLimitController(
+            database: components.database, owners: components.owners, limits: components.rateLimits, limiter: components.rateLimiter,
+            audit: AuditLog(clock: components.clock), actor: { _, _ in AdminPrincipal.current?.actor ?? "admin" }
+        ).endpoints)
+    // The metrics controller's routes carry their full path (`/admin/metrics`).
+    router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
+        .addRoutes(MetricsController<GatewayRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
+    router.addRoutes(components.dashboardController.endpoints)
     return router
 }
 
@@ -93,7 +139,7 @@ extension Request {
     /// Error answers are JSON for the API (and for anything that asks for JSON); pages get HTML.
     fileprivate var wantsJSONError: Bool {
         let path = uri.path
-        if path.hasPrefix("/api/") || path.hasPrefix("/webhook/") || path.hasPrefix("/admin/") || path.hasPrefix("/health")
+        if path.hasPrefix("/api/") || path.hasPrefix("/webhook/") || path.hasPrefix("/admin/") || path.hasPrefix("/health") || path == "/metrics"
             || path.hasPrefix("/payment/refresh-status/") || path.hasPrefix("/payment/qr/") || path == "/payment/process_payment"
         {
             return true

@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
+public import Tenancy
 
 /// Everything Gatehouse reads from its environment, validated once at start-up.
 ///
@@ -32,6 +33,18 @@ import Foundation
 /// - `GATEHOUSE_OUTBOX_LEASE_SECONDS` (integer 5–3600, default 300): how long a claimed e-mail stays with the worker that
 ///   claimed it before another may retry it (after a crash). Keep it above the SMTP timeout (60 s) in production.
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
+/// - `GATEHOUSE_RATE_LIMIT_RPS` / `GATEHOUSE_RATE_LIMIT_BURST` (integers, default 100 / 200): each owner's API and
+///   renter traffic, fleet-wide, unless an admin set the owner's own limit.
+/// - `GATEHOUSE_PAYOS_RATE_LIMIT_RPS` / `GATEHOUSE_PAYOS_RATE_LIMIT_BURST` (integers, default 50 / 100): each owner's
+///   calls to payOS.
+/// - `GATEHOUSE_IP_RATE_LIMIT_RPS` / `GATEHOUSE_IP_RATE_LIMIT_BURST` (integers, default 50 / 100): per client IP, for
+///   traffic no owner can be charged for.
+/// - `GATEHOUSE_TRUSTED_PROXIES` (comma-separated CIDRs, default none): proxies whose `X-Forwarded-For` / `X-Real-IP`
+///   name the client; without it the socket peer is the client.
+/// - `GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS` (integer 1–60, default 2): instance registry heartbeat; an instance is
+///   dead after 3 missed heartbeats.
+/// - `GATEHOUSE_METRICS_TOKEN` (secret, at least 32 characters, default unset): when set, `GET /metrics` requires
+///   `Authorization: Bearer <token>`; unset, `/metrics` is open and must be kept off the internet by the proxy.
 public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -54,6 +67,20 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var reconcileIntervalSeconds: Int
     public var reconcileLeaseSeconds: Int
     public var outboxLeaseSeconds: Int
+    /// Default per-owner request limit (requests per second, burst).
+    public var rateLimitRPS: Int
+    public var rateLimitBurst: Int
+    /// Default per-owner cap on payOS calls.
+    public var payOSRateLimitRPS: Int
+    public var payOSRateLimitBurst: Int
+    /// Per client IP, for traffic not charged to an owner.
+    public var ipRateLimitRPS: Int
+    public var ipRateLimitBurst: Int
+    /// Comma-separated CIDRs of trusted reverse proxies (validated).
+    public var trustedProxies: String
+    public var instanceHeartbeatSeconds: Int
+    /// Secret: the bearer token Prometheus scrapes `/metrics` with (unset: no token required).
+    public var metricsToken: String?
 
     /// Reads and validates the configuration.
     /// - Parameters:
@@ -133,7 +160,35 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.reconcileIntervalSeconds = try integer("GATEHOUSE_RECONCILE_INTERVAL_SECONDS", default: 5, range: 1...300)
         self.reconcileLeaseSeconds = try integer("GATEHOUSE_RECONCILE_LEASE_SECONDS", default: 60, range: 5...600)
         self.outboxLeaseSeconds = try integer("GATEHOUSE_OUTBOX_LEASE_SECONDS", default: 300, range: 5...3_600)
+        self.rateLimitRPS = try integer("GATEHOUSE_RATE_LIMIT_RPS", default: 100, range: 1...100_000)
+        self.rateLimitBurst = try integer("GATEHOUSE_RATE_LIMIT_BURST", default: 200, range: 1...1_000_000)
+        self.payOSRateLimitRPS = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_RPS", default: 50, range: 1...10_000)
+        self.payOSRateLimitBurst = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_BURST", default: 100, range: 1...100_000)
+        self.ipRateLimitRPS = try integer("GATEHOUSE_IP_RATE_LIMIT_RPS", default: 50, range: 1...100_000)
+        self.ipRateLimitBurst = try integer("GATEHOUSE_IP_RATE_LIMIT_BURST", default: 100, range: 1...1_000_000)
+        self.trustedProxies = value("GATEHOUSE_TRUSTED_PROXIES") ?? ""
+        if TrustedProxies(parsing: trustedProxies) == nil {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_TRUSTED_PROXIES", problem: "must be a comma-separated list of IP networks (CIDR), got '\(trustedProxies)'")
+        }
+        self.instanceHeartbeatSeconds = try integer("GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS", default: 2, range: 1...60)
+        self.metricsToken = value("GATEHOUSE_METRICS_TOKEN")
+        if let token = metricsToken, token.utf8.count < 32 || token.contains(where: { $0.isWhitespace }) {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_METRICS_TOKEN", problem: "must be at least 32 characters without spaces (the value is not shown)")
+        }
     }
+
+    /// The configured default limits.
+    public var rateLimitDefaults: TenantRateLimiter.Defaults {
+        .init(
+            requests: RateLimitPolicy(requestsPerSecond: Double(rateLimitRPS), burst: rateLimitBurst),
+            payOS: RateLimitPolicy(requestsPerSecond: Double(payOSRateLimitRPS), burst: payOSRateLimitBurst),
+            perIP: RateLimitPolicy(requestsPerSecond: Double(ipRateLimitRPS), burst: ipRateLimitBurst))
+    }
+
+    /// The trusted proxies (validated at start-up).
+    public var trustedProxyNetworks: TrustedProxies { TrustedProxies(parsing: trustedProxies) ?? TrustedProxies() }
 
     /// Validates an absolute http(s) URL and drops a trailing slash.
     private static func httpURL(_ text: String?, variable: String) throws(ConfigurationError) -> String? {
@@ -161,7 +216,10 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var description: String {
         "host=\(host) port=\(port) dataDir=\(dataDirectory) database=\(databaseSummary) "
             + "masterKeys=\(masterKeys == nil ? (masterKeyFile.map { "file \($0)" } ?? "unset") : "set (redacted)") "
-            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)")"
+            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)") "
+            + "rateLimit=\(rateLimitRPS)/s burst \(rateLimitBurst) payOSRateLimit=\(payOSRateLimitRPS)/s burst \(payOSRateLimitBurst) "
+            + "ipRateLimit=\(ipRateLimitRPS)/s burst \(ipRateLimitBurst) trustedProxies=\(trustedProxies.isEmpty ? "none" : trustedProxies)" + " "
+            + "metricsToken=\(metricsToken == nil ? "unset" : "set (redacted)")"
     }
 }
 

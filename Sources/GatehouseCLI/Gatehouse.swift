@@ -11,7 +11,9 @@ struct Gatehouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
         abstract: "Multi-tenant payOS payment gateway.",
-        subcommands: [Serve.self, Dev.self, Migrate.self, VaultCommand.self, OwnerCommand.self, Sandbox.self]
+        subcommands: [
+            Serve.self, Dev.self, Migrate.self, VaultCommand.self, OwnerCommand.self, AdminCommand.self, AuditCommand.self, Sandbox.self,
+        ]
     )
 }
 
@@ -57,7 +59,11 @@ struct Serve: AsyncParsableCommand {
         let (configuration, logger) = try loadConfiguration(server)
         logger.info("starting gatehouse", metadata: ["config": "\(configuration)"])
         let masterKeys = try loadMasterKeys(configuration)
-        let components = try await GatehouseComponents.open(configuration: configuration, masterKeys: masterKeys, logger: logger)
+        // The process's one metrics backend: Hummingbird's request metrics and Gatehouse's own share `GET /metrics`.
+        let observability = Observability()
+        observability.bootstrapProcessMetrics()
+        let components = try await GatehouseComponents.open(
+            configuration: configuration, masterKeys: masterKeys, observability: observability, logger: logger)
         let app = buildApplication(components: components, logger: logger)
         try await app.runService()
     }

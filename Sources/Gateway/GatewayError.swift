@@ -12,7 +12,9 @@ import Vault
 ///
 /// Codes: the seed's `VALIDATION_ERROR` 400, `PAYOS_CONNECTION_ERROR` 503, `INTERNAL_ERROR` 500, plus
 /// `UNAUTHORIZED` 401, `FORBIDDEN`/`OWNER_SUSPENDED` 403, `NOT_FOUND` 404, `CONFLICT` 409,
-/// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, and payOS's own code when payOS refused.
+/// `PAYLOAD_TOO_LARGE` 413, `RATE_LIMITED` / `PAYOS_RATE_LIMITED` 429, `INVALID_SIGNATURE` 400, `PAYOS_CREDENTIALS_INVALID` 422
+/// (with `part`), the vault's `KEK_IN_USE` 409 and `UNKNOWN_KEK_VERSION` 400 (admin key rotation), and payOS's own code
+/// when payOS refused.
 /// The message never contains a stack trace, SQL, a secret or another tenant's data.
 public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public let status: HTTPResponse.Status
@@ -20,6 +22,9 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// Extra response headers (e.g. `Retry-After`).
     public var headers: HTTPFields
+    /// Which part of the input failed, when the code has parts (`PAYOS_CREDENTIALS_INVALID`: `client_id_or_api_key`,
+    /// `checksum_key`, `webhook_url`); answered as `part`.
+    public var part: String? = nil
 
     public init(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
@@ -35,6 +40,12 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let ownerSuspended = Self(status: .forbidden, code: "OWNER_SUSPENDED", message: "this owner is suspended")
     public static let internalError = Self(status: .internalServerError, code: "INTERNAL_ERROR", message: "Internal payment error")
     public static let payloadTooLarge = Self(status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE", message: "request body is too large")
+    /// 429 `RATE_LIMITED` with `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` fields.
+    static func rateLimited(_ decision: RateLimitDecision, advertised: RateLimitPolicy, instances: Int) -> Self {
+        .init(
+            status: .tooManyRequests, code: "RATE_LIMITED", message: "too many requests; retry after \(decision.retryAfterSeconds) s",
+            headers: decision.rateLimitHeaders(policyName: "default", advertised: advertised, instances: instances, refused: true))
+    }
     public static let serviceUnavailable = Self(
         status: .serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "a dependency is unavailable, retry later")
 
@@ -45,6 +56,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         let error: String
         let code: String
         let success = false
+        let part: String?
     }
 
     /// The JSON response.
@@ -52,7 +64,7 @@ public struct GatewayError: Error, Sendable, Hashable, CustomStringConvertible {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        let data = (try? JSONEncoder().encode(Body(error: message, code: code))) ?? Data(#"{"error":"Internal payment error","code":"INTERNAL_ERROR"}"#.utf8)
+        let data = (try? JSONEncoder().encode(Body(error: message, code: code, part: part))) ?? Data(#"{"error":"Internal payment error","code":"INTERNAL_ERROR"}"#.utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -94,11 +106,28 @@ extension GatewayError {
             return .validation(DecodingErrorMessage.describe(error))
         case let error as PayOSError:
             return .from(payOS: error)
+        case let error as RateLimitError:
+            // The owner's own cap on payOS calls: the call never left, so this is the owner's 429, not payOS's 503.
+            return .init(
+                status: .tooManyRequests, code: "PAYOS_RATE_LIMITED",
+                message: "too many payOS calls for this owner; retry after \(error.decision.retryAfterSeconds) s",
+                headers: error.decision.rateLimitHeaders(policyName: "payos", advertised: error.decision.policy, instances: 1, refused: true))
+        case let error as OnboardingError:
+            var mapped = GatewayError(
+                status: .unprocessableContent, code: "PAYOS_CREDENTIALS_INVALID",
+                message: "payOS did not accept the credentials (\(error.part))")
+            mapped.part = error.part.description
+            return mapped
         case let error as VaultError:
             switch error.code {
             case .noCredentials:
                 return .init(status: .conflict, code: "OWNER_NOT_ONBOARDED", message: "the owner has not stored payOS credentials yet")
             case .invalidInput: return .validation(error.description)
+            case .kekInUse:
+                return .init(status: .conflict, code: "KEK_IN_USE", message: "the master key version is active or still wraps keys; rotate first")
+            case .unknownKEKVersion:
+                return .init(status: .badRequest, code: "UNKNOWN_KEK_VERSION", message: "the key ring holds no such master key version")
+            case .concurrentChange: return .conflict("another change to the same keys is in progress; retry")
             default: return .internalError
             }
         default:

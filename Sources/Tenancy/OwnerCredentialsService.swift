@@ -14,6 +14,8 @@ public struct OwnerCredentialsService: Sendable {
     /// Where payOS reaches Gatehouse (no trailing slash).
     let publicURL: String
     let clock: WallClock
+    /// Caps the owner's calls to payOS (confirm-webhook), as for payments.
+    public var rateLimiter: TenantRateLimiter? = nil
 
     public init(database: any SQLDatabase, vault: Vault, payOS: PayOSClient, publicURL: String, clock: WallClock = .system) {
         self.database = database
@@ -34,6 +36,7 @@ public struct OwnerCredentialsService: Sendable {
     public func registerWebhook(owner id: OwnerID, audit: AuditContext, logger: Logger) async throws -> String {
         guard let owner = try await owners.get(id, logger: logger) else { throw TenancyError.notFound("owner") }
         let url = webhookURL(for: owner)
+        try rateLimiter?.admitPayOSCall(owner: id)
         _ = try await vault.withCredentials(owner: id.rawValue, purpose: "webhook.register", audit: audit, logger: logger) {
             try await payOS.confirmWebhook(url: url, credentials: PayOSCredentials(unsealed: $0), logger: logger)
         }
@@ -45,14 +48,13 @@ public struct OwnerCredentialsService: Sendable {
     }
 
     /// Seals and activates a new credential set (a rotation when one exists). Inputs are validated first.
+    ///
+    /// This does **not** prove the set with payOS: owners go through ``OnboardingService/submit(owner:clientID:apiKey:checksumKey:audit:logger:)``,
+    /// which proves it first and then calls this; direct calls are for operators' tools, tests and dev data.
     public func store(
         owner: OwnerID, clientID: String, apiKey: String, checksumKey: String, audit: AuditContext, logger: Logger
     ) async throws -> CredentialInfo {
-        for (name, value) in [("client_id", clientID), ("api_key", apiKey), ("checksum_key", checksumKey)] {
-            guard !value.isEmpty, value.utf8.count <= 256, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-                throw TenancyError.validation("\(name) must be 1 to 256 characters without spaces")
-            }
-        }
+        try Self.validate(clientID: clientID, apiKey: apiKey, checksumKey: checksumKey)
         let info = try await vault.storeCredentials(
             owner: owner.rawValue, clientID: clientID, apiKey: apiKey, checksumKey: checksumKey, audit: audit, logger: logger)
         let now = clock.now()
@@ -73,6 +75,15 @@ public struct OwnerCredentialsService: Sendable {
             try await owners.setOnboardingState(owner, .active, on: connection)
         }
         return info
+    }
+
+    /// Checks the shape of a credential set (1 to 256 characters each, no spaces); the message names the field only.
+    public static func validate(clientID: String, apiKey: String, checksumKey: String) throws(TenancyError) {
+        for (name, value) in [("client_id", clientID), ("api_key", apiKey), ("checksum_key", checksumKey)] {
+            guard !value.isEmpty, value.utf8.count <= 256, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                throw TenancyError.validation("\(name) must be 1 to 256 characters without spaces")
+            }
+        }
     }
 
     /// What may be shown about the owner's stored credentials (hints only), or `nil` when none are stored.

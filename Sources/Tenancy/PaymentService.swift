@@ -71,6 +71,9 @@ public struct PaymentService: Sendable {
     public let configuration: Configuration
     /// Enqueues the e-mails and web notifications of a successful payment inside its settlement transaction.
     public var notifications: PaymentNotifications? = nil
+    /// Caps this owner's calls to payOS (create, get, cancel): a call over the cap is refused before it leaves
+    /// (``RateLimitError``), so one owner cannot use up payOS's patience for everyone.
+    public var rateLimiter: TenantRateLimiter? = nil
 
     public init(
         database: any SQLDatabase, vault: Vault, payOS: PayOSClient, hasher: TokenHasher, statusView: PaymentStatusView,
@@ -201,6 +204,7 @@ public struct PaymentService: Sendable {
                 expiredAt: expiresAtSeconds)
             let link: CreatePaymentLinkResult
             do {
+                try rateLimiter?.admitPayOSCall(owner: owner)
                 link = try await vault.withCredentials(owner: owner.rawValue, purpose: "payment.create", audit: audit, logger: logger) {
                     try await payOS.createPaymentLink(linkRequest, credentials: PayOSCredentials(unsealed: $0), logger: logger)
                 }
@@ -269,6 +273,7 @@ public struct PaymentService: Sendable {
     @discardableResult
     public func confirmWithPayOS(_ payment: Payment, source: SettlementSource, audit: AuditContext, logger: Logger) async throws -> Payment {
         guard payment.status == .pending else { return payment }
+        try rateLimiter?.admitPayOSCall(owner: payment.ownerID)
         let link = try await vault.withCredentials(owner: payment.ownerID.rawValue, purpose: "payment.confirm", audit: audit, logger: logger) {
             try await payOS.getPaymentLink(orderCode: payment.orderCode, credentials: PayOSCredentials(unsealed: $0), logger: logger)
         }
@@ -282,6 +287,7 @@ public struct PaymentService: Sendable {
     @discardableResult
     public func cancelAtPayOS(_ payment: Payment, reason: String?, audit: AuditContext, logger: Logger) async throws -> Payment {
         guard payment.status == .pending else { return payment }
+        try rateLimiter?.admitPayOSCall(owner: payment.ownerID)
         let link = try await vault.withCredentials(owner: payment.ownerID.rawValue, purpose: "payment.cancel", audit: audit, logger: logger) {
             try await payOS.cancelPaymentLink(.orderCode(payment.orderCode), reason: reason, credentials: PayOSCredentials(unsealed: $0), logger: logger)
         }

@@ -34,6 +34,9 @@ public struct WebhookService: Sendable {
         case duplicate
         /// Signed, but for an orderCode this owner has no payment for (payOS's confirm-webhook probe is one): recorded only.
         case unknownOrder = "unknown_order"
+        /// Not verifiable with the owner's current keys while the owner proves new credentials: recorded for that proof
+        /// (``OnboardingService``), nothing stored as fact.
+        case onboardingProbe = "onboarding_probe"
     }
 
     /// Why a webhook was refused.
@@ -56,6 +59,12 @@ public struct WebhookService: Sendable {
     let payments: PaymentService
     let clock: WallClock
     let configuration: Configuration
+    /// Counts refused signatures per owner and hour (set by the composition root; `nil` counts nothing).
+    public var rejections: WebhookRejectionRepository?
+    /// This instance's Prometheus counters (`nil`: none).
+    public var metrics: WebhookMetrics?
+    /// Where probes for an owner's open onboarding attempt are recorded (`nil`: onboarding proofs are not served).
+    public var onboardingProbes: OnboardingProbeRepository?
 
     public init(database: any SQLDatabase, vault: Vault, payments: PaymentService, clock: WallClock = .system, configuration: Configuration = .init()) {
         self.database = database
@@ -77,10 +86,14 @@ public struct WebhookService: Sendable {
         let unverified = try Self.parse(body)
         let ownerID: OwnerID
         if let webhookKey {
-            guard let owner = try await owners.get(webhookKey: webhookKey, logger: logger) else { throw Refusal(reason: .unknownOwner) }
+            guard let owner = try await owners.get(webhookKey: webhookKey, logger: logger) else {
+                try await countRejection(owner: nil, logger: logger)
+                throw Refusal(reason: .unknownOwner)
+            }
             ownerID = owner.id
         } else {
             guard let payment = try await payments.payments.get(orderCode: unverified.orderCode, logger: logger) else {
+                try await countRejection(owner: nil, logger: logger)
                 throw Refusal(reason: .unknownOwner)
             }
             ownerID = payment.ownerID
@@ -95,21 +108,36 @@ public struct WebhookService: Sendable {
                 try PayOSWebhook.verify(body: body, checksumKeys: keys.map { $0.key.unprotectedUTF8String() ?? "" })
             }
         } catch let error as PayOSWebhookError {
+            // During an onboarding proof payOS's probe is signed with the candidate key, which is not stored yet.
+            if webhookKey != nil, try await recordProbe(owner: ownerID, body: body, logger: logger) {
+                return (.onboardingProbe, unverified, ownerID)
+            }
+            let signatureFailed = error.code == .invalidSignature || error.code == .missingSignature
+            if signatureFailed { try await countRejection(owner: ownerID, logger: logger) }
             logger.warning("payOS webhook with an invalid signature refused", metadata: ["webhook.error": "\(error.code)"])
             _ = try? await AuditLog(clock: clock).append(
                 actor: audit.actor, ownerID: ownerID.rawValue, action: "webhook.invalid_signature",
                 detail: ["order_code": .integer(unverified.orderCode), "error": .string(error.code.description)],
                 requestID: audit.requestID, database: database, logger: logger)
-            throw Refusal(reason: error.code == .invalidSignature || error.code == .missingSignature ? .invalidSignature : .malformed)
+            throw Refusal(reason: signatureFailed ? .invalidSignature : .malformed)
+        } catch {
+            // An owner proving their first credentials has no keys yet: the probe is recorded for the proof.
+            if webhookKey != nil, try await recordProbe(owner: ownerID, body: body, logger: logger) {
+                return (.onboardingProbe, unverified, ownerID)
+            }
+            throw error
         }
+        metrics?.verification(.ok, owner: ownerID)
         let data = verified.data
 
         // The inbox absorbs duplicates; a row left unprocessed by a crash is processed again.
         let now = clock.now()
         let inserted = try await database.execute(
             """
-            \(unescaped: database.dialect.insertIgnore) INTO webhook_inbox (owner_id, order_code, reference, payment_link_id, amount, body, received_at)
-            VALUES (\(ownerID), \(data.orderCode), \(data.reference), \(data.paymentLinkId), \(data.amount), \(String(decoding: body, as: UTF8.self)), \(now))
+            \(unescaped: database.dialect.insertIgnore) INTO webhook_inbox
+                (owner_id, order_code, reference, payment_link_id, amount, body, received_at, transaction_at)
+            VALUES (\(ownerID), \(data.orderCode), \(data.reference), \(data.paymentLinkId), \(data.amount), \(String(decoding: body, as: UTF8.self)), \(now),
+                \(PayOSTransactionTime.millis(data.transactionDateTime)))
             """, logger: logger)
         if inserted.affectedRows == 0 {
             let processed = try await database.query(
@@ -122,6 +150,8 @@ public struct WebhookService: Sendable {
         }
 
         guard let payment = try await payments.payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
+            // Re-submitting the active set proves it with a probe the current keys verify: recorded for that proof too.
+            if webhookKey != nil { _ = try await recordProbe(owner: ownerID, body: body, logger: logger) }
             try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
             logger.info("signed payOS webhook for an unknown order recorded", metadata: ["webhook.probe": "\(data.isConfirmationProbe)"])
             return (.unknownOrder, data, ownerID)
@@ -130,6 +160,7 @@ public struct WebhookService: Sendable {
         let event: PaymentEvent?
         let reference: String?
         if configuration.confirmWithPayOS {
+            try payments.rateLimiter?.admitPayOSCall(owner: ownerID)
             let link = try await vault.withCredentials(owner: ownerID.rawValue, purpose: "webhook.confirm", audit: audit, logger: logger) {
                 try await payments.payOS.getPaymentLink(orderCode: data.orderCode, credentials: PayOSCredentials(unsealed: $0), logger: logger)
             }
@@ -157,6 +188,21 @@ public struct WebhookService: Sendable {
             try await markProcessed(ownerID, data, outcome: "no_change", logger: logger)
         }
         return (.processed, data, ownerID)
+    }
+
+    /// Counts one refused signature: the hourly row (per owner, or unattributed) and this instance's counter.
+    /// The row is a fact admins rely on, so a failure to write it fails the request (5xx; payOS retries).
+    private func countRejection(owner: OwnerID?, logger: Logger) async throws {
+        metrics?.verification(.invalid, owner: owner)
+        try await rejections?.record(owner: owner, logger: logger)
+    }
+
+    /// Records the body for the owner's open onboarding attempts, if any.
+    private func recordProbe(owner: OwnerID, body: [UInt8], logger: Logger) async throws -> Bool {
+        guard let onboardingProbes else { return false }
+        let recorded = try await onboardingProbes.record(owner: owner, body: body, logger: logger)
+        if recorded { logger.info("webhook recorded for an onboarding proof") }
+        return recorded
     }
 
     private func markProcessed(_ owner: OwnerID, _ data: PayOSWebhookData, outcome: String, logger: Logger) async throws {

@@ -380,10 +380,13 @@ import Testing
 
     // MARK: Migrations
 
+    /// Version 1 exactly as notes/schema.md describes it (later versions are checked by the suites of the work that
+    /// added them, so this catalogue stays the v1 contract).
     @Test(arguments: TestDatabases.backends)
     func migrationsCreateEveryTableColumnAndIndexOfTheSchema(backend: TestBackend) async throws {
         try await withTestDatabase(backend, options: .init(migrate: false)) { db in
-            let applied = try await db.migrate(logger: logger)
+            let v1 = Migrator(migrations: Array(Schema.migrations.prefix(1)))
+            let applied = try await v1.migrate(db, logger: logger)
             #expect(applied == [AppliedMigration(version: 1, name: "v1 schema")])
 
             let catalog = try await Catalog.read(db)
@@ -405,7 +408,7 @@ import Testing
                 }
             }
 
-            let again = try await db.migrate(logger: logger)
+            let again = try await v1.migrate(db, logger: logger)
             #expect(again.isEmpty)
             let versions = try await db.query("SELECT version, name FROM schema_migrations", logger: logger)
             #expect(versions.map { $0["version"] } == [.integer(1)])

@@ -7,10 +7,12 @@ import Vault
 /// The owner's own settings: payOS credentials (write-only; shown again only as a hint) and API keys.
 public struct OwnerController: Sendable {
     let credentials: OwnerCredentialsService
+    let onboarding: OnboardingService
     let apiKeys: APIKeyRepository
 
-    public init(credentials: OwnerCredentialsService, apiKeys: APIKeyRepository) {
+    public init(credentials: OwnerCredentialsService, onboarding: OnboardingService, apiKeys: APIKeyRepository) {
         self.credentials = credentials
+        self.onboarding = onboarding
         self.apiKeys = apiKeys
     }
 
@@ -38,7 +40,6 @@ public struct OwnerController: Sendable {
         let rotated_at: String?
         let previous_checksum_key_usable_until: String?
         var webhook_registered: Bool? = nil
-        var webhook_error: String? = nil
 
         init(_ info: CredentialInfo?) {
             configured = info != nil
@@ -49,21 +50,17 @@ public struct OwnerController: Sendable {
         }
     }
 
+    /// Proves the candidate set with payOS (confirm-webhook and its signed probe) before storing anything; a wrong
+    /// set is 422 `PAYOS_CREDENTIALS_INVALID` with the failed `part`. On success payOS already delivers the owner's
+    /// webhooks to its own URL (`webhook_registered`).
     @Sendable func storeCredentials(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CredentialsBody> {
         let owner = try context.requireOwner()
         let body = try await request.decodeJSON(as: CredentialsRequest.self, context: context)
         let audit = AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID)
-        let info = try await credentials.store(
+        let info = try await onboarding.submit(
             owner: owner, clientID: body.client_id, apiKey: body.api_key, checksumKey: body.checksum_key, audit: audit, logger: context.logger)
         var answer = CredentialsBody(info)
-        // payOS delivers webhooks to the owner's own URL once confirm-webhook accepts it.
-        do {
-            try await credentials.registerWebhook(owner: owner, audit: audit, logger: context.logger)
-            answer.webhook_registered = true
-        } catch {
-            answer.webhook_registered = false
-            answer.webhook_error = GatewayError.from(error).code
-        }
+        answer.webhook_registered = true
         return JSONResponse(answer)
     }
 

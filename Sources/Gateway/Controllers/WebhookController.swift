@@ -58,6 +58,7 @@ public struct WebhookController: Sendable {
                 case .processed: "Webhook processed successfully"
                 case .duplicate: "Webhook already processed"
                 case .unknownOrder: "Webhook recorded"
+                case .onboardingProbe: "Webhook recorded"
                 }
             return JSONResponse(Answer(message: message, order_code: String(result.data.orderCode), status: result.data.code == "00" ? "PAID" : nil))
         } catch let refusal as WebhookService.Refusal {

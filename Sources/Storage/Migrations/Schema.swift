@@ -9,7 +9,10 @@
 public enum Schema {
     /// Every migration, in version order.
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "v1 schema", tables: v1Tables)
+        Migration(version: 1, name: "v1 schema", tables: v1Tables),
+        v2,
+        v3,
+        Migration(version: 4, name: "admin sessions", tables: v4Tables),
     ]
 
     /// The tables of version 1, in creation order (referenced tables first).

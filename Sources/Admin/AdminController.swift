@@ -1,0 +1,408 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+public import Gateway
+public import Hummingbird
+import Logging
+import NIOCore
+public import Storage
+public import Tenancy
+public import Vault
+
+/// The `/admin` JSON API: owners, their API keys, the vault, the audit trail and dead e-mails.
+///
+/// Mount ``endpoints`` on the `/admin` group behind ``AdminAuthMiddleware``. Every change is audited with actor `admin:<token prefix>` and
+/// the request id: owner changes in the same transaction as the change (``AdminOwnerService``), vault changes by the
+/// vault itself (its own rows, same actor) plus one `admin.vault.*` row naming the admin call.
+public struct AdminController: Sendable {
+    /// Audit actions written here for calls whose work happens in another component.
+    public enum AuditAction {
+        public static let rotateMasterKey = "admin.vault.rotate_master_key"
+        public static let retireKEK = "admin.vault.retire_kek"
+        public static let expirePreviousChecksumKey = "admin.owner.expire_previous_checksum_key"
+        public static let resendNotification = "admin.notification.resend"
+    }
+
+    /// Old API keys stay valid this long after a rotation unless the admin says otherwise: time to deploy the new key.
+    public static let defaultOldKeyGraceSeconds: Int64 = 24 * 3600
+
+    let owners: AdminOwnerService
+    let vault: Vault
+    let outbox: NotificationOutbox
+    let audit: AdminAuditQuery
+    let clock: WallClock
+
+    public init(owners: AdminOwnerService, vault: Vault, outbox: NotificationOutbox, audit: AdminAuditQuery, clock: WallClock = .system) {
+        self.owners = owners
+        self.vault = vault
+        self.outbox = outbox
+        self.audit = audit
+        self.clock = clock
+    }
+
+    /// Routes relative to the admin group (`/admin`), like the rate-limit and metrics controllers'.
+    public var endpoints: RouteCollection<GatewayRequestContext> {
+        let routes = RouteCollection(context: GatewayRequestContext.self)
+        routes.get("owners", use: listOwners)
+        routes.post("owners", use: createOwner)
+        routes.get("owners/{id}", use: getOwner)
+        routes.post("owners/{id}/suspend", use: suspend)
+        routes.post("owners/{id}/reactivate", use: reactivate)
+        routes.post("owners/{id}/rotate-api-keys", use: rotateAPIKeys)
+        routes.post("owners/{id}/expire-previous-checksum-key", use: expirePreviousChecksumKey)
+        routes.get("vault", use: vaultStatus)
+        routes.post("vault/rotate-master-key", use: rotateMasterKey)
+        routes.post("vault/retire-kek", use: retireKEK)
+        routes.get("audit", use: auditTrail)
+        routes.get("notifications/dead", use: deadNotifications)
+        routes.post("notifications/{id}/resend", use: resendNotification)
+        return routes
+    }
+
+    // MARK: Owners
+
+    struct OwnerBody: Encodable, Sendable {
+        let id: Int64
+        let name: String
+        let email: String
+        let status: String
+        let onboarding_state: String
+        let credentials: CredentialsBody?
+        let created_at: String
+        let updated_at: String
+
+        init(_ view: AdminOwnerView) {
+            self.init(view.owner, credentials: view.credentials)
+        }
+
+        init(_ owner: Owner, credentials: CredentialInfo?) {
+            id = owner.id.rawValue
+            name = owner.name
+            email = owner.email
+            status = owner.status.rawValue
+            onboarding_state = owner.onboardingState.rawValue
+            self.credentials = credentials.map(CredentialsBody.init)
+            created_at = APITime.format(owner.createdAt)
+            updated_at = APITime.format(owner.updatedAt)
+        }
+    }
+
+    /// What is stored of an owner's payOS credentials: a masked hint and dates, never a key.
+    struct CredentialsBody: Encodable, Sendable {
+        let client_id_hint: String?
+        let version: Int
+        let rotated_at: String
+        let kek_version: Int
+        let previous_checksum_key_usable_until: String?
+
+        init(_ info: CredentialInfo) {
+            client_id_hint = info.clientIDHint.map { "…" + $0 }
+            version = info.activeVersion
+            rotated_at = APITime.format(info.rotatedAt)
+            kek_version = info.kekVersion
+            previous_checksum_key_usable_until = info.previousChecksumKey.map { APITime.format($0.usableUntil) }
+        }
+    }
+
+    struct OwnerList: Encodable, Sendable {
+        let owners: [OwnerBody]
+    }
+
+    @Sendable func listOwners(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerList> {
+        _ = try AdminPrincipal.require()
+        return JSONResponse(OwnerList(owners: try await owners.list(logger: context.logger).map(OwnerBody.init)))
+    }
+
+    struct CreateOwnerRequest: Decodable {
+        let name: String
+        let email: String
+    }
+
+    struct CreatedOwner: Encodable, Sendable {
+        let success = true
+        let owner: OwnerBody
+        /// The owner's first API key: shown this once.
+        let api_key: String
+        let api_key_prefix: String
+    }
+
+    @Sendable func createOwner(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CreatedOwner> {
+        let audit = try AdminPrincipal.audit(context)
+        let body = try await request.decodeJSON(as: CreateOwnerRequest.self, context: context)
+        let (owner, key) = try await owners.create(name: body.name, email: body.email, audit: audit, logger: context.logger)
+        return JSONResponse(
+            status: .created, CreatedOwner(owner: OwnerBody(owner, credentials: nil), api_key: key.secret, api_key_prefix: key.prefix))
+    }
+
+    @Sendable func getOwner(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+        _ = try AdminPrincipal.require()
+        guard let view = try await owners.get(try Self.ownerID(context), logger: context.logger) else { throw GatewayError.notFound("owner") }
+        return JSONResponse(OwnerBody(view))
+    }
+
+    @Sendable func suspend(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+        try await setStatus(.suspended, context: context)
+    }
+
+    @Sendable func reactivate(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+        try await setStatus(.active, context: context)
+    }
+
+    func setStatus(_ status: Owner.Status, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+        let audit = try AdminPrincipal.audit(context)
+        let id = try Self.ownerID(context)
+        let owner = try await owners.setStatus(id, status, audit: audit, logger: context.logger)
+        guard let view = try await owners.get(owner.id, logger: context.logger) else { throw GatewayError.notFound("owner") }
+        return JSONResponse(OwnerBody(view))
+    }
+
+    struct RotateKeysRequest: Decodable {
+        /// Seconds the owner's current keys stay valid (0 = expire now); default ``AdminController/defaultOldKeyGraceSeconds``.
+        let old_keys_valid_for_seconds: Int64?
+    }
+
+    struct RotatedKeys: Encodable, Sendable {
+        let success = true
+        /// The new key: shown this once.
+        let api_key: String
+        let api_key_prefix: String
+        let old_keys_expire_at: String
+    }
+
+    @Sendable func rotateAPIKeys(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RotatedKeys> {
+        let audit = try AdminPrincipal.audit(context)
+        let id = try Self.ownerID(context)
+        let body = try await Self.optionalJSON(RotateKeysRequest.self, request: request, context: context)
+        let grace = body?.old_keys_valid_for_seconds ?? Self.defaultOldKeyGraceSeconds
+        guard (0...(90 * 24 * 3600)).contains(grace) else {
+            throw GatewayError.validation("old_keys_valid_for_seconds must be 0 to 7776000 (90 days)")
+        }
+        let expiresAt = clock.now() + grace * 1000
+        let key = try await owners.rotateAPIKeys(id, oldKeysExpireAt: expiresAt, audit: audit, logger: context.logger)
+        return JSONResponse(RotatedKeys(api_key: key.secret, api_key_prefix: key.prefix, old_keys_expire_at: APITime.format(expiresAt)))
+    }
+
+    struct ExpiredKeys: Encodable, Sendable {
+        let success = true
+        /// Previous checksum keys destroyed (0 when the owner had none in its grace window).
+        let destroyed: Int
+    }
+
+    @Sendable func expirePreviousChecksumKey(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<ExpiredKeys> {
+        let audit = try AdminPrincipal.audit(context)
+        let id = try Self.ownerID(context)
+        guard try await owners.get(id, logger: context.logger) != nil else { throw GatewayError.notFound("owner") }
+        let destroyed = try await vault.expirePreviousKeys(owner: id.rawValue, audit: audit, logger: context.logger)
+        try await owners.record(
+            AuditAction.expirePreviousChecksumKey, owner: id, detail: ["destroyed": .int(destroyed)], audit: audit, logger: context.logger)
+        return JSONResponse(ExpiredKeys(destroyed: destroyed))
+    }
+
+    // MARK: Vault
+
+    struct VaultBody: Encodable, Sendable {
+        struct Run: Encodable, Sendable {
+            let run_id: Int64
+            let target_kek_version: Int
+            let rewrapped: Int64
+        }
+        let active_kek_version: Int
+        let ring_versions: [Int]
+        /// Keys wrapped per master key version (string keys: JSON objects have no integer keys).
+        let keys_by_kek_version: [String: Int]
+        /// Keys not yet under the active version: 0 when a rotation is complete.
+        let keys_to_rewrap: Int
+        let unfinished_rotations: [Run]
+    }
+
+    @Sendable func vaultStatus(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<VaultBody> {
+        _ = try AdminPrincipal.require()
+        return JSONResponse(Self.vaultBody(try await vault.status(logger: context.logger)))
+    }
+
+    static func vaultBody(_ status: KEKStatus) -> VaultBody {
+        VaultBody(
+            active_kek_version: status.activeVersion, ring_versions: status.ringVersions,
+            keys_by_kek_version: Dictionary(uniqueKeysWithValues: status.dataKeysByVersion.map { (String($0.key), $0.value) }),
+            keys_to_rewrap: status.dataKeysByVersion.filter { $0.key != status.activeVersion }.map(\.value).reduce(0, +),
+            unfinished_rotations: status.unfinishedRotations.map {
+                VaultBody.Run(run_id: $0.runID, target_kek_version: $0.targetVersion, rewrapped: Int64($0.rewrapped))
+            })
+    }
+
+    struct RotateRequest: Decodable {
+        let to: Int?
+        let batch_size: Int?
+    }
+
+    struct RotationBody: Encodable, Sendable {
+        let success = true
+        let run_id: Int64
+        let target_kek_version: Int
+        let rewrapped: Int64
+        let finished: Bool
+        let vault: VaultBody
+    }
+
+    @Sendable func rotateMasterKey(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RotationBody> {
+        let audit = try AdminPrincipal.audit(context)
+        let body = try await Self.optionalJSON(RotateRequest.self, request: request, context: context)
+        let batchSize = body?.batch_size ?? 100
+        guard (1...10_000).contains(batchSize) else { throw GatewayError.validation("batch_size must be 1 to 10000") }
+        let report = try await vault.rotateMasterKey(to: body?.to, batchSize: batchSize, audit: audit, logger: context.logger)
+        try await owners.record(
+            AuditAction.rotateMasterKey, detail: ["run": .integer(report.runID), "target_kek_version": .int(report.targetVersion)],
+            audit: audit, logger: context.logger)
+        return JSONResponse(
+            RotationBody(
+                run_id: report.runID, target_kek_version: report.targetVersion, rewrapped: Int64(report.rewrapped), finished: report.finished,
+                vault: Self.vaultBody(try await vault.status(logger: context.logger))))
+    }
+
+    struct RetireRequest: Decodable {
+        let version: Int
+    }
+
+    struct RetiredBody: Encodable, Sendable {
+        let success = true
+        let retired_kek_version: Int
+        let vault: VaultBody
+    }
+
+    @Sendable func retireKEK(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RetiredBody> {
+        let audit = try AdminPrincipal.audit(context)
+        let body = try await request.decodeJSON(as: RetireRequest.self, context: context)
+        try await vault.retire(kekVersion: body.version, audit: audit, logger: context.logger)
+        try await owners.record(AuditAction.retireKEK, detail: ["kek_version": .int(body.version)], audit: audit, logger: context.logger)
+        return JSONResponse(RetiredBody(retired_kek_version: body.version, vault: Self.vaultBody(try await vault.status(logger: context.logger))))
+    }
+
+    // MARK: Audit
+
+    struct AuditRow: Encodable, Sendable {
+        let id: Int64
+        let at: String
+        let actor: String
+        let owner_id: Int64?
+        let action: String
+        /// The row's detail object as JSON text (facts, never secrets).
+        let detail: String?
+        let request_id: String?
+    }
+
+    struct AuditBody: Encodable, Sendable {
+        let records: [AuditRow]
+        /// Pass as `before=` for the next (older) page; absent on the last page.
+        let next_before: Int64?
+    }
+
+    @Sendable func auditTrail(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<AuditBody> {
+        _ = try AdminPrincipal.require()
+        let page = try await audit.page(try Self.auditFilter(request.queryValue), logger: context.logger)
+        return JSONResponse(
+            AuditBody(
+                records: page.records.map {
+                    AuditRow(
+                        id: $0.id, at: APITime.format($0.at), actor: $0.actor, owner_id: $0.ownerID?.rawValue, action: $0.action, detail: $0.detail,
+                        request_id: $0.requestID)
+                }, next_before: page.nextBefore))
+    }
+
+    /// `owner`, `action`, `from`/`to` (ISO-8601), `limit` (1…500, default 50), `before` (cursor); each checked by name.
+    static func auditFilter(_ query: (String) -> String?) throws -> AdminAuditFilter {
+        func value(_ name: String) -> String? {
+            guard let raw = query(name), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String) throws -> Int64? {
+            guard let text = value(name) else { return nil }
+            guard let number = Int64(text), number > 0 else { throw GatewayError.validation("\(name) must be a positive integer") }
+            return number
+        }
+        func time(_ name: String) throws -> Int64? {
+            guard let text = value(name) else { return nil }
+            guard let millis = APITime.parse(text) else { throw GatewayError.validation("\(name) must be an ISO-8601 date-time") }
+            return millis
+        }
+        let limit = try integer("limit") ?? 50
+        guard limit <= 500 else { throw GatewayError.validation("limit must be 1 to 500") }
+        if let action = value("action"), action.utf8.count > 64 { throw GatewayError.validation("action must be at most 64 bytes") }
+        return AdminAuditFilter(
+            owner: try integer("owner").map { OwnerID($0) }, action: value("action"), from: try time("from"), to: try time("to"),
+            limit: Int(limit), before: try integer("before"))
+    }
+
+    // MARK: Notifications
+
+    struct DeadBody: Encodable, Sendable {
+        struct Entry: Encodable, Sendable {
+            let id: Int64
+            let owner_id: Int64
+            let kind: String
+            let recipient: String
+            let subject: String
+            let attempts: Int
+            let last_error: String?
+            let created_at: String
+        }
+        let notifications: [Entry]
+    }
+
+    @Sendable func deadNotifications(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<DeadBody> {
+        _ = try AdminPrincipal.require()
+        let entries = try await outbox.entries(status: .dead, limit: 200, logger: context.logger)
+        return JSONResponse(DeadBody(notifications: entries.map(Self.deadEntry)))
+    }
+
+    static func deadEntry(_ entry: OutboxEntry) -> DeadBody.Entry {
+        .init(
+            id: entry.id, owner_id: entry.ownerID.rawValue, kind: entry.kind, recipient: entry.recipient, subject: entry.subject,
+            attempts: entry.attempts, last_error: entry.lastError, created_at: APITime.format(entry.createdAt))
+    }
+
+    struct ResentBody: Encodable, Sendable {
+        let success = true
+        let id: Int64
+        let status: String
+    }
+
+    @Sendable func resendNotification(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<ResentBody> {
+        let audit = try AdminPrincipal.audit(context)
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw GatewayError.notFound("notification") }
+        guard let entry = try await outbox.entry(id: id, logger: context.logger) else { throw GatewayError.notFound("notification") }
+        guard try await outbox.resend(id: id, logger: context.logger) else {
+            throw GatewayError.conflict("only a dead notification can be re-sent (this one is \(entry.status.rawValue))")
+        }
+        try await owners.record(
+            AuditAction.resendNotification, owner: entry.ownerID, detail: ["outbox_id": .integer(id), "kind": .string(entry.kind)], audit: audit,
+            logger: context.logger)
+        return JSONResponse(ResentBody(id: id, status: OutboxStatus.pending.rawValue))
+    }
+
+    // MARK: Helpers
+
+    /// The `{id}` path parameter as an owner id; 404 when it is not one (as for an unknown owner).
+    static func ownerID(_ context: GatewayRequestContext) throws -> OwnerID {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw GatewayError.notFound("owner") }
+        return OwnerID(id)
+    }
+
+    /// A JSON body that may be absent (an empty body means "defaults").
+    static func optionalJSON<T: Decodable>(_ type: T.Type, request: Request, context: GatewayRequestContext) async throws -> T? {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch {
+            throw GatewayError.payloadTooLarge
+        }
+        guard buffer.readableBytes > 0 else { return nil }
+        return try await request.decodeJSON(as: T.self, context: context)
+    }
+}
+
+extension Request {
+    /// The first value of a query parameter.
+    func queryValue(_ name: String) -> String? {
+        uri.queryParameters[Substring(name)].map(String.init)
+    }
+}

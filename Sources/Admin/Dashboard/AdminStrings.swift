@@ -1,0 +1,48 @@
+// Copyright (c) the Gatehouse authors
+public import Gateway
+
+/// The dashboard's words in Vietnamese and English (keys are the template's `s.*` names).
+enum AdminStrings {
+    static func table(_ locale: PageLocale) -> [String: String] {
+        locale == .vi ? vi : en
+    }
+
+    static let en: [String: String] = [
+        "owners": "Owners", "vault": "Vault", "deadNotifications": "Dead e-mails", "audit": "Audit trail", "signOut": "Sign out",
+        "otherLanguage": "Tiếng Việt", "signInTitle": "Sign in", "adminToken": "Admin token", "signIn": "Sign in", "name": "Name",
+        "status": "Status", "onboarding": "Onboarding", "credentials": "payOS credentials", "rateLimit": "Rate limit",
+        "requestsPerSecond": "Requests per second", "burst": "Burst", "save": "Save", "charts": "Payments",
+        "last48Hours": "Last 48 hours", "last30Days": "Last 30 days", "activeVersion": "Active master key version",
+        "ringVersions": "Versions in the key ring", "version": "Version", "keys": "Keys wrapped", "keysToRewrap": "Keys still to re-wrap",
+        "unfinishedRun": "Unfinished rotation run", "rotateMasterKey": "Rotate master key", "noDeadNotifications": "No dead e-mails.",
+        "owner": "Owner", "recipient": "Recipient", "subject": "Subject", "attempts": "Attempts", "lastError": "Last error", "resend": "Re-send",
+        "action": "Action", "from": "From", "to": "To", "filter": "Filter", "time": "Time (UTC)", "actor": "Actor", "detail": "Detail",
+        "requestID": "Request", "older": "Older entries →", "active": "active", "suspended": "suspended", "pending": "pending",
+        "suspend": "Suspend", "reactivate": "Reactivate", "notStored": "not stored", "defaultLimit": "default",
+        "successRate": "Success rate", "processingTime": "Average processing time (created → paid)",
+        "saved": "Saved.", "rotated": "Master key rotation finished.", "resent": "The e-mail is queued again.",
+        "badSignIn": "That is not a valid admin token.", "badForm": "The form expired; please try again.",
+        "invalidRateLimit": "Requests per second must be 1–100000 and burst 1–1000000.", "notFound": "Not found.",
+        "failed": "The action failed; see the server log with the request id.",
+    ]
+
+    static let vi: [String: String] = [
+        "owners": "Chủ nhà", "vault": "Kho khóa", "deadNotifications": "E-mail lỗi", "audit": "Nhật ký kiểm toán", "signOut": "Đăng xuất",
+        "otherLanguage": "English", "signInTitle": "Đăng nhập", "adminToken": "Mã quản trị", "signIn": "Đăng nhập", "name": "Tên",
+        "status": "Trạng thái", "onboarding": "Kích hoạt", "credentials": "Khóa payOS", "rateLimit": "Giới hạn tần suất",
+        "requestsPerSecond": "Yêu cầu mỗi giây", "burst": "Dồn tối đa", "save": "Lưu", "charts": "Thanh toán",
+        "last48Hours": "48 giờ qua", "last30Days": "30 ngày qua", "activeVersion": "Phiên bản khóa chủ đang dùng",
+        "ringVersions": "Các phiên bản trong vòng khóa", "version": "Phiên bản", "keys": "Số khóa được bọc",
+        "keysToRewrap": "Khóa còn cần bọc lại", "unfinishedRun": "Lượt xoay khóa chưa xong", "rotateMasterKey": "Xoay khóa chủ",
+        "noDeadNotifications": "Không có e-mail lỗi.", "owner": "Chủ nhà", "recipient": "Người nhận", "subject": "Tiêu đề",
+        "attempts": "Số lần thử", "lastError": "Lỗi cuối", "resend": "Gửi lại", "action": "Hành động", "from": "Từ", "to": "Đến",
+        "filter": "Lọc", "time": "Thời gian (UTC)", "actor": "Người thực hiện", "detail": "Chi tiết", "requestID": "Yêu cầu",
+        "older": "Cũ hơn →", "active": "đang hoạt động", "suspended": "tạm khóa", "pending": "chờ", "suspend": "Tạm khóa",
+        "reactivate": "Mở lại", "notStored": "chưa lưu", "defaultLimit": "mặc định", "successRate": "Tỷ lệ thành công",
+        "processingTime": "Thời gian xử lý trung bình (tạo → đã trả)", "saved": "Đã lưu.", "rotated": "Đã xoay khóa chủ xong.",
+        "resent": "E-mail đã được xếp hàng gửi lại.", "badSignIn": "Mã quản trị không hợp lệ.",
+        "badForm": "Biểu mẫu đã hết hạn, vui lòng thử lại.",
+        "invalidRateLimit": "Yêu cầu mỗi giây phải từ 1 đến 100000 và dồn tối đa từ 1 đến 1000000.", "notFound": "Không tìm thấy.",
+        "failed": "Thao tác thất bại; xem nhật ký máy chủ theo mã yêu cầu.",
+    ]
+}

@@ -1,0 +1,195 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+public import Gateway
+import HTTPTypes
+public import Hummingbird
+import Logging
+import NIOCore
+public import Storage
+public import Tenancy
+public import Vault
+
+/// `PUT` / `GET /admin/owners/{id}/rate-limit`: an owner's request limit (API and renter traffic) and its cap on
+/// calls to payOS.
+///
+/// `endpoints` are relative to the admin group (`owners/{id}/rate-limit`): add them to the `RouterGroup` that
+/// authenticates admins (`/admin`). The controller is generic over the group's context; `auditContext` says who
+/// acted (the authenticated admin) and under which request id.
+///
+/// A change is validated, stored with its audit row in one transaction, applied on this instance at once and on
+/// every other instance within a second (``RateLimitReloader``).
+public struct RateLimitController<Context: RequestContext>: Sendable {
+    let database: any SQLDatabase
+    let owners: OwnerRepository
+    let limits: RateLimitRepository
+    let limiter: TenantRateLimiter
+    let audit: AuditLog
+    let auditContext: @Sendable (Request, Context) -> AuditContext
+
+    public init(
+        database: any SQLDatabase, owners: OwnerRepository, limits: RateLimitRepository, limiter: TenantRateLimiter, audit: AuditLog,
+        auditContext: @escaping @Sendable (Request, Context) -> AuditContext
+    ) {
+        self.database = database
+        self.owners = owners
+        self.limits = limits
+        self.limiter = limiter
+        self.audit = audit
+        self.auditContext = auditContext
+    }
+
+    public var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("owners/{id}/rate-limit", use: get)
+        routes.put("owners/{id}/rate-limit", use: put)
+        return routes
+    }
+
+    /// The answer of both routes: the owner's effective limits (fleet-wide) and where they come from.
+    struct LimitBody: Encodable {
+        let owner_id: Int64
+        let requests_per_second: Int
+        let burst: Int
+        let payos_requests_per_second: Int
+        let payos_burst: Int
+        /// `true` when no limit was set for this owner (the configured defaults apply).
+        let is_default: Bool
+        /// `true` when the payOS cap is the configured default.
+        let payos_is_default: Bool
+        let updated_at: String?
+        /// Live gateway instances; each enforces 1/`live_instances` of the limit.
+        let live_instances: Int
+
+        enum CodingKeys: String, CodingKey {
+            case owner_id, requests_per_second, burst, payos_requests_per_second, payos_burst, is_default, payos_is_default, updated_at,
+                live_instances
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(owner_id, forKey: .owner_id)
+            try container.encode(requests_per_second, forKey: .requests_per_second)
+            try container.encode(burst, forKey: .burst)
+            try container.encode(payos_requests_per_second, forKey: .payos_requests_per_second)
+            try container.encode(payos_burst, forKey: .payos_burst)
+            try container.encode(is_default, forKey: .is_default)
+            try container.encode(payos_is_default, forKey: .payos_is_default)
+            try container.encode(updated_at, forKey: .updated_at)  // null for defaults, always present
+            try container.encode(live_instances, forKey: .live_instances)
+        }
+    }
+
+    /// `PUT` body: `{requests_per_second, burst, payos_requests_per_second?, payos_burst?}`, whole numbers.
+    struct PutBody: Decodable {
+        let requestsPerSecond: Int
+        let burst: Int
+        let payOSRequestsPerSecond: Int?
+        let payOSBurst: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case requests_per_second, burst, payos_requests_per_second, payos_burst
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func integer(_ key: CodingKeys, required: Bool) throws -> Int? {
+                guard container.contains(key), !(try container.decodeNil(forKey: key)) else {
+                    if required { throw GatewayError.validation("\(key.stringValue) is required") }
+                    return nil
+                }
+                guard let value = try? container.decode(Int.self, forKey: key) else {
+                    throw GatewayError.validation("\(key.stringValue) must be a whole number")
+                }
+                return value
+            }
+            requestsPerSecond = try integer(.requests_per_second, required: true) ?? 0
+            burst = try integer(.burst, required: true) ?? 0
+            payOSRequestsPerSecond = try integer(.payos_requests_per_second, required: false)
+            payOSBurst = try integer(.payos_burst, required: false)
+        }
+    }
+
+    @Sendable func get(request: Request, context: Context) async throws -> JSONResponse<LimitBody> {
+        let owner = try await existingOwner(context)
+        // The stored row, not only this instance's copy: an answer right after a PUT on another instance is current.
+        if let stored = try await limits.get(owner: owner, logger: context.logger) { limiter.apply([stored]) }
+        return JSONResponse(answer(owner))
+    }
+
+    @Sendable func put(request: Request, context: Context) async throws -> JSONResponse<LimitBody> {
+        let owner = try await existingOwner(context)
+        let body = try await Self.decode(request, context: context)
+        let wanted = OwnerRateLimit(
+            ownerID: owner, requestsPerSecond: body.requestsPerSecond, burst: body.burst, payOSRequestsPerSecond: body.payOSRequestsPerSecond,
+            payOSBurst: body.payOSBurst ?? body.payOSRequestsPerSecond)
+        try wanted.validate()
+        let actor = auditContext(request, context)
+        let stored = try await database.withTransaction(logger: context.logger) { connection in
+            let stored = try await limits.set(wanted, on: connection)
+            var detail: AuditDetail = [
+                "requests_per_second": .int(stored.requestsPerSecond), "burst": .int(stored.burst),
+            ]
+            detail.fields["payos_requests_per_second"] = .int(stored.payOSRequestsPerSecond)
+            detail.fields["payos_burst"] = .int(stored.payOSBurst)
+            try await audit.append(
+                actor: actor.actor, ownerID: owner.rawValue, action: "owner.rate_limit.set", detail: detail, requestID: actor.requestID,
+                on: connection)
+            return stored
+        }
+        limiter.apply([stored])
+        context.logger.info(
+            "owner rate limit set",
+            metadata: ["tenant.id": "\(owner)", "rate_limit.rps": "\(stored.requestsPerSecond)", "rate_limit.burst": "\(stored.burst)"])
+        return JSONResponse(answer(owner))
+    }
+
+    private func answer(_ owner: OwnerID) -> LimitBody {
+        let effective = limiter.effectiveLimit(owner: owner)
+        return LimitBody(
+            owner_id: owner.rawValue, requests_per_second: Int(effective.requests.requestsPerSecond.rounded()), burst: effective.requests.burst,
+            payos_requests_per_second: Int(effective.payOS.requestsPerSecond.rounded()), payos_burst: effective.payOS.burst,
+            is_default: effective.isDefault, payos_is_default: effective.payOSIsDefault,
+            updated_at: effective.updatedAt.map(APITime.format), live_instances: limiter.instances)
+    }
+
+    /// The `{id}` owner, or 404 `NOT_FOUND`.
+    private func existingOwner(_ context: Context) async throws -> OwnerID {
+        guard let raw = context.parameters.get("id", as: Int64.self), raw > 0,
+            let owner = try await owners.get(OwnerID(raw), logger: context.logger)
+        else { throw GatewayError.notFound("owner") }
+        return owner.id
+    }
+
+    private static func decode(_ request: Request, context: Context) async throws -> PutBody {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: 16 * 1024)
+        } catch {
+            throw GatewayError.payloadTooLarge
+        }
+        guard buffer.readableBytes > 0 else { throw GatewayError.validation("a JSON body is required") }
+        do {
+            return try JSONDecoder().decode(PutBody.self, from: Data(buffer.readableBytesView))
+        } catch let error as GatewayError {
+            throw error
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw GatewayError.validation("the body is not valid JSON")
+            }
+            throw GatewayError.validation("the body must be a JSON object with requests_per_second and burst")
+        }
+    }
+}
+
+extension RateLimitController where Context == GatewayRequestContext {
+    /// For a group of the gateway's own context: the actor is `admin` (or what `actor` says) and the request id is the
+    /// gateway's.
+    public init(
+        database: any SQLDatabase, owners: OwnerRepository, limits: RateLimitRepository, limiter: TenantRateLimiter, audit: AuditLog,
+        actor: @escaping @Sendable (Request, GatewayRequestContext) -> String = { _, _ in "admin" }
+    ) {
+        self.init(
+            database: database, owners: owners, limits: limits, limiter: limiter, audit: audit,
+            auditContext: { request, context in AuditContext(actor: actor(request, context), requestID: context.requestID) })
+    }
+}

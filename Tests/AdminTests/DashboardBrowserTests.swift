@@ -1,0 +1,90 @@
+// Copyright (c) the Gatehouse authors
+import Admin
+import Foundation
+import Storage
+import Vault
+import PayOSSandbox
+import GatehouseApp
+import PayOS
+import StorageTestSupport
+import Tenancy
+import Testing
+
+extension AdminSuites {
+    /// The dashboard in a real browser: headless Chromium (driven over the DevTools protocol by
+    /// `Browser/dashboard-walk.py`) signs in with an admin token, changes owner A's rate limit through the form, and
+    /// screenshots each page. Screenshots are kept in `/tmp/gatehouse-admin-e2e/` for a person to look at.
+    ///
+    /// Needs `chromium`: skipped locally without it, failing when `CI=true` (the renter browser tests' policy).
+    @Suite(.enabled(if: DashboardBrowser.shouldRun, "dashboard browser test skipped: chromium not installed (apt-get install chromium)"))
+    struct DashboardBrowserTests {
+        @Test(arguments: TestDatabases.backends)
+        func anAdminSignsInChangesARateLimitAndEveryPageRenders(backend: TestBackend) async throws {
+            try await AdminHarness.run(backend) { h in
+                let output = DashboardBrowser.outputDirectory.appendingPathComponent(backend.rawValue)
+                try? FileManager.default.removeItem(at: output)
+                let result = try await DashboardBrowser.run([
+                    DashboardBrowser.scriptPath, h.baseURL, h.adminToken.token, String(h.ownerA.id.rawValue), "12", "40", output.path,
+                ])
+                try #require(result.status == 0, "dashboard-walk failed: \(result.stderr)")
+                let report = try #require(try? JSONValue(parsing: result.stdout), "not JSON: \(result.stdout)")
+                let shots = try #require(report["screenshots"]?.objectValue)
+                #expect(shots.keys.sorted() == [
+                    "01-sign-in", "02-owners", "03-owner-before", "04-owner-after", "05-vault", "06-notifications", "07-audit", "08-owners-vi",
+                ])
+                for (name, path) in shots.entries {
+                    let data = try #require(FileManager.default.contents(atPath: path.stringValue ?? ""), "\(name) missing")
+                    #expect(data.count > 1000, "\(name) is \(data.count) bytes")
+                    #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(name) is a PNG")
+                }
+                #expect(report["pages"]?["04-owner-after"]?.stringValue?.contains("done=saved") == true)
+                #expect(report["pages"]?["rate_limit_shown"]?.stringValue?.contains("12/s") == true)
+                // The form really changed the stored limit, for owner A only, and the change is audited.
+                let store = h.components.rateLimits
+                #expect(try await store.get(owner: h.ownerA.id, logger: h.logger).map { [$0.requestsPerSecond, $0.burst] } == [12, 40])
+                #expect(try await store.get(owner: h.ownerB.id, logger: h.logger) == nil)
+                #expect(try await h.auditRows(action: OwnerRateLimitStore.auditAction).first?.actor == "admin:\(h.adminToken.prefix)")
+            }
+        }
+    }
+}
+
+enum DashboardBrowser {
+    static let outputDirectory = URL(fileURLWithPath: "/tmp/gatehouse-admin-e2e", isDirectory: true)
+    static let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Browser/dashboard-walk.py").path
+
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true" }
+    static var hasChromium: Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/chromium") }
+    }
+    static var shouldRun: Bool { isCI || hasChromium }
+
+    struct Output: Sendable {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs `python3 arguments…` to completion without blocking the cooperative pool (output read on its own threads).
+    static func run(_ arguments: [String]) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3"] + arguments
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            process.terminationHandler = { process in
+                let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                continuation.resume(returning: Output(status: process.terminationStatus, stdout: stdout, stderr: stderr))
+            }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import GatehouseApp
+import Gateway
+import HTTPTypes
+import PayOS
+import PayOSSandbox
+import Storage
+import StorageTestSupport
+import Tenancy
+import Testing
+
+extension GatewayAPITests {
+    /// `GET /metrics`: Prometheus text with bounded labels and no secrets; invalid signatures counted per owner in the
+    /// database and in the process counter.
+    @Suite struct PrometheusEndpointTests {
+        /// The sample value of the first line that starts with `name{` and contains every label pair.
+        static func sample(_ text: String, _ name: String, _ labels: [String] = []) -> Double? {
+            for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
+                guard labels.allSatisfy({ line.contains($0) }) else { continue }
+                return line.split(separator: " ").last.flatMap { Double($0) }
+            }
+            return nil
+        }
+
+        // MARK: Tests
+
+        @Test(arguments: TestDatabases.backends)
+        func invalidSignaturesAreCountedPerOwnerWithBoundedLabelsAndNoSecrets(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
+                let link = try await gw.link(payment, of: gw.ownerA)
+                let path = WebhookTests.webhookPath(gw, gw.ownerA)
+                // Two forgeries for owner A, one webhook for an unknown webhook key, one unattributable on the shared route.
+                for reference in ["FT-1", "FT-2"] {
+                    let forged = try WebhookTests.webhook(for: link, reference: reference, key: gw.ownerB.channel.checksumKey)
+                    #expect(try await gw.post(path, forged).errorCode == "INVALID_SIGNATURE")
+                }
+                let signed = try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)
+                #expect(try await gw.post("/webhook/payos/no-such-owner-key", signed).status == .notFound)
+                let unknownOrder = PayOSWebhookBody.signed(PayOSWebhookData.confirmationSample, checksumKey: "whatever").jsonText
+                #expect(try await gw.post("/webhook/payos", unknownOrder).status == .ok)
+                // And the real one.
+                #expect(try await gw.post(path, signed).status == .ok)
+
+                let rows = try await gw.components.database.query(
+                    "SELECT owner_id, SUM(count) AS n FROM webhook_rejection GROUP BY owner_id ORDER BY owner_id", logger: gw.logger)
+                #expect(try rows.map { [try $0.decode("owner_id", as: Int64.self), try $0.decode("n", as: Int64.self)] } == [[0, 2], [gw.ownerA.id.rawValue, 2]])
+
+                let scrape = try await gw.get("/metrics")
+                #expect(scrape.status == .ok)
+                #expect(scrape.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                let text = scrape.body
+                let owner = "owner=\"\(gw.ownerA.id.rawValue)\""
+                #expect(Self.sample(text, "gatehouse_webhook_verifications_total", [owner, "result=\"invalid\""]) == 2)
+                #expect(Self.sample(text, "gatehouse_webhook_verifications_total", [owner, "result=\"ok\""]) == 1)
+                #expect(Self.sample(text, "gatehouse_webhook_verifications_total", ["owner=\"unknown\"", "result=\"invalid\""]) == 2)
+                #expect(Self.sample(text, "gatehouse_webhook_rejections_last_hour") == 4)
+                #expect(Self.sample(text, "gatehouse_payments", ["status=\"success\""]) == 1)
+                #expect(Self.sample(text, "gatehouse_payments", ["status=\"pending\""]) == 0)
+                #expect(Self.sample(text, "gatehouse_payments_settled", ["settled_by=\"webhook\""]) == 1)
+                #expect(Self.sample(text, "gatehouse_outbox", ["status=\"pending\""]) != nil)
+                #expect(Self.sample(text, "gatehouse_reconciliation_backlog") == 0)
+                // No secret, token or raw path: keys, the owner's webhook key, the renter token.
+                for secret in [gw.ownerA.channel.apiKey, gw.ownerA.channel.checksumKey, gw.ownerB.channel.checksumKey, gw.ownerA.owner.webhookKey,
+                    "no-such-owner-key", payment.token, gw.ownerA.apiKey]
+                {
+                    #expect(!text.contains(secret))
+                }
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func reconciliationBacklogCountsOverduePendingPayments(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let first = try await gw.bookAndCreatePayment(gw.ownerA)
+                _ = try await gw.bookAndCreatePayment(gw.ownerB)
+                // One payment's next check is long overdue (the reconciler has not reached it yet); the other is not due.
+                try await gw.components.database.execute(
+                    "UPDATE payment SET next_check_at = 1 WHERE id = \(first.paymentID)", logger: gw.logger)
+                try await gw.components.database.execute(
+                    "UPDATE payment SET next_check_at = 4102444800000 WHERE id <> \(first.paymentID)", logger: gw.logger)
+                let text = try await gw.get("/metrics").body
+                #expect(Self.sample(text, "gatehouse_payments", ["status=\"pending\""]) == 2)
+                #expect(Self.sample(text, "gatehouse_reconciliation_backlog") == 1)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func aConfiguredMetricsTokenIsRequired(backend: TestBackend) async throws {
+            let token = "metrics-token-0123456789abcdef0123456789"
+            try await GatewayHarness.run(backend, environment: ["GATEHOUSE_METRICS_TOKEN": token]) { gw in
+                for headers: HTTPFields in [[:], [.authorization: "Bearer wrong-token"], [.authorization: token], gw.ownerA.bearer] {
+                    let refused = try await gw.get("/metrics", headers: headers)
+                    #expect(refused.status == .unauthorized)
+                    #expect(refused.errorCode == "UNAUTHORIZED")
+                    #expect(!refused.body.contains("gatehouse_"))
+                }
+                let scrape = try await gw.get("/metrics", headers: [.authorization: "Bearer \(token)"])
+                #expect(scrape.status == .ok)
+                #expect(Self.sample(scrape.body, "gatehouse_reconciliation_backlog") == 0)
+            }
+        }
+
+        @Test func ownerLabelsAreBoundedAfterTheFirstOwnersSeen() throws {
+            let observability = Observability()
+            let metrics = WebhookMetrics(factory: observability.factory, maximumLabelledOwners: 2)
+            for id in [1, 2, 3, 4, 1] as [Int64] { metrics.verification(.invalid, owner: OwnerID(id)) }
+            metrics.verification(.ok, owner: nil)
+            let text = observability.exposition()
+            #expect(Self.sample(text, WebhookMetrics.verificationsName, ["owner=\"1\"", "result=\"invalid\""]) == 2)
+            #expect(Self.sample(text, WebhookMetrics.verificationsName, ["owner=\"2\""]) == 1)
+            #expect(Self.sample(text, WebhookMetrics.verificationsName, ["owner=\"other\""]) == 2)
+            #expect(Self.sample(text, WebhookMetrics.verificationsName, ["owner=\"unknown\"", "result=\"ok\""]) == 1)
+            #expect(!text.contains("owner=\"3\"") && !text.contains("owner=\"4\""))
+        }
+    }
+}

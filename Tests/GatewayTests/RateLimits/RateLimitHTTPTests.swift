@@ -1,0 +1,169 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import GatehouseApp
+import Gateway
+import HTTPTypes
+import StorageTestSupport
+import Tenancy
+import Testing
+
+extension HTTPResult {
+    var rateLimitPolicy: String? { headers[HTTPField.Name("RateLimit-Policy")!] }
+    var rateLimit: String? { headers[HTTPField.Name("RateLimit")!] }
+    var retryAfter: String? { headers[.retryAfter] }
+}
+
+extension GatewayAPITests {
+    /// Per-owner limits over HTTP: one owner is throttled at its limit while another is not; renter traffic counts
+    /// against the payment's owner; traffic without an owner counts against the client IP; payOS calls are capped.
+    @Suite struct RateLimitHTTPTests {
+        /// Sends `request` until the first 429 (at most `limit` times) and returns the answers.
+        static func untilRefused(
+            limit: Int = 30, _ request: () async throws -> HTTPResult
+        ) async throws -> (admitted: [HTTPResult], refused: HTTPResult?, elapsed: Duration) {
+            let started = ContinuousClock.now
+            var admitted: [HTTPResult] = []
+            for _ in 0..<limit {
+                let result = try await request()
+                if result.status == .tooManyRequests { return (admitted, result, ContinuousClock.now - started) }
+                admitted.append(result)
+            }
+            return (admitted, nil, ContinuousClock.now - started)
+        }
+
+        /// At most `burst` plus what the rate refilled while the test ran (the machine may stall; never fewer than burst).
+        static func expectAdmittedNear(_ admitted: Int, burst: Int, rate: Int, elapsed: Duration, sourceLocation: SourceLocation = #_sourceLocation) {
+            let refill = Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * Double(rate)) + 1
+            #expect(admitted >= burst && admitted <= burst + refill, "admitted \(admitted), burst \(burst), refill ≤ \(refill)", sourceLocation: sourceLocation)
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func oneOwnerIsThrottledAtItsLimitWhileAnotherIsNot(backend: TestBackend) async throws {
+            let environment = ["GATEHOUSE_RATE_LIMIT_RPS": "1", "GATEHOUSE_RATE_LIMIT_BURST": "5"]
+            try await GatewayHarness.run(backend, environment: environment) { gw in
+                // Owner B runs on its own, higher limit (set by an admin); owner A on the configured default.
+                gw.components.rateLimiter.apply([
+                    try await gw.components.rateLimits.set(owner: gw.ownerB.id, requestsPerSecond: 100, burst: 200, logger: gw.logger)
+                ])
+                // Owner A floods; owner B works at the same time, interleaved request by request.
+                var bAnswers: [HTTPResult] = []
+                let a = try await Self.untilRefused {
+                    async let fromA = gw.get("/api/payments", headers: gw.ownerA.bearer)
+                    async let fromB = gw.get("/api/payments", headers: gw.ownerB.bearer)
+                    let (answerA, answerB) = try await (fromA, fromB)
+                    if bAnswers.count < 4 { bAnswers.append(answerB) }
+                    return answerA
+                }
+                let refused = try #require(a.refused, "owner A was never throttled")
+                Self.expectAdmittedNear(a.admitted.count, burst: 5, rate: 1, elapsed: a.elapsed)
+                #expect(a.admitted.allSatisfy { $0.status == .ok })
+                // Admitted answers announce the policy and what is left.
+                #expect(a.admitted.first?.rateLimitPolicy == #""default";q=5;w=5"#)
+                #expect(a.admitted.first?.rateLimit?.hasPrefix(#""default";r=4;t="#) == true)
+
+                #expect(refused.errorCode == "RATE_LIMITED")
+                #expect(refused.isJSON)
+                #expect(refused.retryAfter == "1")
+                #expect(refused.rateLimitPolicy == #""default";q=5;w=5"#)
+                #expect(refused.rateLimit == #""default";r=0;t=5"#)
+
+                // Owner B, at the same time, within its own (default-sized) bucket: never refused.
+                #expect(bAnswers.count == 4)
+                #expect(bAnswers.allSatisfy { $0.status == .ok })
+                let b = try await Self.untilRefused(limit: 3) { try await gw.get("/api/payments", headers: gw.ownerB.bearer) }
+                #expect(b.refused == nil)
+                #expect(b.admitted.first?.rateLimitPolicy == #""default";q=200;w=2"#)
+
+                // A is admitted again once a slot returns (Retry-After said 1 s).
+                try await gw.wait(timeout: .seconds(5), "owner A is admitted again") {
+                    try await gw.get("/api/payments", headers: gw.ownerA.bearer).status == .ok
+                }
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func renterPollsCountAgainstThePaymentsOwnerAndTokenlessOnesAgainstTheClientIP(backend: TestBackend) async throws {
+            let environment = ["GATEHOUSE_IP_RATE_LIMIT_RPS": "1", "GATEHOUSE_IP_RATE_LIMIT_BURST": "3"]
+            try await GatewayHarness.run(backend, environment: environment) { gw in
+                let paymentA = try await gw.bookAndCreatePayment(gw.ownerA)
+                let paymentB = try await gw.bookAndCreatePayment(gw.ownerB)
+                // Now owner A gets a small limit (an admin's change, applied on this instance).
+                let stored = try await gw.components.rateLimits.set(owner: gw.ownerA.id, requestsPerSecond: 1, burst: 4, logger: gw.logger)
+                gw.components.rateLimiter.apply([stored])
+
+                let renterA = try await Self.untilRefused {
+                    try await gw.get("/payment/refresh-status/\(paymentA.paymentID)", headers: paymentA.cookie)
+                }
+                let refused = try #require(renterA.refused)
+                Self.expectAdmittedNear(renterA.admitted.count, burst: 4, rate: 1, elapsed: renterA.elapsed)
+                #expect(refused.errorCode == "RATE_LIMITED")
+                #expect(refused.rateLimitPolicy == #""default";q=4;w=4"#)
+                // The renter's polls used owner A's budget: A's own API is throttled too.
+                #expect(try await gw.get("/api/payments", headers: gw.ownerA.bearer).status == .tooManyRequests)
+                // Owner B's renter is unaffected (more polls than the per-IP burst: they are not charged to the IP).
+                for _ in 0..<5 {
+                    #expect(try await gw.get("/payment/refresh-status/\(paymentB.paymentID)", headers: paymentB.cookie).status == .ok)
+                }
+
+                // Without a token nobody's budget but the client IP's is spent (payment ids are guessable).
+                let guesses = try await Self.untilRefused { try await gw.get("/payment/refresh-status/\(paymentB.paymentID)") }
+                Self.expectAdmittedNear(guesses.admitted.count, burst: 3, rate: 1, elapsed: guesses.elapsed)
+                #expect(guesses.admitted.allSatisfy { $0.status == .notFound })
+                #expect(guesses.refused?.rateLimitPolicy == #""default";q=3;w=3"#)
+                // A wrong token is no token.
+                #expect(try await gw.get("/payment/refresh-status/\(paymentB.paymentID)?t=\(paymentA.token)").status == .tooManyRequests)
+                // The renter page (HTML) shows the localized rate-limit page with the same headers.
+                let page = try await gw.get("/payment/status/\(paymentB.paymentID)", headers: [.accept: "text/html"])
+                #expect(page.status == .tooManyRequests)
+                #expect(page.isHTML)
+                #expect(page.retryAfter != nil)
+                // B's renter with the token is still fine.
+                #expect(try await gw.get("/payment/refresh-status/\(paymentB.paymentID)", headers: paymentB.cookie).status == .ok)
+            }
+        }
+
+        static func forwarded(_ chain: String) -> HTTPFields { [HTTPField.Name("X-Forwarded-For")!: chain] }
+
+        @Test func forwardedAddressesAreBelievedOnlyFromConfiguredProxies() async throws {
+            let limits = ["GATEHOUSE_IP_RATE_LIMIT_RPS": "1", "GATEHOUSE_IP_RATE_LIMIT_BURST": "1"]
+            // Not configured: the header is ignored, every "client" shares the socket peer's bucket.
+            try await GatewayHarness.run(.sqlite, environment: limits) { (gw: GatewayHarness) async throws -> Void in
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.1")).status == .notFound)
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.2")).status == .tooManyRequests)
+            }
+            // Loopback configured as the proxy: each forwarded client has its own bucket.
+            let trusting = limits.merging(["GATEHOUSE_TRUSTED_PROXIES": "127.0.0.0/8, ::1"]) { $1 }
+            try await GatewayHarness.run(.sqlite, environment: trusting) { (gw: GatewayHarness) async throws -> Void in
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.1")).status == .notFound)
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.1")).status == .tooManyRequests)
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.2")).status == .notFound)
+                // A client cannot escape by prepending its own entries: the rightmost untrusted hop counts.
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("203.0.113.50, 198.51.100.2")).status == .tooManyRequests)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func payOSCallsOverTheOwnersCapAreRefusedBeforeTheyLeave(backend: TestBackend) async throws {
+            let environment = ["GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "1", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "1"]
+            try await GatewayHarness.run(backend, environment: environment) { gw in
+                let first = try await gw.createBooking(gw.ownerA)
+                let second = try await gw.createBooking(gw.ownerA)
+                _ = try await gw.createPayment(gw.ownerA, bookingID: first)
+                let creates = gw.payOS.creates.count
+                let refused = try await gw.post("/payment/process_payment", #"{"booking_id": \#(second)}"#, headers: gw.ownerA.bearer)
+                #expect(refused.status == .tooManyRequests)
+                #expect(refused.errorCode == "PAYOS_RATE_LIMITED")
+                #expect(refused.retryAfter == "1")
+                // Refused before leaving: payOS saw nothing, and nothing was stored.
+                #expect(gw.payOS.creates.count == creates)
+                #expect(try await gw.components.payments.payments.list(owner: gw.ownerA.id, status: nil, limit: 10, logger: gw.logger).count == 1)
+                // Owner B's payOS budget is its own.
+                _ = try await gw.bookAndCreatePayment(gw.ownerB)
+                // And A can retry once the cap refills.
+                try await gw.wait(timeout: .seconds(5), "owner A's payOS cap refills") {
+                    try await gw.post("/payment/process_payment", #"{"booking_id": \#(second)}"#, headers: gw.ownerA.bearer).status == .created
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+// Copyright (c) the Gatehouse authors
+import Logging
+import Storage
+import StorageTestSupport
+import Synchronization
+import Testing
+
+@testable import Tenancy
+
+/// A wall clock the test moves by hand (Unix ms).
+final class ManualWallClock: Sendable {
+    private let millis: Atomic<Int64>
+    init(_ start: Int64 = 1_800_000_000_000) { millis = Atomic(start) }
+    var clock: WallClock { WallClock { [self] in millis.load(ordering: .relaxed) } }
+    var now: Int64 { millis.load(ordering: .relaxed) }
+    func advance(milliseconds: Int64) { millis.add(milliseconds, ordering: .relaxed) }
+}
+
+/// Stored per-owner limits and the instance registry, on both backends.
+@Suite struct RateLimitStorageTests {
+    let logger = TestDatabases.logger
+    let defaults = TenantRateLimiter.Defaults(
+        requests: RateLimitPolicy(requestsPerSecond: 100, burst: 200), payOS: RateLimitPolicy(requestsPerSecond: 50, burst: 100),
+        perIP: RateLimitPolicy(requestsPerSecond: 50, burst: 100))
+
+    @Test(arguments: TestDatabases.backends)
+    func limitsAreStoredReplacedAndFoundByTheirChangeTime(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let clock = ManualWallClock()
+            let owners = OwnerRepository(database: db)
+            let repository = RateLimitRepository(database: db, clock: clock.clock)
+            let alice = try await owners.create(name: "Alice", email: "alice@example.vn", logger: logger)
+            let bob = try await owners.create(name: "Bob", email: "bob@example.vn", logger: logger)
+            #expect(try await repository.get(owner: alice.id, logger: logger) == nil)
+
+            let first = try await repository.set(owner: alice.id, requestsPerSecond: 5, burst: 10, logger: logger)
+            #expect(first.updatedAt == clock.now)
+            // A second write in the same millisecond still moves updated_at forward, so every reloader sees it.
+            let second = try await repository.set(
+                owner: alice.id, requestsPerSecond: 7, burst: 3, payOSRequestsPerSecond: 2, payOSBurst: 4, logger: logger)
+            #expect(second.updatedAt == clock.now + 1)
+            #expect(try await repository.get(owner: alice.id, logger: logger) == second)
+
+            clock.advance(milliseconds: 10)
+            let bobs = try await repository.set(owner: bob.id, requestsPerSecond: 1, burst: 1, logger: logger)
+            #expect(try await repository.changed(since: 0, logger: logger) == [second, bobs])
+            #expect(try await repository.changed(since: bobs.updatedAt, logger: logger) == [bobs])
+
+            // Bad input is refused naming the field; nothing is stored.
+            await #expect(throws: TenancyError.validation("burst must be an integer from 1 to 1000000")) {
+                try await repository.set(owner: bob.id, requestsPerSecond: 1, burst: 0, logger: logger)
+            }
+            #expect(try await repository.get(owner: bob.id, logger: logger) == bobs)
+            // An unknown owner is refused by the foreign key.
+            await #expect(throws: (any Error).self) {
+                try await repository.set(owner: OwnerID(9_999), requestsPerSecond: 1, burst: 1, logger: logger)
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func theReloaderAppliesChangesMadeElsewhere(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let owners = OwnerRepository(database: db)
+            let repository = RateLimitRepository(database: db)
+            let owner = try await owners.create(name: "Alice", email: "alice@example.vn", logger: logger)
+            let limiter = TenantRateLimiter(defaults: defaults)
+            let reloader = RateLimitReloader(repository: repository, limiter: limiter, interval: .milliseconds(50), logger: logger)
+            try await reloader.loadAll()
+            #expect(limiter.effectiveLimit(owner: owner.id).isDefault)
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await reloader.run() }
+                defer { group.cancelAll() }
+                // "Another instance" (the repository directly) changes the limit; this limiter picks it up by itself.
+                try await repository.set(owner: owner.id, requestsPerSecond: 3, burst: 6, logger: logger)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while limiter.effectiveLimit(owner: owner.id).isDefault, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(limiter.effectiveLimit(owner: owner.id).requests == RateLimitPolicy(requestsPerSecond: 3, burst: 6))
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func liveInstancesAreCountedAndTheStaleOrWithdrawnAreNot(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let clock = ManualWallClock()
+            let limiterA = TenantRateLimiter(defaults: defaults)
+            let limiterB = TenantRateLimiter(defaults: defaults)
+            let a = InstanceRegistry(database: db, limiter: limiterA, clock: clock.clock, heartbeatInterval: .seconds(2), logger: logger)
+            let b = InstanceRegistry(database: db, limiter: limiterB, clock: clock.clock, heartbeatInterval: .seconds(2), logger: logger)
+            #expect(a.instanceKey != b.instanceKey)
+            #expect(try await a.beat() == 1)
+            #expect(try await b.beat() == 2)
+            #expect(try await a.beat() == 2)
+            // Same millisecond again: still one row per instance.
+            #expect(try await a.beat() == 2)
+            #expect(limiterA.instances == 2)
+            #expect(limiterB.instances == 2)
+
+            // B stops beating: after three missed heartbeats (6 s) A counts only itself.
+            clock.advance(milliseconds: 5_999)
+            #expect(try await a.beat() == 2)
+            clock.advance(milliseconds: 2)
+            #expect(try await a.beat() == 1)
+            #expect(limiterA.instances == 1)
+
+            // B comes back and then leaves gracefully: A sees it go at its next heartbeat.
+            #expect(try await b.beat() == 2)
+            try await b.withdraw()
+            #expect(try await a.beat() == 1)
+            let rows = try await db.query("SELECT COUNT(*) AS n FROM gateway_instance", logger: logger)
+            #expect(try rows.first?.decode("n", as: Int64.self) == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func aNewInstanceWaitsUntilTheOthersHaveCountedIt(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let limiterA = TenantRateLimiter(defaults: defaults)
+            let limiterB = TenantRateLimiter(defaults: defaults)
+            let a = InstanceRegistry(database: db, limiter: limiterA, heartbeatInterval: .seconds(1), logger: logger)
+            let b = InstanceRegistry(database: db, limiter: limiterB, heartbeatInterval: .seconds(1), logger: logger)
+            #expect(try await a.announce() == 1)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await a.run() }
+                defer { group.cancelAll() }
+                let started = ContinuousClock.now
+                let live = try await b.announce()
+                #expect(live == 2)
+                // When B's announce returns, A (beating every second) has already counted B.
+                #expect(ContinuousClock.now - started >= .seconds(1))
+                #expect(limiterA.instances == 2)
+            }
+        }
+    }
+}
