@@ -87,6 +87,41 @@ extension GatewayAPITests {
             }
         }
 
+        /// The mounted `/admin/metrics`: admin token required, the owner's refused signatures and payments reported.
+        @Test(arguments: TestDatabases.backends)
+        func adminMetricsNeedAnAdminTokenAndReportTheGatewaysOwnFigures(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
+                let link = try await gw.link(payment, of: gw.ownerA)
+                let path = WebhookTests.webhookPath(gw, gw.ownerA)
+                #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: "forged")).errorCode == "INVALID_SIGNATURE")
+                #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)).status == .ok)
+
+                let query = "/admin/metrics?owner=\(gw.ownerA.id.rawValue)"
+                #expect(try await gw.get(query).status == .unauthorized)
+                #expect(try await gw.get(query, headers: gw.ownerA.bearer).status == .unauthorized)
+                let admin = try await gw.components.adminTokens.create(name: "metrics-test", logger: gw.logger)
+                let report = try await gw.get(query, headers: [.authorization: "Bearer \(admin.token)"])
+                #expect(report.status == .ok, "\(report.body)")
+                let total = report.json?["total"]
+                #expect(total?["payments_created"] == 1)
+                #expect(total?["success_rate_percent"] == 100)
+                #expect(total?["invalid_signatures"] == 1)
+                #expect(total?["settled_by"]?["webhook"] == 1)
+                #expect(total?["webhooks_received"] == 1)
+                // Lag = receipt − payOS's transactionDateTime (here the test body's "2026-11-26 10:00:00", Vietnam time).
+                let inbox = try #require(
+                    try await gw.components.database.query("SELECT received_at, transaction_at FROM webhook_inbox", logger: gw.logger).first)
+                let transactionAt: Int64 = try inbox.decode("transaction_at")
+                #expect(transactionAt == 1_795_662_000_000)
+                #expect(total?["average_webhook_lag_ms"]?.int64Value == (try inbox.decode("received_at", as: Int64.self)) - transactionAt)
+                let stored = try #require(try await gw.storedPayment(payment, of: gw.ownerA))
+                let paidAt = try #require(stored.paidAt)
+                #expect(total?["average_processing_ms"]?.int64Value == paidAt - stored.createdAt)
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func aConfiguredMetricsTokenIsRequired(backend: TestBackend) async throws {
             let token = "metrics-token-0123456789abcdef0123456789"

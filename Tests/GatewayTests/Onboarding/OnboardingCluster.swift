@@ -32,9 +32,12 @@ struct OnboardingCluster: Sendable {
     static let channelA = GatewayHarness.channelA
     static let channelB = GatewayHarness.channelB
 
-    /// - Parameter initiatorPublicURL: the initiator's public URL given the receiver's port (default: the receiver).
+    /// - Parameters:
+    ///   - initiatorPublicURL: the initiator's public URL given the receiver's port (default: the receiver).
+    ///   - initiatorPayOSURL: where the initiator reaches payOS (default: the sandbox).
     static func run<T: Sendable>(
         _ backend: TestBackend, initiatorPublicURL: @escaping @Sendable (Int) -> String = { "http://127.0.0.1:\($0)" },
+        initiatorPayOSURL: String? = nil,
         _ body: @Sendable (OnboardingCluster) async throws -> T
     ) async throws -> T {
         let logs = LogCapture()
@@ -49,9 +52,9 @@ struct OnboardingCluster: Sendable {
                 let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gh-onb-\(UUID().uuidString)").path
                 defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
                 let masterKeys = MasterKeyRing.generateEntry(version: 1)
-                @Sendable func open(publicURL: String) async throws -> GatehouseComponents {
+                @Sendable func open(publicURL: String, payOSURL: String = sandboxURL) async throws -> GatehouseComponents {
                     let configuration = try GatehouseConfiguration(environment: [
-                        "GATEHOUSE_DATABASE_URL": databaseURL, "GATEHOUSE_MASTER_KEYS": masterKeys, "GATEHOUSE_PAYOS_BASE_URL": sandboxURL,
+                        "GATEHOUSE_DATABASE_URL": databaseURL, "GATEHOUSE_MASTER_KEYS": masterKeys, "GATEHOUSE_PAYOS_BASE_URL": payOSURL,
                         "GATEHOUSE_PUBLIC_URL": publicURL, "GATEHOUSE_DATA_DIR": dataDirectory,
                     ])
                     return try await GatehouseComponents.open(
@@ -61,7 +64,7 @@ struct OnboardingCluster: Sendable {
                 do {
                     let result = try await buildApplication(components: receiver, logger: logger).test(.live) { receiverClient in
                         let receiverPort = try #require(receiverClient.port)
-                        let initiator = try await open(publicURL: initiatorPublicURL(receiverPort))
+                        let initiator = try await open(publicURL: initiatorPublicURL(receiverPort), payOSURL: initiatorPayOSURL ?? sandboxURL)
                         do {
                             let result = try await buildApplication(components: initiator, logger: logger).test(.live) { initiatorClient in
                                 try await body(

@@ -121,6 +121,18 @@ extension GatewayAPITests {
         }
 
         @Test(arguments: TestDatabases.backends)
+        func payOSUnreachableIsARetryableErrorAndNothingIsStored(backend: TestBackend) async throws {
+            // Nothing listens on port 1: payOS cannot be reached at all, so no part of the set can be judged.
+            try await OnboardingCluster.run(backend, initiatorPayOSURL: "http://127.0.0.1:1") { cluster in
+                let (owner, bearer) = try await cluster.makeOwner("mat-mang")
+                let refused = try await cluster.request(.put, "/api/owner/payos-credentials", headers: bearer, body: C.body(C.channelA))
+                #expect(refused.status == .serviceUnavailable, "\(refused.body)")
+                #expect(refused.errorCode == "PAYOS_CONNECTION_ERROR")
+                try await Self.expectNothingStored(cluster, owner: owner)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
         func aLaterSubmitIsARotationAndThePreviousChecksumKeyKeepsVerifying(backend: TestBackend) async throws {
             try await OnboardingCluster.run(backend) { cluster in
                 let (owner, bearer) = try await cluster.makeOwner("xoay-khoa")
