@@ -33,11 +33,11 @@ public import Tenancy
 /// - `GATEHOUSE_OUTBOX_LEASE_SECONDS` (integer 5–3600, default 300): how long a claimed e-mail stays with the worker that
 ///   claimed it before another may retry it (after a crash). Keep it above the SMTP timeout (60 s) in production.
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
-/// - `GATEHOUSE_RATE_LIMIT_RPS` / `GATEHOUSE_RATE_LIMIT_BURST` (integers, default 100 / 200): each owner's API and
+/// - `GATEHOUSE_RATE_LIMIT_RPS` / `GATEHOUSE_RATE_LIMIT_BURST` (integers, default 1000 / 2000): each owner's API and
 ///   renter traffic, fleet-wide, unless an admin set the owner's own limit.
-/// - `GATEHOUSE_PAYOS_RATE_LIMIT_RPS` / `GATEHOUSE_PAYOS_RATE_LIMIT_BURST` (integers, default 50 / 100): each owner's
+/// - `GATEHOUSE_PAYOS_RATE_LIMIT_RPS` / `GATEHOUSE_PAYOS_RATE_LIMIT_BURST` (integers, default 100 / 200): each owner's
 ///   calls to payOS.
-/// - `GATEHOUSE_IP_RATE_LIMIT_RPS` / `GATEHOUSE_IP_RATE_LIMIT_BURST` (integers, default 50 / 100): per client IP, for
+/// - `GATEHOUSE_IP_RATE_LIMIT_RPS` / `GATEHOUSE_IP_RATE_LIMIT_BURST` (integers, default 100 / 200): per client IP, for
 ///   traffic no owner can be charged for.
 /// - `GATEHOUSE_TRUSTED_PROXIES` (comma-separated CIDRs, default none): proxies whose `X-Forwarded-For` / `X-Real-IP`
 ///   name the client; without it the socket peer is the client.
@@ -160,12 +160,12 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.reconcileIntervalSeconds = try integer("GATEHOUSE_RECONCILE_INTERVAL_SECONDS", default: 5, range: 1...300)
         self.reconcileLeaseSeconds = try integer("GATEHOUSE_RECONCILE_LEASE_SECONDS", default: 60, range: 5...600)
         self.outboxLeaseSeconds = try integer("GATEHOUSE_OUTBOX_LEASE_SECONDS", default: 300, range: 5...3_600)
-        self.rateLimitRPS = try integer("GATEHOUSE_RATE_LIMIT_RPS", default: 100, range: 1...100_000)
-        self.rateLimitBurst = try integer("GATEHOUSE_RATE_LIMIT_BURST", default: 200, range: 1...1_000_000)
-        self.payOSRateLimitRPS = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_RPS", default: 50, range: 1...10_000)
-        self.payOSRateLimitBurst = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_BURST", default: 100, range: 1...100_000)
-        self.ipRateLimitRPS = try integer("GATEHOUSE_IP_RATE_LIMIT_RPS", default: 50, range: 1...100_000)
-        self.ipRateLimitBurst = try integer("GATEHOUSE_IP_RATE_LIMIT_BURST", default: 100, range: 1...1_000_000)
+        self.rateLimitRPS = try integer("GATEHOUSE_RATE_LIMIT_RPS", default: 1_000, range: 1...100_000)
+        self.rateLimitBurst = try integer("GATEHOUSE_RATE_LIMIT_BURST", default: 2_000, range: 1...1_000_000)
+        self.payOSRateLimitRPS = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_RPS", default: 100, range: 1...10_000)
+        self.payOSRateLimitBurst = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_BURST", default: 200, range: 1...100_000)
+        self.ipRateLimitRPS = try integer("GATEHOUSE_IP_RATE_LIMIT_RPS", default: 100, range: 1...100_000)
+        self.ipRateLimitBurst = try integer("GATEHOUSE_IP_RATE_LIMIT_BURST", default: 200, range: 1...1_000_000)
         self.trustedProxies = value("GATEHOUSE_TRUSTED_PROXIES") ?? ""
         if TrustedProxies(parsing: trustedProxies) == nil {
             throw ConfigurationError(

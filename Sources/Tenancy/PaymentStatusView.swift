@@ -144,6 +144,10 @@ public actor PaymentStatusView {
 
     /// Number of payments held in memory.
     public var count: Int { entries.count }
+
+    /// The payment's snapshot if it is in memory; never reads the database and counts neither a hit nor a miss
+    /// (for the rate limiter, which looks before the route does).
+    public func peek(_ id: PaymentID) -> PaymentSnapshot? { entries[id]?.snapshot }
 }
 
 extension PaymentRepository {

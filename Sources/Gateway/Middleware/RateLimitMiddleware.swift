@@ -93,14 +93,18 @@ public struct RateLimitMiddleware: RouterMiddleware {
     }
 
     /// The owner to charge for a renter request: the payment's owner when the request carries its valid renter token.
+    /// The snapshot comes from memory (`peek`, uncounted); only a payment not yet in memory is loaded — and then the
+    /// route's own lookup is answered from memory, so a poll still reads the database at most once.
     static func renterOwner(_ request: Request, context: Context, payments: PaymentService) async -> OwnerID? {
         let raw = context.parameters.get("id", as: Int64.self) ?? request.uri.queryParameters["payment_id"].flatMap { Int64(String($0)) }
         guard let raw, raw > 0 else { return nil }
         let id = PaymentID(raw)
-        guard let token = request.uri.queryParameters["t"].map(String.init) ?? request.cookies[RenterAccess.cookieName(id)]?.value,
-            let snapshot = try? await payments.statusView.snapshot(of: id, logger: context.logger),
-            payments.renterTokenMatches(token, storedHash: snapshot.renterTokenHash)
-        else { return nil }
+        guard let token = request.uri.queryParameters["t"].map(String.init) ?? request.cookies[RenterAccess.cookieName(id)]?.value else {
+            return nil
+        }
+        var snapshot = await payments.statusView.peek(id)
+        if snapshot == nil { snapshot = try? await payments.statusView.snapshot(of: id, logger: context.logger) }
+        guard let snapshot, payments.renterTokenMatches(token, storedHash: snapshot.renterTokenHash) else { return nil }
         return snapshot.ownerID
     }
 }

@@ -47,9 +47,10 @@ extension GatewayAPITests {
                     let before = try await Self.call(client, .get, path)
                     #expect(before.status == .ok)
                     #expect(before.json?["is_default"]?.boolValue == true)
-                    #expect(before.json?["requests_per_second"]?.int64Value == 100)
-                    #expect(before.json?["burst"]?.int64Value == 200)
-                    #expect(before.json?["payos_requests_per_second"]?.int64Value == 50)
+                    #expect(before.json?["requests_per_second"]?.int64Value == 1_000)
+                    #expect(before.json?["burst"]?.int64Value == 2_000)
+                    #expect(before.json?["payos_requests_per_second"]?.int64Value == 100)
+                    #expect(before.json?["payos_burst"]?.int64Value == 200)
                     #expect(before.json?["updated_at"] == .null)
 
                     let put = try await Self.call(client, .put, path, body: #"{"requests_per_second": 1, "burst": 2}"#)
