@@ -205,3 +205,19 @@ final class ManualNanoClock: Sendable {
                 .hasPrefix("payos_requests_per_second") == true)
     }
 }
+
+extension RateLimitGCRATests {
+    @Test func aStripeFullOfLiveKeysIsNotFilteredOnEveryRequest() {
+        let clock = ManualNanoClock()
+        let limiter = KeyedRateLimiter<String>(clock: clock.clock, stripes: 1, pruneThreshold: 10)
+        let policy = RateLimitPolicy(requestsPerSecond: 1, burst: 1)
+        // 25 addresses active at once: none can be dropped, and all are kept (answers stay exact).
+        for index in 0..<25 { _ = limiter.admit("198.51.100.\(index)", policy: policy) }
+        #expect(limiter.trackedKeys == 25)
+        #expect(!limiter.admit("198.51.100.3", policy: policy).allowed)
+        // Once idle they go at the next prune.
+        clock.advance(milliseconds: 1_000)
+        for index in 0..<30 { _ = limiter.admit("203.0.113.\(index)", policy: policy) }
+        #expect(limiter.trackedKeys <= 40)
+    }
+}

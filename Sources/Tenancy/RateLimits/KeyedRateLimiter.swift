@@ -28,8 +28,15 @@ public struct RateLimitClock: Sendable {
 ///
 /// `Stripe` is a class holding a `Mutex` because `Mutex` is not copyable and cannot live in an array directly.
 final class StripedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    struct State {
+        var entries: [Key: Value] = [:]
+        /// The size at which the next prune runs: doubled when a prune frees little, so a stripe full of live keys
+        /// (a flood from many addresses) is not filtered on every request — pruning stays amortised O(1).
+        var pruneAt: Int?
+    }
+
     final class Stripe: Sendable {
-        let entries = Mutex<[Key: Value]>([:])
+        let state = Mutex(State())
     }
 
     private let stripes: [Stripe]
@@ -44,31 +51,31 @@ final class StripedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return stripes[Int(UInt(bitPattern: hasher.finalize()) % UInt(stripes.count))]
     }
 
-    /// Runs `body` on the key's entry (`nil` when absent; set it to `nil` to remove) under its stripe's lock.
-    func withValue<Result: Sendable>(_ key: Key, _ body: (inout Value?) -> Result) -> Result {
-        stripe(for: key).entries.withLock { entries in
-            var value = entries[key]
+    /// Runs `body` on the key's entry (`nil` when absent; set it to `nil` to remove) under its stripe's lock. When
+    /// the stripe then holds more than `pruneAbove` entries, those for which `isRemovable` is true are dropped in
+    /// the same critical section.
+    func withValue<Result: Sendable>(
+        _ key: Key, pruneAbove: Int = .max, isRemovable: (Value) -> Bool = { _ in false }, _ body: (inout Value?) -> Result
+    ) -> Result {
+        stripe(for: key).state.withLock { state in
+            var value = state.entries[key]
             let result = body(&value)
-            entries[key] = value
+            state.entries[key] = value
+            if state.entries.count > (state.pruneAt ?? pruneAbove) {
+                state.entries = state.entries.filter { !isRemovable($0.value) }
+                state.pruneAt = max(pruneAbove, state.entries.count * 2)
+            }
             return result
         }
     }
 
     /// The key's entry.
     func value(_ key: Key) -> Value? {
-        stripe(for: key).entries.withLock { $0[key] }
-    }
-
-    /// Removes the entries of one stripe for which `shouldRemove` is true; called from inside the key's stripe.
-    func prune(stripeOf key: Key, when count: Int, _ shouldRemove: (Value) -> Bool) {
-        stripe(for: key).entries.withLock { entries in
-            guard entries.count > count else { return }
-            entries = entries.filter { !shouldRemove($0.value) }
-        }
+        stripe(for: key).state.withLock { $0.entries[key] }
     }
 
     /// Number of entries (all stripes; for tests and metrics).
-    var count: Int { stripes.reduce(0) { $0 + $1.entries.withLock { $0.count } } }
+    var count: Int { stripes.reduce(0) { $0 + $1.state.withLock { $0.entries.count } } }
 }
 
 /// GCRA buckets per key (an owner, a client IP), lock-striped.
@@ -90,14 +97,12 @@ public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
     /// Checks (and, when admitted, counts) one request for `key` under `policy`.
     public func admit(_ key: Key, policy: RateLimitPolicy) -> RateLimitDecision {
         let now = clock.now()
-        let decision = buckets.withValue(key) { state -> RateLimitDecision in
+        return buckets.withValue(key, pruneAbove: pruneThreshold, isRemovable: { $0.isIdle(at: now) }) { state -> RateLimitDecision in
             var gcra = state ?? GCRA()
             let decision = gcra.admit(at: now, policy: policy)
             state = gcra
             return decision
         }
-        buckets.prune(stripeOf: key, when: pruneThreshold) { $0.isIdle(at: now) }
-        return decision
     }
 
     /// Keys currently tracked (buckets not yet known to be full).

@@ -34,6 +34,9 @@ public struct EffectiveRateLimit: Sendable, Hashable {
 ///   by owner would make one instance see everything and should use N = 1 (one instance per owner shard).
 ///   This trade — a cheap local decision that can under-admit, rather than a shared counter that costs a round
 ///   trip per request — is deliberate: refusing a little early is safe, a database write per poll is not.
+/// - **Lag**: a changed limit is enforced by the instance that stored it at once and by the others at their next
+///   reload (``RateLimitReloader``, 1 s). An instance whose heartbeats fail (database unreachable) is counted dead
+///   by the others after the stale window while it may still admit its old share; it logs every failed heartbeat.
 ///
 /// Thread safety: buckets and per-owner limits live in lock-striped maps; the instance count is an atomic.
 public final class TenantRateLimiter: Sendable {
