@@ -47,7 +47,11 @@ struct Dev: AsyncParsableCommand {
         configuration.payOSBaseURL = "http://127.0.0.1:\(sandboxPort)"
 
         let masterKeys = try loadMasterKeys(configuration)
-        let components = try await GatehouseComponents.open(configuration: configuration, masterKeys: masterKeys, logger: logger)
+        // As `serve`: Hummingbird's request metrics and Gatehouse's own share `GET /metrics`.
+        let observability = Observability()
+        observability.bootstrapProcessMetrics()
+        let components = try await GatehouseComponents.open(
+            configuration: configuration, masterKeys: masterKeys, observability: observability, logger: logger)
         let settings = configuration
         let demo = DevDemoService(components: components, channel: channel, sandbox: sandbox, configuration: settings, logger: logger)
         let app = buildApplication(components: components, logger: logger, extraServices: [sandbox, demo])
@@ -117,6 +121,7 @@ enum DevDemo {
     struct Demo {
         let owner: Owner
         let apiKey: String
+        let adminToken: String
         let payment: Payment
         let renterToken: String
     }
@@ -139,6 +144,7 @@ enum DevDemo {
         // payOS (the sandbox) delivers this owner's webhooks to its own URL from now on.
         try await components.credentials.registerWebhook(owner: owner.id, audit: audit, logger: logger)
         let key = try await components.apiKeys.issue(owner: owner.id, name: "dev", logger: logger)
+        let adminToken = try await components.adminTokens.create(name: "dev", logger: logger)
         let tomorrow = (components.clock.now() / 86_400_000 + 1) * 86_400_000  // 00:00 UTC tomorrow = 07:00 in Vietnam
         let (booking, _) = try await components.bookings.create(
             owner: owner.id,
@@ -148,7 +154,8 @@ enum DevDemo {
             logger: logger)
         let created = try await components.payments.createPayment(
             owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
-        return Demo(owner: owner, apiKey: key.secret, payment: created.payment, renterToken: created.renterToken)
+        return Demo(
+            owner: owner, apiKey: key.secret, adminToken: adminToken.token, payment: created.payment, renterToken: created.renterToken)
     }
 
     static func printWelcome(configuration: GatehouseConfiguration, sandboxURL: String, demo: Demo) {
@@ -171,6 +178,12 @@ enum DevDemo {
             │    and the page you opened in step 1 moves to the success page by itself.
             │
             │ API: curl -H 'Authorization: Bearer \(demo.apiKey)' \(base)/api/payments
+            │ owner onboarding page (payOS keys, proven before they are stored): \(base)/owner/onboarding
+            │
+            │ admin dashboard  \(base)/admin   (sign in with the admin token below)
+            │ admin token      \(demo.adminToken)   (dev only; a new one each run)
+            │ admin API: curl -H 'Authorization: Bearer \(demo.adminToken)' \(base)/admin/owners
+            │ Prometheus: \(base)/metrics
             └──────────────────────────────────────────────────────────────────────────────
 
             """

@@ -71,6 +71,14 @@ struct ScratchDatabase: Sendable {
     }
 }
 
+/// Rate limits out of the way: a benchmark drives one owner far beyond any production limit on purpose (the limiter
+/// itself still runs on every request, so its cost is measured).
+let benchRateLimits = [
+    "GATEHOUSE_RATE_LIMIT_RPS": "100000", "GATEHOUSE_RATE_LIMIT_BURST": "1000000",
+    "GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "10000", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "100000",
+    "GATEHOUSE_IP_RATE_LIMIT_RPS": "100000", "GATEHOUSE_IP_RATE_LIMIT_BURST": "1000000",
+]
+
 /// An owner onboarded with a sandbox channel's credentials and `count` bookings with a pending payment each, created
 /// through `PaymentService.createPayment` (so through the sandbox, the vault and the audit log), `concurrency` at a time.
 func createPendingPayments(

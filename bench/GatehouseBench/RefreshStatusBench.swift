@@ -114,7 +114,7 @@ struct RefreshServerBench: AsyncParsableCommand {
                 // Long-lived links: a slow run must not see its payments expire.
                 "GATEHOUSE_PAYMENT_TTL_SECONDS": "86400",
                 "GATEHOUSE_LOG_LEVEL": logLevel,
-            ]
+            ].merging(benchRateLimits) { $1 }
             if let databaseURL { environment["GATEHOUSE_DATABASE_URL"] = databaseURL }
             let configuration = try GatehouseConfiguration(environment: environment, host: "127.0.0.1", port: port)
             let masterKeys = try MasterKeyRing(keys: [1: SecureBytes.random(count: 32)])

@@ -93,7 +93,7 @@ struct WebhookIngestBench: AsyncParsableCommand {
                 "GATEHOUSE_RECONCILE_FIRST_CHECK_SECONDS": "3600",
                 "GATEHOUSE_WEBHOOK_CONFIRM": noConfirm ? "false" : "true",
                 "GATEHOUSE_LOG_LEVEL": logLevel,
-            ]
+            ].merging(benchRateLimits) { $1 }
             if let url = database.url { environment["GATEHOUSE_DATABASE_URL"] = url }
             let configuration = try GatehouseConfiguration(environment: environment, host: "127.0.0.1", port: port)
             let components = try await GatehouseComponents.open(

@@ -54,6 +54,8 @@ extension GatewayAPITests {
                             "GATEHOUSE_RECONCILE_LEASE_SECONDS": "10",
                             "GATEHOUSE_OUTBOX_LEASE_SECONDS": "10",
                             "GATEHOUSE_LOG_LEVEL": "notice",
+                            // The storm is one owner far above a production payOS cap; limits have their own tests.
+                            "GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "2000", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "4000",
                         ], uniquingKeysWith: { $1 })
                     let gateway = GatehouseProcess(port: port, environment: environment, logFile: directory.appendingPathComponent("gatehouse.log").path)
                     defer {
