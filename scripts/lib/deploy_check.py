@@ -317,25 +317,33 @@ def command_compose(path):
 # MARK: nginx
 
 def command_nginx_site(source, output, settings):
-    """Writes a copy of the site with test values; every substitution must match, so the test follows the file."""
+    """Writes a copy of the site with the given test values; each one must match exactly as often as expected, so
+    the checks follow the file instead of silently testing something else. `loopback=1` also drops the IPv6
+    listeners and binds the ports to 127.0.0.1."""
     values = dict(item.split("=", 1) for item in settings)
     text = open(source, encoding="utf-8").read()
-    substitutions = [
-        # (pattern, replacement, expected count)
-        (r"^\s*listen \[::\]:\d+.*\n", "", None),
-        (r"listen 80;", f"listen 127.0.0.1:{values['http_port']};", 1),
-        (r"listen 443 ssl default_server;", f"listen 127.0.0.1:{values['https_port']} ssl default_server;", 1),
-        (r"listen 443 ssl http2;", f"listen 127.0.0.1:{values['https_port']} ssl http2;", 1),
-        (r"/etc/letsencrypt/live/pay\.example\.vn/fullchain\.pem", values["certificate"], 1),
-        (r"/etc/letsencrypt/live/pay\.example\.vn/privkey\.pem", values["key"], 1),
-        (r"include /etc/nginx/gatehouse-instances\.conf;", f"include {values['instances']};", 1),
-        (r"root /var/www/certbot;", f"root {values['webroot']};", 1),
-        (r"/var/log/nginx/", values["logs"] + "/", 2),
-    ]
-    for pattern, replacement, expected in substitutions:
-        text, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
-        if expected is not None and count != expected:
-            problem(f"nginx site: expected {expected} match(es) of {pattern!r}, found {count}: update deploy_check.py with the file")
+    substitutions = {
+        # key: (pattern, replacement, expected count)
+        "loopback": [
+            (r"^\s*listen \[::\]:\d+.*\n", "", 3),
+            (r"listen 80;", "listen 127.0.0.1:{http_port};", 1),
+            (r"listen 443 ssl default_server;", "listen 127.0.0.1:{https_port} ssl default_server;", 1),
+            (r"listen 443 ssl http2;", "listen 127.0.0.1:{https_port} ssl http2;", 1),
+        ],
+        "certificate": [(r"/etc/letsencrypt/live/pay\.example\.vn/fullchain\.pem", "{certificate}", 1)],
+        "key": [(r"/etc/letsencrypt/live/pay\.example\.vn/privkey\.pem", "{key}", 1)],
+        "instances": [(r"include /etc/nginx/gatehouse-instances\.conf;", "include {instances};", 1)],
+        "webroot": [(r"root /var/www/certbot;", "root {webroot};", 1)],
+        "logs": [(r"/var/log/nginx/", "{logs}/", 2)],
+    }
+    for key, rules in substitutions.items():
+        if key not in values:
+            continue
+        for pattern, replacement, expected in rules:
+            text, count = re.subn(pattern, replacement.format(**values), text, flags=re.MULTILINE)
+            if count != expected:
+                problem(f"nginx site: expected {expected} match(es) of {pattern!r}, found {count}: "
+                        "update scripts/lib/deploy_check.py together with the site")
     open(output, "w", encoding="utf-8").write(text)
     finish()
 
