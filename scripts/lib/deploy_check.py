@@ -103,6 +103,19 @@ def command_dockerfile(path):
     build_apt = [a for _, keyword, a in build_stage if keyword == "RUN" and "apt-get install" in a]
     facts["BUILD_PACKAGES"] = " ".join(apt_packages(build_apt[0])) if build_apt else ""
 
+    # The files the build stage copies in (source, destination) — deploy-check loads the package from just these.
+    build_copies = []
+    for _, keyword, a in build_stage:
+        if keyword != "COPY":
+            continue
+        words = [w for w in a.split() if not w.startswith("--")]
+        if any(w.startswith("--from") for w in a.split()):
+            continue
+        for source in words[:-1]:
+            build_copies += [source, words[-1]]
+    if "build-context" not in marked:
+        problem("no `# deploy-check: build-context` marker before the build stage's source COPY instructions")
+
     healthcheck_argv = []
     health = marked.get("healthcheck")
     if not health or health[0] != "HEALTHCHECK":
@@ -131,6 +144,7 @@ def command_dockerfile(path):
     for key, value in facts.items():
         print(f"{key}={shlex.quote(value)}")
     print("HEALTHCHECK_ARGV=(" + " ".join(shlex.quote(word) for word in healthcheck_argv) + ")")
+    print("BUILD_COPIES=(" + " ".join(shlex.quote(word) for word in build_copies) + ")")
     finish()
 
 
