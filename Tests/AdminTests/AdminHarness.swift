@@ -50,7 +50,7 @@ struct AdminHarness: Sendable {
         _ backend: TestBackend, environment extra: [String: String] = [:], _ body: @Sendable (AdminHarness) async throws -> T
     ) async throws -> T {
         let logger = TestDatabases.logger
-        return try await AdminDatabase.withURL(backend, logger: logger) { databaseURL in
+        return try await TestDatabaseURL.withURL(backend, logger: logger) { databaseURL in
             let sandbox = PayOSSandbox(configuration: .init(channels: [channel], webhookTimeout: .seconds(2)), logger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await sandbox.run() }
@@ -152,44 +152,4 @@ struct AdminResult: Sendable {
     var requestID: String? { headers[HTTPField.Name("X-Request-ID")!] }
     var setCookies: [String] { headers[values: .setCookie] }
     var location: String? { headers[.location] }
-}
-
-/// A fresh, empty database named by URL (SQLite file, or a new MariaDB database dropped afterwards).
-enum AdminDatabase {
-    static func withURL<T: Sendable>(_ backend: TestBackend, logger: Logger, _ body: (String) async throws -> T) async throws -> T {
-        switch backend {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-admin-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            return try await body("sqlite://" + directory.appendingPathComponent("gatehouse.sqlite").path)
-        case .mariadb:
-            var server = try TestDatabases.mariaDBServerConfiguration()
-            server.maxConnections = 1
-            // Code-generated name (hex only), so splicing it into DDL is safe.
-            let name = "gh_adm_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-            let admin = try MariaDBDatabase(configuration: server, logger: logger)
-            let result: Result<T, any Error>
-            do {
-                try await admin.execute(SQLQuery(unsafeSQL: "CREATE DATABASE \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"), logger: logger)
-                result = .success(try await body(url(server, database: name)))
-            } catch {
-                result = .failure(error)
-            }
-            _ = try? await admin.execute(SQLQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
-            await admin.shutdown()
-            return try result.get()
-        }
-    }
-
-    static func url(_ server: MariaDBConfiguration, database: String) -> String {
-        func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
-        let credentials = "\(encoded(server.username)):\(encoded(server.password))"
-        switch server.endpoint {
-        case .tcp(let host, let port):
-            return "mysql://\(credentials)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
-        case .unixSocket(let path):
-            return "mysql://\(credentials)@localhost/\(database)?socket=\(encoded(path))"
-        }
-    }
 }

@@ -31,7 +31,7 @@ extension GatewayAPITests {
                 clientId: "gh-crash-owner", apiKey: "sandbox-api-key-crash", checksumKey: "sandbox-checksum-key-crash-77aa01",
                 accountName: "NHA TRO CRASH TEST")
             let sandbox = PayOSSandbox(configuration: .init(channels: [channel], webhookTimeout: .seconds(2)), logger: logger)
-            try await HarnessDatabase.withURL(.mariadb, logger: logger) { databaseURL in
+            try await TestDatabaseURL.withURL(.mariadb, logger: logger) { databaseURL in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await sandbox.run() }
                     defer { group.cancelAll() }

@@ -52,7 +52,7 @@ extension GatewayAPITests {
         /// Starts a payOS sandbox and two instances on one fresh MariaDB database, runs `body`, and stops everything.
         static func withTwoInstances(_ body: @Sendable (Fleet) async throws -> Void) async throws {
             let logger = TestDatabases.logger
-            try await HarnessDatabase.withURL(.mariadb, logger: logger) { databaseURL in
+            try await TestDatabaseURL.withURL(.mariadb, logger: logger) { databaseURL in
                 let sandbox = PayOSSandbox(configuration: .init(channels: [GatewayHarness.channelA]), logger: logger)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await sandbox.run() }

@@ -42,7 +42,7 @@ struct OnboardingCluster: Sendable {
     ) async throws -> T {
         let logs = LogCapture()
         let logger = logs.logger()
-        return try await HarnessDatabase.withURL(backend, logger: logger) { databaseURL in
+        return try await TestDatabaseURL.withURL(backend, logger: logger) { databaseURL in
             let sandbox = PayOSSandbox(
                 configuration: .init(channels: [channelA, channelB], webhookTimeout: .seconds(2)), logger: TestDatabases.logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
