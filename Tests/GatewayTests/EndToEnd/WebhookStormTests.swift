@@ -31,7 +31,10 @@ extension GatewayAPITests {
         // MARK: Tests
 
         @Test func fiveHundredPaymentsThroughAStormOfWebhooksEachSettleExactlyOnce() async throws {
-            try await GatewayHarness.run(Self.backend) { gw in
+            // One owner far above a production payOS cap on purpose (every PAID is confirmed with payOS); the cap has its
+            // own tests, and here a capped confirmation would only turn into payOS retrying later.
+            let environment = ["GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "10000", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "100000"]
+            try await GatewayHarness.run(Self.backend, environment: environment) { gw in
                 var random = SplitMix(state: 20_261_126)
                 let owner = gw.ownerA
                 let count = 500
