@@ -59,8 +59,8 @@ public struct AdminSessionRepository: Sendable {
         guard let admin = try await tokens.authenticate(token, logger: logger) else { return nil }
         // Housekeeping on the rare write path: sessions long over are removed when someone signs in.
         try await purge(logger: logger)
-        let prefix = RandomToken.base32(count: 12)
-        let cookie = "ghs_\(prefix)_\(RandomToken.secret(bits: 256))"
+        let issued = PrefixedToken(scheme: "ghs")
+        let (prefix, cookie) = (issued.prefix, issued.token)
         let csrf = RandomToken.secret(bits: 160)
         let now = clock.now()
         let expiresAt = now + Self.lifetimeMillis
@@ -75,10 +75,7 @@ public struct AdminSessionRepository: Sendable {
     /// The live session a cookie names, or `nil` (malformed, unknown, wrong secret, expired, ended, or its admin
     /// token revoked).
     public func session(cookie: String, logger: Logger) async throws -> AdminSession? {
-        guard cookie.utf8.count < 128 else { return nil }
-        let parts = cookie.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "ghs", parts[1].count == 12, !parts[2].isEmpty else { return nil }
-        let prefix = String(parts[1])
+        guard let prefix = PrefixedToken.prefix(of: cookie, scheme: "ghs") else { return nil }
         guard let row = try await database.query(
             """
             SELECT s.session_hash, s.admin_prefix, s.csrf_token, s.expires_at, s.ended_at, t.name, t.revoked_at

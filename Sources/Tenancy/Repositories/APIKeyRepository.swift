@@ -46,8 +46,8 @@ public struct APIKeyRepository: Sendable {
 
     /// Issues a new key on the caller's connection (inside its transaction).
     public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, on connection: any SQLConnection) async throws -> IssuedAPIKey {
-        let prefix = RandomToken.base32(count: 12)
-        let secret = "gh_\(prefix)_\(RandomToken.secret(bits: 256))"
+        let issued = PrefixedToken(scheme: "gh")
+        let (prefix, secret) = (issued.prefix, issued.token)
         let now = clock.now()
         try await connection.execute(
             """
@@ -61,9 +61,7 @@ public struct APIKeyRepository: Sendable {
     /// The owner a presented key belongs to, or `nil` when it is malformed, unknown, revoked, expired or wrong.
     /// The comparison of hashes is constant-time; the lookup is by the public prefix.
     public func authenticate(_ presented: String, logger: Logger) async throws -> OwnerID? {
-        let parts = presented.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "gh", parts[1].count == 12, presented.count < 128 else { return nil }
-        let prefix = String(parts[1])
+        guard let prefix = PrefixedToken.prefix(of: presented, scheme: "gh") else { return nil }
         guard let row = try await database.query(
             "SELECT owner_id, key_hash, expires_at, revoked_at, last_used_at FROM owner_api_key WHERE prefix = \(prefix)",
             logger: logger

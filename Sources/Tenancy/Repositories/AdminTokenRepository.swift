@@ -59,8 +59,8 @@ public struct AdminTokenRepository: Sendable {
         guard (1...100).contains(name.count), !name.contains(where: { $0.isNewline }) else {
             throw TenancyError.validation("name must be 1 to 100 characters on one line")
         }
-        let prefix = RandomToken.base32(count: 12)
-        let token = "gha_\(prefix)_\(RandomToken.secret(bits: 256))"
+        let issued = PrefixedToken(scheme: "gha")
+        let (prefix, token) = (issued.prefix, issued.token)
         try await database.execute(
             """
             INSERT INTO admin_token (name, prefix, token_hash, created_at)
@@ -107,10 +107,5 @@ public struct AdminTokenRepository: Sendable {
     }
 
     /// The public prefix of a well-formed token (`gha_` + 12 base32 characters + `_` + secret), else `nil`.
-    public static func prefix(of presented: String) -> String? {
-        guard presented.utf8.count < 128 else { return nil }
-        let parts = presented.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "gha", parts[1].count == 12, !parts[2].isEmpty else { return nil }
-        return String(parts[1])
-    }
+    public static func prefix(of presented: String) -> String? { PrefixedToken.prefix(of: presented, scheme: "gha") }
 }
