@@ -10,13 +10,18 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-// Module graph (one way, lowest first):
-//   C shims (CSodium, CMariaDB, CSQLite, CQREncode, CCurl)
-//   → Sodium, Storage, QRCode, PayOS, Mailer    (no HTTP framework)
-//   → Vault                                      (no HTTP framework)
-//   → Tenancy                                    (no HTTP framework)
-//   → Gateway, Admin, PayOSSandbox               (Hummingbird)
-//   → GatehouseApp (wiring, configuration)       → GatehouseCLI (the `gatehouse` executable)
+// Module graph, one way, lowest floor first. A module imports only modules on floors below its own, and exactly the
+// target dependencies declared for it (scripts/lib/module_graph.py checks both, from this comment, in scripts/test).
+//   1. CSodium, CMariaDB, CSQLite, CQREncode, CCurl      C system libraries (Debian -dev packages)
+//   2. GatehouseCore                                     shared value types: typed ids, errors, audit context, clock, VND, Vietnam time
+//   3. Sodium, Storage, QRCode, Mailer                   libsodium, SQL (SQLite + MariaDB), QR codes, SMTP
+//   4. PayOS, Vault                                      the payOS protocol and client; sealed owner credentials and the audit log
+//   5. Tenancy, Notifications                            owners, keys, limits, key access; the e-mail outbox and web notifications
+//   6. Payments                                          bookings, payments, webhooks, reconciliation (no HTTP framework up to here)
+//   7. GatehouseHTTP                                     the shared HTTP layer: contexts, errors, authentication, rate-limit middleware
+//   8. Gateway, Admin, PayOSSandbox                      owner API and renter pages; admin API and dashboard; the local payOS
+//   9. GatehouseApp                                      configuration and the composition root
+//  10. GatehouseCLI, GatehouseBench                      the `gatehouse` and `gatehouse-bench` executables
 let package = Package(
     name: "gatehouse",
     platforms: [.macOS(.v15)],
@@ -44,18 +49,17 @@ let package = Package(
         .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        // MARK: Leaf libraries
-        .target(name: "CivilTime", swiftSettings: swiftSettings),
-        .target(
-            name: "Sodium",
-            dependencies: ["CSodium"],
-            swiftSettings: swiftSettings
-        ),
+        // MARK: Floor 2: shared value types
+        .target(name: "GatehouseCore", swiftSettings: swiftSettings),
+
+        // MARK: Floor 3: libraries (no HTTP framework)
+        .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: swiftSettings),
         .target(
             name: "Storage",
             dependencies: [
                 "CSQLite",
                 "CMariaDB",
+                "GatehouseCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,20 +67,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(
-            name: "QRCode",
-            dependencies: ["CQREncode"],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "QRCode", dependencies: ["CQREncode"], swiftSettings: swiftSettings),
         .target(
             name: "PayOS",
             dependencies: [
-                "CivilTime",
+                "GatehouseCore",
                 "Sodium",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -84,44 +83,95 @@ let package = Package(
         .target(
             name: "Mailer",
             dependencies: [
-                "CivilTime",
+                "GatehouseCore",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: Floor 4: the vault
         .target(
             name: "Vault",
             dependencies: [
+                "GatehouseCore",
                 "Sodium",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: Floors 5 and 6: tenants, notifications, payments (no HTTP framework)
         .target(
             name: "Tenancy",
             dependencies: [
-                "CivilTime",
-                "Mailer",
+                "GatehouseCore",
                 "Sodium",
                 "Storage",
                 "Vault",
                 "PayOS",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Notifications",
+            dependencies: [
                 .product(name: "Metrics", package: "swift-metrics"),
+                "GatehouseCore",
+                "Mailer",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Payments",
+            dependencies: [
+                "Mailer",
+                "GatehouseCore",
+                "Notifications",
+                "PayOS",
+                "Sodium",
+                "Storage",
+                "Tenancy",
+                "Vault",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
 
-        // MARK: HTTP-facing modules
+        // MARK: Floor 7: the shared HTTP layer
+        .target(
+            name: "GatehouseHTTP",
+            dependencies: [
+                "GatehouseCore",
+                "Payments",
+                "PayOS",
+                "Storage",
+                "Tenancy",
+                "Vault",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Floor 8: HTTP-facing modules
         .target(
             name: "PayOSSandbox",
             dependencies: [
-                "CivilTime",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                "GatehouseCore",
                 "PayOS",
                 "QRCode",
                 "Sodium",
@@ -136,17 +186,20 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "CivilTime",
-                "Tenancy",
-                "Vault",
-                "Storage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                "GatehouseCore",
+                "GatehouseHTTP",
+                "Notifications",
+                "Payments",
                 "PayOS",
                 "QRCode",
+                "Storage",
+                "Tenancy",
+                "Vault",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ],
             resources: [.copy("Templates")],
             swiftSettings: swiftSettings
@@ -154,10 +207,15 @@ let package = Package(
         .target(
             name: "Admin",
             dependencies: [
-                "Gateway",
+                "Sodium",
+                .product(name: "NIOCore", package: "swift-nio"),
+                "GatehouseCore",
+                "GatehouseHTTP",
+                "Notifications",
+                "Payments",
+                "Storage",
                 "Tenancy",
                 "Vault",
-                "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -171,10 +229,15 @@ let package = Package(
         .target(
             name: "GatehouseApp",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 "Sodium",
+                "GatehouseCore",
+                "GatehouseHTTP",
                 "Gateway",
                 "Admin",
-                "PayOSSandbox",
+                "Mailer",
+                "Notifications",
+                "Payments",
                 "Storage",
                 "Vault",
                 "Tenancy",
@@ -192,6 +255,9 @@ let package = Package(
         .executableTarget(
             name: "GatehouseCLI",
             dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                "GatehouseCore",
+                "Payments",
                 "GatehouseApp",
                 "Sodium",
                 "Storage",
@@ -209,6 +275,8 @@ let package = Package(
         .executableTarget(
             name: "GatehouseBench",
             dependencies: [
+                "GatehouseCore",
+                "Payments",
                 "GatehouseApp",
                 "Storage",
                 "Vault",
@@ -240,8 +308,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "CivilTimeTests",
-            dependencies: ["CivilTime"],
+            name: "GatehouseCoreTests",
+            dependencies: ["GatehouseCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -252,6 +320,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "StorageTestSupport",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
@@ -261,6 +330,7 @@ let package = Package(
         .testTarget(
             name: "VaultTests",
             dependencies: [
+                "GatehouseCore",
                 "StorageTestSupport",
                 "Vault",
                 "Storage",
@@ -272,6 +342,7 @@ let package = Package(
         .testTarget(
             name: "PayOSTests",
             dependencies: [
+                "GatehouseCore",
                 "PayOS",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -281,10 +352,14 @@ let package = Package(
         .testTarget(
             name: "PayOSSandboxTests",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "QRCode",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                "GatehouseCore",
                 "PayOSSandbox",
                 "PayOS",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -302,11 +377,15 @@ let package = Package(
         .testTarget(
             name: "TenancyTests",
             dependencies: [
+                "Sodium",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "GatehouseCore",
+                "Payments",
+                "Notifications",
+                "Mailer",
                 "StorageTestSupport",
                 "Tenancy",
                 "Storage",
-                "Vault",
-                "PayOS",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -314,6 +393,11 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "GatehouseCore",
+                "GatehouseHTTP",
+                "Payments",
+                "Notifications",
                 "StorageTestSupport",
                 "GatehouseApp",
                 "Gateway",
@@ -336,6 +420,10 @@ let package = Package(
         .testTarget(
             name: "AdminTests",
             dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "GatehouseCore",
+                "Payments",
+                "Notifications",
                 "StorageTestSupport",
                 "GatehouseApp",
                 "Admin",

@@ -1,12 +1,14 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-public import Gateway
 public import Hummingbird
 import Logging
 import NIOCore
 public import Storage
 public import Tenancy
 public import Vault
+public import GatehouseCore
+public import Notifications
+public import GatehouseHTTP
 
 /// The `/admin` JSON API: owners, their API keys, the vault, the audit trail and dead e-mails.
 ///
@@ -40,8 +42,8 @@ public struct AdminController: Sendable {
     }
 
     /// Routes relative to the admin group (`/admin`), like the rate-limit and metrics controllers'.
-    public var endpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var endpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.get("owners", use: listOwners)
         routes.post("owners", use: createOwner)
         routes.get("owners/{id}", use: getOwner)
@@ -107,7 +109,7 @@ public struct AdminController: Sendable {
         let owners: [OwnerBody]
     }
 
-    @Sendable func listOwners(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerList> {
+    @Sendable func listOwners(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerList> {
         _ = try AdminPrincipal.require()
         return JSONResponse(OwnerList(owners: try await owners.list(logger: context.logger).map(OwnerBody.init)))
     }
@@ -125,7 +127,7 @@ public struct AdminController: Sendable {
         let api_key_prefix: String
     }
 
-    @Sendable func createOwner(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CreatedOwner> {
+    @Sendable func createOwner(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<CreatedOwner> {
         let audit = try AdminPrincipal.audit(context)
         let body = try await request.decodeJSON(as: CreateOwnerRequest.self, context: context)
         let (owner, key) = try await owners.create(name: body.name, email: body.email, audit: audit, logger: context.logger)
@@ -133,25 +135,25 @@ public struct AdminController: Sendable {
             status: .created, CreatedOwner(owner: OwnerBody(owner, credentials: nil), api_key: key.secret, api_key_prefix: key.prefix))
     }
 
-    @Sendable func getOwner(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+    @Sendable func getOwner(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
         _ = try AdminPrincipal.require()
-        guard let view = try await owners.get(try Self.ownerID(context), logger: context.logger) else { throw GatewayError.notFound("owner") }
+        guard let view = try await owners.get(try Self.ownerID(context), logger: context.logger) else { throw APIError.notFound("owner") }
         return JSONResponse(OwnerBody(view))
     }
 
-    @Sendable func suspend(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+    @Sendable func suspend(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
         try await setStatus(.suspended, context: context)
     }
 
-    @Sendable func reactivate(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+    @Sendable func reactivate(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
         try await setStatus(.active, context: context)
     }
 
-    func setStatus(_ status: Owner.Status, context: GatewayRequestContext) async throws -> JSONResponse<OwnerBody> {
+    func setStatus(_ status: Owner.Status, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
         let audit = try AdminPrincipal.audit(context)
         let id = try Self.ownerID(context)
         let owner = try await owners.setStatus(id, status, audit: audit, logger: context.logger)
-        guard let view = try await owners.get(owner.id, logger: context.logger) else { throw GatewayError.notFound("owner") }
+        guard let view = try await owners.get(owner.id, logger: context.logger) else { throw APIError.notFound("owner") }
         return JSONResponse(OwnerBody(view))
     }
 
@@ -168,13 +170,13 @@ public struct AdminController: Sendable {
         let old_keys_expire_at: String
     }
 
-    @Sendable func rotateAPIKeys(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RotatedKeys> {
+    @Sendable func rotateAPIKeys(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RotatedKeys> {
         let audit = try AdminPrincipal.audit(context)
         let id = try Self.ownerID(context)
         let body = try await Self.optionalJSON(RotateKeysRequest.self, request: request, context: context)
         let grace = body?.old_keys_valid_for_seconds ?? Self.defaultOldKeyGraceSeconds
         guard (0...(90 * 24 * 3600)).contains(grace) else {
-            throw GatewayError.validation("old_keys_valid_for_seconds must be 0 to 7776000 (90 days)")
+            throw APIError.validation("old_keys_valid_for_seconds must be 0 to 7776000 (90 days)")
         }
         let expiresAt = clock.now() + grace * 1000
         let key = try await owners.rotateAPIKeys(id, oldKeysExpireAt: expiresAt, audit: audit, logger: context.logger)
@@ -187,10 +189,10 @@ public struct AdminController: Sendable {
         let destroyed: Int
     }
 
-    @Sendable func expirePreviousChecksumKey(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<ExpiredKeys> {
+    @Sendable func expirePreviousChecksumKey(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<ExpiredKeys> {
         let audit = try AdminPrincipal.audit(context)
         let id = try Self.ownerID(context)
-        guard try await owners.get(id, logger: context.logger) != nil else { throw GatewayError.notFound("owner") }
+        guard try await owners.get(id, logger: context.logger) != nil else { throw APIError.notFound("owner") }
         let destroyed = try await vault.expirePreviousKeys(owner: id.rawValue, audit: audit, logger: context.logger)
         try await owners.record(
             AuditAction.expirePreviousChecksumKey, owner: id, detail: ["destroyed": .int(destroyed)], audit: audit, logger: context.logger)
@@ -214,7 +216,7 @@ public struct AdminController: Sendable {
         let unfinished_rotations: [Run]
     }
 
-    @Sendable func vaultStatus(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<VaultBody> {
+    @Sendable func vaultStatus(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<VaultBody> {
         _ = try AdminPrincipal.require()
         return JSONResponse(Self.vaultBody(try await vault.status(logger: context.logger)))
     }
@@ -243,11 +245,11 @@ public struct AdminController: Sendable {
         let vault: VaultBody
     }
 
-    @Sendable func rotateMasterKey(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RotationBody> {
+    @Sendable func rotateMasterKey(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RotationBody> {
         let audit = try AdminPrincipal.audit(context)
         let body = try await Self.optionalJSON(RotateRequest.self, request: request, context: context)
         let batchSize = body?.batch_size ?? 100
-        guard (1...10_000).contains(batchSize) else { throw GatewayError.validation("batch_size must be 1 to 10000") }
+        guard (1...10_000).contains(batchSize) else { throw APIError.validation("batch_size must be 1 to 10000") }
         let report = try await vault.rotateMasterKey(to: body?.to, batchSize: batchSize, audit: audit, logger: context.logger)
         try await owners.record(
             AuditAction.rotateMasterKey, detail: ["run": .integer(report.runID), "target_kek_version": .int(report.targetVersion)],
@@ -268,7 +270,7 @@ public struct AdminController: Sendable {
         let vault: VaultBody
     }
 
-    @Sendable func retireKEK(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RetiredBody> {
+    @Sendable func retireKEK(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RetiredBody> {
         let audit = try AdminPrincipal.audit(context)
         let body = try await request.decodeJSON(as: RetireRequest.self, context: context)
         try await vault.retire(kekVersion: body.version, audit: audit, logger: context.logger)
@@ -295,7 +297,7 @@ public struct AdminController: Sendable {
         let next_before: Int64?
     }
 
-    @Sendable func auditTrail(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<AuditBody> {
+    @Sendable func auditTrail(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<AuditBody> {
         _ = try AdminPrincipal.require()
         let page = try await audit.page(try Self.auditFilter(request.queryValue), logger: context.logger)
         return JSONResponse(
@@ -315,17 +317,17 @@ public struct AdminController: Sendable {
         }
         func integer(_ name: String) throws -> Int64? {
             guard let text = value(name) else { return nil }
-            guard let number = Int64(text), number > 0 else { throw GatewayError.validation("\(name) must be a positive integer") }
+            guard let number = Int64(text), number > 0 else { throw APIError.validation("\(name) must be a positive integer") }
             return number
         }
         func time(_ name: String) throws -> Int64? {
             guard let text = value(name) else { return nil }
-            guard let millis = APITime.parse(text) else { throw GatewayError.validation("\(name) must be an ISO-8601 date-time") }
+            guard let millis = APITime.parse(text) else { throw APIError.validation("\(name) must be an ISO-8601 date-time") }
             return millis
         }
         let limit = try integer("limit") ?? 50
-        guard limit <= 500 else { throw GatewayError.validation("limit must be 1 to 500") }
-        if let action = value("action"), action.utf8.count > 64 { throw GatewayError.validation("action must be at most 64 bytes") }
+        guard limit <= 500 else { throw APIError.validation("limit must be 1 to 500") }
+        if let action = value("action"), action.utf8.count > 64 { throw APIError.validation("action must be at most 64 bytes") }
         return AdminAuditFilter(
             owner: try integer("owner").map { OwnerID($0) }, action: value("action"), from: try time("from"), to: try time("to"),
             limit: Int(limit), before: try integer("before"))
@@ -347,7 +349,7 @@ public struct AdminController: Sendable {
         let notifications: [Entry]
     }
 
-    @Sendable func deadNotifications(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<DeadBody> {
+    @Sendable func deadNotifications(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<DeadBody> {
         _ = try AdminPrincipal.require()
         let entries = try await outbox.entries(status: .dead, limit: 200, logger: context.logger)
         return JSONResponse(DeadBody(notifications: entries.map(Self.deadEntry)))
@@ -365,12 +367,12 @@ public struct AdminController: Sendable {
         let status: String
     }
 
-    @Sendable func resendNotification(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<ResentBody> {
+    @Sendable func resendNotification(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<ResentBody> {
         let audit = try AdminPrincipal.audit(context)
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw GatewayError.notFound("notification") }
-        guard let entry = try await outbox.entry(id: id, logger: context.logger) else { throw GatewayError.notFound("notification") }
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw APIError.notFound("notification") }
+        guard let entry = try await outbox.entry(id: id, logger: context.logger) else { throw APIError.notFound("notification") }
         guard try await outbox.resend(id: id, logger: context.logger) else {
-            throw GatewayError.conflict("only a dead notification can be re-sent (this one is \(entry.status.rawValue))")
+            throw APIError.conflict("only a dead notification can be re-sent (this one is \(entry.status.rawValue))")
         }
         try await owners.record(
             AuditAction.resendNotification, owner: entry.ownerID, detail: ["outbox_id": .integer(id), "kind": .string(entry.kind)], audit: audit,
@@ -381,19 +383,19 @@ public struct AdminController: Sendable {
     // MARK: Helpers
 
     /// The `{id}` path parameter as an owner id; 404 when it is not one (as for an unknown owner).
-    static func ownerID(_ context: GatewayRequestContext) throws -> OwnerID {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw GatewayError.notFound("owner") }
+    static func ownerID(_ context: GatehouseRequestContext) throws -> OwnerID {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw APIError.notFound("owner") }
         return OwnerID(id)
     }
 
     /// A JSON body that may be absent (an empty body means "defaults").
-    static func optionalJSON<T: Decodable>(_ type: T.Type, request: Request, context: GatewayRequestContext) async throws -> T? {
+    static func optionalJSON<T: Decodable>(_ type: T.Type, request: Request, context: GatehouseRequestContext) async throws -> T? {
         var request = request
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
         } catch {
-            throw GatewayError.payloadTooLarge
+            throw APIError.payloadTooLarge
         }
         guard buffer.readableBytes > 0 else { return nil }
         return try await request.decodeJSON(as: T.self, context: context)

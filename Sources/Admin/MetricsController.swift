@@ -1,9 +1,10 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-public import Gateway
 public import Hummingbird
 import Logging
 public import Tenancy
+public import GatehouseCore
+public import GatehouseHTTP
 
 /// `GET /admin/metrics?owner=&from=&to=&bucket=hour|day`: per-owner and overall payment metrics by hour or day.
 ///
@@ -102,18 +103,18 @@ public struct MetricsController<Context: RequestContext>: Sendable {
         if bucketText.isEmpty {
             bucket = .hour
         } else {
-            guard let parsed = MetricsBucket(rawValue: bucketText) else { throw GatewayError.validation("bucket must be hour or day") }
+            guard let parsed = MetricsBucket(rawValue: bucketText) else { throw APIError.validation("bucket must be hour or day") }
             bucket = parsed
         }
         var owner: OwnerID?
         if let text = query["owner"].map(String.init), !text.isEmpty {
-            guard let id = Int64(text), id > 0 else { throw GatewayError.validation("owner must be a positive owner id") }
+            guard let id = Int64(text), id > 0 else { throw APIError.validation("owner must be a positive owner id") }
             owner = OwnerID(id)
         }
         func instant(_ name: String) throws -> Int64? {
             guard let text = query[Substring(name)].map(String.init), !text.isEmpty else { return nil }
             guard let millis = APITime.parse(text) else {
-                throw GatewayError.validation("\(name) must be an ISO-8601 date-time with an offset, e.g. 2030-01-15T00:00:00+07:00")
+                throw APIError.validation("\(name) must be an ISO-8601 date-time with an offset, e.g. 2030-01-15T00:00:00+07:00")
             }
             return millis
         }
@@ -123,9 +124,9 @@ public struct MetricsController<Context: RequestContext>: Sendable {
         do {
             metricsRequest = try PaymentMetrics.Request(owner: owner, from: from, to: to, bucket: bucket)
         } catch {
-            throw GatewayError.validation(error.message)
+            throw APIError.validation(error.message)
         }
-        if let owner, try await owners.get(owner, logger: context.logger) == nil { throw GatewayError.notFound("owner") }
+        if let owner, try await owners.get(owner, logger: context.logger) == nil { throw APIError.notFound("owner") }
 
         let report = try await metrics.report(metricsRequest, logger: context.logger)
         return JSONResponse(

@@ -1,6 +1,5 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-public import Gateway
 import HTTPTypes
 public import Hummingbird
 import Logging
@@ -8,6 +7,8 @@ import NIOCore
 public import Storage
 public import Tenancy
 public import Vault
+public import GatehouseCore
+public import GatehouseHTTP
 
 /// `PUT` / `GET /admin/owners/{id}/rate-limit`: an owner's request limit (API and renter traffic) and its cap on
 /// calls to payOS.
@@ -94,11 +95,11 @@ public struct RateLimitController<Context: RequestContext>: Sendable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             func integer(_ key: CodingKeys, required: Bool) throws -> Int? {
                 guard container.contains(key), !(try container.decodeNil(forKey: key)) else {
-                    if required { throw GatewayError.validation("\(key.stringValue) is required") }
+                    if required { throw APIError.validation("\(key.stringValue) is required") }
                     return nil
                 }
                 guard let value = try? container.decode(Int.self, forKey: key) else {
-                    throw GatewayError.validation("\(key.stringValue) must be a whole number")
+                    throw APIError.validation("\(key.stringValue) must be a whole number")
                 }
                 return value
             }
@@ -156,7 +157,7 @@ public struct RateLimitController<Context: RequestContext>: Sendable {
     private func existingOwner(_ context: Context) async throws -> OwnerID {
         guard let raw = context.parameters.get("id", as: Int64.self), raw > 0,
             let owner = try await owners.get(OwnerID(raw), logger: context.logger)
-        else { throw GatewayError.notFound("owner") }
+        else { throw APIError.notFound("owner") }
         return owner.id
     }
 
@@ -165,28 +166,28 @@ public struct RateLimitController<Context: RequestContext>: Sendable {
         do {
             buffer = try await request.body.collect(upTo: 16 * 1024)
         } catch {
-            throw GatewayError.payloadTooLarge
+            throw APIError.payloadTooLarge
         }
-        guard buffer.readableBytes > 0 else { throw GatewayError.validation("a JSON body is required") }
+        guard buffer.readableBytes > 0 else { throw APIError.validation("a JSON body is required") }
         do {
             return try JSONDecoder().decode(PutBody.self, from: Data(buffer.readableBytesView))
-        } catch let error as GatewayError {
+        } catch let error as APIError {
             throw error
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
-                throw GatewayError.validation("the body is not valid JSON")
+                throw APIError.validation("the body is not valid JSON")
             }
-            throw GatewayError.validation("the body must be a JSON object with requests_per_second and burst")
+            throw APIError.validation("the body must be a JSON object with requests_per_second and burst")
         }
     }
 }
 
-extension RateLimitController where Context == GatewayRequestContext {
+extension RateLimitController where Context == GatehouseRequestContext {
     /// For a group of the gateway's own context: the actor is `admin` (or what `actor` says) and the request id is the
     /// gateway's.
     public init(
         database: any SQLDatabase, owners: OwnerRepository, limits: RateLimitRepository, limiter: TenantRateLimiter, audit: AuditLog,
-        actor: @escaping @Sendable (Request, GatewayRequestContext) -> String = { _, _ in "admin" }
+        actor: @escaping @Sendable (Request, GatehouseRequestContext) -> String = { _, _ in "admin" }
     ) {
         self.init(
             database: database, owners: owners, limits: limits, limiter: limiter, audit: audit,

@@ -9,6 +9,9 @@ public import ServiceLifecycle
 import Storage
 import Tenancy
 import Vault
+public import GatehouseCore
+public import Payments
+public import GatehouseHTTP
 
 /// Builds the Gatehouse application: the composition root.
 ///
@@ -62,8 +65,8 @@ public func buildApplication(
 }
 
 /// The router with every route and the edge middleware.
-public func buildRouter(components: GatehouseComponents) -> Router<GatewayRequestContext> {
-    let router = Router(context: GatewayRequestContext.self)
+public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequestContext> {
+    let router = Router(context: GatehouseRequestContext.self)
     let pages = components.pages
     // Outermost, so it sees the status the client gets; labelled by route template (`context.endpointPath`), never the
     // raw path, so webhook keys, payment ids and tokens never become label values.
@@ -87,15 +90,15 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
             for field in HTMLPage.headers(nonce: nonce) { headers[field.name] = field.value }
             return Response(status: error.status, headers: headers, body: .init(byteBuffer: .init(string: pages.errorPage(model))))
         })
-    router.addRoutes(HealthController<GatewayRequestContext>().endpoints)
+    router.addRoutes(HealthController<GatehouseRequestContext>().endpoints)
     router.addRoutes(
-        PrometheusController<GatewayRequestContext>(
+        PrometheusController<GatehouseRequestContext>(
             registry: components.observability.registry,
             gauges: DatabaseGauges(registry: components.observability.registry, database: components.database, clock: components.clock),
             bearerToken: components.configuration.metricsToken
         ).endpoints)
     router.addRoutes(
-        PaymentHealthController<GatewayRequestContext>(
+        PaymentHealthController<GatehouseRequestContext>(
             database: components.database, httpClient: PayOSClient.sharedHTTPClient, payOSBaseURL: components.configuration.payOSBaseURL,
             publicURL: components.configuration.publicURL
         ).endpoints)
@@ -130,7 +133,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatewayReques
         ).endpoints)
     // The metrics controller's routes carry their full path (`/admin/metrics`).
     router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
-        .addRoutes(MetricsController<GatewayRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
+        .addRoutes(MetricsController<GatehouseRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
     router.addRoutes(components.dashboardController.endpoints)
     return router
 }

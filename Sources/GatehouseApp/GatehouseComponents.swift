@@ -9,6 +9,10 @@ public import PayOS
 public import Storage
 public import Tenancy
 public import Vault
+public import GatehouseCore
+public import Payments
+public import GatehouseHTTP
+public import Notifications
 
 /// Everything long-lived that Gatehouse's routes and services share, opened from the configuration.
 public struct GatehouseComponents: Sendable {
@@ -40,7 +44,7 @@ public struct GatehouseComponents: Sendable {
     /// The Prometheus registry behind `GET /metrics`.
     public let observability: Observability
     /// The owner onboarding page (`GET /owner/onboarding`).
-    public let onboardingPage: OnboardingController<GatewayRequestContext>
+    public let onboardingPage: OnboardingController<GatehouseRequestContext>
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.

@@ -8,6 +8,8 @@ public import Logging
 public import Prometheus
 public import Storage
 import Tenancy
+public import GatehouseCore
+public import GatehouseHTTP
 
 /// Where Gatehouse's Prometheus metrics live: one registry, the swift-metrics factory that writes into it, and the
 /// database gauges refreshed on every scrape.
@@ -132,7 +134,7 @@ public struct PrometheusController<Context: RequestContext>: Sendable {
         if let bearerToken {
             let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
             guard ConstantTime.equals(presented, bearerToken) else {
-                throw GatewayError(status: .unauthorized, code: "UNAUTHORIZED", message: "a valid metrics token is required")
+                throw APIError(status: .unauthorized, code: "UNAUTHORIZED", message: "a valid metrics token is required")
             }
         }
         do {

@@ -11,6 +11,8 @@ import Storage
 import Tenancy
 import ServiceLifecycle
 import Vault
+import GatehouseCore
+import Payments
 
 /// `gatehouse dev`: the gateway on the embedded default (SQLite in the data directory) with an in-process payOS
 /// sandbox and demo data, printing the URLs to open.

@@ -6,6 +6,7 @@ import Logging
 import Storage
 import Tenancy
 import Vault
+import GatehouseCore
 
 /// `gatehouse owner …`: property owners (tenants).
 struct OwnerCommand: AsyncParsableCommand {

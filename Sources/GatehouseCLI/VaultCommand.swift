@@ -5,6 +5,7 @@ import GatehouseApp
 import Logging
 import Storage
 import Vault
+import GatehouseCore
 
 /// `gatehouse vault …`: the vault's master keys.
 struct VaultCommand: AsyncParsableCommand {

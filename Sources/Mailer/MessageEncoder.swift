@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import CivilTime
+import GatehouseCore
 
 /// A message turned into RFC 5322 bytes, with its SMTP envelope.
 struct EncodedMessage: Sendable, Hashable {

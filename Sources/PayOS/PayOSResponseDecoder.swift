@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import CivilTime
+import GatehouseCore
 #if canImport(FoundationEssentials)
     public import FoundationEssentials
 #else

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import PayOS
 import Sodium
+import GatehouseCore
 
 /// Everything the sandbox remembers, for as long as it runs: channels, faults, payment links, the webhook
 /// delivery log. One actor, so each endpoint's check-then-act (order-code uniqueness, pay-then-notify) is atomic.

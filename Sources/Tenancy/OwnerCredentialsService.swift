@@ -3,6 +3,7 @@ public import Logging
 public import PayOS
 public import Storage
 public import Vault
+public import GatehouseCore
 
 /// An owner's payOS credentials: sealed into the vault, recorded (as a hint only) in `payment_config`,
 /// and the owner's onboarding marked active.

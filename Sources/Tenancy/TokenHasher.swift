@@ -42,18 +42,18 @@ public enum RandomToken {
 /// The shape of Gatehouse's bearer credentials: `<scheme>_<12-character public prefix>_<256-bit secret>` (owner API
 /// keys `gh_…`, admin tokens `gha_…`, admin dashboard sessions `ghs_…`). The prefix names the credential in listings
 /// and finds its row; only a keyed hash of the whole string is stored.
-struct PrefixedToken {
-    let prefix: String
-    let token: String
+public struct PrefixedToken: Sendable {
+    public let prefix: String
+    public let token: String
 
     /// A new random credential of `scheme`.
-    init(scheme: String) {
+    public init(scheme: String) {
         prefix = RandomToken.base32(count: 12)
         token = "\(scheme)_\(prefix)_\(RandomToken.secret(bits: 256))"
     }
 
     /// The public prefix of a well-formed credential of `scheme`, else `nil` (no lookup is made for malformed input).
-    static func prefix(of presented: String, scheme: String) -> String? {
+    public static func prefix(of presented: String, scheme: String) -> String? {
         guard presented.utf8.count < 128 else { return nil }
         let parts = presented.split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == scheme, parts[1].count == 12, !parts[2].isEmpty else { return nil }

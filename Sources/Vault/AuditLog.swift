@@ -2,6 +2,7 @@
 public import Logging
 import Sodium
 public import Storage
+public import GatehouseCore
 
 /// One row of `audit_log`.
 public struct AuditRecord: Sendable, Hashable {

@@ -3,6 +3,7 @@ public import Logging
 import Sodium
 import Storage
 import Synchronization
+public import GatehouseCore
 
 extension Vault {
     // MARK: Master key rotation

@@ -3,6 +3,7 @@ public import Logging
 public import Sodium
 public import Storage
 import Synchronization
+public import GatehouseCore
 
 /// Per-owner payOS credentials, sealed with envelope encryption and unsealed only for the duration
 /// of a call, with every unseal recorded in the audit log.

@@ -10,6 +10,8 @@ import StorageTestSupport
 import Tenancy
 import Testing
 import Vault
+import GatehouseCore
+import Notifications
 
 extension AdminSuites {
     /// The `/admin` JSON API: each endpoint's happy path, its refusals, and the audit row every change leaves.

@@ -13,6 +13,7 @@ import StorageTestSupport
 import Tenancy
 import Testing
 import Vault
+import GatehouseCore
 
 /// The admin suites, serialized: each test runs a whole Gatehouse (database, payOS sandbox, HTTP server).
 @Suite(.serialized) enum AdminSuites {}

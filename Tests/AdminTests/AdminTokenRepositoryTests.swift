@@ -5,6 +5,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseCore
 
 /// Admin tokens: shown once, stored only as a keyed hash, checked in constant time, revocable; never confused with
 /// an owner API key.

@@ -9,6 +9,7 @@ import PayOS
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseCore
 
 extension AdminSuites {
     /// The dashboard in a real browser: headless Chromium (driven over the DevTools protocol by

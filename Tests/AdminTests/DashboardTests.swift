@@ -9,6 +9,7 @@ import StorageTestSupport
 import Tenancy
 import Testing
 import Vault
+import GatehouseCore
 
 extension AdminSuites {
     /// The `/admin` dashboard over HTTP: sign-in, session cookie, CSRF on every form, pages in both languages.

@@ -4,6 +4,7 @@ import PayOS
 import Testing
 
 @testable import PayOSSandbox
+import GatehouseCore
 
 /// The checkout page `/web/{paymentLinkId}` and its buyer actions (spec 6.1, 6.2).
 @Suite struct CheckoutPageTests {

@@ -4,6 +4,7 @@ import PayOS
 import Testing
 
 @testable import PayOSSandbox
+import GatehouseCore
 
 /// `POST /confirm-webhook` (spec 2.5, 5.4).
 @Suite struct ConfirmWebhookTests {

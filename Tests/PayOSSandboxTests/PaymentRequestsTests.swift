@@ -5,6 +5,7 @@ import PayOS
 import Testing
 
 @testable import PayOSSandbox
+import GatehouseCore
 
 /// payOS's payment-link endpoints: `POST/GET /v2/payment-requests…`, cancel, invoices, authentication.
 @Suite struct PaymentRequestsTests {

@@ -4,6 +4,7 @@ import PayOS
 import Testing
 
 @testable import PayOSSandbox
+import GatehouseCore
 
 /// Paying through the control API and the payment webhooks that follow (spec 5.1, 12.6).
 @Suite struct PaymentWebhookTests {

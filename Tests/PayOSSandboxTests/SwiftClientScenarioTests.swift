@@ -6,6 +6,7 @@ import NIOHTTP1
 import PayOS
 import PayOSSandbox
 import Testing
+import GatehouseCore
 
 /// Our own `PayOSClient` runs the scenario the official Python SDK runs in `Interop/interop.py`, against the
 /// in-process sandbox: create (Vietnamese descriptions measured as payOS measures them), get by order code and by

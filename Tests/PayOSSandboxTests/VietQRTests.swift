@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import PayOSSandbox
+import GatehouseCore
 
 @Suite struct VietQRTests {
     // MARK: Tests

@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import PayOS
+import GatehouseCore
 
 /// The payloads behind the project vectors of `spec.md` 9.2, as typed models.
 enum ProtocolSamples {

@@ -7,6 +7,8 @@ import StorageTestSupport
 import Testing
 
 @testable import Tenancy
+import GatehouseCore
+@testable import Notifications
 
 /// The e-mail outbox and its worker on both backends: deduplicated, transactional, delivered once, retried with
 /// backoff until dead, revived by resend, safe with several workers and with a worker that dies mid-send.

@@ -7,6 +7,9 @@ import StorageTestSupport
 import Testing
 
 @testable import Tenancy
+import GatehouseCore
+@testable import Payments
+@testable import Notifications
 
 /// A successful settlement writes the renter's and the owner's e-mails and web notifications in its own transaction,
 /// once, in Vietnamese then English; the web notifications are read once, and never by the wrong audience.

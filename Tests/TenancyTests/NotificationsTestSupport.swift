@@ -12,6 +12,9 @@ import Glibc
 #endif
 
 @testable import Tenancy
+import GatehouseCore
+@testable import Payments
+@testable import Notifications
 
 /// A wall clock the test moves by hand (past a lease, past a backoff), shared by everything built from it.
 final class ManualClock: Sendable {

@@ -2,6 +2,7 @@
 import Testing
 
 @testable import Tenancy
+@testable import Payments
 
 @Suite struct PaymentStateMachineTests {
     // MARK: Tests

@@ -6,6 +6,8 @@ import StorageTestSupport
 import Testing
 
 @testable import Tenancy
+import GatehouseCore
+@testable import Payments
 
 /// The refresh-status hot path: answered from memory, woken by local changes, kept current across instances.
 @Suite struct PaymentStatusViewTests {

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import Tenancy
+import GatehouseCore
 
 /// A clock the test moves by hand (nanoseconds).
 final class ManualNanoClock: Sendable {

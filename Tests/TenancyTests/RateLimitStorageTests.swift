@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import Tenancy
+import GatehouseCore
 
 /// A wall clock the test moves by hand (Unix ms).
 final class ManualWallClock: Sendable {

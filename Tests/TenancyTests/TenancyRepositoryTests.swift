@@ -7,6 +7,8 @@ import StorageTestSupport
 import Testing
 
 @testable import Tenancy
+import GatehouseCore
+@testable import Payments
 
 /// Owners, API keys, bookings and payments on both backends, with every cross-tenant access refused.
 @Suite struct TenancyRepositoryTests {

@@ -5,6 +5,7 @@ import Storage
 import StorageTestSupport
 import Testing
 import Vault
+import GatehouseCore
 
 /// The audit trail: every unseal is recorded, the hash chain verifies, and tampering is found.
 @Suite struct AuditLogTests {

@@ -6,6 +6,7 @@ import StorageTestSupport
 import Synchronization
 import Testing
 import Vault
+import GatehouseCore
 
 /// A wall clock the test moves by hand (to step past a grace window without waiting).
 final class ManualClock: Sendable {

@@ -5,6 +5,7 @@ import Storage
 import StorageTestSupport
 import Testing
 import Vault
+import GatehouseCore
 
 /// Storing and unsealing credentials, on both backends.
 @Suite struct VaultCredentialTests {

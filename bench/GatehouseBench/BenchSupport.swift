@@ -7,6 +7,8 @@ import PayOSSandbox
 import Storage
 import Tenancy
 import Vault
+import GatehouseCore
+import Payments
 
 /// The two storage backends a benchmark can run on.
 enum BenchBackend: String, ExpressibleByArgument, CaseIterable, Sendable {

@@ -14,6 +14,8 @@ import Sodium
 import Storage
 import Tenancy
 import Vault
+import Payments
+import GatehouseCore
 
 /// `gatehouse-bench refresh-server`: the real Gatehouse application with N pending payments, next to a bare
 /// Hummingbird route that answers the same JSON from memory — the two targets `bench/refresh-status.sh` points

@@ -5,6 +5,7 @@ import Logging
 import Sodium
 import Storage
 import Vault
+import GatehouseCore
 
 /// `gatehouse-bench vault-unseal`: credential unseals per second and their latency.
 ///

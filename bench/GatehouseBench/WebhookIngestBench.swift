@@ -13,6 +13,7 @@ import Sodium
 import Storage
 import Tenancy
 import Vault
+import Payments
 
 /// `gatehouse-bench webhook-ingest`: how many payOS webhooks per second Gatehouse takes in — signed, verified,
 /// confirmed and committed — and at what latency.

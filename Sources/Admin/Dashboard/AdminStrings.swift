@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
-public import Gateway
+public import GatehouseCore
+public import Tenancy
 
 /// The dashboard's words in Vietnamese and English (keys are the template's `s.*` names).
 enum AdminStrings {

@@ -1,6 +1,5 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-public import Gateway
 import HTTPTypes
 public import Hummingbird
 import Logging
@@ -8,6 +7,9 @@ import NIOCore
 public import Storage
 public import Tenancy
 public import Vault
+public import GatehouseCore
+public import Notifications
+public import GatehouseHTTP
 
 /// The admin dashboard (`/admin`, HTML): sign in with an admin token, then owners, an owner's rate limit and charts,
 /// the vault, dead e-mails and the audit trail.
@@ -50,8 +52,8 @@ public struct DashboardController: Sendable {
         self.clock = clock
     }
 
-    public var endpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var endpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.get("/admin", use: home)
         routes.get("/admin/sign-in", use: signInPage)
         routes.post("/admin/sign-in", use: signIn)
@@ -71,19 +73,19 @@ public struct DashboardController: Sendable {
 
     // MARK: Sign-in
 
-    @Sendable func home(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func home(request: Request, context: GatehouseRequestContext) async throws -> Response {
         if try await currentSession(request, context: context) != nil { return Self.redirect("/admin/dashboard/owners") }
         return Self.redirect("/admin/sign-in")
     }
 
-    @Sendable func signInPage(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func signInPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let token = RandomToken.secret(bits: 160)
         var response = page(request, "signin", title: "Sign in", model: [:], csrf: token, session: nil, error: nil)
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, token, maxAge: 1800)))
         return response
     }
 
-    @Sendable func signIn(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func signIn(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let form = try await Self.form(request, context: context)
         let strings = AdminStrings.table(locale(request))
         let expected = request.cookies[Self.signInCookie]?.value ?? ""
@@ -104,7 +106,7 @@ public struct DashboardController: Sendable {
         return response
     }
 
-    @Sendable func signOut(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func signOut(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
             try await sessions.end(session, logger: context.logger)
             try await owners.record(
@@ -117,7 +119,7 @@ public struct DashboardController: Sendable {
 
     // MARK: Owners
 
-    @Sendable func ownersPage(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func ownersPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
             let strings = AdminStrings.table(locale(request))
             var rows: [[String: Any]] = []
@@ -133,7 +135,7 @@ public struct DashboardController: Sendable {
         }
     }
 
-    @Sendable func ownerPage(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func ownerPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
             let strings = AdminStrings.table(locale(request))
             guard let id = Self.id(context), let view = try await owners.get(OwnerID(id), logger: context.logger) else {
@@ -165,15 +167,15 @@ public struct DashboardController: Sendable {
         }
     }
 
-    @Sendable func suspend(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func suspend(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await setStatus(.suspended, request: request, context: context)
     }
 
-    @Sendable func reactivate(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func reactivate(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await setStatus(.active, request: request, context: context)
     }
 
-    func setStatus(_ status: Owner.Status, request: Request, context: GatewayRequestContext) async throws -> Response {
+    func setStatus(_ status: Owner.Status, request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
             guard let id = Self.id(context) else { return Self.redirect("/admin/dashboard/owners") }
             _ = try await owners.setStatus(OwnerID(id), status, audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
@@ -181,7 +183,7 @@ public struct DashboardController: Sendable {
         }
     }
 
-    @Sendable func setRateLimit(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func setRateLimit(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, form in
             guard let id = Self.id(context), try await owners.get(OwnerID(id), logger: context.logger) != nil else {
                 return Self.redirect("/admin/dashboard/owners")
@@ -213,7 +215,7 @@ public struct DashboardController: Sendable {
 
     // MARK: Vault
 
-    @Sendable func vaultPage(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func vaultPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
             let status = try await vault.status(logger: context.logger)
             let body = AdminController.vaultBody(status)
@@ -227,7 +229,7 @@ public struct DashboardController: Sendable {
         }
     }
 
-    @Sendable func rotate(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func rotate(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
             let audit = AuditContext(actor: session.admin.actor, requestID: context.requestID)
             let report = try await vault.rotateMasterKey(audit: audit, logger: context.logger)
@@ -240,7 +242,7 @@ public struct DashboardController: Sendable {
 
     // MARK: Notifications
 
-    @Sendable func notificationsPage(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func notificationsPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
             let entries = try await outbox.entries(status: .dead, limit: 200, logger: context.logger)
             let rows: [[String: Any]] = entries.map {
@@ -255,7 +257,7 @@ public struct DashboardController: Sendable {
         }
     }
 
-    @Sendable func resend(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func resend(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
             guard let id = Self.id(context), let entry = try await outbox.entry(id: id, logger: context.logger) else {
                 return Self.redirect("/admin/dashboard/notifications?done=notFound")
@@ -272,7 +274,7 @@ public struct DashboardController: Sendable {
 
     // MARK: Audit
 
-    @Sendable func auditPage(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func auditPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
             let strings = AdminStrings.table(locale(request))
             let query = request.uri.queryParameters
@@ -281,7 +283,7 @@ public struct DashboardController: Sendable {
             let filter: AdminAuditFilter
             do {
                 filter = try AdminController.auditFilter(request.queryValue)
-            } catch let error as GatewayError {
+            } catch let error as APIError {
                 return page(
                     request, "audit", title: strings["audit"] ?? "", model: ["records": [Any](), "filter": filterModel], session: session,
                     error: error.message, status: .badRequest)
@@ -309,7 +311,7 @@ public struct DashboardController: Sendable {
 
     // MARK: Sessions, forms and pages
 
-    func currentSession(_ request: Request, context: GatewayRequestContext) async throws -> AdminSession? {
+    func currentSession(_ request: Request, context: GatehouseRequestContext) async throws -> AdminSession? {
         guard let value = request.cookies[Self.sessionCookie]?.value, !value.isEmpty else { return nil }
         return try await sessions.session(cookie: value, logger: context.logger)
     }
@@ -317,7 +319,7 @@ public struct DashboardController: Sendable {
     /// Runs `body` for a signed-in admin (else redirects to sign-in); for a POST, first checks the form's CSRF token.
     /// Errors become a page with a generic message (details only in the log, by request id).
     func withSession(
-        _ request: Request, context: GatewayRequestContext, post: Bool,
+        _ request: Request, context: GatehouseRequestContext, post: Bool,
         _ body: (AdminSession, [String: String]) async throws -> Response
     ) async throws -> Response {
         guard let session = try await currentSession(request, context: context) else { return Self.redirect("/admin/sign-in") }
@@ -332,7 +334,7 @@ public struct DashboardController: Sendable {
         do {
             return try await AdminPrincipal.$current.withValue(session.admin) { try await body(session, form) }
         } catch {
-            let mapped = GatewayError.from(error)
+            let mapped = APIError.from(error)
             if mapped.status.code >= 500 {
                 context.logger.error("dashboard action failed", metadata: ["error.detail": "\(String(reflecting: error))"])
             }
@@ -381,7 +383,7 @@ public struct DashboardController: Sendable {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 
-    static func id(_ context: GatewayRequestContext) -> Int64? {
+    static func id(_ context: GatehouseRequestContext) -> Int64? {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { return nil }
         return id
     }
@@ -395,12 +397,12 @@ public struct DashboardController: Sendable {
     }
 
     /// An `application/x-www-form-urlencoded` body as a dictionary (the last value of a repeated name wins).
-    static func form(_ request: Request, context: GatewayRequestContext) async throws -> [String: String] {
+    static func form(_ request: Request, context: GatehouseRequestContext) async throws -> [String: String] {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: context.maxUploadSize)
         } catch {
-            throw GatewayError.payloadTooLarge
+            throw APIError.payloadTooLarge
         }
         var fields: [String: String] = [:]
         for pair in String(buffer: buffer).split(separator: "&") {

@@ -2,6 +2,9 @@
 public import Hummingbird
 import Logging
 public import Tenancy
+public import GatehouseCore
+public import Payments
+public import GatehouseHTTP
 
 /// `POST /api/bookings` and `GET /api/bookings/{id}`: an owner's bookings (owner API key).
 public struct BookingController: Sendable {
@@ -12,8 +15,8 @@ public struct BookingController: Sendable {
     }
 
     /// Routes; mount behind ``OwnerAuthMiddleware``.
-    public var endpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var endpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.post("/api/bookings", use: create)
         routes.get("/api/bookings/{id}", use: get)
         return routes
@@ -66,14 +69,14 @@ public struct BookingController: Sendable {
         }
     }
 
-    @Sendable func create(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<BookingBody> {
+    @Sendable func create(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<BookingBody> {
         let owner = try context.requireOwner()
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
         guard let start = APITime.parse(body.start_time) else {
-            throw GatewayError.validation("start_time must be an ISO-8601 date-time with an offset, e.g. 2024-01-15T14:00:00Z")
+            throw APIError.validation("start_time must be an ISO-8601 date-time with an offset, e.g. 2024-01-15T14:00:00Z")
         }
         guard let end = APITime.parse(body.end_time) else {
-            throw GatewayError.validation("end_time must be an ISO-8601 date-time with an offset, e.g. 2024-01-15T17:00:00Z")
+            throw APIError.validation("end_time must be an ISO-8601 date-time with an offset, e.g. 2024-01-15T17:00:00Z")
         }
         let (booking, renter) = try await bookings.create(
             owner: owner,
@@ -84,11 +87,11 @@ public struct BookingController: Sendable {
         return JSONResponse(status: .created, BookingBody(booking, renter: renter))
     }
 
-    @Sendable func get(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<BookingBody> {
+    @Sendable func get(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<BookingBody> {
         let owner = try context.requireOwner()
-        guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.notFound("booking") }
+        guard let id = context.parameters.get("id", as: Int64.self) else { throw APIError.notFound("booking") }
         guard let booking = try await bookings.get(owner: owner, id: BookingID(id), logger: context.logger) else {
-            throw GatewayError.notFound("booking")
+            throw APIError.notFound("booking")
         }
         let renter = try await bookings.renter(owner: owner, id: booking.renterID, logger: context.logger)
         return JSONResponse(BookingBody(booking, renter: renter))

@@ -3,6 +3,10 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 public import Tenancy
+public import GatehouseCore
+public import Notifications
+public import GatehouseHTTP
+public import Payments
 
 /// `GET /api/notifications/check`: the seed's `{has_new, notifications}` poll, for two kinds of callers.
 ///
@@ -27,8 +31,8 @@ public struct NotificationController: Sendable {
     }
 
     /// Routes; mount at the router's root (not behind ``OwnerAuthMiddleware``: renters call it too).
-    public var endpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var endpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.get("/api/notifications/check", use: check)
         return routes
     }
@@ -51,18 +55,18 @@ public struct NotificationController: Sendable {
         let notifications: [NotificationBody]
     }
 
-    static let forbiddenForOwnerKey = GatewayError(
+    static let forbiddenForOwnerKey = APIError(
         status: .forbidden, code: "FORBIDDEN", message: "a renter's notifications are only readable with the payment's link")
 
-    @Sendable func check(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func check(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let recipient: NotificationRecipient
         var setCookie: String? = nil
         if let raw = request.uri.queryParameters["payment_id"] {
-            guard let value = Int64(String(raw)), value > 0 else { throw GatewayError.validation("payment_id must be a positive integer") }
+            guard let value = Int64(String(raw)), value > 0 else { throw APIError.validation("payment_id must be a positive integer") }
             let id = PaymentID(value)
             let hasRenterCredential = request.uri.queryParameters["t"] != nil || request.cookies[RenterAccess.cookieName(id)] != nil
             guard hasRenterCredential else {
-                throw OwnerAuthMiddleware.bearerToken(request) == nil ? GatewayError.unauthorized : Self.forbiddenForOwnerKey
+                throw OwnerAuthMiddleware.bearerToken(request) == nil ? APIError.unauthorized : Self.forbiddenForOwnerKey
             }
             let grant = try await access.authorize(id, request: request, context: context)
             guard grant.ownerID == nil else { throw Self.forbiddenForOwnerKey }
@@ -71,8 +75,8 @@ public struct NotificationController: Sendable {
         } else {
             guard let owner = try await OwnerAuthMiddleware.authenticate(request, apiKeys: apiKeys, logger: context.logger),
                 let stored = try await owners.get(owner, logger: context.logger)
-            else { throw GatewayError.unauthorized }
-            guard stored.status == .active else { throw GatewayError.ownerSuspended }
+            else { throw APIError.unauthorized }
+            guard stored.status == .active else { throw APIError.ownerSuspended }
             recipient = .owner(owner)
         }
         let result = try await notifications.check(recipient: recipient, logger: context.logger)

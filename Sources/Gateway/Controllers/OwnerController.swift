@@ -3,6 +3,8 @@ public import Hummingbird
 import Logging
 public import Tenancy
 import Vault
+public import GatehouseCore
+public import GatehouseHTTP
 
 /// The owner's own settings: payOS credentials (write-only; shown again only as a hint) and API keys.
 public struct OwnerController: Sendable {
@@ -17,8 +19,8 @@ public struct OwnerController: Sendable {
     }
 
     /// Routes; mount behind ``OwnerAuthMiddleware``.
-    public var endpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var endpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.put("/api/owner/payos-credentials", use: storeCredentials)
         routes.get("/api/owner/payos-credentials", use: credentialInfo)
         routes.get("/api/owner/api-keys", use: listKeys)
@@ -53,7 +55,7 @@ public struct OwnerController: Sendable {
     /// Proves the candidate set with payOS (confirm-webhook and its signed probe) before storing anything; a wrong
     /// set is 422 `PAYOS_CREDENTIALS_INVALID` with the failed `part`. On success payOS already delivers the owner's
     /// webhooks to its own URL (`webhook_registered`).
-    @Sendable func storeCredentials(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CredentialsBody> {
+    @Sendable func storeCredentials(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<CredentialsBody> {
         let owner = try context.requireOwner()
         let body = try await request.decodeJSON(as: CredentialsRequest.self, context: context)
         let audit = AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID)
@@ -64,7 +66,7 @@ public struct OwnerController: Sendable {
         return JSONResponse(answer)
     }
 
-    @Sendable func credentialInfo(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<CredentialsBody> {
+    @Sendable func credentialInfo(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<CredentialsBody> {
         let owner = try context.requireOwner()
         return JSONResponse(CredentialsBody(try await credentials.info(owner: owner, logger: context.logger)))
     }
@@ -82,7 +84,7 @@ public struct OwnerController: Sendable {
         let api_keys: [KeyBody]
     }
 
-    @Sendable func listKeys(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<KeyList> {
+    @Sendable func listKeys(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<KeyList> {
         let owner = try context.requireOwner()
         let keys = try await apiKeys.list(owner: owner, logger: context.logger)
         return JSONResponse(
@@ -99,10 +101,10 @@ public struct OwnerController: Sendable {
         let revoked: String
     }
 
-    @Sendable func revokeKey(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<RevokeBody> {
+    @Sendable func revokeKey(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RevokeBody> {
         let owner = try context.requireOwner()
         guard let prefix = context.parameters.get("prefix"), try await apiKeys.revoke(owner: owner, prefix: prefix, logger: context.logger) else {
-            throw GatewayError.notFound("API key")
+            throw APIError.notFound("API key")
         }
         return JSONResponse(RevokeBody(revoked: prefix))
     }

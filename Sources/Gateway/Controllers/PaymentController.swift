@@ -8,6 +8,9 @@ import QRCode
 public import Storage
 public import Tenancy
 import Vault
+public import GatehouseCore
+public import Payments
+public import GatehouseHTTP
 
 /// The seed's payment routes, multi-tenant: creating a payment (owner), and the renter's status, QR,
 /// success and failure views, plus payOS's return and cancel redirects.
@@ -27,16 +30,16 @@ public struct PaymentController: Sendable {
     }
 
     /// Routes for owners; mount behind ``OwnerAuthMiddleware``.
-    public var ownerEndpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var ownerEndpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.post("/payment/process_payment", use: processPayment)
         routes.get("/api/payments", use: list)
         return routes
     }
 
     /// Routes for renters (token) and payOS's browser redirects.
-    public var renterEndpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var renterEndpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.get("/payment/status/{id}", use: status)
         routes.get("/payment/refresh-status/{id}", use: refreshStatus)
         routes.get("/payment/qr/{id}", use: qr)
@@ -66,11 +69,11 @@ public struct PaymentController: Sendable {
         let status: String
     }
 
-    @Sendable func processPayment(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<ProcessPaymentResponse> {
+    @Sendable func processPayment(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<ProcessPaymentResponse> {
         let owner = try context.requireOwner()
         let body = try await request.decodeJSON(as: ProcessPaymentRequest.self, context: context)
-        guard body.booking_id > 0 else { throw GatewayError.validation("booking_id must be a positive integer") }
-        if let amount = body.amount?.value, amount <= 0 { throw GatewayError.validation("amount must be a positive integer number of VND") }
+        guard body.booking_id > 0 else { throw APIError.validation("booking_id must be a positive integer") }
+        if let amount = body.amount?.value, amount <= 0 { throw APIError.validation("amount must be a positive integer number of VND") }
         let created = try await payments.createPayment(
             owner: owner, PaymentRequest(bookingID: BookingID(body.booking_id), amount: body.amount?.value, description: body.description),
             idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!], audit: Self.audit(owner: owner, context),
@@ -92,12 +95,12 @@ public struct PaymentController: Sendable {
         let payments: [PaymentBody]
     }
 
-    @Sendable func list(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<PaymentListResponse> {
+    @Sendable func list(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<PaymentListResponse> {
         let owner = try context.requireOwner()
         var status: PaymentStatus? = nil
         if let raw = request.uri.queryParameters["status"].map(String.init) {
             guard let parsed = PaymentStatus(rawValue: raw) else {
-                throw GatewayError.validation("status must be one of pending, success, failed, cancelled, expired")
+                throw APIError.validation("status must be one of pending, success, failed, cancelled, expired")
             }
             status = parsed
         }
@@ -156,7 +159,7 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/status/{id}`: the JSON document for `Accept: application/json`, the page otherwise.
-    @Sendable func status(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func status(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let id = try RenterAccess.paymentID(context)
         let grant = try await access.authorize(id, request: request, context: context)
         let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
@@ -202,13 +205,13 @@ public struct PaymentController: Sendable {
 
     /// `GET /payment/refresh-status/{id}[?wait=N]`: the hot path — answered from the in-process status view; with
     /// `wait` (≤ 30 s) a long poll that returns the moment the status changes.
-    @Sendable func refreshStatus(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func refreshStatus(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let id = try RenterAccess.paymentID(context)
         let grant = try await access.authorize(id, request: request, context: context)
         var snapshot = grant.snapshot
         if let waitText = request.uri.queryParameters["wait"] {
             guard let seconds = Int(String(waitText)), (0...30).contains(seconds) else {
-                throw GatewayError.validation("wait must be an integer number of seconds from 0 to 30")
+                throw APIError.validation("wait must be an integer number of seconds from 0 to 30")
             }
             if seconds > 0, snapshot.status == .pending {
                 snapshot = try await payments.statusView.waitForChange(
@@ -239,7 +242,7 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/qr/{id}`: the seed's `{success, qr_code, account_info}`, the QR as an SVG data URI from payOS's `qrCode`.
-    @Sendable func qr(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<QRBody> {
+    @Sendable func qr(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<QRBody> {
         let id = try RenterAccess.paymentID(context)
         let grant = try await access.authorize(id, request: request, context: context)
         let (payment, _) = try await load(id, owner: grant.snapshot.ownerID, context: context)
@@ -255,7 +258,7 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/success/{id}`: the receipt (or back to the status page while still pending).
-    @Sendable func success(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func success(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let id = try RenterAccess.paymentID(context)
         let grant = try await access.authorize(id, request: request, context: context)
         let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
@@ -266,7 +269,7 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/failed/{id}`: failed, cancelled or expired (or elsewhere when that is not the case).
-    @Sendable func failed(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func failed(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let id = try RenterAccess.paymentID(context)
         let grant = try await access.authorize(id, request: request, context: context)
         let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
@@ -282,7 +285,7 @@ public struct PaymentController: Sendable {
 
     /// `GET /payment/return`: payOS sends the renter here after paying. The query is never trusted: the link's real
     /// state is fetched from payOS, applied, and the renter is sent to the matching page.
-    @Sendable func payOSReturn(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func payOSReturn(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let payment = try await paymentFromRedirect(request, context: context)
         let confirmed = try await payments.confirmWithPayOS(payment, source: .return, audit: Self.audit(renter: payment, context), logger: context.logger)
         return redirect(to: settledPath(confirmed), cookies: [:])
@@ -291,7 +294,7 @@ public struct PaymentController: Sendable {
     /// `GET /payment/cancel`: payOS sends the renter here after pressing cancel. The link is cancelled at payOS when the
     /// request carries this payment's renter token (so nobody else can cancel a renter's payment by guessing an
     /// orderCode); otherwise its real state is only confirmed.
-    @Sendable func payOSCancel(request: Request, context: GatewayRequestContext) async throws -> Response {
+    @Sendable func payOSCancel(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let payment = try await paymentFromRedirect(request, context: context)
         let audit = Self.audit(renter: payment, context)
         let settled: Payment
@@ -303,19 +306,19 @@ public struct PaymentController: Sendable {
         return redirect(to: settledPath(settled), cookies: [:])
     }
 
-    private func paymentFromRedirect(_ request: Request, context: GatewayRequestContext) async throws -> Payment {
+    private func paymentFromRedirect(_ request: Request, context: GatehouseRequestContext) async throws -> Payment {
         guard let orderCode = request.uri.queryParameters["orderCode"].flatMap({ Int64(String($0)) }), orderCode > 0,
             let payment = try await payments.payments.get(orderCode: orderCode, logger: context.logger)
-        else { throw GatewayError.notFound("payment") }
+        else { throw APIError.notFound("payment") }
         return payment
     }
 
     // MARK: Helpers
 
-    private func load(_ id: PaymentID, owner: OwnerID, context: GatewayRequestContext) async throws -> (Payment, Booking) {
+    private func load(_ id: PaymentID, owner: OwnerID, context: GatehouseRequestContext) async throws -> (Payment, Booking) {
         guard let payment = try await payments.payments.get(owner: owner, id: id, logger: context.logger),
             let booking = try await bookings.get(owner: owner, id: payment.bookingID, logger: context.logger)
-        else { throw GatewayError.notFound("payment") }
+        else { throw APIError.notFound("payment") }
         return (payment, booking)
     }
 
@@ -358,11 +361,11 @@ public struct PaymentController: Sendable {
         }
     }
 
-    static func audit(owner: OwnerID, _ context: GatewayRequestContext) -> AuditContext {
+    static func audit(owner: OwnerID, _ context: GatehouseRequestContext) -> AuditContext {
         AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID)
     }
 
-    static func audit(renter payment: Payment, _ context: GatewayRequestContext) -> AuditContext {
+    static func audit(renter payment: Payment, _ context: GatehouseRequestContext) -> AuditContext {
         AuditContext(actor: "renter:payment:\(payment.id.rawValue)", requestID: context.requestID)
     }
 }

@@ -7,6 +7,9 @@ import NIOCore
 import PayOS
 public import Tenancy
 import Vault
+public import GatehouseCore
+public import Payments
+public import GatehouseHTTP
 
 /// `POST /webhook/payos/{owner_webhook_key}` (the per-owner URL registered with payOS) and the seed's
 /// `POST /webhook/payos` (owner resolved from the orderCode).
@@ -20,8 +23,8 @@ public struct WebhookController: Sendable {
         self.webhooks = webhooks
     }
 
-    public var endpoints: RouteCollection<GatewayRequestContext> {
-        let routes = RouteCollection(context: GatewayRequestContext.self)
+    public var endpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.post("/webhook/payos/{key}", use: ownerWebhook)
         routes.post("/webhook/payos", use: sharedWebhook)
         return routes
@@ -34,21 +37,21 @@ public struct WebhookController: Sendable {
         let status: String?
     }
 
-    @Sendable func ownerWebhook(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<Answer> {
-        guard let key = context.parameters.get("key"), !key.isEmpty, key.utf8.count <= 64 else { throw GatewayError.notFound("webhook") }
+    @Sendable func ownerWebhook(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<Answer> {
+        guard let key = context.parameters.get("key"), !key.isEmpty, key.utf8.count <= 64 else { throw APIError.notFound("webhook") }
         return try await handle(request, context: context, webhookKey: key)
     }
 
-    @Sendable func sharedWebhook(request: Request, context: GatewayRequestContext) async throws -> JSONResponse<Answer> {
+    @Sendable func sharedWebhook(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<Answer> {
         try await handle(request, context: context, webhookKey: nil)
     }
 
-    private func handle(_ request: Request, context: GatewayRequestContext, webhookKey: String?) async throws -> JSONResponse<Answer> {
+    private func handle(_ request: Request, context: GatehouseRequestContext, webhookKey: String?) async throws -> JSONResponse<Answer> {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: context.maxUploadSize)
         } catch {
-            throw GatewayError.payloadTooLarge
+            throw APIError.payloadTooLarge
         }
         let audit = AuditContext(actor: "payos:webhook", requestID: context.requestID)
         do {
@@ -64,11 +67,11 @@ public struct WebhookController: Sendable {
         } catch let refusal as WebhookService.Refusal {
             switch refusal.reason {
             case .invalidSignature:
-                throw GatewayError(status: .badRequest, code: "INVALID_SIGNATURE", message: "Invalid signature")
+                throw APIError(status: .badRequest, code: "INVALID_SIGNATURE", message: "Invalid signature")
             case .malformed:
-                throw GatewayError.validation("the body is not a payOS webhook")
+                throw APIError.validation("the body is not a payOS webhook")
             case .unknownOwner where webhookKey != nil:
-                throw GatewayError.notFound("webhook")
+                throw APIError.notFound("webhook")
             case .unknownOwner:
                 // The shared route cannot attribute (or verify) a webhook for an orderCode no payment has: acknowledged, not stored.
                 context.logger.info("unattributable payOS webhook on the shared route acknowledged")

@@ -1,6 +1,8 @@
 // Copyright (c) the Gatehouse authors
 import PayOS
 public import Tenancy
+public import GatehouseCore
+public import Payments
 
 /// What every renter page needs besides its content: the language and the CSP nonce.
 public struct PageContext: Sendable, Hashable {

@@ -1,5 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Tenancy
+import GatehouseCore
+import Payments
 
 /// Every piece of text on the renter's pages, one table per locale.
 ///

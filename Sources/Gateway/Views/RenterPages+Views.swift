@@ -1,6 +1,8 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
 import Tenancy
+import GatehouseCore
+import Payments
 
 /// What a template renders: plain stored properties, everything already formatted and localised, so the templates
 /// hold no logic beyond sections. ``MustacheContext`` flattens it into dictionaries before rendering.

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// Short names of Vietnamese banks by their NAPAS BIN, the 6-digit bank id payOS returns in `bin`.
 ///

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// The signed `data` of a successful create (spec 2.1): exactly 12 keys.
 ///

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// The body payOS POSTs to a merchant's webhook URL (spec 5.1): top-level `code`, `desc`, `success`,
 /// `data` and `signature`. Only `data` is signed.

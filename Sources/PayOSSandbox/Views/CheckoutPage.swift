@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import QRCode
+import GatehouseCore
 
 /// The sandbox's stand-in for `pay.payos.vn/web/<id>`: the VietQR code, where to transfer, and buttons that
 /// simulate the buyer (pay in full, pay part, cancel). Plain HTML and CSS, readable on a phone, no scripts.

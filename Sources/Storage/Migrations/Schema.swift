@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// Gatehouse's schema, as migrations. Version 1 is the whole v1 schema (notes/schema.md).
 ///

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
 public import Storage
+public import GatehouseCore
 
 /// Onboarding attempts and the payOS probes recorded for them (`onboarding_attempt`, `onboarding_probe`).
 ///

@@ -3,6 +3,7 @@ public import Logging
 public import PayOS
 public import Storage
 public import Vault
+public import GatehouseCore
 
 /// Proves an owner's candidate payOS credentials before anything is stored, then stores them.
 ///

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import Storage
 public import ServiceLifecycle
+public import GatehouseCore
 
 /// The running gateway instances, through the database they share (`gateway_instance`): each instance
 /// writes a heartbeat every `heartbeatInterval` and counts the instances whose heartbeat is younger than

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
 public import Storage
+public import GatehouseCore
 
 /// The limits an admin set for one owner (a row of `owner_rate_limit`); owners without a row get the
 /// configured defaults.

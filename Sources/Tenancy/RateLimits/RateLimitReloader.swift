@@ -2,6 +2,7 @@
 public import Logging
 public import Storage
 public import ServiceLifecycle
+public import GatehouseCore
 
 /// Keeps a ``TenantRateLimiter`` current with the limits stored in `owner_rate_limit`, so a change made
 /// through any instance takes effect on every instance without a restart: once per `interval` it reads

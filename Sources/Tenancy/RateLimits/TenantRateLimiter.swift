@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Synchronization
+public import GatehouseCore
 
 /// The limits one owner runs under, as an admin or the configuration set them (whole-fleet values).
 public struct EffectiveRateLimit: Sendable, Hashable {

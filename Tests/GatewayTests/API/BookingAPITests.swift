@@ -9,6 +9,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseCore
 
 extension GatewayAPITests {
     /// `POST /api/bookings` and `GET /api/bookings/{id}`: the owner's bookings, validated field by field.

@@ -9,6 +9,8 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import Payments
+import GatehouseHTTP
 
 extension GatewayAPITests {
     /// The edge: errors are `{error, code}` JSON for API routes and the localized error page for pages, never with

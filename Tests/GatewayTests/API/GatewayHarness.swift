@@ -14,6 +14,8 @@ import Synchronization
 import Tenancy
 import Testing
 import Vault
+import GatehouseCore
+import Payments
 
 /// The gateway suites, serialized: every test starts a whole Gatehouse (database, payOS sandbox, HTTP server), and
 /// the long-poll tests measure waits, so they must not compete with twenty other instances on a 2-core machine.

@@ -9,6 +9,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import Notifications
 
 extension GatewayAPITests {
     /// A paid payment tells the renter and the owner: one e-mail each (through the outbox) and web notifications

@@ -9,6 +9,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import Payments
 
 extension GatewayAPITests {
     /// When payOS cannot make the link — unreachable, failing, refusing the owner's keys — the owner gets a stable code

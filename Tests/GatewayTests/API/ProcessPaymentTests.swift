@@ -9,6 +9,8 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseHTTP
+import Payments
 
 extension GatewayAPITests {
     /// `POST /payment/process_payment`: a payment link made at the owner's own payOS account, stored once.

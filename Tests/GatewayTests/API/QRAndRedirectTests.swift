@@ -9,6 +9,8 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import Payments
+import GatehouseCore
 
 extension GatewayAPITests {
     /// `GET /payment/qr/{id}`: the VietQR payOS made for the link, as an SVG image, with the details a renter needs to

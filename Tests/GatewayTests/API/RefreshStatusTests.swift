@@ -9,6 +9,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import Payments
 
 extension GatewayAPITests {
     /// `GET /payment/refresh-status/{id}[?wait=N]`: the renter page's poll — the seed's document, a long poll that

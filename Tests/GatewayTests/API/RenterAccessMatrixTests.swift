@@ -9,6 +9,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseCore
 
 extension GatewayAPITests {
     /// Who may open a payment's renter endpoints: the renter (its link's token, in `?t=` or the cookie it leaves) and

@@ -10,6 +10,8 @@ import StorageTestSupport
 import Tenancy
 import Testing
 import Vault
+import GatehouseCore
+import Payments
 
 extension GatewayAPITests {
     /// payOS's webhooks: verified per owner, absorbed when repeated, confirmed with payOS before they are trusted,

@@ -9,6 +9,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import Payments
 
 extension GatewayAPITests {
     /// The whole journey on the production backend, with no shortcut: booking → payment → the renter pays at payOS

@@ -8,6 +8,7 @@ import PayOSSandbox
 import StorageTestSupport
 import Tenancy
 import Testing
+import Payments
 
 extension GatewayAPITests {
     /// A renter's whole journey in a real browser: the link an owner got from the API opens in headless Chromium, the

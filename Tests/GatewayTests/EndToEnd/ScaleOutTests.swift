@@ -15,6 +15,8 @@ import Synchronization
 import Tenancy
 import Testing
 import Vault
+import GatehouseCore
+import Payments
 
 extension GatewayAPITests {
     /// Two Gatehouse instances (two applications built with `buildApplication`, each on its own loopback port, each

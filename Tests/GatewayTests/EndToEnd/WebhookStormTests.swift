@@ -9,6 +9,8 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseCore
+import Payments
 
 extension GatewayAPITests {
     /// Webhooks get lost, duplicated, reordered and replayed; every payment still reaches its true state exactly once.

@@ -11,6 +11,8 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseCore
+import GatehouseHTTP
 
 /// `GET /admin/metrics` on a plain router group (authentication is the admin middleware's job, tested with it):
 /// exact figures from rows at known times, and a clear 400/404 for every bad parameter.
@@ -22,10 +24,10 @@ import Testing
 
     /// Runs `body` against a router holding only the metrics endpoint, over `db`, with "now" at day0 + 2 h.
     func withMetricsAPI(_ db: any SQLDatabase, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let router = Router(context: GatewayRequestContext.self)
+        let router = Router(context: GatehouseRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.group().addRoutes(
-            MetricsController<GatewayRequestContext>(
+            MetricsController<GatehouseRequestContext>(
                 metrics: PaymentMetrics(database: db), owners: OwnerRepository(database: db), now: { Self.day0 + 2 * Self.hour }
             ).endpoints)
         try await Application(router: router, logger: logger).test(.router) { try await body($0) }

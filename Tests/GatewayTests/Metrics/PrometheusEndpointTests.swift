@@ -9,6 +9,8 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import GatehouseCore
+import Payments
 
 extension GatewayAPITests {
     /// `GET /metrics`: Prometheus text with bounded labels and no secrets; invalid signatures counted per owner in the

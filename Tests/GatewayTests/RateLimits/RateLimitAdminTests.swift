@@ -12,6 +12,8 @@ import StorageTestSupport
 import Tenancy
 import Testing
 import Vault
+import GatehouseHTTP
+import GatehouseCore
 
 extension GatewayAPITests {
     /// `PUT` / `GET /admin/owners/{id}/rate-limit`, mounted on a plain group (the admin authentication is another
@@ -19,7 +21,7 @@ extension GatewayAPITests {
     @Suite struct RateLimitAdminTests {
         /// The controller on `/admin` of a router with the gateway's error edge, sharing the harness's components.
         static func adminApp(_ gw: GatewayHarness) -> some ApplicationProtocol {
-            let router = Router(context: GatewayRequestContext.self)
+            let router = Router(context: GatehouseRequestContext.self)
             router.add(middleware: ErrorMiddleware())
             let controller = RateLimitController(
                 database: gw.components.database, owners: gw.components.owners, limits: gw.components.rateLimits,

@@ -6,6 +6,7 @@ import HTTPTypes
 import StorageTestSupport
 import Tenancy
 import Testing
+import Payments
 
 extension HTTPResult {
     var rateLimitPolicy: String? { headers[HTTPField.Name("RateLimit-Policy")!] }

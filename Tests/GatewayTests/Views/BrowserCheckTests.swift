@@ -2,6 +2,7 @@
 import Foundation
 import Gateway
 import Testing
+import GatehouseCore
 
 /// Renders real pages in headless Chromium (through scripts/browser-check) and reads the QR code back from the
 /// screenshot with zbarimg: the page's QR is scannable end to end, not just present in the markup.

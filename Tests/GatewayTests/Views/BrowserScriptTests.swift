@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Synchronization
 import Tenancy
 import Testing
+import GatehouseCore
 
 /// Runs the status page's script in headless Chromium against a live local server that plays the gateway's part
 /// (status page, status JSON, success page, notifications), under the strict Content-Security-Policy the

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Gateway
 import Testing
+import GatehouseCore
 
 @Suite struct PageLocaleNegotiationTests {
     @Test func vietnameseBrowserGetsVietnamese() {

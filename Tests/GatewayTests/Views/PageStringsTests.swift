@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Gateway
+import GatehouseCore
 
 @Suite struct PageStringsTests {
     /// Every `{{s.name}}` (and `{{#s.name}}`…) the templates use.

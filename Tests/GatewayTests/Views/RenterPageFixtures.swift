@@ -2,6 +2,8 @@
 import Foundation
 import Gateway
 import Tenancy
+import GatehouseCore
+import Payments
 
 /// Fixed models for the renter page tests: a booking on 15/01/2024 14:00–17:00 Vietnam time, 500 000 VND.
 enum RenterPageFixtures {

@@ -2,6 +2,7 @@
 import Foundation
 import Gateway
 import Testing
+import GatehouseCore
 
 @Suite struct RenterPagesLoadingTests {
     /// A private copy of the bundled templates that a test may break.

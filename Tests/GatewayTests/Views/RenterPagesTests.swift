@@ -3,6 +3,8 @@ import Foundation
 import Gateway
 import Tenancy
 import Testing
+import GatehouseCore
+import Payments
 
 @Suite struct RenterPagesRenderingTests {
     let pages: RenterPages

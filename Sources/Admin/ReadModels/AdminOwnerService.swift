@@ -1,0 +1,138 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+public import Logging
+public import Storage
+public import Vault
+public import GatehouseCore
+public import Tenancy
+
+/// An owner as admins see it: the row, plus what is stored of its payOS credentials (a hint, never a key).
+public struct AdminOwnerView: Sendable, Hashable {
+    public let owner: Owner
+    /// `nil` until the owner has stored payOS credentials.
+    public let credentials: CredentialInfo?
+}
+
+/// The admin side of owners: every change is made together with its audit row, in one transaction, so the log
+/// never misses an action that happened nor records one that did not.
+public struct AdminOwnerService: Sendable {
+    /// Audit actions written by this service (dotted, low-cardinality).
+    public enum AuditAction {
+        public static let create = "admin.owner.create"
+        public static let suspend = "admin.owner.suspend"
+        public static let reactivate = "admin.owner.reactivate"
+        public static let rotateAPIKeys = "admin.owner.rotate_api_keys"
+    }
+
+    let database: any SQLDatabase
+    let owners: OwnerRepository
+    let apiKeys: APIKeyRepository
+    let credentials: OwnerCredentialsService
+    let auditLog: AuditLog
+    let clock: WallClock
+
+    public init(
+        database: any SQLDatabase, owners: OwnerRepository, apiKeys: APIKeyRepository, credentials: OwnerCredentialsService,
+        clock: WallClock = .system
+    ) {
+        self.database = database
+        self.owners = owners
+        self.apiKeys = apiKeys
+        self.credentials = credentials
+        self.auditLog = AuditLog(clock: clock)
+        self.clock = clock
+    }
+
+    /// Creates an owner and its first API key (returned once), audited, all or nothing.
+    /// - Throws: ``TenancyError/Code/validation`` for a bad name or e-mail.
+    public func create(name: String, email: String, audit: AuditContext, logger: Logger) async throws -> (Owner, IssuedAPIKey) {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
+        guard Validation.isEmail(email) else { throw TenancyError.validation("email is not a valid address") }
+        return try await database.withTransaction(logger: logger) { connection in
+            let now = clock.now()
+            let webhookKey = RandomToken.secret(bits: 160)
+            // The same row OwnerRepository.create writes, on this transaction's connection.
+            let result = try await connection.execute(
+                """
+                INSERT INTO owner (name, email, status, onboarding_state, webhook_key, created_at, updated_at)
+                VALUES (\(name), \(email), 'active', 'pending', \(webhookKey), \(now), \(now))
+                """)
+            guard let id = result.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for new owner") }
+            let owner = Owner(
+                id: OwnerID(id), name: name, email: email, status: .active, onboardingState: .pending, webhookKey: webhookKey,
+                createdAt: now, updatedAt: now)
+            let key = try await apiKeys.issue(owner: owner.id, name: "first key", on: connection)
+            try await auditLog.append(
+                actor: audit.actor, ownerID: id, action: AuditAction.create, detail: ["api_key_prefix": .string(key.prefix)],
+                requestID: audit.requestID, on: connection)
+            return (owner, key)
+        }
+    }
+
+    /// Every owner with its credential hint, oldest first.
+    public func list(logger: Logger) async throws -> [AdminOwnerView] {
+        var views: [AdminOwnerView] = []
+        for owner in try await owners.list(logger: logger) {
+            views.append(AdminOwnerView(owner: owner, credentials: try await credentials.info(owner: owner.id, logger: logger)))
+        }
+        return views
+    }
+
+    /// One owner, or `nil`.
+    public func get(_ id: OwnerID, logger: Logger) async throws -> AdminOwnerView? {
+        guard let owner = try await owners.get(id, logger: logger) else { return nil }
+        return AdminOwnerView(owner: owner, credentials: try await credentials.info(owner: id, logger: logger))
+    }
+
+    /// Suspends or reactivates an owner (a suspended owner's API calls are refused; its webhooks are still recorded).
+    /// Setting the status it already has changes nothing and writes no audit row.
+    /// - Returns: the owner after the change.
+    /// - Throws: ``TenancyError/Code/notFound`` when there is no such owner.
+    public func setStatus(_ id: OwnerID, _ status: Owner.Status, audit: AuditContext, logger: Logger) async throws -> Owner {
+        try await database.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                "SELECT \(unescaped: OwnerRepository.columns) FROM owner WHERE id = \(id)\(unescaped: connection.dialect.forUpdate)")
+            guard var owner = try rows.first.map(OwnerRepository.decode) else { throw TenancyError.notFound("owner") }
+            guard owner.status != status else { return owner }
+            let now = clock.now()
+            try await connection.execute("UPDATE owner SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(id)")
+            try await auditLog.append(
+                actor: audit.actor, ownerID: id.rawValue, action: status == .suspended ? AuditAction.suspend : AuditAction.reactivate,
+                detail: ["from": .string(owner.status.rawValue), "to": .string(status.rawValue)], requestID: audit.requestID, on: connection)
+            owner.status = status
+            owner.updatedAt = now
+            return owner
+        }
+    }
+
+    /// Issues a new API key for the owner and makes every current key expire at `oldKeysExpireAt` (Unix ms; the
+    /// past or now means at once), so the owner has until then to switch.
+    /// - Throws: ``TenancyError/Code/notFound`` when there is no such owner.
+    public func rotateAPIKeys(
+        _ id: OwnerID, oldKeysExpireAt: Int64, audit: AuditContext, logger: Logger
+    ) async throws -> IssuedAPIKey {
+        try await database.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query("SELECT id FROM owner WHERE id = \(id)\(unescaped: connection.dialect.forUpdate)")
+            guard !rows.isEmpty else { throw TenancyError.notFound("owner") }
+            let expiresAt = max(oldKeysExpireAt, 0)
+            try await apiKeys.expireAll(owner: id, at: expiresAt, on: connection)
+            let key = try await apiKeys.issue(owner: id, name: "rotated", on: connection)
+            try await auditLog.append(
+                actor: audit.actor, ownerID: id.rawValue, action: AuditAction.rotateAPIKeys,
+                detail: ["new_prefix": .string(key.prefix), "old_keys_expire_at": .integer(expiresAt)], requestID: audit.requestID,
+                on: connection)
+            return key
+        }
+    }
+
+    /// Appends an audit row for an admin action whose work is done elsewhere (e.g. a vault or outbox call).
+    public func record(
+        _ action: String, owner: OwnerID? = nil, detail: AuditDetail? = nil, audit: AuditContext, logger: Logger
+    ) async throws {
+        try await auditLog.append(
+            actor: audit.actor, ownerID: owner?.rawValue, action: action, detail: detail, requestID: audit.requestID, database: database,
+            logger: logger)
+    }
+}

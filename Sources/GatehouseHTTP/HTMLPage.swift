@@ -1,0 +1,62 @@
+// Copyright (c) the Gatehouse authors
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+import Tenancy
+public import GatehouseCore
+
+/// An HTML page with the headers every renter page needs: a per-response CSP nonce, no caching
+/// (pages carry live payment state and the URL carries a token), no referrer, no framing.
+public struct HTMLPage: ResponseGenerator {
+    public let status: HTTPResponse.Status
+    public let html: String
+    public let nonce: String
+    public var extraHeaders: HTTPFields
+
+    public init(status: HTTPResponse.Status = .ok, html: String, nonce: String, extraHeaders: HTTPFields = [:]) {
+        self.status = status
+        self.html = html
+        self.nonce = nonce
+        self.extraHeaders = extraHeaders
+    }
+
+    /// A fresh random nonce for one response.
+    public static func makeNonce() -> String { RandomToken.base32(count: 22) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: Self.headers(nonce: nonce, extra: extraHeaders), body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    public static func headers(nonce: String, extra: HTTPFields = [:]) -> HTTPFields {
+        var headers = extra
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'none'; script-src 'nonce-\(nonce)'; style-src 'nonce-\(nonce)'; img-src 'self' data: blob:; "
+            + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return headers
+    }
+}
+
+extension Request {
+    /// Whether the client asked for JSON rather than a page.
+    public var wantsJSON: Bool {
+        guard let accept = headers[.accept]?.lowercased() else { return false }
+        return accept.contains("application/json") && !accept.contains("text/html")
+    }
+
+    /// The page language: `?lang=` first, then the `gh_lang` cookie, then Accept-Language; Vietnamese by default.
+    public var pageLocale: PageLocale {
+        PageLocale.negotiate(
+            acceptLanguage: headers[.acceptLanguage], query: uri.queryParameters["lang"].map(String.init),
+            cookie: cookies["gh_lang"]?.value)
+    }
+
+    /// A `Set-Cookie` that remembers an explicit `?lang=` choice.
+    public var languageCookie: String? {
+        guard let lang = uri.queryParameters["lang"].map(String.init), let locale = PageLocale(code: lang) else { return nil }
+        return "gh_lang=\(locale.rawValue); Path=/; Max-Age=31536000; SameSite=Lax"
+    }
+}

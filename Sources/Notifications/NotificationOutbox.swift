@@ -1,0 +1,164 @@
+// Copyright (c) the Gatehouse authors
+public import Logging
+import Mailer
+public import Storage
+public import GatehouseCore
+
+/// An e-mail to send later, written to the `outbox` table in the same transaction as the change it reports.
+public struct OutboxEmail: Sendable, Hashable {
+    public var ownerID: OwnerID
+    /// What the e-mail is about, e.g. `payment_success_renter` (≤ 32 characters; for listings and metrics).
+    public var kind: String
+    /// The recipient's plain `local@domain` address.
+    public var recipient: String
+    /// One line, ≤ 300 characters.
+    public var subject: String
+    /// The plain-text body.
+    public var body: String
+    /// Names the logical e-mail (e.g. `payment:42:renter:success`, ≤ 128 characters): the outbox holds at most one
+    /// row per key, so enqueueing the same e-mail twice (a retried transaction, a second settlement path) sends it once.
+    public var dedupeKey: String
+
+    public init(ownerID: OwnerID, kind: String, recipient: String, subject: String, body: String, dedupeKey: String) {
+        self.ownerID = ownerID
+        self.kind = kind
+        self.recipient = recipient
+        self.subject = subject
+        self.body = body
+        self.dedupeKey = dedupeKey
+    }
+}
+
+/// Where an outbox row is in its life: `pending` (waiting, or leased by a worker), `sent`, or `dead` (gave up).
+public enum OutboxStatus: String, Sendable, Hashable, CaseIterable {
+    case pending
+    case sent
+    case dead
+}
+
+/// An outbox row as stored.
+public struct OutboxEntry: Sendable, Hashable {
+    public let id: Int64
+    public let ownerID: OwnerID
+    public let kind: String
+    public let recipient: String
+    public let subject: String
+    public let body: String
+    public let dedupeKey: String
+    public let status: OutboxStatus
+    /// Delivery attempts started (a worker counts an attempt when it claims the row).
+    public let attempts: Int
+    /// Unix ms: when the row is due (pending), or until when a worker holds it.
+    public let nextAttemptAt: Int64
+    /// The last failure's generic code (e.g. `MailerError(connectionFailed)`); never a server message or a secret.
+    public let lastError: String?
+    public let createdAt: Int64
+    public let sentAt: Int64?
+}
+
+/// The e-mail outbox: enqueue inside a business transaction, deliver later with ``OutboxWorker``.
+///
+/// This is the transactional-outbox pattern: the e-mail row commits or rolls back with the payment change it reports,
+/// so a settled payment always gets its e-mails (once the worker runs) and a rolled-back one never does.
+public struct NotificationOutbox: Sendable {
+    let database: any SQLDatabase
+    let clock: WallClock
+
+    public init(database: any SQLDatabase, clock: WallClock = .system) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Inserts `email` as a pending row due now, on the caller's connection (inside its transaction).
+    ///
+    /// - Returns: `true` when the row was inserted, `false` when a row with the same ``OutboxEmail/dedupeKey`` already
+    ///   exists (the e-mail is already queued or sent: nothing changes).
+    /// - Throws: ``TenancyError`` `validation` for an unusable address, kind, subject or key (checked before any SQL);
+    ///   storage errors as they come (they roll the caller's transaction back, as they should).
+    @discardableResult
+    public func enqueue(_ email: OutboxEmail, on connection: any SQLConnection) async throws -> Bool {
+        try Self.validate(email)
+        let now = clock.now()
+        do {
+            try await connection.execute(
+                """
+                INSERT INTO outbox (owner_id, kind, recipient, subject, body, dedupe_key, status, attempts, next_attempt_at, created_at)
+                VALUES (\(email.ownerID), \(email.kind), \(email.recipient), \(email.subject), \(email.body), \(email.dedupeKey),
+                        'pending', 0, \(now), \(now))
+                """)
+            return true
+        } catch let error as StorageError where error.code == .duplicate {
+            // Only this statement failed (both backends roll back the failed statement, not the transaction), so the
+            // caller's transaction goes on. Catching the duplicate, rather than INSERT IGNORE, keeps every other
+            // constraint (length, foreign key) an error on MariaDB, where IGNORE would turn them into warnings.
+            return false
+        }
+    }
+
+    /// Puts a `dead` row back to `pending`, due now, with its attempts reset (for admins, after fixing the cause).
+    /// - Returns: `false` when there is no such row or it is not dead.
+    @discardableResult
+    public func resend(id: Int64, logger: Logger) async throws -> Bool {
+        let now = clock.now()
+        let result = try await database.execute(
+            """
+            UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = \(now), last_error = NULL
+            WHERE id = \(id) AND status = 'dead'
+            """, logger: logger)
+        return result.affectedRows == 1
+    }
+
+    /// One row, or `nil`.
+    public func entry(id: Int64, logger: Logger) async throws -> OutboxEntry? {
+        try await database.query("SELECT \(unescaped: Self.columns) FROM outbox WHERE id = \(id)", logger: logger).first.map(Self.decode)
+    }
+
+    /// Rows newest first, optionally of one status (for the admin view and diagnostics).
+    public func entries(status: OutboxStatus? = nil, owner: OwnerID? = nil, limit: Int = 100, logger: Logger) async throws -> [OutboxEntry] {
+        let limit = max(1, min(limit, 1000))
+        var query: SQLQuery = "SELECT \(unescaped: Self.columns) FROM outbox WHERE 1 = 1"
+        if let status { query = query + " AND status = \(status.rawValue)" }
+        if let owner { query = query + " AND owner_id = \(owner)" }
+        query = query + " ORDER BY id DESC LIMIT \(limit)"
+        return try await database.query(query, logger: logger).map(Self.decode)
+    }
+
+    // MARK: Helpers
+
+    public static func validate(_ email: OutboxEmail) throws(TenancyError) {
+        guard !email.kind.isEmpty, email.kind.unicodeScalars.count <= 32 else { throw .validation("outbox kind must be 1 to 32 characters") }
+        guard !email.dedupeKey.isEmpty, email.dedupeKey.unicodeScalars.count <= 128 else {
+            throw .validation("outbox dedupe key must be 1 to 128 characters")
+        }
+        guard (try? MailAddress(email.recipient)) != nil, email.recipient == email.recipient.trimmingSpaces else {
+            throw .validation("outbox recipient is not a plain e-mail address")
+        }
+        guard !email.subject.isEmpty, email.subject.unicodeScalars.count <= 300, !email.subject.contains(where: \.isNewline) else {
+            throw .validation("outbox subject must be one line of 1 to 300 characters")
+        }
+    }
+
+    static let columns = """
+        id, owner_id, kind, recipient, subject, body, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, sent_at
+        """
+
+    static func decode(_ row: SQLRow) throws -> OutboxEntry {
+        OutboxEntry(
+            id: try row.decode("id"), ownerID: try row.decode("owner_id"), kind: try row.decode("kind"),
+            recipient: try row.decode("recipient"), subject: try row.decodeIfPresent("subject") ?? "",
+            body: try row.decodeIfPresent("body") ?? "", dedupeKey: try row.decode("dedupe_key"),
+            status: OutboxStatus(rawValue: try row.decode("status")) ?? .dead, attempts: try row.decode("attempts"),
+            nextAttemptAt: try row.decode("next_attempt_at"), lastError: try row.decodeIfPresent("last_error"),
+            createdAt: try row.decode("created_at"), sentAt: try row.decodeIfPresent("sent_at"))
+    }
+}
+
+extension String {
+    /// The text without leading or trailing spaces and tabs.
+    fileprivate var trimmingSpaces: String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,216 @@
+// Copyright (c) the Gatehouse authors
+public import Logging
+import Mailer
+public import Storage
+public import GatehouseCore
+public import Tenancy
+public import Notifications
+
+/// What a successful payment tells people, written in the settlement's own transaction:
+/// - an e-mail to the renter ("payment received, booking confirmed") and one to the owner ("new payment"), through
+///   the ``NotificationOutbox`` (deduplicated by `payment:<id>:renter:success` / `payment:<id>:owner:success`);
+/// - a web notification for the renter's status page (recipient `renter`, id = payment id) and one for the owner
+///   (recipient `owner`, id = owner id).
+///
+/// Language: each e-mail carries both languages, Vietnamese first, then English, because Gatehouse knows no
+/// recipient's language (renters have no account; owners have no language setting). Web notifications hold one
+/// line in each language too (the page shows what is stored). Amounts read `500.000 ₫` in Vietnamese and
+/// `500,000 ₫` in English, times are Vietnam time — the renter pages' conventions.
+///
+/// Because everything is written in the settlement transaction, the notifications exist exactly when the payment is
+/// `success`: a rolled-back settlement leaves none, and a committed one always has them.
+public struct PaymentNotifications: Sendable {
+    public struct Configuration: Sendable {
+        /// Where renters reach Gatehouse (no trailing slash), for the receipt link in the renter's e-mail.
+        public var publicURL: String?
+        /// The renter token of a payment code (`PaymentService.renterToken(paymentCode:)`), so the receipt link opens
+        /// without the cookie; `nil` leaves the link out of the e-mail.
+        public var renterToken: (@Sendable (_ paymentCode: String) -> String)?
+
+        public init(publicURL: String? = nil, renterToken: (@Sendable (_ paymentCode: String) -> String)? = nil) {
+            self.publicURL = publicURL
+            self.renterToken = renterToken
+        }
+    }
+
+    let outbox: NotificationOutbox
+    let web: WebNotifications
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(outbox: NotificationOutbox, web: WebNotifications, configuration: Configuration = .init(), logger: Logger) {
+        self.outbox = outbox
+        self.web = web
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Enqueues the notifications of `change` on `connection`, inside the caller's (settlement) transaction.
+    ///
+    /// Only a change *to* `success` notifies; any other change returns at once. Calling it twice for the same payment
+    /// adds nothing. A recipient address the mailer cannot use skips that one e-mail (logged) rather than failing the
+    /// settlement; database errors propagate and roll the settlement back with everything else.
+    public func enqueue(for change: PaymentStatusChange, on connection: any SQLConnection) async throws {
+        guard change.to == .success, change.from != .success else { return }
+        guard let payment = try await connection.query(
+            "SELECT \(unescaped: PaymentRepository.columns) FROM payment WHERE id = \(change.paymentID) AND owner_id = \(change.ownerID)"
+        ).first.map(PaymentRepository.decode) else { return }
+        guard let booking = try await connection.query(
+            "SELECT \(unescaped: BookingRepository.columns) FROM booking WHERE id = \(payment.bookingID) AND owner_id = \(payment.ownerID)"
+        ).first.map(BookingRepository.decode),
+            let owner = try await connection.query(
+                "SELECT \(unescaped: OwnerRepository.columns) FROM owner WHERE id = \(payment.ownerID)"
+            ).first.map(OwnerRepository.decode)
+        else { return }
+        let renterRow = try await connection.query(
+            "SELECT name, email FROM renter WHERE id = \(payment.renterID) AND owner_id = \(payment.ownerID)"
+        ).first
+        let renterName: String = try renterRow?.decode("name") ?? payment.customerName ?? ""
+        let renterEmail: String? = try renterRow?.decode("email") ?? payment.customerEmail
+
+        let content = PaymentSuccessContent(
+            payment: payment, booking: booking, owner: owner, renterName: renterName, renterAddress: renterEmail,
+            paidAt: payment.paidAt ?? change.at, receiptURL: receiptURL(payment))
+        var metadata: Logger.Metadata = ["payment.id": "\(payment.id)", "tenant.id": "\(payment.ownerID)"]
+
+        for email in [content.renterEmail, Optional(content.ownerEmail)].compactMap({ $0 }) {
+            do {
+                try NotificationOutbox.validate(email)
+            } catch {
+                metadata["outbox.kind"] = "\(email.kind)"
+                logger.warning("payment e-mail skipped: the recipient address cannot be used", metadata: metadata)
+                continue
+            }
+            try await outbox.enqueue(email, on: connection)
+        }
+        try await web.insert(content.renterNotice, on: connection)
+        try await web.insert(content.ownerNotice, on: connection)
+    }
+
+    private func receiptURL(_ payment: Payment) -> String? {
+        guard let base = configuration.publicURL, let token = configuration.renterToken?(payment.paymentCode) else { return nil }
+        return "\(base)/payment/success/\(payment.id.rawValue)?t=\(token)"
+    }
+}
+
+/// The texts of a successful payment's notifications (pure: unit-testable without a database).
+struct PaymentSuccessContent: Sendable {
+    let payment: Payment
+    let booking: Booking
+    let owner: Owner
+    let renterName: String
+    let renterAddress: String?
+    let paidAt: Int64
+    let receiptURL: String?
+
+    static let separator = "\n\n――――――――――――――――――――\n\n"
+    static let footer = "\n\n--\nGatehouse · Email tự động, vui lòng không trả lời. / Automated e-mail, please do not reply.\n"
+
+    /// "Payment received / booking confirmed", to the renter; `nil` when the renter has no address.
+    var renterEmail: OutboxEmail? { renterAddress.map(makeRenterEmail) }
+
+    private func makeRenterEmail(to address: String) -> OutboxEmail {
+        let name = renterName.isEmpty ? "bạn" : renterName
+        let nameEN = renterName.isEmpty ? "there" : renterName
+        var vi = """
+            Xin chào \(name),
+
+            Chúng tôi đã nhận được thanh toán của bạn. Đặt phòng của bạn đã được xác nhận.
+
+              Phòng:           \(booking.roomTitle)
+              Thời gian:       \(VietnamTime.formatRange(start: booking.startTime, end: booking.endTime, locale: .vi))
+              Số tiền:         \(VND.format(payment.amountPaid, locale: .vi))
+              Mã thanh toán:   \(payment.paymentCode)
+              Thanh toán lúc:  \(VietnamTime.format(paidAt, locale: .vi)) (giờ Việt Nam)
+              Chủ nhà:         \(owner.name)
+            """
+        var en = """
+            Hello \(nameEN),
+
+            We have received your payment. Your booking is confirmed.
+
+              Room:          \(booking.roomTitle)
+              Stay:          \(VietnamTime.formatRange(start: booking.startTime, end: booking.endTime, locale: .en))
+              Amount:        \(VND.format(payment.amountPaid, locale: .en))
+              Payment code:  \(payment.paymentCode)
+              Paid at:       \(VietnamTime.format(paidAt, locale: .en)) (Vietnam time)
+              Host:          \(owner.name)
+            """
+        if let receiptURL {
+            vi += "\n\nXem biên nhận: \(receiptURL)"
+            en += "\n\nView your receipt: \(receiptURL)"
+        }
+        vi += "\n\nCảm ơn bạn!"
+        en += "\n\nThank you!"
+        return OutboxEmail(
+            ownerID: payment.ownerID, kind: "payment_success_renter", recipient: address,
+            subject: "Đã nhận thanh toán – đặt phòng đã được xác nhận / Payment received – booking confirmed (\(payment.paymentCode))",
+            body: vi + Self.separator + en + Self.footer, dedupeKey: "payment:\(payment.id.rawValue):renter:success")
+    }
+
+    /// "New payment", to the owner.
+    var ownerEmail: OutboxEmail {
+        let renterLine = [renterName, renterAddress, payment.customerPhone].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+        let source: (vi: String, en: String) =
+            switch payment.settledBy {
+            case .webhook: ("webhook payOS", "payOS webhook")
+            case .reconciliation: ("đối soát với payOS", "reconciliation with payOS")
+            case .return: ("trang trả về, đã xác minh với payOS", "return page, verified with payOS")
+            case nil: ("payOS", "payOS")
+            }
+        var vi = """
+            Xin chào \(owner.name),
+
+            Bạn vừa nhận được một khoản thanh toán mới qua payOS.
+
+              Mã thanh toán:   \(payment.paymentCode) (orderCode \(payment.orderCode))
+              Số tiền:         \(VND.format(payment.amountPaid, locale: .vi))
+              Phòng:           \(booking.roomTitle)
+              Thời gian:       \(VietnamTime.formatRange(start: booking.startTime, end: booking.endTime, locale: .vi))
+              Khách:           \(renterLine)
+              Thanh toán lúc:  \(VietnamTime.format(paidAt, locale: .vi)) (giờ Việt Nam)
+              Xác nhận qua:    \(source.vi)
+            """
+        var en = """
+            Hello \(owner.name),
+
+            You have received a new payment through payOS.
+
+              Payment code:  \(payment.paymentCode) (orderCode \(payment.orderCode))
+              Amount:        \(VND.format(payment.amountPaid, locale: .en))
+              Room:          \(booking.roomTitle)
+              Stay:          \(VietnamTime.formatRange(start: booking.startTime, end: booking.endTime, locale: .en))
+              Guest:         \(renterLine)
+              Paid at:       \(VietnamTime.format(paidAt, locale: .en)) (Vietnam time)
+              Confirmed by:  \(source.en)
+            """
+        if let reference = payment.transactionReference, !reference.isEmpty {
+            vi += "\n  Mã giao dịch:    \(reference)"
+            en += "\n  Reference:     \(reference)"
+        }
+        return OutboxEmail(
+            ownerID: payment.ownerID, kind: "payment_success_owner", recipient: owner.email,
+            subject: "Thanh toán mới \(VND.format(payment.amountPaid, locale: .vi)) / New payment (\(payment.paymentCode))",
+            body: vi + Self.separator + en + Self.footer, dedupeKey: "payment:\(payment.id.rawValue):owner:success")
+    }
+
+    /// Shown on the renter's status page.
+    var renterNotice: NewWebNotification {
+        NewWebNotification(
+            ownerID: payment.ownerID, recipient: .renter(payment.id), paymentID: payment.id, kind: "payment_success",
+            title: "Thanh toán thành công · Payment successful",
+            message: "Đã nhận \(VND.format(payment.amountPaid, locale: .vi)). Đặt phòng \(booking.roomTitle) đã được xác nhận. · "
+                + "\(VND.format(payment.amountPaid, locale: .en)) received. Your booking of \(booking.roomTitle) is confirmed.")
+    }
+
+    /// For the owner's dashboard.
+    var ownerNotice: NewWebNotification {
+        let who = renterName.isEmpty ? "Khách" : renterName
+        let whoEN = renterName.isEmpty ? "A guest" : renterName
+        return NewWebNotification(
+            ownerID: payment.ownerID, recipient: .owner(payment.ownerID), paymentID: payment.id, kind: "payment_received",
+            title: "Thanh toán mới · New payment",
+            message: "\(who) đã thanh toán \(VND.format(payment.amountPaid, locale: .vi)) cho \(booking.roomTitle) (\(payment.paymentCode)). · "
+                + "\(whoEN) paid \(VND.format(payment.amountPaid, locale: .en)) for \(booking.roomTitle) (\(payment.paymentCode)).")
+    }
+}

@@ -1,0 +1,179 @@
+// Copyright (c) the Gatehouse authors
+public import Logging
+import Storage
+public import GatehouseCore
+
+/// What the renter's page needs to know about a payment on every poll, and what authorises the poll.
+public struct PaymentSnapshot: Sendable, Hashable {
+    public let paymentID: PaymentID
+    public let ownerID: OwnerID
+    public let status: PaymentStatus
+    /// The keyed hash of the renter token: lets a poll be authorised without a database round trip.
+    public let renterTokenHash: [UInt8]
+    /// Unix ms of the last change the view knows of.
+    public let updatedAt: Int64
+}
+
+/// The in-process view of payment statuses that serves `refresh-status` without a database round trip.
+///
+/// Thousands of open renter pages poll their payment's status. Instead of one query per poll:
+/// - a payment is read from the database once (on first poll after a start), then kept in memory;
+/// - every status change made by this instance is published here at once (``publish(_:)``), waking long polls;
+/// - changes made by *other* instances (or by hand) arrive through ``PaymentChangeFeed``, which reads the rows
+///   changed since its last look once per interval — one query per instance per second, whatever the traffic —
+///   so a renter long-polling on instance B sees a change made on instance A within about one interval.
+///
+/// The cache is bounded (least recently used entries are dropped beyond `capacity`).
+public actor PaymentStatusView {
+    private struct Entry {
+        var snapshot: PaymentSnapshot
+        var lastUsed: UInt64
+    }
+
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private let repository: PaymentRepository
+    private let capacity: Int
+    private var entries: [PaymentID: Entry] = [:]
+    private var waiters: [PaymentID: [Waiter]] = [:]
+    private var tick: UInt64 = 0
+    private var nextWaiterID: UInt64 = 0
+    /// Counters for tests and metrics: how many polls were answered from memory, and how many read the database.
+    public private(set) var hits = 0
+    public private(set) var misses = 0
+
+    public init(repository: PaymentRepository, capacity: Int = 100_000) {
+        self.repository = repository
+        self.capacity = max(16, capacity)
+    }
+
+    /// The payment's snapshot: from memory when known, otherwise read once from the database.
+    /// `nil` when no such payment exists.
+    public func snapshot(of id: PaymentID, logger: Logger) async throws -> PaymentSnapshot? {
+        tick &+= 1
+        if var entry = entries[id] {
+            hits += 1
+            entry.lastUsed = tick
+            entries[id] = entry
+            return entry.snapshot
+        }
+        misses += 1
+        guard let loaded = try await repository.snapshot(id, logger: logger) else { return nil }
+        // Another task may have stored a newer snapshot while this one read the database.
+        if let existing = entries[id], existing.snapshot.updatedAt >= loaded.updatedAt { return existing.snapshot }
+        store(loaded)
+        return loaded
+    }
+
+    /// Records a change this instance committed (call after the transaction commits) and wakes its long polls.
+    public func publish(_ change: PaymentStatusChange) {
+        guard var entry = entries[change.paymentID] else {
+            wake(change.paymentID)
+            return
+        }
+        guard change.at >= entry.snapshot.updatedAt else { return }
+        entry.snapshot = PaymentSnapshot(
+            paymentID: change.paymentID, ownerID: entry.snapshot.ownerID, status: change.to,
+            renterTokenHash: entry.snapshot.renterTokenHash, updatedAt: change.at)
+        entries[change.paymentID] = entry
+        wake(change.paymentID)
+    }
+
+    /// Applies rows read by the change feed: only payments already in memory are updated (others load on demand).
+    public func refresh(with snapshots: [PaymentSnapshot]) {
+        for snapshot in snapshots {
+            guard var entry = entries[snapshot.paymentID] else { continue }
+            guard snapshot.updatedAt > entry.snapshot.updatedAt || snapshot.status != entry.snapshot.status else { continue }
+            entry.snapshot = snapshot
+            entries[snapshot.paymentID] = entry
+            wake(snapshot.paymentID)
+        }
+    }
+
+    /// Waits until the payment's status differs from `seen`, or `timeout` passes; returns the current snapshot.
+    public func waitForChange(
+        of id: PaymentID, from seen: PaymentStatus, timeout: Duration, logger: Logger
+    ) async throws -> PaymentSnapshot? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            guard let current = try await snapshot(of: id, logger: logger) else { return nil }
+            if current.status != seen || ContinuousClock.now >= deadline || Task.isCancelled { return current }
+            await nextSignal(for: id, until: deadline)
+        }
+    }
+
+    /// Suspends until the payment is published/refreshed or the deadline passes.
+    private func nextSignal(for id: PaymentID, until deadline: ContinuousClock.Instant) async {
+        nextWaiterID &+= 1
+        let waiterID = nextWaiterID
+        let timer = Task { [weak self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            await self?.resume(id, waiterID: waiterID)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiters[id, default: []].append(Waiter(id: waiterID, continuation: continuation))
+            }
+        } onCancel: {
+            Task { await self.resume(id, waiterID: waiterID) }
+        }
+        timer.cancel()
+    }
+
+    private func resume(_ id: PaymentID, waiterID: UInt64) {
+        guard var list = waiters[id], let index = list.firstIndex(where: { $0.id == waiterID }) else { return }
+        let waiter = list.remove(at: index)
+        waiters[id] = list.isEmpty ? nil : list
+        waiter.continuation.resume()
+    }
+
+    private func wake(_ id: PaymentID) {
+        guard let list = waiters.removeValue(forKey: id) else { return }
+        for waiter in list { waiter.continuation.resume() }
+    }
+
+    private func store(_ snapshot: PaymentSnapshot) {
+        entries[snapshot.paymentID] = Entry(snapshot: snapshot, lastUsed: tick)
+        guard entries.count > capacity else { return }
+        // Evict the least recently used tenth in one pass, so eviction is amortised O(1) per insert.
+        let victims = entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(capacity / 10)
+        for (id, _) in victims where waiters[id] == nil { entries[id] = nil }
+    }
+
+    /// Number of payments held in memory.
+    public var count: Int { entries.count }
+
+    /// The payment's snapshot if it is in memory; never reads the database and counts neither a hit nor a miss
+    /// (for the rate limiter, which looks before the route does).
+    public func peek(_ id: PaymentID) -> PaymentSnapshot? { entries[id]?.snapshot }
+}
+
+extension PaymentRepository {
+    /// The snapshot of one payment, read from the database.
+    public func snapshot(_ id: PaymentID, logger: Logger) async throws -> PaymentSnapshot? {
+        try await database.query(
+            "SELECT id, owner_id, status, renter_token_hash, updated_at FROM payment WHERE id = \(id)", logger: logger
+        ).first.map(Self.decodeSnapshot)
+    }
+
+    /// Snapshots of payments changed at or after `since` (Unix ms), oldest change first, at most `limit`.
+    public func snapshots(changedSince since: Int64, limit: Int, logger: Logger) async throws -> [PaymentSnapshot] {
+        try await database.query(
+            """
+            SELECT id, owner_id, status, renter_token_hash, updated_at FROM payment
+            WHERE updated_at >= \(since) ORDER BY updated_at LIMIT \(limit)
+            """,
+            logger: logger
+        ).map(Self.decodeSnapshot)
+    }
+
+    static func decodeSnapshot(_ row: SQLRow) throws -> PaymentSnapshot {
+        PaymentSnapshot(
+            paymentID: try row.decode("id"), ownerID: try row.decode("owner_id"),
+            status: PaymentStatus(rawValue: try row.decode("status")) ?? .failed,
+            renterTokenHash: try row.decode("renter_token_hash"), updatedAt: try row.decode("updated_at"))
+    }
+}

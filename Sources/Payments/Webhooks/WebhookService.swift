@@ -1,0 +1,225 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+public import Logging
+public import PayOS
+public import Storage
+import Sodium
+public import Vault
+public import GatehouseCore
+public import Tenancy
+
+/// Receives payOS webhooks for an owner and brings the payment to its true state exactly once.
+///
+/// 1. The owner is resolved from the webhook URL's key (or, on the seed's shared route, from the orderCode).
+/// 2. The signature over `data` is checked in constant time with the owner's checksum key and, during a
+///    rotation's grace window, the previous one. A bad signature is refused and nothing is stored as fact.
+/// 3. The signed webhook goes into a durable inbox keyed by (owner, orderCode, reference): a duplicate is absorbed.
+/// 4. Before a PAID becomes success, the link's real state is fetched from payOS (on by default): a replayed or
+///    forged-but-signed body cannot mark paid a link that payOS does not show as paid.
+/// 5. The state change, the inbox row's `processed_at` (and, once wired, the notifications) commit in one
+///    transaction; the caller answers 2xx only after that. Any failure before commit answers 5xx, so payOS retries.
+public struct WebhookService: Sendable {
+    public struct Configuration: Sendable {
+        /// Confirm a webhook's news with payOS before trusting it (default on).
+        public var confirmWithPayOS: Bool
+
+        public init(confirmWithPayOS: Bool = true) {
+            self.confirmWithPayOS = confirmWithPayOS
+        }
+    }
+
+    /// What happened to one webhook.
+    public enum Outcome: String, Sendable, Hashable {
+        /// Applied to a payment (its status may or may not have changed).
+        case processed
+        /// Already received (same owner, orderCode and reference): nothing done again.
+        case duplicate
+        /// Signed, but for an orderCode this owner has no payment for (payOS's confirm-webhook probe is one): recorded only.
+        case unknownOrder = "unknown_order"
+        /// Not verifiable with the owner's current keys while the owner proves new credentials: recorded for that proof
+        /// (``OnboardingService``), nothing stored as fact.
+        case onboardingProbe = "onboarding_probe"
+    }
+
+    /// Why a webhook was refused.
+    public struct Refusal: Error, Hashable, CustomStringConvertible {
+        public enum Reason: String, Sendable, Hashable {
+            /// No owner has this webhook key (or no payment has this orderCode on the shared route).
+            case unknownOwner = "unknown_owner"
+            /// The body is not a payOS webhook.
+            case malformed
+            /// The signature does not verify with the owner's keys.
+            case invalidSignature = "invalid_signature"
+        }
+        public let reason: Reason
+        public var description: String { "webhook refused: \(reason.rawValue)" }
+    }
+
+    let database: any SQLDatabase
+    let vault: Vault
+    let owners: OwnerRepository
+    let payments: PaymentService
+    let clock: WallClock
+    let configuration: Configuration
+    /// Counts refused signatures per owner and hour (set by the composition root; `nil` counts nothing).
+    public var rejections: WebhookRejectionRepository?
+    /// This instance's Prometheus counters (`nil`: none).
+    public var metrics: WebhookMetrics?
+    /// Where probes for an owner's open onboarding attempt are recorded (`nil`: onboarding proofs are not served).
+    public var onboardingProbes: OnboardingProbeRepository?
+
+    public init(database: any SQLDatabase, vault: Vault, payments: PaymentService, clock: WallClock = .system, configuration: Configuration = .init()) {
+        self.database = database
+        self.vault = vault
+        self.owners = OwnerRepository(database: database, clock: clock)
+        self.payments = payments
+        self.clock = clock
+        self.configuration = configuration
+    }
+
+    /// Handles one webhook body.
+    /// - Parameters:
+    ///   - webhookKey: the key in `/webhook/payos/{key}`; `nil` on the shared `/webhook/payos` route.
+    /// - Returns: what was done, and the verified data.
+    /// - Throws: ``Refusal`` (answer 4xx), or storage/payOS/vault errors (answer 5xx so payOS retries).
+    public func receive(
+        body: [UInt8], webhookKey: String?, audit: AuditContext, logger: Logger
+    ) async throws -> (outcome: Outcome, data: PayOSWebhookData, ownerID: OwnerID) {
+        let unverified = try Self.parse(body)
+        let ownerID: OwnerID
+        if let webhookKey {
+            guard let owner = try await owners.get(webhookKey: webhookKey, logger: logger) else {
+                try await countRejection(owner: nil, logger: logger)
+                throw Refusal(reason: .unknownOwner)
+            }
+            ownerID = owner.id
+        } else {
+            guard let payment = try await payments.payments.get(orderCode: unverified.orderCode, logger: logger) else {
+                try await countRejection(owner: nil, logger: logger)
+                throw Refusal(reason: .unknownOwner)
+            }
+            ownerID = payment.ownerID
+        }
+        var logger = logger
+        logger[metadataKey: "tenant.id"] = "\(ownerID)"
+        logger[metadataKey: "payos.order_code"] = "\(unverified.orderCode)"
+
+        let verified: PayOSWebhook.Verified
+        do {
+            verified = try await vault.webhookVerificationKeys(owner: ownerID.rawValue, audit: audit, logger: logger) { keys in
+                try PayOSWebhook.verify(body: body, checksumKeys: keys.map { $0.key.unprotectedUTF8String() ?? "" })
+            }
+        } catch let error as PayOSWebhookError {
+            // During an onboarding proof payOS's probe is signed with the candidate key, which is not stored yet.
+            if webhookKey != nil, try await recordProbe(owner: ownerID, body: body, logger: logger) {
+                return (.onboardingProbe, unverified, ownerID)
+            }
+            let signatureFailed = error.code == .invalidSignature || error.code == .missingSignature
+            if signatureFailed { try await countRejection(owner: ownerID, logger: logger) }
+            logger.warning("payOS webhook with an invalid signature refused", metadata: ["webhook.error": "\(error.code)"])
+            _ = try? await AuditLog(clock: clock).append(
+                actor: audit.actor, ownerID: ownerID.rawValue, action: "webhook.invalid_signature",
+                detail: ["order_code": .integer(unverified.orderCode), "error": .string(error.code.description)],
+                requestID: audit.requestID, database: database, logger: logger)
+            throw Refusal(reason: signatureFailed ? .invalidSignature : .malformed)
+        } catch {
+            // An owner proving their first credentials has no keys yet: the probe is recorded for the proof.
+            if webhookKey != nil, try await recordProbe(owner: ownerID, body: body, logger: logger) {
+                return (.onboardingProbe, unverified, ownerID)
+            }
+            throw error
+        }
+        metrics?.verification(.ok, owner: ownerID)
+        let data = verified.data
+
+        // The inbox absorbs duplicates; a row left unprocessed by a crash is processed again.
+        let now = clock.now()
+        let inserted = try await database.execute(
+            """
+            \(unescaped: database.dialect.insertIgnore) INTO webhook_inbox
+                (owner_id, order_code, reference, payment_link_id, amount, body, received_at, transaction_at)
+            VALUES (\(ownerID), \(data.orderCode), \(data.reference), \(data.paymentLinkId), \(data.amount), \(String(decoding: body, as: UTF8.self)), \(now),
+                \(PayOSTransactionTime.millis(data.transactionDateTime)))
+            """, logger: logger)
+        if inserted.affectedRows == 0 {
+            let processed = try await database.query(
+                """
+                SELECT processed_at FROM webhook_inbox
+                WHERE owner_id = \(ownerID) AND order_code = \(data.orderCode) AND reference = \(data.reference)
+                """, logger: logger
+            ).first.flatMap { try $0.decodeIfPresent("processed_at", as: Int64.self) }
+            if processed != nil { return (.duplicate, data, ownerID) }
+        }
+
+        guard let payment = try await payments.payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
+            // Re-submitting the active set proves it with a probe the current keys verify: recorded for that proof too.
+            if webhookKey != nil { _ = try await recordProbe(owner: ownerID, body: body, logger: logger) }
+            try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
+            logger.info("signed payOS webhook for an unknown order recorded", metadata: ["webhook.probe": "\(data.isConfirmationProbe)"])
+            return (.unknownOrder, data, ownerID)
+        }
+
+        let event: PaymentEvent?
+        let reference: String?
+        if configuration.confirmWithPayOS {
+            try payments.rateLimiter?.admitPayOSCall(owner: ownerID)
+            let link = try await vault.withCredentials(owner: ownerID.rawValue, purpose: "webhook.confirm", audit: audit, logger: logger) {
+                try await payments.payOS.getPaymentLink(orderCode: data.orderCode, credentials: PayOSCredentials(unsealed: $0), logger: logger)
+            }
+            event = PaymentService.event(for: link, source: .webhook)
+            reference = link.transactions.last?.reference ?? data.reference
+        } else {
+            // Trusting the signed body alone: the paid total is the sum of this order's distinct signed transfers.
+            let total = try await database.query(
+                "SELECT SUM(amount) AS total FROM webhook_inbox WHERE owner_id = \(ownerID) AND order_code = \(data.orderCode)", logger: logger
+            ).first.flatMap { try $0.decodeIfPresent("total", as: Int64.self) } ?? data.amount
+            event = data.code == "00" ? .paid(totalPaid: total, source: .webhook) : nil
+            reference = data.reference
+        }
+        let key = (ownerID, data.orderCode, data.reference)
+        let processedAt = clock.now()
+        if let event {
+            try await payments.settle(payment.id, event: event, reference: reference, logger: logger) { connection, change in
+                try await connection.execute(
+                    """
+                    UPDATE webhook_inbox SET processed_at = \(processedAt), outcome = \(change.map { "status:\($0.to.rawValue)" } ?? "no_change")
+                    WHERE owner_id = \(key.0) AND order_code = \(key.1) AND reference = \(key.2)
+                    """)
+            }
+        } else {
+            try await markProcessed(ownerID, data, outcome: "no_change", logger: logger)
+        }
+        return (.processed, data, ownerID)
+    }
+
+    /// Counts one refused signature: the hourly row (per owner, or unattributed) and this instance's counter.
+    /// The row is a fact admins rely on, so a failure to write it fails the request (5xx; payOS retries).
+    private func countRejection(owner: OwnerID?, logger: Logger) async throws {
+        metrics?.verification(.invalid, owner: owner)
+        try await rejections?.record(owner: owner, logger: logger)
+    }
+
+    /// Records the body for the owner's open onboarding attempts, if any.
+    private func recordProbe(owner: OwnerID, body: [UInt8], logger: Logger) async throws -> Bool {
+        guard let onboardingProbes else { return false }
+        let recorded = try await onboardingProbes.record(owner: owner, body: body, logger: logger)
+        if recorded { logger.info("webhook recorded for an onboarding proof") }
+        return recorded
+    }
+
+    private func markProcessed(_ owner: OwnerID, _ data: PayOSWebhookData, outcome: String, logger: Logger) async throws {
+        try await database.execute(
+            """
+            UPDATE webhook_inbox SET processed_at = \(clock.now()), outcome = \(outcome)
+            WHERE owner_id = \(owner) AND order_code = \(data.orderCode) AND reference = \(data.reference)
+            """, logger: logger)
+    }
+
+    /// Reads the body's shape without trusting it (to find the owner on the shared route).
+    static func parse(_ body: [UInt8]) throws(Refusal) -> PayOSWebhookData {
+        guard let value = try? JSONValue(parsing: body), case .object(let object) = value,
+            let webhook = try? PayOSWebhookBody(json: object)
+        else { throw Refusal(reason: .malformed) }
+        return webhook.data
+    }
+}

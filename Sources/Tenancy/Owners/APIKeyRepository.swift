@@ -1,0 +1,115 @@
+// Copyright (c) the Gatehouse authors
+public import Logging
+public import Storage
+public import GatehouseCore
+
+/// A newly issued owner API key. `secret` is the only time the full key exists outside the caller.
+public struct IssuedAPIKey: Sendable, CustomStringConvertible {
+    public let ownerID: OwnerID
+    /// Public, unique, shown in listings so an owner can tell keys apart.
+    public let prefix: String
+    /// The full key (`gh_<prefix>_<secret>`): shown once, stored only as a keyed hash.
+    public let secret: String
+
+    public var description: String { "IssuedAPIKey(owner: \(ownerID), prefix: \(prefix), secret: redacted)" }
+}
+
+/// What an owner may see of its keys.
+public struct APIKeyInfo: Sendable, Hashable {
+    public let prefix: String
+    public let name: String?
+    public let createdAt: Int64
+    public let lastUsedAt: Int64?
+    public let expiresAt: Int64?
+    public let revokedAt: Int64?
+}
+
+/// Owner API keys: random 256-bit secrets with a 60-bit public prefix, stored only as a keyed hash.
+public struct APIKeyRepository: Sendable {
+    static let purpose = "owner-api-key"
+    /// `last_used_at` is written at most this often per key, so authentication stays a read on the hot path.
+    static let lastUsedResolutionMillis: Int64 = 60_000
+
+    let database: any SQLDatabase
+    let hasher: TokenHasher
+    let clock: WallClock
+
+    public init(database: any SQLDatabase, hasher: TokenHasher, clock: WallClock = .system) {
+        self.database = database
+        self.hasher = hasher
+        self.clock = clock
+    }
+
+    /// Issues a new key for `owner`, optionally expiring at `expiresAt` (Unix ms).
+    public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, logger: Logger) async throws -> IssuedAPIKey {
+        try await database.withConnection(logger: logger) { try await issue(owner: owner, name: name, expiresAt: expiresAt, on: $0) }
+    }
+
+    /// Issues a new key on the caller's connection (inside its transaction).
+    public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, on connection: any SQLConnection) async throws -> IssuedAPIKey {
+        let issued = PrefixedToken(scheme: "gh")
+        let (prefix, secret) = (issued.prefix, issued.token)
+        let now = clock.now()
+        try await connection.execute(
+            """
+            INSERT INTO owner_api_key (owner_id, prefix, key_hash, name, created_at, expires_at)
+            VALUES (\(owner), \(prefix), \(hasher.hash(secret, purpose: Self.purpose)), \(name), \(now), \(expiresAt))
+            """
+        )
+        return IssuedAPIKey(ownerID: owner, prefix: prefix, secret: secret)
+    }
+
+    /// The owner a presented key belongs to, or `nil` when it is malformed, unknown, revoked, expired or wrong.
+    /// The comparison of hashes is constant-time; the lookup is by the public prefix.
+    public func authenticate(_ presented: String, logger: Logger) async throws -> OwnerID? {
+        guard let prefix = PrefixedToken.prefix(of: presented, scheme: "gh") else { return nil }
+        guard let row = try await database.query(
+            "SELECT owner_id, key_hash, expires_at, revoked_at, last_used_at FROM owner_api_key WHERE prefix = \(prefix)",
+            logger: logger
+        ).first else { return nil }
+        guard hasher.matches(presented, purpose: Self.purpose, stored: try row.decode("key_hash")) else { return nil }
+        let now = clock.now()
+        if try row.decodeIfPresent("revoked_at", as: Int64.self) != nil { return nil }
+        if let expiresAt = try row.decodeIfPresent("expires_at", as: Int64.self), expiresAt <= now { return nil }
+        let lastUsed = try row.decodeIfPresent("last_used_at", as: Int64.self) ?? 0
+        if now - lastUsed >= Self.lastUsedResolutionMillis {
+            try await database.execute("UPDATE owner_api_key SET last_used_at = \(now) WHERE prefix = \(prefix)", logger: logger)
+        }
+        return try row.decode("owner_id")
+    }
+
+    /// The owner's keys, newest first (never the secrets).
+    public func list(owner: OwnerID, logger: Logger) async throws -> [APIKeyInfo] {
+        try await database.query(
+            """
+            SELECT prefix, name, created_at, last_used_at, expires_at, revoked_at FROM owner_api_key
+            WHERE owner_id = \(owner) ORDER BY created_at DESC, id DESC
+            """,
+            logger: logger
+        ).map { row in
+            APIKeyInfo(
+                prefix: try row.decode("prefix"), name: try row.decodeIfPresent("name"), createdAt: try row.decode("created_at"),
+                lastUsedAt: try row.decodeIfPresent("last_used_at"), expiresAt: try row.decodeIfPresent("expires_at"),
+                revokedAt: try row.decodeIfPresent("revoked_at"))
+        }
+    }
+
+    /// Revokes one of the owner's keys now. Returns `false` when the owner has no such active key.
+    @discardableResult
+    public func revoke(owner: OwnerID, prefix: String, logger: Logger) async throws -> Bool {
+        let now = clock.now()
+        let result = try await database.execute(
+            "UPDATE owner_api_key SET revoked_at = \(now) WHERE owner_id = \(owner) AND prefix = \(prefix) AND revoked_at IS NULL",
+            logger: logger)
+        return result.affectedRows > 0
+    }
+
+    /// Makes every current key of the owner expire at `expiresAt` (unless it expires sooner): used when rotating keys.
+    public func expireAll(owner: OwnerID, at expiresAt: Int64, on connection: any SQLConnection) async throws {
+        try await connection.execute(
+            """
+            UPDATE owner_api_key SET expires_at = \(expiresAt)
+            WHERE owner_id = \(owner) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > \(expiresAt))
+            """)
+    }
+}

@@ -1,0 +1,117 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+public import Logging
+public import Storage
+public import GatehouseCore
+
+/// A newly created admin token. `token` is the only time the full secret exists outside the operator.
+public struct IssuedAdminToken: Sendable, CustomStringConvertible {
+    /// Public, unique: names the token in listings, audit rows (`admin:<prefix>`) and `revoke-token`.
+    public let prefix: String
+    public let name: String
+    /// The full token (`gha_<prefix>_<secret>`): shown once, stored only as a keyed hash.
+    public let token: String
+
+    public var description: String { "IssuedAdminToken(prefix: \(prefix), name: \(name), token: redacted)" }
+}
+
+/// What may be listed about an admin token (never the secret or its hash).
+public struct AdminTokenInfo: Sendable, Hashable {
+    public let prefix: String
+    public let name: String
+    public let createdAt: Int64
+    public let lastUsedAt: Int64?
+    public let revokedAt: Int64?
+}
+
+/// The admin a request authenticated as.
+public struct AdminPrincipal: Sendable, Hashable {
+    public let prefix: String
+    public let name: String
+
+    public init(prefix: String, name: String) {
+        self.prefix = prefix
+        self.name = name
+    }
+
+    /// The audit actor: `admin:<prefix>` (the prefix is public and unique; the name is free text an operator chose).
+    public var actor: String { "admin:\(prefix)" }
+}
+
+/// Platform admin tokens (`admin_token`): random 256-bit secrets behind a 60-bit public prefix, stored only as a
+/// keyed hash (``TokenHasher``, purpose `admin-token`, so an owner API key can never match), compared in constant time.
+///
+/// Same shape as owner API keys (``APIKeyRepository``) but a different literal prefix (`gha_` vs `gh_`) so a token
+/// pasted into the wrong place is recognisable, and a different hash purpose so the two can never be confused.
+public struct AdminTokenRepository: Sendable {
+    static let purpose = "admin-token"
+    /// `last_used_at` is written at most this often per token, so authentication stays a read.
+    static let lastUsedResolutionMillis: Int64 = 60_000
+
+    let database: any SQLDatabase
+    let hasher: TokenHasher
+    let clock: WallClock
+
+    public init(database: any SQLDatabase, hasher: TokenHasher, clock: WallClock = .system) {
+        self.database = database
+        self.hasher = hasher
+        self.clock = clock
+    }
+
+    /// Creates a token named `name` (1…100 characters, for people: "alice laptop").
+    /// - Throws: ``TenancyError/Code/validation`` for an empty or over-long name.
+    public func create(name: String, logger: Logger) async throws -> IssuedAdminToken {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count), !name.contains(where: { $0.isNewline }) else {
+            throw TenancyError.validation("name must be 1 to 100 characters on one line")
+        }
+        let issued = PrefixedToken(scheme: "gha")
+        let (prefix, token) = (issued.prefix, issued.token)
+        try await database.execute(
+            """
+            INSERT INTO admin_token (name, prefix, token_hash, created_at)
+            VALUES (\(name), \(prefix), \(hasher.hash(token, purpose: Self.purpose)), \(clock.now()))
+            """,
+            logger: logger)
+        return IssuedAdminToken(prefix: prefix, name: name, token: token)
+    }
+
+    /// The admin a presented token belongs to, or `nil` when it is malformed, unknown, revoked or wrong.
+    /// The lookup is by the public prefix; the hash comparison is constant-time.
+    public func authenticate(_ presented: String, logger: Logger) async throws -> AdminPrincipal? {
+        guard let prefix = Self.prefix(of: presented) else { return nil }
+        guard let row = try await database.query(
+            "SELECT name, token_hash, revoked_at, last_used_at FROM admin_token WHERE prefix = \(prefix)", logger: logger
+        ).first else { return nil }
+        guard hasher.matches(presented, purpose: Self.purpose, stored: try row.decode("token_hash")) else { return nil }
+        if try row.decodeIfPresent("revoked_at", as: Int64.self) != nil { return nil }
+        let now = clock.now()
+        let lastUsed = try row.decodeIfPresent("last_used_at", as: Int64.self) ?? 0
+        if now - lastUsed >= Self.lastUsedResolutionMillis {
+            try await database.execute("UPDATE admin_token SET last_used_at = \(now) WHERE prefix = \(prefix)", logger: logger)
+        }
+        return AdminPrincipal(prefix: prefix, name: try row.decode("name"))
+    }
+
+    /// Every token, newest first.
+    public func list(logger: Logger) async throws -> [AdminTokenInfo] {
+        try await database.query(
+            "SELECT prefix, name, created_at, last_used_at, revoked_at FROM admin_token ORDER BY created_at DESC, id DESC", logger: logger
+        ).map { row in
+            AdminTokenInfo(
+                prefix: try row.decode("prefix"), name: try row.decode("name"), createdAt: try row.decode("created_at"),
+                lastUsedAt: try row.decodeIfPresent("last_used_at"), revokedAt: try row.decodeIfPresent("revoked_at"))
+        }
+    }
+
+    /// Revokes the token with this prefix now. Returns `false` when there is no such unrevoked token.
+    @discardableResult
+    public func revoke(prefix: String, logger: Logger) async throws -> Bool {
+        let result = try await database.execute(
+            "UPDATE admin_token SET revoked_at = \(clock.now()) WHERE prefix = \(prefix) AND revoked_at IS NULL", logger: logger)
+        return result.affectedRows > 0
+    }
+
+    /// The public prefix of a well-formed token (`gha_` + 12 base32 characters + `_` + secret), else `nil`.
+    public static func prefix(of presented: String) -> String? { PrefixedToken.prefix(of: presented, scheme: "gha") }
+}

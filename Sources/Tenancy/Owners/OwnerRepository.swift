@@ -1,0 +1,85 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+public import Logging
+public import Storage
+public import GatehouseCore
+
+/// Owners (tenants): create, look up, suspend.
+public struct OwnerRepository: Sendable {
+    let database: any SQLDatabase
+    let clock: WallClock
+
+    public init(database: any SQLDatabase, clock: WallClock = .system) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Creates an owner with a fresh random webhook key. Name and email are validated.
+    public func create(name: String, email: String, logger: Logger) async throws -> Owner {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
+        guard Validation.isEmail(email) else { throw TenancyError.validation("email is not a valid address") }
+        let now = clock.now()
+        let webhookKey = RandomToken.secret(bits: 160)
+        let result = try await database.execute(
+            """
+            INSERT INTO owner (name, email, status, onboarding_state, webhook_key, created_at, updated_at)
+            VALUES (\(name), \(email), 'active', 'pending', \(webhookKey), \(now), \(now))
+            """,
+            logger: logger
+        )
+        guard let id = result.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for new owner") }
+        return Owner(
+            id: OwnerID(id), name: name, email: email, status: .active, onboardingState: .pending,
+            webhookKey: webhookKey, createdAt: now, updatedAt: now)
+    }
+
+    /// The owner with this id, or `nil`.
+    public func get(_ id: OwnerID, logger: Logger) async throws -> Owner? {
+        try await database.query("SELECT \(unescaped: Self.columns) FROM owner WHERE id = \(id)", logger: logger)
+            .first.map(Self.decode)
+    }
+
+    /// The owner whose webhook URL carries `key`, or `nil`.
+    public func get(webhookKey key: String, logger: Logger) async throws -> Owner? {
+        try await database.query("SELECT \(unescaped: Self.columns) FROM owner WHERE webhook_key = \(key)", logger: logger)
+            .first.map(Self.decode)
+    }
+
+    /// All owners, oldest first.
+    public func list(logger: Logger) async throws -> [Owner] {
+        try await database.query("SELECT \(unescaped: Self.columns) FROM owner ORDER BY id", logger: logger).map(Self.decode)
+    }
+
+    /// Suspends or reactivates an owner. Returns `false` when there is no such owner.
+    @discardableResult
+    public func setStatus(_ id: OwnerID, _ status: Owner.Status, logger: Logger) async throws -> Bool {
+        let now = clock.now()
+        let result = try await database.execute(
+            "UPDATE owner SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(id)", logger: logger)
+        return result.affectedRows > 0
+    }
+
+    /// Marks the owner's onboarding state, on the caller's connection (inside its transaction).
+    public func setOnboardingState(_ id: OwnerID, _ state: Owner.OnboardingState, on connection: any SQLConnection) async throws {
+        let now = clock.now()
+        try await connection.execute(
+            "UPDATE owner SET onboarding_state = \(state.rawValue), updated_at = \(now) WHERE id = \(id)")
+    }
+
+    public static let columns = "id, name, email, status, onboarding_state, webhook_key, created_at, updated_at"
+
+    public static func decode(_ row: SQLRow) throws -> Owner {
+        Owner(
+            id: try row.decode("id"),
+            name: try row.decode("name"),
+            email: try row.decode("email"),
+            status: Owner.Status(rawValue: try row.decode("status")) ?? .suspended,
+            onboardingState: Owner.OnboardingState(rawValue: try row.decode("onboarding_state")) ?? .pending,
+            webhookKey: try row.decode("webhook_key"),
+            createdAt: try row.decode("created_at"),
+            updatedAt: try row.decode("updated_at")
+        )
+    }
+}
