@@ -301,6 +301,7 @@ let package = Package(
         .target(
             name: "StorageTestSupport",
             dependencies: [
+                "GatehouseApp",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -320,6 +321,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
+                "GatehouseApp",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "StorageTestSupport",
                 "Storage",
@@ -330,6 +332,7 @@ let package = Package(
         .testTarget(
             name: "VaultTests",
             dependencies: [
+                "GatehouseApp",
                 "GatehouseCore",
                 "StorageTestSupport",
                 "Vault",
@@ -377,6 +380,7 @@ let package = Package(
         .testTarget(
             name: "TenancyTests",
             dependencies: [
+                "GatehouseApp",
                 "Sodium",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "GatehouseCore",

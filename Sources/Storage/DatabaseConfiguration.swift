@@ -16,7 +16,7 @@ public import Logging
 /// // In an application: register the database as the first service, migrate before serving.
 /// let database = try configuration.makeDatabase(logger: logger)
 /// // In a CLI command or a test: a scoped database, shut down when the closure ends.
-/// let applied = try await configuration.withDatabase(logger: logger) { try await $0.migrate(logger: logger) }
+/// let applied = try await configuration.withDatabase(logger: logger) { try await Migrator(migrations: migrations).migrate($0, logger: logger) }
 /// ```
 public enum DatabaseConfiguration: Sendable, Hashable, CustomStringConvertible {
     case sqlite(SQLiteConfiguration)

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseApp
 import Logging
 import Storage
 import ServiceLifecycle
@@ -385,7 +386,7 @@ import Testing
     @Test(arguments: TestDatabases.backends)
     func migrationsCreateEveryTableColumnAndIndexOfTheSchema(backend: TestBackend) async throws {
         try await withTestDatabase(backend, options: .init(migrate: false)) { db in
-            let v1 = Migrator(migrations: Array(Schema.migrations.prefix(1)))
+            let v1 = Migrator(migrations: Array(GatehouseSchema.migrations.prefix(1)))
             let applied = try await v1.migrate(db, logger: logger)
             #expect(applied == [AppliedMigration(version: 1, name: "v1 schema")])
 

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseApp
 import Logging
 import Storage
 import StorageTestSupport
@@ -17,7 +18,7 @@ import Testing
             #expect(applied.first { $0.version == 2 }?.name == "metrics and onboarding")
             if db.dialect == .mariadb {
                 // A re-run after a crash between two DDL statements: every statement is idempotent.
-                for statement in Schema.v2.statements(for: .mariadb) { try await db.execute(statement, logger: logger) }
+                for statement in GatehouseSchema.migrations[1].statements(for: .mariadb) { try await db.execute(statement, logger: logger) }
             }
             // The new columns and tables take rows (the unknown-owner row needs no owner: no foreign key).
             try await db.execute("INSERT INTO webhook_rejection (owner_id, hour_start, count) VALUES (0, 0, 1)", logger: logger)

@@ -181,13 +181,3 @@ public struct Migrator: Sendable {
         }
     }
 }
-
-extension SQLDatabase {
-    /// Brings the schema to ``Schema/migrations``' latest version.
-    ///
-    /// - Returns: The migrations this call applied (empty when already current).
-    @discardableResult
-    public func migrate(logger: Logger) async throws -> [AppliedMigration] {
-        try await Migrator(migrations: Schema.migrations).migrate(self, logger: logger)
-    }
-}

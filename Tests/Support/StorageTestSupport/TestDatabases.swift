@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseApp
 import Foundation
 public import Logging
 public import Storage
