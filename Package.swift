@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "GatehouseCore", swiftSettings: swiftSettings),
 
         // MARK: Floor 3: libraries (no HTTP framework)
-        .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: swiftSettings),
+        .target(name: "Sodium", dependencies: ["CSodium", "GatehouseCore"], swiftSettings: swiftSettings),
         .target(
             name: "Storage",
             dependencies: [
@@ -315,7 +315,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SodiumTests",
-            dependencies: ["Sodium"],
+            dependencies: ["GatehouseCore", "Sodium"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

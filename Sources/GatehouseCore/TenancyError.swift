@@ -3,27 +3,21 @@
 /// An error from tenant-scoped operations. `description` is generic and safe to show; the edge maps
 /// each code to an HTTP status and a stable `{error, code}` body.
 public struct TenancyError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case notFound, validation, conflict, unauthorized, ownerSuspended, notOnboarded
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// The resource does not exist *for this tenant* (another tenant's resource is reported the same way).
-        public static let notFound = Self(.notFound)
+        case notFound
         /// The input is invalid; `message` says which field and why.
-        public static let validation = Self(.validation)
+        case validation
         /// The request conflicts with the current state (already paid, idempotency key reused with another body).
-        public static let conflict = Self(.conflict)
+        case conflict
         /// No valid credential was presented.
-        public static let unauthorized = Self(.unauthorized)
+        case unauthorized
         /// The owner is suspended by an admin.
-        public static let ownerSuspended = Self(.ownerSuspended)
+        case ownerSuspended
         /// The owner has not stored payOS credentials yet.
-        public static let notOnboarded = Self(.notOnboarded)
+        case notOnboarded
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     public let code: Code

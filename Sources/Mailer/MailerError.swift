@@ -9,39 +9,32 @@
 ///   SMTP password: the password is handed to libcurl as an option, never as part of a URL or message.
 public struct MailerError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// A stable, low-cardinality code.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case invalidAddress, headerInjection, invalidMessage, invalidConfiguration
-            case connectionFailed, tlsFailed, authenticationFailed, rejected, timeout, writeFailed, internalError
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// An address is not a plain `local@domain` (ASCII) address.
-        public static let invalidAddress = Self(.invalidAddress)
+        case invalidAddress
         /// A header value (subject, display name, address) contains CR or LF: refused, never folded or stripped,
         /// because a line break in a header lets the author of that value add headers or recipients.
-        public static let headerInjection = Self(.headerInjection)
+        case headerInjection
         /// The message cannot be sent as built (no recipient, a body with a NUL byte, …).
-        public static let invalidMessage = Self(.invalidMessage)
+        case invalidMessage
         /// The SMTP URL or options are unusable.
-        public static let invalidConfiguration = Self(.invalidConfiguration)
+        case invalidConfiguration
         /// The server could not be reached, or the connection broke before the message was accepted.
-        public static let connectionFailed = Self(.connectionFailed)
+        case connectionFailed
         /// TLS could not be set up (certificate not trusted, STARTTLS required but not offered, …).
-        public static let tlsFailed = Self(.tlsFailed)
+        case tlsFailed
         /// The server refused the user name and password.
-        public static let authenticationFailed = Self(.authenticationFailed)
+        case authenticationFailed
         /// The server refused the sender, a recipient or the message; ``MailerError/smtpCode`` holds its reply code.
-        public static let rejected = Self(.rejected)
+        case rejected
         /// The connection or the whole exchange took longer than the configured timeout.
-        public static let timeout = Self(.timeout)
+        case timeout
         /// A message file could not be written (``FileMailer``).
-        public static let writeFailed = Self(.writeFailed)
+        case writeFailed
         /// libcurl could not be initialised or used (a bug or resource exhaustion, not the server's doing).
-        public static let internalError = Self(.internalError)
+        case internalError
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// What went wrong.

@@ -7,32 +7,25 @@
 /// transport details are only in `debugDescription`.
 public struct PayOSError: Error, Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Stable error codes; ``description`` doubles as a low-cardinality metrics label.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case unreachable, timeout, rateLimited, unauthorized, business, invalidSignature, invalidResponse, invalidRequest
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// payOS could not be reached (connection refused/reset, DNS, TLS) or answered HTTP 5xx. Retried.
-        public static let unreachable = Self(.unreachable)
+        case unreachable
         /// No complete answer within the request timeout (or HTTP 408). Retried.
-        public static let timeout = Self(.timeout)
+        case timeout
         /// HTTP 429; see ``PayOSError/retryAfter``. Retried when the wait is within the policy's cap.
-        public static let rateLimited = Self(.rateLimited)
+        case rateLimited
         /// HTTP 401/403: the client id or API key was refused.
-        public static let unauthorized = Self(.unauthorized)
+        case unauthorized
         /// payOS answered with an envelope `code` other than `"00"`; see ``PayOSError/businessCode``.
-        public static let business = Self(.business)
+        case business
         /// A signed answer whose signature is missing or wrong: the answer is not trusted.
-        public static let invalidSignature = Self(.invalidSignature)
+        case invalidSignature
         /// An answer that is not the documented JSON (bad JSON, unknown keys, wrong types, echo mismatch).
-        public static let invalidResponse = Self(.invalidResponse)
+        case invalidResponse
         /// The request was refused before sending (see ``PayOSError/schemaError``).
-        public static let invalidRequest = Self(.invalidRequest)
+        case invalidRequest
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// Well-known payOS business codes (spec 1.2).

@@ -65,26 +65,19 @@ public enum PayOSWebhook {
 /// Why a webhook was refused. `description` is generic; the schema path is in `debugDescription`.
 public struct PayOSWebhookError: Error, Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Stable reason codes.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case invalidJSON, schema, missingSignature, invalidSignature, noChecksumKey
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// The body is not JSON (or not UTF-8).
-        public static let invalidJSON = Self(.invalidJSON)
+        case invalidJSON
         /// The JSON does not have the webhook shape (missing/extra keys, wrong types).
-        public static let schema = Self(.schema)
+        case schema
         /// No `signature`, or an empty one.
-        public static let missingSignature = Self(.missingSignature)
+        case missingSignature
         /// The signature matches none of the candidate keys.
-        public static let invalidSignature = Self(.invalidSignature)
+        case invalidSignature
         /// No usable checksum key was given: a configuration error, not the sender's fault.
-        public static let noChecksumKey = Self(.noChecksumKey)
+        case noChecksumKey
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     public let code: Code

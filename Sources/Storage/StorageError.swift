@@ -11,40 +11,33 @@
 ///   `debugDescription`, for logs. Passwords are never put here either.
 public struct StorageError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// A stable, low-cardinality code (safe for metrics labels and responses).
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case duplicate, connectionFailed, connectionLost, poolTimeout, poolShutdown, busy
-            case invalidConfiguration, migrationFailed, decoding, statementFailed, constraint
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// A unique or primary key already holds this value.
-        public static let duplicate = Self(.duplicate)
+        case duplicate
         /// The server could not be reached or refused the login.
-        public static let connectionFailed = Self(.connectionFailed)
+        case connectionFailed
         /// The connection broke during a statement (server restart, `KILL CONNECTION`). Inside a
         /// transaction this means the server rolled the transaction back.
-        public static let connectionLost = Self(.connectionLost)
+        case connectionLost
         /// No connection became free within the acquire timeout.
-        public static let poolTimeout = Self(.poolTimeout)
+        case poolTimeout
         /// The database is shutting down (or was shut down).
-        public static let poolShutdown = Self(.poolShutdown)
+        case poolShutdown
         /// The database stayed locked longer than the busy timeout (SQLite `SQLITE_BUSY`, MariaDB lock wait
         /// timeout or deadlock): contention, worth retrying the whole transaction later.
-        public static let busy = Self(.busy)
+        case busy
         /// The database URL or options are unusable.
-        public static let invalidConfiguration = Self(.invalidConfiguration)
+        case invalidConfiguration
         /// A migration failed, or the database's schema is newer than this code.
-        public static let migrationFailed = Self(.migrationFailed)
+        case migrationFailed
         /// A column could not be read as the requested type.
-        public static let decoding = Self(.decoding)
+        case decoding
         /// Any other statement failure (syntax, wrong number of parameters, unknown table…).
-        public static let statementFailed = Self(.statementFailed)
+        case statementFailed
         /// A constraint other than uniqueness (foreign key, NOT NULL, CHECK, value too long) refused the row.
-        public static let constraint = Self(.constraint)
+        case constraint
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// What went wrong, as a stable code.

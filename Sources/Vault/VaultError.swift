@@ -1,49 +1,41 @@
 // Copyright (c) the Gatehouse authors
+public import GatehouseCore
 
 /// An error from the vault.
 ///
 /// `description` is generic (`VaultError(sealBroken)`) and safe for responses; `debugDescription`
 /// adds a detail for logs and operators (a version number, a file path and its mode, which entry
 /// of a configuration string is malformed) but never key material, credentials or plaintext.
-public struct VaultError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct VaultError: DetailedError, Hashable, Sendable {
     /// A stable, low-cardinality code (safe for metrics labels and for mapping to HTTP at the edge).
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case unknownOwner, noCredentials, sealBroken, unknownKEKVersion, kekInUse
-            case invalidMasterKey, insecureKeyFile, keyFileUnreadable, invalidInput, concurrentChange
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// The owner does not exist (the database refused a row referring to it).
-        public static let unknownOwner = Self(.unknownOwner)
+        case unknownOwner
         /// The owner has no stored (active) credentials, or no data key.
-        public static let noCredentials = Self(.noCredentials)
+        case noCredentials
         /// A sealed credential or wrapped data key did not authenticate: altered bytes, a blob moved
         /// to another owner or slot, or a wrong master key. Deliberately one code for all of them
         /// (this is the vault's "authentication failed").
-        public static let sealBroken = Self(.sealBroken)
+        case sealBroken
         /// A master key version is needed that the key ring does not hold.
-        public static let unknownKEKVersion = Self(.unknownKEKVersion)
+        case unknownKEKVersion
         /// A master key cannot be retired: it is active or still wraps data keys.
-        public static let kekInUse = Self(.kekInUse)
+        case kekInUse
         /// The master key configuration is malformed (bad base64, wrong length, duplicate version, no keys).
-        public static let invalidMasterKey = Self(.invalidMasterKey)
+        case invalidMasterKey
         /// The master key file is readable or writable by group or others.
-        public static let insecureKeyFile = Self(.insecureKeyFile)
+        case insecureKeyFile
         /// The master key file could not be opened, read or created.
-        public static let keyFileUnreadable = Self(.keyFileUnreadable)
+        case keyFileUnreadable
         /// An argument was out of range (empty credential, over-long actor, non-positive batch size…).
-        public static let invalidInput = Self(.invalidInput)
+        case invalidInput
         /// Another writer changed the same rows at the same time; retrying the call is safe.
-        public static let concurrentChange = Self(.concurrentChange)
+        case concurrentChange
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
-    /// The stable code.
     public let code: Code
-    /// Detail for logs and operators. Never secrets.
     public let detail: String
 
     public init(code: Code, detail: String = "") {
@@ -51,8 +43,6 @@ public struct VaultError: Error, Hashable, CustomStringConvertible, CustomDebugS
         self.detail = detail
     }
 
-    public var description: String { "VaultError(\(code))" }
-    public var debugDescription: String { detail.isEmpty ? description : "VaultError(\(code)): \(detail)" }
 }
 
 extension VaultError {

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Sodium
 import Testing
+import GatehouseCore
 
 @Suite struct XChaCha20Poly1305Tests {
     private let key = SecureBytes(copying: Array(0x80...0x9F) as [UInt8])

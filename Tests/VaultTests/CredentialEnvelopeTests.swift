@@ -2,6 +2,7 @@
 import Sodium
 import Testing
 import Vault
+import GatehouseCore
 
 /// The envelope format without a database: every way a blob can be moved or altered is refused.
 @Suite struct CredentialEnvelopeTests {

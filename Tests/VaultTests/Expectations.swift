@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Testing
 import Vault
+import GatehouseCore
 
 /// Expects `body` to throw a ``VaultError`` with `code`.
 func expectVaultError<T>(_ code: VaultError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> T) {

@@ -5,6 +5,7 @@ import Glibc
 import Sodium
 import Testing
 import Vault
+import GatehouseCore
 
 @Suite struct MasterKeyRingTests {
     private let key1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  // bytes 0..31

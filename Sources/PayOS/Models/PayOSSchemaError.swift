@@ -7,28 +7,21 @@
 /// because it names a protocol field, never a value, and is repeated in `debugDescription` for logs.
 public struct PayOSSchemaError: Error, Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Stable reason codes.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case notAnObject, missingKey, unexpectedKey, wrongType, outOfRange, invalidValue
-        }
-
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// The value (or the whole document) is not a JSON object.
-        public static let notAnObject = Self(.notAnObject)
+        case notAnObject
         /// A required key is absent (or `null` where `null` is not allowed).
-        public static let missingKey = Self(.missingKey)
+        case missingKey
         /// A key outside the documented set (the Python 1.x SDK forbids extras).
-        public static let unexpectedKey = Self(.unexpectedKey)
+        case unexpectedKey
         /// The JSON type differs from the documented one (e.g. a string `orderCode`).
-        public static let wrongType = Self(.wrongType)
+        case wrongType
         /// A number or text length outside its documented range.
-        public static let outOfRange = Self(.outOfRange)
+        case outOfRange
         /// A value that is not one of the allowed ones (e.g. an unknown status).
-        public static let invalidValue = Self(.invalidValue)
+        case invalidValue
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     public let code: Code

@@ -6,27 +6,18 @@
 /// 422 `PAYOS_CREDENTIALS_INVALID` with `part`.
 public struct OnboardingError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Which part of the credential set failed.
-    public struct Part: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case clientIDOrAPIKey = "client_id_or_api_key"
-            case checksumKey = "checksum_key"
-            case webhookURL = "webhook_url"
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Part: String, Sendable, Hashable, CustomStringConvertible {
         /// payOS refused the client id / API key pair (HTTP 401). payOS answers the same for an unknown client id
         /// and for a wrong API key, so the two cannot honestly be told apart.
-        public static let clientIDOrAPIKey = Self(.clientIDOrAPIKey)
+        case clientIDOrAPIKey = "client_id_or_api_key"
         /// payOS accepted the pair and probed the owner's webhook URL, but its signed probe does not verify with the
         /// candidate checksum key.
-        public static let checksumKey = Self(.checksumKey)
+        case checksumKey = "checksum_key"
         /// payOS accepted the pair but its probe never reached Gatehouse (payOS reported the URL invalid, or
         /// confirmed it without the probe arriving at any instance).
-        public static let webhookURL = Self(.webhookURL)
+        case webhookURL = "webhook_url"
 
-        /// The stable wire value (`client_id_or_api_key`, `checksum_key`, `webhook_url`).
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     public let part: Part

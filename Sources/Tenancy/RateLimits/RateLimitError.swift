@@ -5,17 +5,11 @@
 /// `description` is generic (no owner, no numbers); the edge maps ``Code/payOSCallsLimited`` to
 /// 429 `PAYOS_RATE_LIMITED` with `Retry-After`.
 public struct RateLimitError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case payOSCallsLimited
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
         /// The owner's cap on calls to payOS is exhausted: the call was not made.
-        public static let payOSCallsLimited = Self(.payOSCallsLimited)
+        case payOSCallsLimited
 
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     public let code: Code
