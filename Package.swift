@@ -13,7 +13,8 @@ let swiftSettings: [SwiftSetting] = [
 // Module graph, one way, lowest floor first. A module imports only modules on floors below its own, and exactly the
 // target dependencies declared for it (scripts/lib/module_graph.py checks both, from this comment, in scripts/test).
 //   1. CSodium, CMariaDB, CSQLite, CQREncode, CCurl      C system libraries (Debian -dev packages)
-//   2. GatehouseCore                                     shared value types: typed ids, errors, audit context, clock, VND, Vietnam time
+//   2. GatehouseCore                                     shared value types: typed ids, errors, audit context, clock, VND, Vietnam time;
+//                                                        the pollers' periodic loop (PeriodicTask)
 //   3. Sodium, Storage, QRCode, Mailer                   libsodium, SQL (SQLite + MariaDB), QR codes, SMTP
 //   4. PayOS, Vault                                      the payOS protocol and client; sealed owner credentials and the audit log
 //   5. Tenancy, Notifications                            owners, keys, limits, key access; the e-mail outbox and web notifications
@@ -50,7 +51,14 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: Floor 2: shared value types
-        .target(name: "GatehouseCore", swiftSettings: swiftSettings),
+        .target(
+            name: "GatehouseCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Floor 3: libraries (no HTTP framework)
         .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: swiftSettings),
