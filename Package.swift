@@ -315,9 +315,47 @@ let package = Package(
             path: "Tests/Support/StorageTestSupport",
             swiftSettings: swiftSettings
         ),
+        // Shared test support: an in-memory log capture (every log record, searchable for secrets).
+        .target(
+            name: "LogTestSupport",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support/LogTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Shared test support: one way to start Gatehouse, in-process (TestGatehouse on a GatehouseTestBed: database,
+        // payOS sandbox, live HTTP server) or as a `gatehouse serve` child process (GatehouseProcess).
+        .target(
+            name: "GatehouseTestSupport",
+            dependencies: [
+                "GatehouseApp",
+                "LogTestSupport",
+                "PayOS",
+                "PayOSSandbox",
+                "Storage",
+                "StorageTestSupport",
+                "Vault",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/Support/GatehouseTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatehouseCoreTests",
-            dependencies: ["GatehouseCore"],
+            dependencies: [
+                "GatehouseCore",
+                "LogTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -351,6 +389,7 @@ let package = Package(
             name: "PayOSTests",
             dependencies: [
                 "GatehouseCore",
+                "LogTestSupport",
                 "PayOS",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -365,6 +404,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 "GatehouseCore",
+                "LogTestSupport",
                 "PayOSSandbox",
                 "PayOS",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -404,6 +444,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "GatehouseCore",
                 "GatehouseHTTP",
+                "GatehouseTestSupport",
+                "LogTestSupport",
                 "Payments",
                 "Notifications",
                 "StorageTestSupport",
@@ -418,10 +460,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                "Sodium",
             ],
             swiftSettings: swiftSettings
         ),
@@ -430,20 +470,18 @@ let package = Package(
             dependencies: [
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "GatehouseCore",
+                "GatehouseTestSupport",
                 "Payments",
                 "Notifications",
                 "StorageTestSupport",
                 "GatehouseApp",
                 "Admin",
-                "Gateway",
                 "Tenancy",
                 "Storage",
                 "Vault",
                 "PayOS",
                 "PayOSSandbox",
                 "Sodium",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Browser"],
