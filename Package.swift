@@ -13,7 +13,8 @@ let swiftSettings: [SwiftSetting] = [
 // Module graph, one way, lowest floor first. A module imports only modules on floors below its own, and exactly the
 // target dependencies declared for it (scripts/lib/module_graph.py checks both, from this comment, in scripts/test).
 //   1. CSodium, CMariaDB, CSQLite, CQREncode, CCurl      C system libraries (Debian -dev packages)
-//   2. GatehouseCore                                     shared value types: typed ids, errors, audit context, clock, VND, Vietnam time
+//   2. GatehouseCore                                     shared value types: typed ids, errors, audit context, clock, VND, Vietnam time;
+//                                                        the pollers' periodic loop (PeriodicTask)
 //   3. Sodium, Storage, QRCode, Mailer                   libsodium, SQL (SQLite + MariaDB), QR codes, SMTP
 //   4. PayOS, Vault                                      the payOS protocol and client; sealed owner credentials and the audit log
 //   5. Tenancy, Notifications                            owners, keys, limits, key access; the e-mail outbox and web notifications
@@ -50,7 +51,14 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: Floor 2: shared value types
-        .target(name: "GatehouseCore", swiftSettings: swiftSettings),
+        .target(
+            name: "GatehouseCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Floor 3: libraries (no HTTP framework)
         .target(name: "Sodium", dependencies: ["CSodium", "GatehouseCore"], swiftSettings: swiftSettings),
@@ -308,9 +316,47 @@ let package = Package(
             path: "Tests/Support/StorageTestSupport",
             swiftSettings: swiftSettings
         ),
+        // Shared test support: an in-memory log capture (every log record, searchable for secrets).
+        .target(
+            name: "LogTestSupport",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support/LogTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Shared test support: one way to start Gatehouse, in-process (TestGatehouse on a GatehouseTestBed: database,
+        // payOS sandbox, live HTTP server) or as a `gatehouse serve` child process (GatehouseProcess).
+        .target(
+            name: "GatehouseTestSupport",
+            dependencies: [
+                "GatehouseApp",
+                "LogTestSupport",
+                "PayOS",
+                "PayOSSandbox",
+                "Storage",
+                "StorageTestSupport",
+                "Vault",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/Support/GatehouseTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatehouseCoreTests",
-            dependencies: ["GatehouseCore"],
+            dependencies: [
+                "GatehouseCore",
+                "LogTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -346,6 +392,7 @@ let package = Package(
             name: "PayOSTests",
             dependencies: [
                 "GatehouseCore",
+                "LogTestSupport",
                 "PayOS",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -360,6 +407,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 "GatehouseCore",
+                "LogTestSupport",
                 "PayOSSandbox",
                 "PayOS",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -400,6 +448,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "GatehouseCore",
                 "GatehouseHTTP",
+                "GatehouseTestSupport",
+                "LogTestSupport",
                 "Payments",
                 "Notifications",
                 "StorageTestSupport",
@@ -414,10 +464,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                "Sodium",
             ],
             swiftSettings: swiftSettings
         ),
@@ -426,20 +474,18 @@ let package = Package(
             dependencies: [
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "GatehouseCore",
+                "GatehouseTestSupport",
                 "Payments",
                 "Notifications",
                 "StorageTestSupport",
                 "GatehouseApp",
                 "Admin",
-                "Gateway",
                 "Tenancy",
                 "Storage",
                 "Vault",
                 "PayOS",
                 "PayOSSandbox",
                 "Sodium",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Browser"],

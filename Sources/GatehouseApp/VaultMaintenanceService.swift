@@ -18,14 +18,9 @@ public struct VaultMaintenanceService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                let destroyed = try await vault.destroyExpiredPreviousKeys(audit: AuditContext(actor: "system:vault-maintenance"), logger: logger)
-                if destroyed > 0 { logger.info("destroyed expired previous checksum keys", metadata: ["vault.destroyed": "\(destroyed)"]) }
-            } catch {
-                logger.warning("vault maintenance failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await PeriodicTask(interval: interval, failureMessage: "vault maintenance failed", logger: logger).run {
+            let destroyed = try await vault.destroyExpiredPreviousKeys(audit: AuditContext(actor: "system:vault-maintenance"), logger: logger)
+            if destroyed > 0 { logger.info("destroyed expired previous checksum keys", metadata: ["vault.destroyed": "\(destroyed)"]) }
         }
     }
 }

@@ -100,17 +100,12 @@ public struct OutboxWorker: Service {
     /// Looks for due rows every ``Configuration/pollInterval`` until graceful shutdown. A send in progress finishes;
     /// rows not yet claimed stay for the next start (or another instance).
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                let summary = try await processDue()
-                if summary.sent + summary.retried + summary.dead > 0 {
-                    logger.debug(
-                        "outbox pass", metadata: ["outbox.sent": "\(summary.sent)", "outbox.retried": "\(summary.retried)", "outbox.dead": "\(summary.dead)"])
-                }
-            } catch {
-                logger.warning("outbox pass failed", metadata: ["error": "\(error)"])
+        await PeriodicTask(interval: configuration.pollInterval, failureMessage: "outbox pass failed", logger: logger).run {
+            let summary = try await processDue()
+            if summary.sent + summary.retried + summary.dead > 0 {
+                logger.debug(
+                    "outbox pass", metadata: ["outbox.sent": "\(summary.sent)", "outbox.retried": "\(summary.retried)", "outbox.dead": "\(summary.dead)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
         }
     }
 

@@ -113,7 +113,7 @@ public struct PayOSSandbox: Service {
     }
 
     /// A link by payment link id, or by order code (with `clientId` when several channels use it).
-    public func paymentLink(_ id: String, clientId: String? = nil) async throws(SandboxControlError) -> PaymentLink {
+    public func paymentLink(_ id: String, clientId: String? = nil) async throws(SandboxControlError) -> SandboxPaymentLink {
         try await state.resolve(controlID: id, clientId: clientId)
     }
 

@@ -8,7 +8,7 @@ import GatehouseCore
 actor SandboxState {
     private var channels: [String: SandboxChannel] = [:]
     private var faultsByClient: [String: SandboxFaults] = [:]
-    private var links: [String: PaymentLink] = [:]
+    private var links: [String: SandboxPaymentLink] = [:]
     /// clientId → orderCode → paymentLinkId. Order codes are unique per channel, never globally.
     private var linkIDsByOrderCode: [String: [Int64: String]] = [:]
     private var references: Set<String> = []
@@ -127,7 +127,7 @@ actor SandboxState {
     // MARK: Payment links
 
     /// Creates a link, enforcing order-code uniqueness per channel (code 231).
-    func createLink(_ request: CreatePaymentRequest, channel: SandboxChannel) throws(PayOSBusinessError) -> PaymentLink {
+    func createLink(_ request: CreatePaymentRequest, channel: SandboxChannel) throws(PayOSBusinessError) -> SandboxPaymentLink {
         guard linkIDsByOrderCode[channel.clientId]?[request.orderCode] == nil else { throw .orderCodeExists }
         var id: String
         repeat {
@@ -137,11 +137,11 @@ actor SandboxState {
         let content = Self.randomContentCode() + (folded.isEmpty ? "" : " " + folded)
         let qrCode: String
         do {
-            qrCode = try VietQR.payload(bin: channel.bin, accountNumber: channel.accountNumber, amount: request.amount, purpose: content)
+            qrCode = try SandboxVietQR.payload(bin: channel.bin, accountNumber: channel.accountNumber, amount: request.amount, purpose: content)
         } catch {
             throw .invalidInput
         }
-        let link = PaymentLink(
+        let link = SandboxPaymentLink(
             id: id,
             clientId: channel.clientId,
             orderCode: request.orderCode,
@@ -163,17 +163,17 @@ actor SandboxState {
     }
 
     /// The link `{id}` names for a payOS API call: an order code of this channel, or one of its payment link ids.
-    func link(pathID: String, clientId: String) -> PaymentLink? {
+    func link(pathID: String, clientId: String) -> SandboxPaymentLink? {
         if let orderCode = Int64(pathID), let id = linkIDsByOrderCode[clientId]?[orderCode] { return links[id] }
         if let link = links[pathID], link.clientId == clientId { return link }
         return nil
     }
 
     /// The link with this payment link id, whatever its channel (checkout page).
-    func link(id: String) -> PaymentLink? { links[id] }
+    func link(id: String) -> SandboxPaymentLink? { links[id] }
 
     /// Resolves a control-API `{id}`: a payment link id, or an order code (with `clientId` when several channels use it).
-    func resolve(controlID id: String, clientId: String?) throws(SandboxControlError) -> PaymentLink {
+    func resolve(controlID id: String, clientId: String?) throws(SandboxControlError) -> SandboxPaymentLink {
         if let link = links[id], clientId == nil || link.clientId == clientId { return link }
         if let orderCode = Int64(id) {
             if let clientId {
@@ -190,7 +190,7 @@ actor SandboxState {
 
     /// Cancels a link. Cancelling a cancelled link again answers it unchanged (the SDKs retry POSTs); a paid or
     /// expired link cannot be cancelled.
-    func cancel(linkID: String, reason: String?) throws(PayOSBusinessError) -> PaymentLink {
+    func cancel(linkID: String, reason: String?) throws(PayOSBusinessError) -> SandboxPaymentLink {
         guard var link = links[linkID] else { throw .notFound }
         let status = link.status(at: now())
         switch status {
@@ -217,7 +217,7 @@ actor SandboxState {
     }
 
     struct PaymentOutcome: Sendable {
-        var link: PaymentLink
+        var link: SandboxPaymentLink
         var transaction: PaymentTransaction
         /// Deliveries recorded for this payment (the original first, then an injected duplicate).
         var deliveryIDs: [Int]
@@ -268,7 +268,7 @@ actor SandboxState {
 
     // MARK: Webhooks
 
-    private func queueWebhook(link: PaymentLink, transaction: PaymentTransaction) -> [Int] {
+    private func queueWebhook(link: SandboxPaymentLink, transaction: PaymentTransaction) -> [Int] {
         guard let channel = channels[link.clientId] else { return [] }
         let body = WebhookEnvelope.body(data: link.webhookData(for: transaction), checksumKey: channel.checksumKey).compactText
         func record(state: WebhookDelivery.State, duplicateOf: Int? = nil) -> Int {

@@ -34,14 +34,8 @@ public struct PaymentChangeFeed: Service {
 
     public func run() async throws {
         var since = clock.now() - overlapMillis
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            let started = clock.now()
-            do {
-                since = try await poll(since: since, startedAt: started)
-            } catch {
-                logger.warning("payment change feed poll failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await PeriodicTask(interval: interval, failureMessage: "payment change feed poll failed", logger: logger).run {
+            since = try await poll(since: since, startedAt: clock.now())
         }
     }
 

@@ -54,13 +54,8 @@ public struct ReconciliationService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                _ = try await reconcileDue()
-            } catch {
-                logger.warning("reconciliation poll failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.pollInterval) }
+        await PeriodicTask(interval: configuration.pollInterval, failureMessage: "reconciliation poll failed", logger: logger).run {
+            try await reconcileDue()
         }
     }
 

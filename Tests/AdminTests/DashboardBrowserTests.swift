@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Admin
 import Foundation
+import GatehouseTestSupport
 import Storage
 import Vault
 import PayOSSandbox

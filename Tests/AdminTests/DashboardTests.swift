@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Admin
 import Foundation
+import GatehouseTestSupport
 import PayOSSandbox
 import GatehouseApp
 import HTTPTypes
@@ -51,7 +52,7 @@ extension AdminSuites {
         }
 
         @discardableResult
-        static func post(_ h: AdminHarness, _ path: String, _ browser: Browser, _ fields: String = "", csrf: String? = nil) async throws -> AdminResult {
+        static func post(_ h: AdminHarness, _ path: String, _ browser: Browser, _ fields: String = "", csrf: String? = nil) async throws -> HTTPResult {
             var headers = browser.headers
             headers[.contentType] = "application/x-www-form-urlencoded"
             return try await h.request(.post, path, headers: headers, body: "csrf=\(csrf ?? browser.csrf)" + (fields.isEmpty ? "" : "&" + fields))

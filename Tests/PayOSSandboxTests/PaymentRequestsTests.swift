@@ -118,7 +118,7 @@ import GatehouseCore
             let qr = try #require(data["qrCode"]?.stringValue)
             #expect(qr.hasPrefix("00020101021238570010A000000727012700069704220113\(channelA.accountNumber)0208QRIBFTTA5303704540550000"))
             #expect(qr.contains("5802VN6233"))
-            #expect(String(qr.suffix(4)) == VietQR.crcHex(String(qr.dropLast(4))))
+            #expect(String(qr.suffix(4)) == SandboxVietQR.crcHex(String(qr.dropLast(4))))
             // Transfer content: 10-character code, a space, the description.
             let content = try #require(qr.range(of: "0829").map { qr[$0.upperBound...].prefix(29) })
             #expect(content.hasSuffix(" Thanh toan don 123"))

@@ -2,6 +2,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import LogTestSupport
 import NIOHTTP1
 import PayOS
 import PayOSSandbox
@@ -477,7 +478,7 @@ struct SwiftClientScenarioTests {
 struct SwiftClientHarness: Sendable {
     let sandbox: TestSandbox
     let httpClient: HTTPClient
-    let logs: SwiftClientLogCapture
+    let logs: LogCapture
     var credentials: PayOSCredentials { SwiftClientScenarioTests.credentials }
     var logger: Logger { logs.logger }
 
@@ -504,7 +505,7 @@ struct SwiftClientHarness: Sendable {
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: @Sendable (SwiftClientHarness) async throws -> T
     ) async throws -> T {
-        let logs = SwiftClientLogCapture()
+        let logs = LogCapture()
         let result = try await TestSandbox.with(channels: [SwiftClientScenarioTests.channel], seed: 20_250_618) { sandbox in
             let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: PayOSClient.recommendedHTTPClientConfiguration())
             do {

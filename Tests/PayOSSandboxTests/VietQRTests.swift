@@ -9,25 +9,25 @@ import GatehouseCore
     // MARK: Tests
 
     @Test func reproducesTheSpecExampleExactly() throws {
-        let payload = try VietQR.payload(bin: "970422", accountNumber: "VQRQAFRJT1234", amount: 50_000, purpose: "CSX3K9QZ7B Thanh toan don 123")
+        let payload = try SandboxVietQR.payload(bin: "970422", accountNumber: "VQRQAFRJT1234", amount: 50_000, purpose: "CSX3K9QZ7B Thanh toan don 123")
         #expect(payload == QRCodeTests.vietQR)
     }
 
     @Test func crcIsCCITTFalse() {
         // The standard check value of CRC-16/CCITT-FALSE.
-        #expect(VietQR.crc16("123456789") == 0x29B1)
-        #expect(VietQR.crc16("") == 0xFFFF)
+        #expect(SandboxVietQR.crc16("123456789") == 0x29B1)
+        #expect(SandboxVietQR.crc16("") == 0xFFFF)
     }
 
     @Test func crcCoversEverythingUpToAndIncluding6304() throws {
-        let payload = try VietQR.payload(bin: "970436", accountNumber: "0071000123456", amount: 2_000, purpose: "ABCDEFGHIJ Thanh toan don hang")
+        let payload = try SandboxVietQR.payload(bin: "970436", accountNumber: "0071000123456", amount: 2_000, purpose: "ABCDEFGHIJ Thanh toan don hang")
         let body = payload.dropLast(4)
         #expect(body.hasSuffix("6304"))
-        #expect(String(payload.suffix(4)) == String(format: "%04X", VietQR.crc16(String(body))))
+        #expect(String(payload.suffix(4)) == String(format: "%04X", SandboxVietQR.crc16(String(body))))
     }
 
     @Test func fieldsAreWellFormedTLV() throws {
-        let payload = try VietQR.payload(bin: "970422", accountNumber: "VQRQ123", amount: 1, purpose: "X")
+        let payload = try SandboxVietQR.payload(bin: "970422", accountNumber: "VQRQ123", amount: 1, purpose: "X")
         var fields: [String: String] = [:]
         var rest = Substring(payload)
         while !rest.isEmpty {
@@ -50,8 +50,8 @@ import GatehouseCore
         ("", "purpose"), ("Thanh toán", "purpose"), (String(repeating: "x", count: 96), "purpose"),
     ])
     func unusablePurposeIsRefused(purpose: String, field: String) {
-        #expect(throws: VietQR.BuildError(field: field)) {
-            try VietQR.payload(bin: "970422", accountNumber: "VQRQ1", amount: 1, purpose: purpose)
+        #expect(throws: SandboxVietQR.BuildError(field: field)) {
+            try SandboxVietQR.payload(bin: "970422", accountNumber: "VQRQ1", amount: 1, purpose: purpose)
         }
     }
 

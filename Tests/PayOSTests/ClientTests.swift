@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Logging
-import Synchronization
+import LogTestSupport
 import Testing
 
 @testable import PayOS
@@ -84,8 +84,8 @@ import Testing
     // MARK: Transport failures
 
     @Test func refusedConnectionIsUnreachableAfterTwoRetries() async throws {
-        let records = LogRecords()
-        let logger = Logger(label: "test") { _ in CollectingLogHandler(records: records) }
+        let records = LogCapture()
+        let logger = records.logger
         let error = await payOSError { try await refusedClient().getPaymentLink(orderCode: 123456789, credentials: credentials, logger: logger) }
         #expect(error?.code == .unreachable)
         #expect(error?.description == "payOS request failed: unreachable")
@@ -94,10 +94,7 @@ import Testing
         #expect(records.all.filter { $0.message.contains("retrying") }.count == 2)
         #expect(records.all.allSatisfy { $0.metadata["payos.operation"] == "getPaymentLink" })
         // Nothing logged carries a key.
-        for record in records.all {
-            let text = record.message + record.metadata.map { "\($0.key)=\($0.value)" }.joined()
-            #expect(!text.contains("SECRET"))
-        }
+        records.expectNoSecrets(["SECRET"])
     }
 
     @Test func createOnARefusedConnectionIsUnreachableNotRecovered() async {
@@ -139,36 +136,5 @@ import Testing
         }
         let created = CreatePaymentLinkResult(created: ProtocolSamples.createResponseR1)
         #expect(!created.isRecovered && created.qrCode == ProtocolSamples.createResponseR1.qrCode)
-    }
-}
-
-/// Log records kept in memory, so tests can read what the client logged.
-final class LogRecords: Sendable {
-    struct Record: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: Logger.Metadata
-    }
-
-    private let records = Mutex<[Record]>([])
-    func append(_ record: Record) { records.withLock { $0.append(record) } }
-    var all: [Record] { records.withLock { $0 } }
-}
-
-/// A `LogHandler` writing into ``LogRecords``.
-struct CollectingLogHandler: LogHandler {
-    let records: LogRecords
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var merged = metadata
-        merged.merge(event.metadata ?? [:]) { $1 }
-        records.append(.init(level: event.level, message: "\(event.message)", metadata: merged))
     }
 }

@@ -5,7 +5,7 @@ import GatehouseCore
 /// The sandbox's stand-in for `pay.payos.vn/web/<id>`: the VietQR code, where to transfer, and buttons that
 /// simulate the buyer (pay in full, pay part, cancel). Plain HTML and CSS, readable on a phone, no scripts.
 struct CheckoutPage {
-    let link: PaymentLink
+    let link: SandboxPaymentLink
     let status: PaymentLinkStatus
     let payable: Bool
     /// A one-line message above the details (result of the last action).
@@ -107,7 +107,7 @@ struct CheckoutPage {
 /// The browser redirect payOS makes after checkout (spec 6.2): `returnUrl` or `cancelUrl` plus
 /// `code, id, cancel, status, orderCode`. These parameters are unsigned; merchants must confirm server-side.
 enum CheckoutRedirect {
-    static func url(for link: PaymentLink, status: PaymentLinkStatus) -> String {
+    static func url(for link: SandboxPaymentLink, status: PaymentLinkStatus) -> String {
         let cancelled = status == .cancelled || status == .expired
         let base = cancelled ? link.cancelUrl : link.returnUrl
         let query = "code=00&id=\(link.id)&cancel=\(cancelled)&status=\(status.rawValue)&orderCode=\(link.orderCode)"

@@ -98,13 +98,8 @@ public struct InstanceRegistry: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                try await beat()
-            } catch {
-                logger.warning("instance heartbeat failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: heartbeatInterval) }
+        await PeriodicTask(interval: heartbeatInterval, failureMessage: "instance heartbeat failed", logger: logger).run {
+            try await beat()
         }
         do {
             try await withdraw()

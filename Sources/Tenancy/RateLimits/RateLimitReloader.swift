@@ -34,15 +34,10 @@ public struct RateLimitReloader: Service {
 
     public func run() async throws {
         var since: Int64 = 0
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+        await PeriodicTask(interval: interval, failureMessage: "rate limit reload failed", logger: logger).run {
             let started = clock.now()
-            do {
-                try await load(since: since)
-                since = started - overlapMillis
-            } catch {
-                logger.warning("rate limit reload failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try await load(since: since)
+            since = started - overlapMillis
         }
     }
 

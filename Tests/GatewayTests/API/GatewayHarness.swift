@@ -1,21 +1,17 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
 import GatehouseApp
-import Gateway
+import GatehouseCore
+import GatehouseTestSupport
 import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import Logging
 import PayOS
 import PayOSSandbox
-import Storage
+import Payments
 import StorageTestSupport
-import Synchronization
 import Tenancy
 import Testing
 import Vault
-import GatehouseCore
-import Payments
 
 /// The gateway suites, serialized: every test starts a whole Gatehouse (database, payOS sandbox, HTTP server), and
 /// the long-poll tests measure waits, so they must not compete with twenty other instances on a 2-core machine.
@@ -32,13 +28,10 @@ struct TestTenant: Sendable {
     var bearer: HTTPFields { [.authorization: "Bearer \(apiKey)"] }
 }
 
-/// A real Gatehouse for API tests, built the way `gatehouse serve` builds it:
-/// - a fresh database of the backend (an SQLite file, or a new MariaDB database), named by
-///   `GATEHOUSE_DATABASE_URL` in a `GatehouseConfiguration` made from a dictionary;
-/// - an in-process ``PayOSSandbox`` on 127.0.0.1:0 with two channels (two owners' payOS accounts), whose payOS API the
-///   gateway reaches through a ``PayOSTap`` that records every call and can be stopped (payOS unreachable);
-/// - `GatehouseComponents.open` with a random master key, `buildApplication`, and `app.test(.live)` (real sockets:
-///   cookies, redirects and the gateway's own HTTP calls to the sandbox are the real thing);
+/// A real Gatehouse for API tests: a ``TestGatehouse`` (fresh database of the backend, in-process payOS sandbox,
+/// `gatehouse serve`'s composition on a live socket) with
+/// - two sandbox channels (two owners' payOS accounts), whose payOS API the gateway reaches through a ``PayOSTap`` that
+///   records every call and can be stopped (payOS unreachable);
 /// - owner A (channel A) and owner B (channel B), each with an API key and stored payOS credentials.
 ///
 /// Every response that goes through ``request(_:_:headers:body:sourceLocation:)`` is checked for the edge's
@@ -51,7 +44,7 @@ struct GatewayHarness: Sendable {
         clientId: "gh-test-owner-b", apiKey: "sandbox-api-key-owner-b", checksumKey: "sandbox-checksum-key-owner-b-81d2aa",
         bin: "970436", accountNumber: "0071000999999", accountName: "CAN HO BINH MINH")
     /// Where renters and payOS reach the gateway (used for return/cancel URLs; tests call the paths directly).
-    static let publicURL = "http://gatehouse.test"
+    static let publicURL = TestGatehouse.publicURL
 
     let backend: TestBackend
     let components: GatehouseComponents
@@ -72,60 +65,16 @@ struct GatewayHarness: Sendable {
     static func run<T: Sendable>(
         _ backend: TestBackend, environment extra: [String: String] = [:], _ body: @Sendable (GatewayHarness) async throws -> T
     ) async throws -> T {
-        let logger = TestDatabases.logger
-        return try await TestDatabaseURL.withURL(backend, logger: logger) { databaseURL in
-            let sandbox = PayOSSandbox(
-                configuration: .init(channels: [channelA, channelB], webhookTimeout: .seconds(2)), logger: logger)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await sandbox.run() }
-                defer { group.cancelAll() }
-                let sandboxURL = try await sandbox.baseURL()
-                let tap = try await PayOSTap.start(sandbox: sandbox, logger: logger)
-                do {
-                    let result = try await serve(
-                        backend: backend, databaseURL: databaseURL, sandbox: sandbox, sandboxURL: sandboxURL, tap: tap,
-                        environment: extra, logger: logger, body)
-                    await tap.stop()
-                    return result
-                } catch {
-                    await tap.stop()
-                    throw error
-                }
-            }
-        }
-    }
-
-    private static func serve<T: Sendable>(
-        backend: TestBackend, databaseURL: String, sandbox: PayOSSandbox, sandboxURL: String, tap: PayOSTap,
-        environment extra: [String: String], logger: Logger, _ body: @Sendable (GatewayHarness) async throws -> T
-    ) async throws -> T {
-        // Each run's own data directory (e-mails written as files land there), removed afterwards.
-        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gh-harness-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        let configuration = try GatehouseConfiguration(environment: extra.merging([
-            "GATEHOUSE_DATABASE_URL": databaseURL,
-            "GATEHOUSE_MASTER_KEYS": MasterKeyRing.generateEntry(version: 1),
-            "GATEHOUSE_PAYOS_BASE_URL": tap.baseURL,
-            "GATEHOUSE_PUBLIC_URL": publicURL,
-            "GATEHOUSE_DATA_DIR": dataDirectory,
-        ]) { given, _ in given })
-        let components = try await GatehouseComponents.open(
-            configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
-        do {
+        try await TestGatehouse.run(
+            backend, sandbox: .init(channels: [channelA, channelB], webhookTimeout: .seconds(2)), tapPayOS: true, environment: extra
+        ) { gatehouse in
+            let components = gatehouse.components, logger = gatehouse.logger
             let ownerA = try await makeTenant(components, name: "Nhà trọ Hoa Sen", email: "owner-a@example.vn", channel: channelA, logger: logger)
             let ownerB = try await makeTenant(components, name: "Căn hộ Bình Minh", email: "owner-b@example.vn", channel: channelB, logger: logger)
-            let app = buildApplication(components: components, logger: logger)
-            let result = try await app.test(.live) { client in
-                let harness = GatewayHarness(
-                    backend: backend, components: components, sandbox: sandbox, sandboxURL: sandboxURL, payOS: tap,
-                    port: try #require(client.port), ownerA: ownerA, ownerB: ownerB, logger: logger)
-                return try await body(harness)
-            }
-            await components.database.shutdown()
-            return result
-        } catch {
-            await components.database.shutdown()
-            throw error
+            let harness = GatewayHarness(
+                backend: backend, components: components, sandbox: gatehouse.sandbox, sandboxURL: gatehouse.bed.sandboxURL,
+                payOS: try #require(gatehouse.bed.payOSTap), port: gatehouse.port, ownerA: ownerA, ownerB: ownerB, logger: logger)
+            return try await body(harness)
         }
     }
 
@@ -162,13 +111,8 @@ struct GatewayHarness: Sendable {
         _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: String? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> HTTPResult {
-        var headers = headers
-        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
-        let request = TestClient.Request(path, method: method, authority: "localhost", headers: headers, body: body.map { ByteBuffer(string: $0) })
-        let response = try await TestClient.withClient(host: "localhost", port: port) { client in try await client.execute(request) }
-        let result = HTTPResult(
-            status: response.status, headers: response.headers, body: response.body.map { String(buffer: $0) } ?? "")
-        checkInvariants(result, method: method, path: path, sourceLocation: sourceLocation)
+        let result = try await HTTPResult.fetch(port: port, method, path, headers: headers, body: body)
+        result.expectEdgeInvariants(method, path, forbiddenText: forbiddenText, sourceLocation: sourceLocation)
         return result
     }
 
@@ -190,20 +134,6 @@ struct GatewayHarness: Sendable {
             "payoserror", "tenancyerror", "decodingerror", "fatal error",
         ]
             + [Self.channelA, Self.channelB].flatMap { [$0.apiKey.lowercased(), $0.checksumKey.lowercased()] }
-    }
-
-    private func checkInvariants(_ result: HTTPResult, method: HTTPRequest.Method, path: String, sourceLocation: SourceLocation) {
-        let what = "\(method) \(path) → \(result.status.code)"
-        #expect(result.requestID?.isEmpty == false, "every response carries X-Request-ID: \(what)", sourceLocation: sourceLocation)
-        let lowered = result.body.lowercased()
-        for text in forbiddenText where lowered.contains(text) {
-            Issue.record("response body contains '\(text)': \(what): \(result.body.prefix(300))", sourceLocation: sourceLocation)
-        }
-        // `/health/payment` answers its own document with 500 when unhealthy (the seed's format), not an error body.
-        guard result.status.code >= 400, result.isJSON, !path.hasPrefix("/health") else { return }
-        let json = result.json
-        #expect(json?["error"]?.stringValue?.isEmpty == false, "error JSON has a message: \(what)", sourceLocation: sourceLocation)
-        #expect(json?["code"]?.stringValue?.isEmpty == false, "error JSON has a code: \(what)", sourceLocation: sourceLocation)
     }
 
     // MARK: Bookings and payments
@@ -314,22 +244,6 @@ struct CreatedLink: Sendable {
     var cookie: HTTPFields { [.cookie: "gh_pt_\(paymentID)=\(token)"] }
 }
 
-/// A response as the tests see it.
-struct HTTPResult: Sendable {
-    let status: HTTPResponse.Status
-    let headers: HTTPFields
-    let body: String
-
-    var json: JSONValue? { try? JSONValue(parsing: body) }
-    var isJSON: Bool { headers[.contentType]?.hasPrefix("application/json") == true }
-    var isHTML: Bool { headers[.contentType]?.hasPrefix("text/html") == true }
-    var location: String? { headers[.location] }
-    var setCookies: [String] { headers[values: .setCookie] }
-    var requestID: String? { headers[HTTPField.Name("X-Request-ID")!] }
-    /// The `{error, code}` code of an error answer.
-    var errorCode: String? { json?["code"]?.stringValue }
-}
-
 extension JSONValue {
     /// The same value with every object's keys sorted: JSON objects are unordered (the gateway's encoder does not keep
     /// an order), so two answers are compared by meaning.
@@ -340,87 +254,4 @@ extension JSONValue {
         default: self
         }
     }
-}
-
-/// Serves the sandbox's payOS API on a second loopback port, recording every call, so tests can count what reached
-/// payOS (e.g. "exactly one link was created") and stop it to make payOS unreachable. Both servers share the
-/// sandbox's state: links created through the tap are the sandbox's links.
-final class PayOSTap: Sendable {
-    struct Call: Sendable, Hashable {
-        let method: String
-        let path: String
-        let clientID: String?
-    }
-
-    private struct State {
-        var calls: [Call] = []
-        var port: Int?
-        var task: Task<Void, any Error>?
-    }
-
-    private let state = Mutex(State())
-
-    /// Every call so far, oldest first.
-    var calls: [Call] { state.withLock { $0.calls } }
-
-    /// The creates (`POST /v2/payment-requests`) so far.
-    var creates: [Call] { calls.filter { $0.method == "POST" && $0.path == "/v2/payment-requests" } }
-
-    var baseURL: String { "http://127.0.0.1:\(state.withLock { $0.port } ?? 0)" }
-
-    fileprivate func record(_ request: Request) {
-        let call = Call(
-            method: request.method.rawValue, path: request.uri.path, clientID: request.headers[HTTPField.Name("x-client-id")!])
-        state.withLock { $0.calls.append(call) }
-    }
-
-    /// Starts serving and returns once the port is known.
-    static func start(sandbox: PayOSSandbox, logger: Logger) async throws -> PayOSTap {
-        let tap = PayOSTap()
-        let app = Application(
-            responder: RecordingResponder(inner: sandbox.buildRouter().buildResponder(), tap: tap),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port
-                tap.state.withLock { $0.port = port }
-            },
-            logger: logger)
-        let task = Task { try await app.run() }
-        tap.state.withLock { $0.task = task }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while tap.state.withLock({ $0.port }) == nil {
-            guard ContinuousClock.now < deadline else {
-                task.cancel()
-                throw HarnessError(description: "the payOS tap did not start listening within 10 s")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return tap
-    }
-
-    /// Stops serving: payOS is unreachable from then on (connections are refused).
-    func stop() async {
-        guard let task = state.withLock({ state -> Task<Void, any Error>? in
-            defer { state.task = nil }
-            return state.task
-        }) else { return }
-        task.cancel()
-        _ = await task.result
-    }
-}
-
-/// Records each request, then lets the sandbox's own router answer it.
-struct RecordingResponder<Inner: HTTPResponder>: HTTPResponder {
-    typealias Context = Inner.Context
-    let inner: Inner
-    let tap: PayOSTap
-
-    func respond(to request: Request, context: Context) async throws -> Response {
-        tap.record(request)
-        return try await inner.respond(to: request, context: context)
-    }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
 }

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
 import GatehouseApp
+import GatehouseTestSupport
 import Gateway
 import HTTPTypes
 import PayOS

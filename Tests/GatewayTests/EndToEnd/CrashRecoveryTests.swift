@@ -4,7 +4,7 @@ import Logging
 import NIOHTTP1
 import PayOS
 import PayOSSandbox
-import Sodium
+import GatehouseTestSupport
 import Storage
 import StorageTestSupport
 import Testing
@@ -30,49 +30,32 @@ extension GatewayAPITests {
             let channel = SandboxChannel(
                 clientId: "gh-crash-owner", apiKey: "sandbox-api-key-crash", checksumKey: "sandbox-checksum-key-crash-77aa01",
                 accountName: "NHA TRO CRASH TEST")
-            let sandbox = PayOSSandbox(configuration: .init(channels: [channel], webhookTimeout: .seconds(2)), logger: logger)
-            try await TestDatabaseURL.withURL(.mariadb, logger: logger) { databaseURL in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await sandbox.run() }
-                    defer { group.cancelAll() }
-                    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-crash-\(UUID().uuidString)")
-                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                    let port = try freeLoopbackPort()
-                    let unique = UUID().uuidString.prefix(8).lowercased()
-                    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GATEHOUSE_") }
-                    environment.merge(
-                        [
-                            "GATEHOUSE_DATABASE_URL": databaseURL,
-                            "GATEHOUSE_MASTER_KEYS": "1:" + Base64.encode(SecureRandom.bytes(count: 32)),
-                            "GATEHOUSE_DATA_DIR": directory.path,
-                            "GATEHOUSE_PUBLIC_URL": "http://127.0.0.1:\(port)",
-                            "GATEHOUSE_PAYOS_BASE_URL": try await sandbox.baseURL(),
-                            "GATEHOUSE_SMTP_URL": smtpURL,
-                            "GATEHOUSE_MAIL_FROM": "Gatehouse <no-reply@gatehouse.test>",
-                            "GATEHOUSE_RECONCILE_FIRST_CHECK_SECONDS": "2",
-                            "GATEHOUSE_RECONCILE_INTERVAL_SECONDS": "1",
-                            "GATEHOUSE_RECONCILE_LEASE_SECONDS": "10",
-                            "GATEHOUSE_OUTBOX_LEASE_SECONDS": "10",
-                            "GATEHOUSE_LOG_LEVEL": "notice",
-                            // The storm is one owner far above a production payOS cap; limits have their own tests.
-                            "GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "2000", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "4000",
-                        ], uniquingKeysWith: { $1 })
-                    let gateway = GatehouseProcess(port: port, environment: environment, logFile: directory.appendingPathComponent("gatehouse.log").path)
-                    defer {
-                        gateway.kill()
-                        try? FileManager.default.removeItem(at: directory)
-                    }
-                    let database = try DatabaseConfiguration(url: databaseURL, dataDirectory: directory.path).makeDatabase(logger: logger)
-                    do {
-                        try await run(
-                            gateway: gateway, sandbox: sandbox, channel: channel, database: database, maildir: maildir,
-                            unique: String(unique), logger: logger)
-                    } catch {
-                        await database.shutdown()
-                        throw error
-                    }
+            try await GatehouseTestBed.run(.mariadb, sandbox: .init(channels: [channel], webhookTimeout: .seconds(2))) { bed in
+                let unique = UUID().uuidString.prefix(8).lowercased()
+                let gateway = try bed.process(
+                    port: try freeLoopbackPort(),
+                    environment: [
+                        "GATEHOUSE_SMTP_URL": smtpURL,
+                        "GATEHOUSE_MAIL_FROM": "Gatehouse <no-reply@gatehouse.test>",
+                        "GATEHOUSE_RECONCILE_FIRST_CHECK_SECONDS": "2",
+                        "GATEHOUSE_RECONCILE_INTERVAL_SECONDS": "1",
+                        "GATEHOUSE_RECONCILE_LEASE_SECONDS": "10",
+                        "GATEHOUSE_OUTBOX_LEASE_SECONDS": "10",
+                        "GATEHOUSE_LOG_LEVEL": "notice",
+                        // The storm is one owner far above a production payOS cap; limits have their own tests.
+                        "GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "2000", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "4000",
+                    ])
+                defer { gateway.kill() }
+                let database = try DatabaseConfiguration(url: bed.databaseURL, dataDirectory: bed.directory).makeDatabase(logger: logger)
+                do {
+                    try await run(
+                        gateway: gateway, sandbox: bed.sandbox, channel: channel, database: database, maildir: maildir,
+                        unique: String(unique), logger: logger)
+                } catch {
                     await database.shutdown()
+                    throw error
                 }
+                await database.shutdown()
             }
         }
 

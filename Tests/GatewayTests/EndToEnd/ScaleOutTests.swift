@@ -1,22 +1,19 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
 import GatehouseApp
-import Gateway
+import GatehouseCore
+import GatehouseTestSupport
 import HTTPTypes
-import Hummingbird
-import HummingbirdTesting
 import Logging
-import NIOCore
 import PayOS
 import PayOSSandbox
+import Payments
 import Storage
 import StorageTestSupport
 import Synchronization
 import Tenancy
 import Testing
 import Vault
-import GatehouseCore
-import Payments
 
 extension GatewayAPITests {
     /// Two Gatehouse instances (two applications built with `buildApplication`, each on its own loopback port, each
@@ -34,12 +31,7 @@ extension GatewayAPITests {
             func request(
                 _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: String? = nil
             ) async throws -> HTTPResult {
-                var headers = headers
-                if body != nil { headers[.contentType] = "application/json" }
-                let request = TestClient.Request(
-                    path, method: method, authority: "localhost", headers: headers, body: body.map { ByteBuffer(string: $0) })
-                let response = try await TestClient.withClient(host: "localhost", port: port) { client in try await client.execute(request) }
-                return HTTPResult(status: response.status, headers: response.headers, body: response.body.map { String(buffer: $0) } ?? "")
+                try await HTTPResult.fetch(port: port, method, path, headers: headers, body: body)
             }
         }
 
@@ -53,55 +45,24 @@ extension GatewayAPITests {
 
         /// Starts a payOS sandbox and two instances on one fresh MariaDB database, runs `body`, and stops everything.
         static func withTwoInstances(_ body: @Sendable (Fleet) async throws -> Void) async throws {
-            let logger = TestDatabases.logger
-            try await TestDatabaseURL.withURL(.mariadb, logger: logger) { databaseURL in
-                let sandbox = PayOSSandbox(configuration: .init(channels: [GatewayHarness.channelA]), logger: logger)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await sandbox.run() }
-                    defer { group.cancelAll() }
-                    let masterKeys = MasterKeyRing.generateEntry(version: 1)
-                    let sandboxURL = try await sandbox.baseURL()
-                    func open(_ name: String) async throws -> (GatehouseComponents, String) {
-                        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gh-scale-\(name)-\(UUID().uuidString)").path
-                        let configuration = try GatehouseConfiguration(environment: [
-                            "GATEHOUSE_DATABASE_URL": databaseURL, "GATEHOUSE_MASTER_KEYS": masterKeys, "GATEHOUSE_PAYOS_BASE_URL": sandboxURL,
-                            "GATEHOUSE_PUBLIC_URL": GatewayHarness.publicURL, "GATEHOUSE_DATA_DIR": dataDirectory,
-                            "GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS": "1",
-                        ])
-                        let components = try await GatehouseComponents.open(
-                            configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
-                        return (components, dataDirectory)
+            let heartbeat = ["GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS": "1"]
+            try await GatehouseTestBed.run(.mariadb, sandbox: .init(channels: [GatewayHarness.channelA])) { bed in
+                try await bed.serve(environment: heartbeat) { a in
+                    let logger = bed.logger
+                    let owner = try await a.components.owners.create(name: "Nhà trọ Hoa Sen", email: "owner-a@example.vn", logger: logger)
+                    let key = try await a.components.apiKeys.issue(owner: owner.id, name: "tests", logger: logger)
+                    let channel = GatewayHarness.channelA
+                    _ = try await a.components.credentials.store(
+                        owner: owner.id, clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey,
+                        audit: AuditContext(actor: "test:setup"), logger: logger)
+                    let tenant = TestTenant(owner: owner, apiKey: key.secret, channel: channel)
+                    try await bed.serve(environment: heartbeat) { b in
+                        let fleet = Fleet(
+                            a: Instance(name: "A", components: a.components, port: a.port),
+                            b: Instance(name: "B", components: b.components, port: b.port),
+                            sandbox: bed.sandbox, owner: tenant, logger: logger)
+                        try await body(fleet)
                     }
-                    let (componentsA, directoryA) = try await open("a")
-                    let (componentsB, directoryB) = try await open("b")
-                    defer {
-                        try? FileManager.default.removeItem(atPath: directoryA)
-                        try? FileManager.default.removeItem(atPath: directoryB)
-                    }
-                    do {
-                        let owner = try await componentsA.owners.create(name: "Nhà trọ Hoa Sen", email: "owner-a@example.vn", logger: logger)
-                        let key = try await componentsA.apiKeys.issue(owner: owner.id, name: "tests", logger: logger)
-                        let channel = GatewayHarness.channelA
-                        _ = try await componentsA.credentials.store(
-                            owner: owner.id, clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey,
-                            audit: AuditContext(actor: "test:setup"), logger: logger)
-                        let tenant = TestTenant(owner: owner, apiKey: key.secret, channel: channel)
-                        try await buildApplication(components: componentsA, logger: logger).test(.live) { clientA in
-                            try await buildApplication(components: componentsB, logger: logger).test(.live) { clientB in
-                                let fleet = Fleet(
-                                    a: Instance(name: "A", components: componentsA, port: try #require(clientA.port)),
-                                    b: Instance(name: "B", components: componentsB, port: try #require(clientB.port)),
-                                    sandbox: sandbox, owner: tenant, logger: logger)
-                                try await body(fleet)
-                            }
-                        }
-                    } catch {
-                        await componentsA.database.shutdown()
-                        await componentsB.database.shutdown()
-                        throw error
-                    }
-                    await componentsA.database.shutdown()
-                    await componentsB.database.shutdown()
                 }
             }
         }

@@ -1,8 +1,10 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
 import GatehouseApp
+import GatehouseTestSupport
 import Gateway
 import HTTPTypes
+import LogTestSupport
 import PayOS
 import PayOSSandbox
 import Storage

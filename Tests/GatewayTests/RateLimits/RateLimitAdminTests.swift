@@ -2,6 +2,7 @@
 import Admin
 import Foundation
 import GatehouseApp
+import GatehouseTestSupport
 import Gateway
 import HTTPTypes
 import Hummingbird

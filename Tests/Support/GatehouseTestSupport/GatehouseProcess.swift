@@ -2,9 +2,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOHTTP1
-import PayOS
-import Testing
+public import NIOHTTP1
+public import PayOS
 
 #if canImport(Glibc)
 import Glibc
@@ -14,15 +13,15 @@ import Glibc
 /// gateway (SIGKILL, no shutdown code runs) or run several instances.
 ///
 /// Output goes to a log file in the test's directory (shown when a test fails), never to the test's own output.
-final class GatehouseProcess: @unchecked Sendable {
+public final class GatehouseProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test task that owns this value (start, kill, wait).
-    let port: Int
-    let environment: [String: String]
-    let logFile: String
+    public let port: Int
+    public let environment: [String: String]
+    public let logFile: String
     private var process: Process?
 
     /// The `gatehouse` built next to the test bundle (`swift build --build-tests` builds every product).
-    static var executable: String {
+    public static var executable: String {
         get throws {
             let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("gatehouse").path }
@@ -33,16 +32,16 @@ final class GatehouseProcess: @unchecked Sendable {
         }
     }
 
-    init(port: Int, environment: [String: String], logFile: String) {
+    public init(port: Int, environment: [String: String], logFile: String) {
         self.port = port
         self.environment = environment
         self.logFile = logFile
     }
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Runs a one-shot command (`owner create --json`, `migrate`…) with this instance's environment; returns stdout.
-    func command(_ arguments: [String]) throws -> String {
+    public func command(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executable)
         process.arguments = arguments
@@ -60,7 +59,7 @@ final class GatehouseProcess: @unchecked Sendable {
     }
 
     /// Starts `gatehouse serve` and waits until `/health` answers.
-    func start(timeout: Duration = .seconds(60)) async throws {
+    public func start(timeout: Duration = .seconds(60)) async throws {
         precondition(process == nil, "already running")
         if !FileManager.default.fileExists(atPath: logFile) { FileManager.default.createFile(atPath: logFile, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
@@ -89,7 +88,7 @@ final class GatehouseProcess: @unchecked Sendable {
     }
 
     /// SIGKILL: the process ends at once, mid-request, mid-transaction, mid-SMTP conversation.
-    func kill() {
+    public func kill() {
         guard let process, process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -97,7 +96,7 @@ final class GatehouseProcess: @unchecked Sendable {
     }
 
     /// SIGTERM and wait: the graceful path.
-    func stop() {
+    public func stop() {
         guard let process else { return }
         if process.isRunning {
             process.terminate()
@@ -112,13 +111,13 @@ final class GatehouseProcess: @unchecked Sendable {
 
     // MARK: HTTP
 
-    struct Answer: Sendable {
-        let status: Int
-        let body: String
-        var json: JSONValue? { try? JSONValue(parsing: Array(body.utf8)) }
+    public struct Answer: Sendable {
+        public let status: Int
+        public let body: String
+        public var json: JSONValue? { try? JSONValue(parsing: Array(body.utf8)) }
     }
 
-    func request(_ method: NIOHTTP1.HTTPMethod, _ path: String, bearer: String? = nil, body: String? = nil) async throws -> Answer {
+    public func request(_ method: NIOHTTP1.HTTPMethod, _ path: String, bearer: String? = nil, body: String? = nil) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
@@ -133,7 +132,7 @@ final class GatehouseProcess: @unchecked Sendable {
 }
 
 /// A loopback port that was free a moment ago (bound to port 0, read back, closed).
-func freeLoopbackPort() throws -> Int {
+public func freeLoopbackPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw HarnessError(description: "socket() failed") }
     defer { close(fd) }

@@ -51,7 +51,7 @@ public struct PaymentTransaction: Sendable, Hashable {
 }
 
 /// A payment link as the sandbox stores it.
-public struct PaymentLink: Sendable, Hashable {
+public struct SandboxPaymentLink: Sendable, Hashable {
     /// `paymentLinkId`: 32 lowercase hex characters.
     public let id: String
     /// The channel that created it.

@@ -5,7 +5,7 @@
 /// Layout: TLV fields (2-digit tag, 2-digit decimal length, value), dynamic QR, the receiving account under the NAPAS
 /// GUID with service `QRIBFTTA` (transfer to account), currency 704 (VND), amount, country VN, the transfer content
 /// as purpose, and a CRC-16/CCITT-FALSE over everything up to and including `6304`.
-public enum VietQR {
+public enum SandboxVietQR {
     /// NAPAS's application identifier in field 38.
     static let napasGUID = "A000000727"
     /// "Transfer to account" service code.
