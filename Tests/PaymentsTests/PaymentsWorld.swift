@@ -36,6 +36,8 @@ struct PaymentsWorld: Sendable {
     let payments: PaymentService
     let webhooks: WebhookService
     let settlement: PaymentSettlement
+    let keyAccess: TenantKeyAccess
+    let credentials: OwnerCredentialsService
     let idempotencyKeys: IdempotencyKeyRepository
     let repository: PaymentRepository
     let owner: Owner
@@ -118,7 +120,7 @@ struct PaymentsWorld: Sendable {
             logger: logger)
         return PaymentsWorld(
             database: database, sandbox: sandbox, clock: clock, payments: payments, webhooks: webhooks, settlement: settlement,
-            idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger)
+            keyAccess: keyAccess, credentials: credentials, idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger)
     }
 
     // MARK: Helpers
