@@ -443,6 +443,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PaymentsTests",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                "GatehouseCore",
+                "Notifications",
+                "Payments",
+                "PayOS",
+                "PayOSSandbox",
+                "Storage",
+                "StorageTestSupport",
+                "Tenancy",
+                "Vault",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 .product(name: "HTTPTypes", package: "swift-http-types"),

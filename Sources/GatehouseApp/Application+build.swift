@@ -30,7 +30,7 @@ public func buildApplication(
     let configuration = components.configuration
     let router = buildRouter(components: components)
     let changeFeed = PaymentChangeFeed(
-        repository: components.payments.payments, view: components.statusView, clock: components.clock, logger: logger)
+        repository: components.paymentRepository, view: components.statusView, clock: components.clock, logger: logger)
     let rateLimitReloader = RateLimitReloader(
         repository: components.rateLimits, limiter: components.rateLimiter, clock: components.clock, logger: logger)
     let instances = InstanceRegistry(
@@ -44,7 +44,7 @@ public func buildApplication(
             rateLimitReloader,
             instances,
             ReconciliationService(
-                payments: components.payments, clock: components.clock,
+                payments: components.payments, repository: components.paymentRepository, clock: components.clock,
                 configuration: .init(
                     pollInterval: .seconds(configuration.reconcileIntervalSeconds),
                     firstIntervalMillis: Int64(configuration.reconcileFirstCheckSeconds) * 1_000,

@@ -24,6 +24,8 @@ public struct GatehouseComponents: Sendable {
     public let apiKeys: APIKeyRepository
     public let adminTokens: AdminTokenRepository
     public let bookings: BookingRepository
+    /// Payments as stored (the change feed and reconciliation read it).
+    public let paymentRepository: PaymentRepository
     public let statusView: PaymentStatusView
     public let payments: PaymentService
     public let credentials: OwnerCredentialsService
@@ -39,6 +41,8 @@ public struct GatehouseComponents: Sendable {
     public let rateLimits: RateLimitRepository
     /// Proves owners' payOS credentials before they are stored (`PUT /api/owner/payos-credentials`).
     public let onboarding: OnboardingService
+    /// The one way to an owner's payOS keys: under the owner's payOS cap, unsealed for one call.
+    public let keyAccess: TenantKeyAccess
     /// Per-owner and overall payment metrics (`GET /admin/metrics`).
     public let paymentMetrics: PaymentMetrics
     /// The Prometheus registry behind `GET /metrics`.
@@ -68,38 +72,59 @@ public struct GatehouseComponents: Sendable {
             let pepper = try await vault.platformSecret(named: "token-pepper", logger: logger)
             let hasher = TokenHasher(pepper: pepper.withUnsafeBytes { Array($0) })
             let payOS = PayOSClient(httpClient: httpClient, configuration: .init(baseURL: configuration.payOSBaseURL))
-            let statusView = PaymentStatusView(repository: PaymentRepository(database: database, clock: clock))
+            let auditLog = AuditLog(clock: clock)
+            let rateLimiter = TenantRateLimiter(defaults: configuration.rateLimitDefaults)
+            let keyAccess = TenantKeyAccess(vault: vault, rateLimiter: rateLimiter)
+
+            // Tenants
+            let owners = OwnerRepository(database: database, clock: clock)
+            let paymentConfig = PaymentConfigRepository(database: database, clock: clock)
+            let probes = OnboardingProbeRepository(database: database, clock: clock)
+            let credentials = OwnerCredentialsService(
+                database: database, vault: vault, keyAccess: keyAccess, owners: owners, paymentConfig: paymentConfig, payOS: payOS,
+                publicURL: configuration.publicURL)
+            let onboarding = OnboardingService(
+                credentials: credentials, probes: probes, owners: owners, paymentConfig: paymentConfig, payOS: payOS, auditLog: auditLog,
+                database: database)
+
+            // Notifications
             let notifications = try NotificationWiring.make(
                 configuration: configuration, database: database, clock: clock, mailFrom: configuration.mailFrom,
                 workerConfiguration: .init(lease: .seconds(configuration.outboxLeaseSeconds)), logger: logger)
-            let rateLimiter = TenantRateLimiter(defaults: configuration.rateLimitDefaults)
-            var payments = PaymentService(
-                database: database, vault: vault, payOS: payOS, hasher: hasher, statusView: statusView, clock: clock,
+
+            // Payments: one settlement (state change + notifications + status view) shared by every path that settles.
+            let bookings = BookingRepository(database: database, clock: clock)
+            let paymentRepository = PaymentRepository(database: database, clock: clock)
+            let statusView = PaymentStatusView(repository: paymentRepository)
+            let renterTokens = RenterTokens(hasher: hasher)
+            let settlement = PaymentSettlement(
+                database: database, payments: paymentRepository,
+                notifications: PaymentNotifications(
+                    outbox: notifications.outbox, web: notifications.web, payments: paymentRepository, bookings: bookings, owners: owners,
+                    configuration: .init(publicURL: configuration.publicURL, renterToken: renterTokens.token(paymentCode:)), logger: logger),
+                statusView: statusView)
+            let payments = PaymentService(
+                database: database, bookings: bookings, payments: paymentRepository,
+                idempotencyKeys: IdempotencyKeyRepository(database: database), settlement: settlement, keyAccess: keyAccess, payOS: payOS,
+                tokens: renterTokens, statusView: statusView, clock: clock,
                 configuration: .init(
                     publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds),
                     firstReconcileCheckMillis: Int64(configuration.reconcileFirstCheckSeconds) * 1_000))
-            payments.rateLimiter = rateLimiter
-            var credentials = OwnerCredentialsService(
-                database: database, vault: vault, payOS: payOS, publicURL: configuration.publicURL, clock: clock)
-            credentials.rateLimiter = rateLimiter
-            payments.notifications = notifications.paymentNotifications(
-                publicURL: configuration.publicURL, renterToken: { [tokens = payments] in tokens.renterToken(paymentCode: $0) }, logger: logger)
-            var webhooks = WebhookService(
-                database: database, vault: vault, payments: payments, clock: clock,
+            let webhooks = WebhookService(
+                owners: owners, payments: paymentRepository, inbox: WebhookInboxRepository(database: database, clock: clock),
+                settlement: settlement, keyAccess: keyAccess, payOS: payOS,
+                rejections: WebhookRejectionRepository(database: database, clock: clock),
+                metrics: WebhookMetrics(factory: observability.factory), onboardingProbes: probes, auditLog: auditLog, database: database,
                 configuration: .init(confirmWithPayOS: configuration.confirmWebhooksWithPayOS))
-            webhooks.rejections = WebhookRejectionRepository(database: database, clock: clock)
-            webhooks.metrics = WebhookMetrics(factory: observability.factory)
-            webhooks.onboardingProbes = OnboardingProbeRepository(database: database, clock: clock)
+
             return GatehouseComponents(
-                configuration: configuration, database: database, vault: vault, hasher: hasher,
-                owners: OwnerRepository(database: database, clock: clock),
+                configuration: configuration, database: database, vault: vault, hasher: hasher, owners: owners,
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 adminTokens: AdminTokenRepository(database: database, hasher: hasher, clock: clock),
-                bookings: BookingRepository(database: database, clock: clock), statusView: statusView, payments: payments,
+                bookings: bookings, paymentRepository: paymentRepository, statusView: statusView, payments: payments,
                 credentials: credentials, webhooks: webhooks, payOS: payOS,
                 pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
-                rateLimits: RateLimitRepository(database: database, clock: clock),
-                onboarding: OnboardingService(credentials: credentials, database: database, payOS: payOS, clock: clock),
+                rateLimits: RateLimitRepository(database: database, clock: clock), onboarding: onboarding, keyAccess: keyAccess,
                 paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController())
         } catch {
             await database.shutdown()

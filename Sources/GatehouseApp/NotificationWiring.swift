@@ -6,7 +6,6 @@ public import Mailer
 public import Storage
 public import Tenancy
 public import GatehouseCore
-public import Payments
 public import Notifications
 public import GatehouseHTTP
 
@@ -64,17 +63,6 @@ public struct NotificationWiring: Sendable {
             transport: transport, outbox: outbox,
             worker: OutboxWorker(database: database, transport: transport, clock: clock, configuration: workerConfiguration, logger: logger),
             web: WebNotifications(database: database, clock: clock), transportSummary: summary, mailDirectory: mailDirectory)
-    }
-
-    /// What `PaymentService.settle` calls inside its transaction.
-    /// - Parameters:
-    ///   - publicURL: for the receipt link in the renter's e-mail.
-    ///   - renterToken: `PaymentService.renterToken(paymentCode:)`, so the link opens without the cookie.
-    public func paymentNotifications(
-        publicURL: String, renterToken: (@Sendable (_ paymentCode: String) -> String)?, logger: Logger
-    ) -> PaymentNotifications {
-        PaymentNotifications(
-            outbox: outbox, web: web, configuration: .init(publicURL: publicURL, renterToken: renterToken), logger: logger)
     }
 
     /// `GET /api/notifications/check`, to add at the router's root.

@@ -35,12 +35,23 @@ public struct PaymentNotifications: Sendable {
 
     let outbox: NotificationOutbox
     let web: WebNotifications
+    let payments: PaymentRepository
+    let bookings: BookingRepository
+    let owners: OwnerRepository
     let configuration: Configuration
     let logger: Logger
 
-    public init(outbox: NotificationOutbox, web: WebNotifications, configuration: Configuration = .init(), logger: Logger) {
+    /// - Parameters:
+    ///   - payments, bookings, owners: read on the settlement's connection for the texts.
+    public init(
+        outbox: NotificationOutbox, web: WebNotifications, payments: PaymentRepository, bookings: BookingRepository, owners: OwnerRepository,
+        configuration: Configuration = .init(), logger: Logger
+    ) {
         self.outbox = outbox
         self.web = web
+        self.payments = payments
+        self.bookings = bookings
+        self.owners = owners
         self.configuration = configuration
         self.logger = logger
     }
@@ -52,21 +63,13 @@ public struct PaymentNotifications: Sendable {
     /// settlement; database errors propagate and roll the settlement back with everything else.
     public func enqueue(for change: PaymentStatusChange, on connection: any SQLConnection) async throws {
         guard change.to == .success, change.from != .success else { return }
-        guard let payment = try await connection.query(
-            "SELECT \(unescaped: PaymentRepository.columns) FROM payment WHERE id = \(change.paymentID) AND owner_id = \(change.ownerID)"
-        ).first.map(PaymentRepository.decode) else { return }
-        guard let booking = try await connection.query(
-            "SELECT \(unescaped: BookingRepository.columns) FROM booking WHERE id = \(payment.bookingID) AND owner_id = \(payment.ownerID)"
-        ).first.map(BookingRepository.decode),
-            let owner = try await connection.query(
-                "SELECT \(unescaped: OwnerRepository.columns) FROM owner WHERE id = \(payment.ownerID)"
-            ).first.map(OwnerRepository.decode)
+        guard let payment = try await payments.get(owner: change.ownerID, id: change.paymentID, on: connection),
+            let booking = try await bookings.get(owner: payment.ownerID, id: payment.bookingID, on: connection),
+            let owner = try await owners.get(payment.ownerID, on: connection)
         else { return }
-        let renterRow = try await connection.query(
-            "SELECT name, email FROM renter WHERE id = \(payment.renterID) AND owner_id = \(payment.ownerID)"
-        ).first
-        let renterName: String = try renterRow?.decode("name") ?? payment.customerName ?? ""
-        let renterEmail: String? = try renterRow?.decode("email") ?? payment.customerEmail
+        let renter = try await bookings.renter(owner: payment.ownerID, id: payment.renterID, on: connection)
+        let renterName = renter?.name ?? payment.customerName ?? ""
+        let renterEmail = renter?.email ?? payment.customerEmail
 
         let content = PaymentSuccessContent(
             payment: payment, booking: booking, owner: owner, renterName: renterName, renterAddress: renterEmail,

@@ -4,7 +4,6 @@ public import Logging
 public import PayOS
 import Sodium
 public import Storage
-public import Vault
 public import GatehouseCore
 public import Tenancy
 
@@ -39,7 +38,9 @@ public struct CreatedPayment: Sendable {
 
 /// Creates payments through the owner's own payOS account and settles them from what payOS reports.
 ///
-/// The owner's payOS keys are unsealed from the vault for the one payOS call that needs them and wiped after.
+/// Every payOS call goes through ``TenantKeyAccess`` (the owner's payOS cap, then the owner's keys, unsealed for that
+/// one call); every state change goes through ``PaymentSettlement`` (notifications in the same transaction).
+/// Every collaborator comes in `init`: a copy of this value behaves exactly like the original.
 public struct PaymentService: Sendable {
     public struct Configuration: Sendable {
         /// Where renters and payOS reach Gatehouse (no trailing slash).
@@ -62,31 +63,37 @@ public struct PaymentService: Sendable {
         }
     }
 
-    public let database: any SQLDatabase
-    public let bookings: BookingRepository
-    public let payments: PaymentRepository
-    public let vault: Vault
-    public let payOS: PayOSClient
+    let database: any SQLDatabase
+    let bookings: BookingRepository
+    let payments: PaymentRepository
+    let idempotencyKeys: IdempotencyKeyRepository
+    let settlement: PaymentSettlement
+    let keyAccess: TenantKeyAccess
+    let payOS: PayOSClient
+    let tokens: RenterTokens
+    /// The in-process status view renter polls are answered from (the renter-access layer reads it).
     public let statusView: PaymentStatusView
-    let hasher: TokenHasher
     let clock: WallClock
-    public let configuration: Configuration
-    /// Enqueues the e-mails and web notifications of a successful payment inside its settlement transaction.
-    public var notifications: PaymentNotifications? = nil
-    /// Caps this owner's calls to payOS (create, get, cancel): a call over the cap is refused before it leaves
-    /// (``RateLimitError``), so one owner cannot use up payOS's patience for everyone.
-    public var rateLimiter: TenantRateLimiter? = nil
+    let configuration: Configuration
 
+    /// - Parameters:
+    ///   - database: for the transaction that stores a new payment with its idempotency answer.
+    ///   - settlement: applies what payOS reports (the return page, the cancel redirect, reconciliation).
+    ///   - keyAccess: every payOS call, under the owner's payOS cap with the owner's keys.
+    ///   - tokens: derives each new payment's renter token.
     public init(
-        database: any SQLDatabase, vault: Vault, payOS: PayOSClient, hasher: TokenHasher, statusView: PaymentStatusView,
+        database: any SQLDatabase, bookings: BookingRepository, payments: PaymentRepository, idempotencyKeys: IdempotencyKeyRepository,
+        settlement: PaymentSettlement, keyAccess: TenantKeyAccess, payOS: PayOSClient, tokens: RenterTokens, statusView: PaymentStatusView,
         clock: WallClock = .system, configuration: Configuration
     ) {
         self.database = database
-        self.bookings = BookingRepository(database: database, clock: clock)
-        self.payments = PaymentRepository(database: database, clock: clock)
-        self.vault = vault
+        self.bookings = bookings
+        self.payments = payments
+        self.idempotencyKeys = idempotencyKeys
+        self.settlement = settlement
+        self.keyAccess = keyAccess
         self.payOS = payOS
-        self.hasher = hasher
+        self.tokens = tokens
         self.statusView = statusView
         self.clock = clock
         self.configuration = configuration
@@ -94,20 +101,44 @@ public struct PaymentService: Sendable {
 
     // MARK: Renter tokens
 
-    static let renterTokenPurpose = "renter-link"
-    static let renterTokenAlphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)
-
-    /// The renter token of a payment: derived from its random payment code with the server's pepper (160 bits),
-    /// so it is never stored — only its keyed hash is — yet can be given again to an owner's retried request.
-    public func renterToken(paymentCode: String) -> String {
-        let mac = hasher.hash(paymentCode, purpose: "renter-token-derivation")
-        return String(decoding: mac.prefix(32).map { Self.renterTokenAlphabet[Int($0 & 31)] }, as: UTF8.self)
-    }
+    /// The renter token of a payment (see ``RenterTokens``).
+    public func renterToken(paymentCode: String) -> String { tokens.token(paymentCode: paymentCode) }
 
     /// Whether `token` opens the payment whose stored hash is `storedHash` (constant time).
-    public func renterTokenMatches(_ token: String, storedHash: [UInt8]) -> Bool {
-        guard token.utf8.count == 32 else { return false }
-        return hasher.matches(token, purpose: Self.renterTokenPurpose, stored: storedHash)
+    public func renterTokenMatches(_ token: String, storedHash: [UInt8]) -> Bool { tokens.matches(token, storedHash: storedHash) }
+
+    // MARK: Reading
+
+    /// Where renters reach Gatehouse (no trailing slash): the base of the renter links the API hands out.
+    public var publicURL: String { configuration.publicURL }
+
+    /// The owner's payments, newest first.
+    public func list(owner: OwnerID, status: PaymentStatus? = nil, limit: Int = 50, logger: Logger) async throws -> [Payment] {
+        try await payments.list(owner: owner, status: status, limit: limit, logger: logger)
+    }
+
+    /// The owner's payment with this id; `nil` when it does not exist or belongs to another owner.
+    public func payment(owner: OwnerID, id: PaymentID, logger: Logger) async throws -> Payment? {
+        try await payments.get(owner: owner, id: id, logger: logger)
+    }
+
+    /// The owner's payment with this id and its booking; `nil` when either is missing or belongs to another owner.
+    public func paymentWithBooking(owner: OwnerID, id: PaymentID, logger: Logger) async throws -> (Payment, Booking)? {
+        guard let payment = try await payments.get(owner: owner, id: id, logger: logger),
+            let booking = try await bookings.get(owner: owner, id: payment.bookingID, logger: logger)
+        else { return nil }
+        return (payment, booking)
+    }
+
+    /// The payment with this payOS orderCode, whoever owns it (payOS's redirects name only the orderCode).
+    public func payment(orderCode: Int64, logger: Logger) async throws -> Payment? {
+        try await payments.get(orderCode: orderCode, logger: logger)
+    }
+
+    /// Waits until the payment's status differs from `from`, or `timeout` passes (a renter's long poll); returns the
+    /// current snapshot (`nil` when there is no such payment).
+    public func waitForChange(of id: PaymentID, from: PaymentStatus, timeout: Duration, logger: Logger) async throws -> PaymentSnapshot? {
+        try await statusView.waitForChange(of: id, from: from, timeout: timeout, logger: logger)
     }
 
     // MARK: Creating
@@ -141,8 +172,7 @@ public struct PaymentService: Sendable {
         } catch {
             if let key = idempotencyKey {
                 // Release the key so a retry can try again; a stored answer is never removed.
-                try? await database.execute(
-                    "DELETE FROM idempotency_key WHERE owner_id = \(owner) AND idem_key = \(key) AND status_code IS NULL", logger: logger)
+                try? await idempotencyKeys.release(owner: owner, key: key, logger: logger)
             }
             throw error
         }
@@ -151,37 +181,21 @@ public struct PaymentService: Sendable {
     /// Reserves the idempotency key, or returns the stored answer of an earlier identical request.
     private func claimIdempotencyKey(owner: OwnerID, key: String, digest: [UInt8], logger: Logger) async throws -> CreatedPayment? {
         let now = clock.now()
-        do {
-            try await database.execute(
-                "INSERT INTO idempotency_key (owner_id, idem_key, request_hash, created_at) VALUES (\(owner), \(key), \(digest), \(now))",
-                logger: logger)
-            return nil
-        } catch let error as StorageError where error.code == .duplicate {
-            guard let row = try await database.query(
-                "SELECT request_hash, status_code, response_body, created_at FROM idempotency_key WHERE owner_id = \(owner) AND idem_key = \(key)",
-                logger: logger
-            ).first else { throw TenancyError.conflict("the Idempotency-Key is being used concurrently; retry") }
-            guard ConstantTime.equals(try row.decode("request_hash", as: [UInt8].self), digest) else {
-                throw TenancyError.conflict("this Idempotency-Key was already used with a different request")
-            }
-            if let paymentID = try row.decodeIfPresent("response_body", as: String.self).flatMap(Int64.init),
-                let payment = try await payments.get(owner: owner, id: PaymentID(paymentID), logger: logger)
-            {
-                return CreatedPayment(payment: payment, renterToken: renterToken(paymentCode: payment.paymentCode), replayed: true)
-            }
-            let startedAt: Int64 = try row.decode("created_at")
-            guard now - startedAt > configuration.idempotencyTakeoverMillis else {
-                throw TenancyError.conflict("a request with this Idempotency-Key is still in progress; retry shortly")
-            }
-            // The first attempt died without an answer: take the key over.
-            let taken = try await database.execute(
-                """
-                UPDATE idempotency_key SET created_at = \(now)
-                WHERE owner_id = \(owner) AND idem_key = \(key) AND status_code IS NULL AND created_at = \(startedAt)
-                """, logger: logger)
-            guard taken.affectedRows == 1 else { throw TenancyError.conflict("a request with this Idempotency-Key is still in progress; retry shortly") }
-            return nil
+        if try await idempotencyKeys.claim(owner: owner, key: key, requestHash: digest, at: now, logger: logger) { return nil }
+        guard let record = try await idempotencyKeys.get(owner: owner, key: key, logger: logger) else {
+            throw TenancyError.conflict("the Idempotency-Key is being used concurrently; retry")
         }
+        guard ConstantTime.equals(record.requestHash, digest) else {
+            throw TenancyError.conflict("this Idempotency-Key was already used with a different request")
+        }
+        if let paymentID = record.paymentID, let payment = try await payments.get(owner: owner, id: paymentID, logger: logger) {
+            return CreatedPayment(payment: payment, renterToken: renterToken(paymentCode: payment.paymentCode), replayed: true)
+        }
+        // The first attempt died without an answer (or is still running): take the key over once it is old enough.
+        guard now - record.startedAt > configuration.idempotencyTakeoverMillis,
+            try await idempotencyKeys.takeOver(owner: owner, key: key, startedAt: record.startedAt, at: now, logger: logger)
+        else { throw TenancyError.conflict("a request with this Idempotency-Key is still in progress; retry shortly") }
+        return nil
     }
 
     private func createLinkAndStore(
@@ -206,9 +220,8 @@ public struct PaymentService: Sendable {
                 expiredAt: expiresAtSeconds)
             let link: CreatePaymentLinkResult
             do {
-                try rateLimiter?.admitPayOSCall(owner: owner)
-                link = try await vault.withCredentials(owner: owner.rawValue, purpose: "payment.create", audit: audit, logger: logger) {
-                    try await payOS.createPaymentLink(linkRequest, credentials: PayOSCredentials(unsealed: $0), logger: logger)
+                link = try await keyAccess.withPayOSCredentials(owner: owner, purpose: "payment.create", audit: audit, logger: logger) {
+                    try await payOS.createPaymentLink(linkRequest, credentials: $0, logger: logger)
                 }
             } catch let error as PayOSError where error.isBusiness(PayOSError.BusinessCode.orderCodeExists) {
                 lastError = error
@@ -218,7 +231,7 @@ public struct PaymentService: Sendable {
             let newPayment = NewPayment(
                 ownerID: owner, bookingID: booking.id, renterID: renter.id, paymentCode: paymentCode, orderCode: orderCode,
                 amount: booking.amount, description: description,
-                renterTokenHash: hasher.hash(token, purpose: Self.renterTokenPurpose), expiresAt: expiresAtSeconds * 1000,
+                renterTokenHash: tokens.storedHash(of: token), expiresAt: expiresAtSeconds * 1000,
                 paymentLinkID: link.paymentLinkId, checkoutURL: link.checkoutUrl, qrCode: created?.qrCode ?? "",
                 bankBIN: created?.bin ?? "", accountNumber: created?.accountNumber ?? "", accountName: created?.accountName ?? "",
                 customerName: renter.name, customerEmail: renter.email, customerPhone: renter.phone)
@@ -230,11 +243,7 @@ public struct PaymentService: Sendable {
                 let payment = try await payments.insert(
                     newPayment, firstCheckAfterMillis: configuration.firstReconcileCheckMillis, on: connection)
                 if let key = idempotencyKey {
-                    try await connection.execute(
-                        """
-                        UPDATE idempotency_key SET status_code = 201, response_body = \(String(payment.id.rawValue))
-                        WHERE owner_id = \(owner) AND idem_key = \(key)
-                        """)
+                    try await idempotencyKeys.recordAnswer(owner: owner, key: key, payment: payment.id, on: connection)
                 }
                 return payment
             }
@@ -275,66 +284,27 @@ public struct PaymentService: Sendable {
     @discardableResult
     public func confirmWithPayOS(_ payment: Payment, source: SettlementSource, audit: AuditContext, logger: Logger) async throws -> Payment {
         guard payment.status == .pending else { return payment }
-        try rateLimiter?.admitPayOSCall(owner: payment.ownerID)
-        let link = try await vault.withCredentials(owner: payment.ownerID.rawValue, purpose: "payment.confirm", audit: audit, logger: logger) {
-            try await payOS.getPaymentLink(orderCode: payment.orderCode, credentials: PayOSCredentials(unsealed: $0), logger: logger)
+        let link = try await keyAccess.withPayOSCredentials(owner: payment.ownerID, purpose: "payment.confirm", audit: audit, logger: logger) {
+            try await payOS.getPaymentLink(orderCode: payment.orderCode, credentials: $0, logger: logger)
         }
-        if let event = Self.event(for: link, source: source) {
-            try await settle(payment.id, event: event, reference: link.transactions.last?.reference, logger: logger)
-        }
-        return try await payments.get(payment.id, logger: logger) ?? payment
+        return try await apply(link, to: payment, source: source, logger: logger)
     }
 
     /// Cancels the link at payOS (the renter pressed cancel) and records it.
     @discardableResult
     public func cancelAtPayOS(_ payment: Payment, reason: String?, audit: AuditContext, logger: Logger) async throws -> Payment {
         guard payment.status == .pending else { return payment }
-        try rateLimiter?.admitPayOSCall(owner: payment.ownerID)
-        let link = try await vault.withCredentials(owner: payment.ownerID.rawValue, purpose: "payment.cancel", audit: audit, logger: logger) {
-            try await payOS.cancelPaymentLink(.orderCode(payment.orderCode), reason: reason, credentials: PayOSCredentials(unsealed: $0), logger: logger)
+        let link = try await keyAccess.withPayOSCredentials(owner: payment.ownerID, purpose: "payment.cancel", audit: audit, logger: logger) {
+            try await payOS.cancelPaymentLink(.orderCode(payment.orderCode), reason: reason, credentials: $0, logger: logger)
         }
-        if let event = Self.event(for: link, source: .return) {
-            try await settle(payment.id, event: event, reference: link.transactions.last?.reference, logger: logger)
+        return try await apply(link, to: payment, source: .return, logger: logger)
+    }
+
+    /// Settles what the link's state means (if anything) and returns the payment as stored afterwards.
+    private func apply(_ link: PaymentLink, to payment: Payment, source: SettlementSource, logger: Logger) async throws -> Payment {
+        if let event = PaymentSettlement.event(for: link, source: source) {
+            try await settlement.settle(payment.id, event: event, reference: link.transactions.last?.reference, logger: logger)
         }
         return try await payments.get(payment.id, logger: logger) ?? payment
-    }
-
-    /// Applies an event in one transaction and publishes the change to the status view after it commits.
-    ///
-    /// - Parameter alsoInTransaction: more work that must commit or roll back with the state change (marking a
-    ///   webhook processed, enqueueing notifications); it gets the change, or `nil` when nothing changed.
-    @discardableResult
-    public func settle(
-        _ id: PaymentID, event: PaymentEvent, reference: String?, logger: Logger,
-        alsoInTransaction: (@Sendable (any SQLConnection, PaymentStatusChange?) async throws -> Void)? = nil
-    ) async throws -> PaymentStatusChange? {
-        let change = try await database.withTransaction(logger: logger) { connection in
-            let change = try await payments.apply(event, to: id, reference: reference, on: connection)
-            // Notifications commit with the state change or not at all: none is lost, none is sent for a rolled-back change.
-            if let change, let notifications { try await notifications.enqueue(for: change, on: connection) }
-            try await alsoInTransaction?(connection, change)
-            return change
-        }
-        if let change {
-            await statusView.publish(change)
-            logger.info(
-                "payment status changed",
-                metadata: [
-                    "payment.id": "\(id)", "payment.from": "\(change.from.rawValue)", "payment.to": "\(change.to.rawValue)",
-                    "payment.settled_by": "\(change.settledBy?.rawValue ?? "-")",
-                ])
-        }
-        return change
-    }
-
-    /// What a payOS link's state means for our payment; `nil` when nothing has happened yet.
-    public static func event(for link: PaymentLink, source: SettlementSource) -> PaymentEvent? {
-        switch link.status {
-        case .paid, .underpaid: return .paid(totalPaid: link.amountPaid, source: source)
-        case .pending, .processing: return link.amountPaid > 0 ? .paid(totalPaid: link.amountPaid, source: source) : nil
-        case .cancelled: return .cancelled(source: source)
-        case .expired: return .expired(source: source)
-        case .failed: return .failed(source: source)
-        }
     }
 }

@@ -42,12 +42,19 @@ public struct ReconciliationService: Service {
     }
 
     let payments: PaymentService
+    let repository: PaymentRepository
     let clock: WallClock
     let configuration: Configuration
     let logger: Logger
 
-    public init(payments: PaymentService, clock: WallClock = .system, configuration: Configuration = .init(), logger: Logger) {
+    /// - Parameters:
+    ///   - payments: asks payOS and settles (``PaymentService/confirmWithPayOS(_:source:audit:logger:)``).
+    ///   - repository: the schedule of checks.
+    public init(
+        payments: PaymentService, repository: PaymentRepository, clock: WallClock = .system, configuration: Configuration = .init(), logger: Logger
+    ) {
         self.payments = payments
+        self.repository = repository
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
@@ -62,25 +69,14 @@ public struct ReconciliationService: Service {
     /// Checks every payment due now (one batch); returns how many were checked.
     @discardableResult
     public func reconcileDue() async throws -> Int {
-        let database = payments.database
         let now = clock.now()
-        let due = try await database.query(
-            """
-            SELECT id, next_check_at FROM payment
-            WHERE status = 'pending' AND next_check_at IS NOT NULL AND next_check_at <= \(now)
-            ORDER BY next_check_at LIMIT \(configuration.batchSize)
-            """, logger: logger)
         var checked = 0
-        for row in due {
-            let id: PaymentID = try row.decode("id")
-            let dueAt: Int64 = try row.decode("next_check_at")
+        for due in try await repository.dueChecks(at: now, limit: configuration.batchSize, logger: logger) {
+            let id = due.id
             // Claim: only the instance whose UPDATE matched the old value checks this payment now.
-            let claimed = try await database.execute(
-                """
-                UPDATE payment SET next_check_at = \(now + configuration.leaseMillis)
-                WHERE id = \(id) AND status = 'pending' AND next_check_at = \(dueAt)
-                """, logger: logger)
-            guard claimed.affectedRows == 1, let payment = try await payments.payments.get(id, logger: logger) else { continue }
+            guard try await repository.claimCheck(due, leaseUntil: now + configuration.leaseMillis, logger: logger),
+                let payment = try await repository.get(id, logger: logger)
+            else { continue }
             checked += 1
             var logger = logger
             logger[metadataKey: "payment.id"] = "\(id)"
@@ -98,18 +94,12 @@ public struct ReconciliationService: Service {
 
     /// Sets the next check: doubling intervals, never later than shortly after expiry (until expiry has passed).
     func scheduleNext(_ payment: Payment, now: Int64) async throws {
-        let attempts = try await payments.database.query(
-            "SELECT check_attempts FROM payment WHERE id = \(payment.id)", logger: logger
-        ).first.map { try $0.decode("check_attempts", as: Int64.self) } ?? 0
+        let attempts = try await repository.checkAttempts(payment.id, logger: logger)
         var interval = configuration.firstIntervalMillis << min(attempts + 1, 20)
         interval = min(interval, configuration.maximumIntervalMillis)
         var next = now + interval
         let afterExpiry = payment.expiresAt + configuration.afterExpiryMillis
         if now < afterExpiry { next = min(next, afterExpiry) }
-        try await payments.database.execute(
-            """
-            UPDATE payment SET next_check_at = \(next), check_attempts = check_attempts + 1
-            WHERE id = \(payment.id) AND status = 'pending'
-            """, logger: logger)
+        try await repository.scheduleCheck(payment.id, at: next, logger: logger)
     }
 }

@@ -10,21 +10,28 @@ public import GatehouseCore
 public struct OwnerCredentialsService: Sendable {
     let database: any SQLDatabase
     let vault: Vault
+    let keyAccess: TenantKeyAccess
     let owners: OwnerRepository
+    let paymentConfig: PaymentConfigRepository
     let payOS: PayOSClient
     /// Where payOS reaches Gatehouse (no trailing slash).
     let publicURL: String
-    let clock: WallClock
-    /// Caps the owner's calls to payOS (confirm-webhook), as for payments.
-    public var rateLimiter: TenantRateLimiter? = nil
 
-    public init(database: any SQLDatabase, vault: Vault, payOS: PayOSClient, publicURL: String, clock: WallClock = .system) {
+    /// - Parameters:
+    ///   - database: for the transaction that records a stored set with the owner's onboarding state.
+    ///   - vault: seals new sets and describes the stored one.
+    ///   - keyAccess: the owner's payOS calls (confirm-webhook), under the owner's payOS cap.
+    public init(
+        database: any SQLDatabase, vault: Vault, keyAccess: TenantKeyAccess, owners: OwnerRepository, paymentConfig: PaymentConfigRepository,
+        payOS: PayOSClient, publicURL: String
+    ) {
         self.database = database
         self.vault = vault
-        self.owners = OwnerRepository(database: database, clock: clock)
+        self.keyAccess = keyAccess
+        self.owners = owners
+        self.paymentConfig = paymentConfig
         self.payOS = payOS
         self.publicURL = publicURL
-        self.clock = clock
     }
 
     /// The owner's own webhook URL: `<public URL>/webhook/payos/<owner's random webhook key>`.
@@ -37,13 +44,10 @@ public struct OwnerCredentialsService: Sendable {
     public func registerWebhook(owner id: OwnerID, audit: AuditContext, logger: Logger) async throws -> String {
         guard let owner = try await owners.get(id, logger: logger) else { throw TenancyError.notFound("owner") }
         let url = webhookURL(for: owner)
-        try rateLimiter?.admitPayOSCall(owner: id)
-        _ = try await vault.withCredentials(owner: id.rawValue, purpose: "webhook.register", audit: audit, logger: logger) {
-            try await payOS.confirmWebhook(url: url, credentials: PayOSCredentials(unsealed: $0), logger: logger)
+        _ = try await keyAccess.withPayOSCredentials(owner: id, purpose: "webhook.register", audit: audit, logger: logger) {
+            try await payOS.confirmWebhook(url: url, credentials: $0, logger: logger)
         }
-        let now = clock.now()
-        try await database.execute(
-            "UPDATE payment_config SET webhook_confirmed_at = \(now), updated_at = \(now) WHERE owner_id = \(id)", logger: logger)
+        try await paymentConfig.markWebhookConfirmed(owner: id, logger: logger)
         logger.info("owner webhook registered with payOS", metadata: ["tenant.id": "\(id)"])
         return url
     }
@@ -58,21 +62,8 @@ public struct OwnerCredentialsService: Sendable {
         try Self.validate(clientID: clientID, apiKey: apiKey, checksumKey: checksumKey)
         let info = try await vault.storeCredentials(
             owner: owner.rawValue, clientID: clientID, apiKey: apiKey, checksumKey: checksumKey, audit: audit, logger: logger)
-        let now = clock.now()
         try await database.withTransaction(logger: logger) { connection in
-            let updated = try await connection.execute(
-                """
-                UPDATE payment_config SET payos_client_id_hint = \(info.clientIDHint), credential_version = \(info.activeVersion),
-                    is_active = 1, rotated_at = \(now), updated_at = \(now)
-                WHERE owner_id = \(owner)
-                """)
-            if updated.affectedRows == 0 {
-                try await connection.execute(
-                    """
-                    INSERT INTO payment_config (owner_id, payos_client_id_hint, credential_version, is_active, rotated_at, created_at, updated_at)
-                    VALUES (\(owner), \(info.clientIDHint), \(info.activeVersion), 1, \(now), \(now), \(now))
-                    """)
-            }
+            try await paymentConfig.recordCredentials(owner: owner, info, on: connection)
             try await owners.setOnboardingState(owner, .active, on: connection)
         }
         return info

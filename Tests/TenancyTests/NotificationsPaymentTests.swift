@@ -19,7 +19,8 @@ import GatehouseCore
     func notifications(_ db: any SQLDatabase, clock: WallClock, renterToken: (@Sendable (String) -> String)? = nil) -> PaymentNotifications {
         PaymentNotifications(
             outbox: NotificationOutbox(database: db, clock: clock), web: WebNotifications(database: db, clock: clock),
-            configuration: .init(publicURL: "https://pay.example.vn", renterToken: renterToken), logger: logger)
+            payments: PaymentRepository(database: db, clock: clock), bookings: BookingRepository(database: db, clock: clock),
+            owners: OwnerRepository(database: db, clock: clock), configuration: .init(publicURL: "https://pay.example.vn", renterToken: renterToken), logger: logger)
     }
 
     /// Settles the fixture's payment as `event`, enqueueing notifications in the same transaction.

@@ -17,14 +17,12 @@ public import GatehouseHTTP
 public struct PaymentController: Sendable {
     let payments: PaymentService
     let access: RenterAccess
-    let bookings: BookingRepository
     let pages: RenterPages
     let clock: WallClock
 
     public init(payments: PaymentService, access: RenterAccess, pages: RenterPages, clock: WallClock = .system) {
         self.payments = payments
         self.access = access
-        self.bookings = payments.bookings
         self.pages = pages
         self.clock = clock
     }
@@ -85,7 +83,7 @@ public struct PaymentController: Sendable {
         return JSONResponse(
             status: created.replayed ? .ok : .created,
             ProcessPaymentResponse(
-                payment_id: payment.id.rawValue, redirect_url: renterPath, payment_url: payments.configuration.publicURL + renterPath,
+                payment_id: payment.id.rawValue, redirect_url: renterPath, payment_url: payments.publicURL + renterPath,
                 checkout_url: payment.checkoutURL, order_code: payment.orderCode, expires_at: APITime.format(payment.expiresAt),
                 status: payment.status.rawValue),
             headers: headers)
@@ -105,7 +103,7 @@ public struct PaymentController: Sendable {
             status = parsed
         }
         let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
-        let list = try await payments.payments.list(owner: owner, status: status, limit: limit, logger: context.logger)
+        let list = try await payments.list(owner: owner, status: status, limit: limit, logger: context.logger)
         return JSONResponse(PaymentListResponse(payments: list.map { PaymentBody($0, qrDataURI: nil) }))
     }
 
@@ -214,7 +212,7 @@ public struct PaymentController: Sendable {
                 throw APIError.validation("wait must be an integer number of seconds from 0 to 30")
             }
             if seconds > 0, snapshot.status == .pending {
-                snapshot = try await payments.statusView.waitForChange(
+                snapshot = try await payments.waitForChange(
                     of: id, from: .pending, timeout: .seconds(seconds), logger: context.logger) ?? snapshot
             }
         }
@@ -308,7 +306,7 @@ public struct PaymentController: Sendable {
 
     private func paymentFromRedirect(_ request: Request, context: GatehouseRequestContext) async throws -> Payment {
         guard let orderCode = request.uri.queryParameters["orderCode"].flatMap({ Int64(String($0)) }), orderCode > 0,
-            let payment = try await payments.payments.get(orderCode: orderCode, logger: context.logger)
+            let payment = try await payments.payment(orderCode: orderCode, logger: context.logger)
         else { throw APIError.notFound("payment") }
         return payment
     }
@@ -316,10 +314,10 @@ public struct PaymentController: Sendable {
     // MARK: Helpers
 
     private func load(_ id: PaymentID, owner: OwnerID, context: GatehouseRequestContext) async throws -> (Payment, Booking) {
-        guard let payment = try await payments.payments.get(owner: owner, id: id, logger: context.logger),
-            let booking = try await bookings.get(owner: owner, id: payment.bookingID, logger: context.logger)
-        else { throw APIError.notFound("payment") }
-        return (payment, booking)
+        guard let found = try await payments.paymentWithBooking(owner: owner, id: id, logger: context.logger) else {
+            throw APIError.notFound("payment")
+        }
+        return found
     }
 
     private func settledPath(_ payment: Payment) -> String { settledPath(id: payment.id, status: payment.status) }

@@ -112,8 +112,13 @@ public struct BookingRepository: Sendable {
 
     /// The renter of a booking, scoped to the owner.
     public func renter(owner: OwnerID, id: RenterID, logger: Logger) async throws -> Renter? {
-        try await database.query(
-            "SELECT id, owner_id, name, email, phone, created_at FROM renter WHERE id = \(id) AND owner_id = \(owner)", logger: logger
+        try await database.withConnection(logger: logger) { try await renter(owner: owner, id: id, on: $0) }
+    }
+
+    /// As ``renter(owner:id:logger:)``, on the caller's connection (inside its transaction).
+    public func renter(owner: OwnerID, id: RenterID, on connection: any SQLConnection) async throws -> Renter? {
+        try await connection.query(
+            "SELECT id, owner_id, name, email, phone, created_at FROM renter WHERE id = \(id) AND owner_id = \(owner)"
         ).first.map { row in
             Renter(
                 id: try row.decode("id"), ownerID: try row.decode("owner_id"), name: try row.decode("name"),

@@ -111,6 +111,12 @@ public struct PaymentRepository: Sendable {
         ).first.map(Self.decode)
     }
 
+    /// As ``get(owner:id:logger:)``, on the caller's connection (inside its transaction).
+    public func get(owner: OwnerID, id: PaymentID, on connection: any SQLConnection) async throws -> Payment? {
+        try await connection.query("SELECT \(unescaped: Self.columns) FROM payment WHERE id = \(id) AND owner_id = \(owner)")
+            .first.map(Self.decode)
+    }
+
     /// The payment with this payOS orderCode (unique across Gatehouse).
     public func get(orderCode: Int64, logger: Logger) async throws -> Payment? {
         try await database.query(

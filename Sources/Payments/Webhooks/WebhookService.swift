@@ -16,7 +16,7 @@ public import Tenancy
 /// 3. The signed webhook goes into a durable inbox keyed by (owner, orderCode, reference): a duplicate is absorbed.
 /// 4. Before a PAID becomes success, the link's real state is fetched from payOS (on by default): a replayed or
 ///    forged-but-signed body cannot mark paid a link that payOS does not show as paid.
-/// 5. The state change, the inbox row's `processed_at` (and, once wired, the notifications) commit in one
+/// 5. The state change, the inbox row's `processed_at` and the notifications commit in one
 ///    transaction; the caller answers 2xx only after that. Any failure before commit answers 5xx, so payOS retries.
 public struct WebhookService: Sendable {
     public struct Configuration: Sendable {
@@ -55,25 +55,44 @@ public struct WebhookService: Sendable {
         public var description: String { "webhook refused: \(reason.rawValue)" }
     }
 
-    let database: any SQLDatabase
-    let vault: Vault
     let owners: OwnerRepository
-    let payments: PaymentService
-    let clock: WallClock
+    let payments: PaymentRepository
+    let inbox: WebhookInboxRepository
+    let settlement: PaymentSettlement
+    let keyAccess: TenantKeyAccess
+    let payOS: PayOSClient
+    /// Counts refused signatures per owner and hour.
+    let rejections: WebhookRejectionRepository
+    /// This instance's Prometheus counters.
+    let metrics: WebhookMetrics
+    /// Where probes for an owner's open onboarding attempt are recorded.
+    let onboardingProbes: OnboardingProbeRepository
+    let auditLog: AuditLog
+    /// Where a refused signature is audited.
+    let database: any SQLDatabase
     let configuration: Configuration
-    /// Counts refused signatures per owner and hour (set by the composition root; `nil` counts nothing).
-    public var rejections: WebhookRejectionRepository?
-    /// This instance's Prometheus counters (`nil`: none).
-    public var metrics: WebhookMetrics?
-    /// Where probes for an owner's open onboarding attempt are recorded (`nil`: onboarding proofs are not served).
-    public var onboardingProbes: OnboardingProbeRepository?
 
-    public init(database: any SQLDatabase, vault: Vault, payments: PaymentService, clock: WallClock = .system, configuration: Configuration = .init()) {
-        self.database = database
-        self.vault = vault
-        self.owners = OwnerRepository(database: database, clock: clock)
+    /// - Parameters:
+    ///   - settlement: applies a webhook's news with the inbox row marked processed, in one transaction.
+    ///   - keyAccess: the owner's verification keys, and the confirming payOS call under the owner's cap.
+    ///   - onboardingProbes: where a webhook the owner's keys cannot verify goes while the owner proves new credentials.
+    ///   - auditLog, database: where a refused signature is audited.
+    public init(
+        owners: OwnerRepository, payments: PaymentRepository, inbox: WebhookInboxRepository, settlement: PaymentSettlement,
+        keyAccess: TenantKeyAccess, payOS: PayOSClient, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
+        onboardingProbes: OnboardingProbeRepository, auditLog: AuditLog, database: any SQLDatabase, configuration: Configuration = .init()
+    ) {
+        self.owners = owners
         self.payments = payments
-        self.clock = clock
+        self.inbox = inbox
+        self.settlement = settlement
+        self.keyAccess = keyAccess
+        self.payOS = payOS
+        self.rejections = rejections
+        self.metrics = metrics
+        self.onboardingProbes = onboardingProbes
+        self.auditLog = auditLog
+        self.database = database
         self.configuration = configuration
     }
 
@@ -94,7 +113,7 @@ public struct WebhookService: Sendable {
             }
             ownerID = owner.id
         } else {
-            guard let payment = try await payments.payments.get(orderCode: unverified.orderCode, logger: logger) else {
+            guard let payment = try await payments.get(orderCode: unverified.orderCode, logger: logger) else {
                 try await countRejection(owner: nil, logger: logger)
                 throw Refusal(reason: .unknownOwner)
             }
@@ -106,8 +125,8 @@ public struct WebhookService: Sendable {
 
         let verified: PayOSWebhook.Verified
         do {
-            verified = try await vault.webhookVerificationKeys(owner: ownerID.rawValue, audit: audit, logger: logger) { keys in
-                try PayOSWebhook.verify(body: body, checksumKeys: keys.map { $0.key.unprotectedUTF8String() ?? "" })
+            verified = try await keyAccess.withWebhookVerificationKeys(owner: ownerID, audit: audit, logger: logger) { keys in
+                try PayOSWebhook.verify(body: body, checksumKeys: keys)
             }
         } catch let error as PayOSWebhookError {
             // During an onboarding proof payOS's probe is signed with the candidate key, which is not stored yet.
@@ -117,7 +136,7 @@ public struct WebhookService: Sendable {
             let signatureFailed = error.code == .invalidSignature || error.code == .missingSignature
             if signatureFailed { try await countRejection(owner: ownerID, logger: logger) }
             logger.warning("payOS webhook with an invalid signature refused", metadata: ["webhook.error": "\(error.code)"])
-            _ = try? await AuditLog(clock: clock).append(
+            _ = try? await auditLog.append(
                 actor: audit.actor, ownerID: ownerID.rawValue, action: "webhook.invalid_signature",
                 detail: ["order_code": .integer(unverified.orderCode), "error": .string(error.code.description)],
                 requestID: audit.requestID, database: database, logger: logger)
@@ -129,29 +148,17 @@ public struct WebhookService: Sendable {
             }
             throw error
         }
-        metrics?.verification(.ok, owner: ownerID)
+        metrics.verification(.ok, owner: ownerID)
         let data = verified.data
 
         // The inbox absorbs duplicates; a row left unprocessed by a crash is processed again.
-        let now = clock.now()
-        let inserted = try await database.execute(
-            """
-            \(unescaped: database.dialect.insertIgnore) INTO webhook_inbox
-                (owner_id, order_code, reference, payment_link_id, amount, body, received_at, transaction_at)
-            VALUES (\(ownerID), \(data.orderCode), \(data.reference), \(data.paymentLinkId), \(data.amount), \(String(decoding: body, as: UTF8.self)), \(now),
-                \(PayOSTransactionTime.millis(data.transactionDateTime)))
-            """, logger: logger)
-        if inserted.affectedRows == 0 {
-            let processed = try await database.query(
-                """
-                SELECT processed_at FROM webhook_inbox
-                WHERE owner_id = \(ownerID) AND order_code = \(data.orderCode) AND reference = \(data.reference)
-                """, logger: logger
-            ).first.flatMap { try $0.decodeIfPresent("processed_at", as: Int64.self) }
-            if processed != nil { return (.duplicate, data, ownerID) }
+        if try await !inbox.insert(owner: ownerID, data, body: body, logger: logger),
+            try await inbox.isProcessed(owner: ownerID, orderCode: data.orderCode, reference: data.reference, logger: logger)
+        {
+            return (.duplicate, data, ownerID)
         }
 
-        guard let payment = try await payments.payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
+        guard let payment = try await payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
             // Re-submitting the active set proves it with a probe the current keys verify: recorded for that proof too.
             if webhookKey != nil { _ = try await recordProbe(owner: ownerID, body: body, logger: logger) }
             try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
@@ -162,29 +169,22 @@ public struct WebhookService: Sendable {
         let event: PaymentEvent?
         let reference: String?
         if configuration.confirmWithPayOS {
-            try payments.rateLimiter?.admitPayOSCall(owner: ownerID)
-            let link = try await vault.withCredentials(owner: ownerID.rawValue, purpose: "webhook.confirm", audit: audit, logger: logger) {
-                try await payments.payOS.getPaymentLink(orderCode: data.orderCode, credentials: PayOSCredentials(unsealed: $0), logger: logger)
+            let link = try await keyAccess.withPayOSCredentials(owner: ownerID, purpose: "webhook.confirm", audit: audit, logger: logger) {
+                try await payOS.getPaymentLink(orderCode: data.orderCode, credentials: $0, logger: logger)
             }
-            event = PaymentService.event(for: link, source: .webhook)
+            event = PaymentSettlement.event(for: link, source: .webhook)
             reference = link.transactions.last?.reference ?? data.reference
         } else {
             // Trusting the signed body alone: the paid total is the sum of this order's distinct signed transfers.
-            let total = try await database.query(
-                "SELECT SUM(amount) AS total FROM webhook_inbox WHERE owner_id = \(ownerID) AND order_code = \(data.orderCode)", logger: logger
-            ).first.flatMap { try $0.decodeIfPresent("total", as: Int64.self) } ?? data.amount
+            let total = try await inbox.paidTotal(owner: ownerID, orderCode: data.orderCode, logger: logger) ?? data.amount
             event = data.code == "00" ? .paid(totalPaid: total, source: .webhook) : nil
             reference = data.reference
         }
-        let key = (ownerID, data.orderCode, data.reference)
-        let processedAt = clock.now()
         if let event {
-            try await payments.settle(payment.id, event: event, reference: reference, logger: logger) { connection, change in
-                try await connection.execute(
-                    """
-                    UPDATE webhook_inbox SET processed_at = \(processedAt), outcome = \(change.map { "status:\($0.to.rawValue)" } ?? "no_change")
-                    WHERE owner_id = \(key.0) AND order_code = \(key.1) AND reference = \(key.2)
-                    """)
+            try await settlement.settle(payment.id, event: event, reference: reference, logger: logger) { [inbox] connection, change in
+                try await inbox.markProcessed(
+                    owner: ownerID, orderCode: data.orderCode, reference: data.reference,
+                    outcome: change.map { "status:\($0.to.rawValue)" } ?? "no_change", on: connection)
             }
         } else {
             try await markProcessed(ownerID, data, outcome: "no_change", logger: logger)
@@ -195,24 +195,19 @@ public struct WebhookService: Sendable {
     /// Counts one refused signature: the hourly row (per owner, or unattributed) and this instance's counter.
     /// The row is a fact admins rely on, so a failure to write it fails the request (5xx; payOS retries).
     private func countRejection(owner: OwnerID?, logger: Logger) async throws {
-        metrics?.verification(.invalid, owner: owner)
-        try await rejections?.record(owner: owner, logger: logger)
+        metrics.verification(.invalid, owner: owner)
+        try await rejections.record(owner: owner, logger: logger)
     }
 
     /// Records the body for the owner's open onboarding attempts, if any.
     private func recordProbe(owner: OwnerID, body: [UInt8], logger: Logger) async throws -> Bool {
-        guard let onboardingProbes else { return false }
         let recorded = try await onboardingProbes.record(owner: owner, body: body, logger: logger)
         if recorded { logger.info("webhook recorded for an onboarding proof") }
         return recorded
     }
 
     private func markProcessed(_ owner: OwnerID, _ data: PayOSWebhookData, outcome: String, logger: Logger) async throws {
-        try await database.execute(
-            """
-            UPDATE webhook_inbox SET processed_at = \(clock.now()), outcome = \(outcome)
-            WHERE owner_id = \(owner) AND order_code = \(data.orderCode) AND reference = \(data.reference)
-            """, logger: logger)
+        try await inbox.markProcessed(owner: owner, orderCode: data.orderCode, reference: data.reference, outcome: outcome, logger: logger)
     }
 
     /// Reads the body's shape without trusting it (to find the owner on the shared route).

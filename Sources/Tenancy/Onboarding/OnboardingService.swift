@@ -28,17 +28,26 @@ public struct OnboardingService: Sendable {
     let credentials: OwnerCredentialsService
     let probes: OnboardingProbeRepository
     let owners: OwnerRepository
+    let paymentConfig: PaymentConfigRepository
     let payOS: PayOSClient
+    let auditLog: AuditLog
+    /// Where refused proofs are audited.
     let database: any SQLDatabase
-    let clock: WallClock
 
-    public init(credentials: OwnerCredentialsService, database: any SQLDatabase, payOS: PayOSClient, clock: WallClock = .system) {
+    /// - Parameters:
+    ///   - payOS: called with the *candidate* credentials (not the owner's stored ones, so not through ``TenantKeyAccess``).
+    ///   - auditLog, database: where a refused proof is audited.
+    public init(
+        credentials: OwnerCredentialsService, probes: OnboardingProbeRepository, owners: OwnerRepository,
+        paymentConfig: PaymentConfigRepository, payOS: PayOSClient, auditLog: AuditLog, database: any SQLDatabase
+    ) {
         self.credentials = credentials
-        self.probes = OnboardingProbeRepository(database: database, clock: clock)
-        self.owners = OwnerRepository(database: database, clock: clock)
+        self.probes = probes
+        self.owners = owners
+        self.paymentConfig = paymentConfig
         self.payOS = payOS
+        self.auditLog = auditLog
         self.database = database
-        self.clock = clock
     }
 
     /// Proves the candidate set, then seals and activates it.
@@ -58,7 +67,7 @@ public struct OnboardingService: Sendable {
             try await prove(candidate, webhookURL: credentials.webhookURL(for: owner), owner: id, logger: logger)
         } catch let error as OnboardingError {
             logger.notice("candidate payOS credentials refused", metadata: ["onboarding.part": "\(error.part)"])
-            _ = try? await AuditLog(clock: clock).append(
+            _ = try? await auditLog.append(
                 actor: audit.actor, ownerID: id.rawValue, action: "credentials.proof_failed", detail: ["part": .string(error.part.description)],
                 requestID: audit.requestID, database: database, logger: logger)
             throw error
@@ -66,9 +75,7 @@ public struct OnboardingService: Sendable {
         let info = try await credentials.store(
             owner: id, clientID: clientID, apiKey: apiKey, checksumKey: checksumKey, audit: audit, logger: logger)
         // The proof was confirm-webhook itself: payOS now delivers this owner's webhooks to its URL.
-        let now = clock.now()
-        try await database.execute(
-            "UPDATE payment_config SET webhook_confirmed_at = \(now), updated_at = \(now) WHERE owner_id = \(id)", logger: logger)
+        try await paymentConfig.markWebhookConfirmed(owner: id, logger: logger)
         logger.info("payOS credentials proven and stored", metadata: ["credentials.version": "\(info.activeVersion)"])
         return info
     }

@@ -41,6 +41,11 @@ public struct OwnerRepository: Sendable {
             .first.map(Self.decode)
     }
 
+    /// As ``get(_:logger:)``, on the caller's connection (inside its transaction).
+    public func get(_ id: OwnerID, on connection: any SQLConnection) async throws -> Owner? {
+        try await connection.query("SELECT \(unescaped: Self.columns) FROM owner WHERE id = \(id)").first.map(Self.decode)
+    }
+
     /// The owner whose webhook URL carries `key`, or `nil`.
     public func get(webhookKey key: String, logger: Logger) async throws -> Owner? {
         try await database.query("SELECT \(unescaped: Self.columns) FROM owner WHERE webhook_key = \(key)", logger: logger)

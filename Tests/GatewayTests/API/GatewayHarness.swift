@@ -188,7 +188,7 @@ struct GatewayHarness: Sendable {
 
     /// The payment row as stored.
     func storedPayment(_ created: CreatedLink, of tenant: TestTenant) async throws -> Payment? {
-        try await components.payments.payments.get(owner: tenant.id, id: PaymentID(created.paymentID), logger: logger)
+        try await components.payments.payment(owner: tenant.id, id: PaymentID(created.paymentID), logger: logger)
     }
 
     /// Pays the whole link at the sandbox (a bank transfer) and follows payOS's redirect to `/payment/return`,

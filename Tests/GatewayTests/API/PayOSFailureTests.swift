@@ -24,7 +24,7 @@ extension GatewayAPITests {
             #expect(response.status == status, "\(response.body)", sourceLocation: sourceLocation)
             #expect(response.errorCode == code, "\(response.body)", sourceLocation: sourceLocation)
             #expect(response.isJSON, sourceLocation: sourceLocation)
-            let stored = try await gw.components.payments.payments.list(owner: tenant.id, logger: gw.logger)
+            let stored = try await gw.components.payments.list(owner: tenant.id, logger: gw.logger)
             #expect(stored.isEmpty, "a payment was stored although payOS made no link", sourceLocation: sourceLocation)
         }
 
@@ -56,7 +56,7 @@ extension GatewayAPITests {
                 try await gw.sandbox.setFaults(.off, clientId: GatewayHarness.channelA.clientId)
                 let retried = try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: headers)
                 #expect(retried.status == .created)
-                #expect(try await gw.components.payments.payments.list(owner: gw.ownerA.id, logger: gw.logger).count == 1)
+                #expect(try await gw.components.payments.list(owner: gw.ownerA.id, logger: gw.logger).count == 1)
             }
         }
 

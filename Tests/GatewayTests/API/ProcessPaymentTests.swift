@@ -93,7 +93,7 @@ extension GatewayAPITests {
                 #expect(missing.status == .badRequest)
                 #expect(missing.json?["error"]?.stringValue?.contains("booking_id") == true)
                 #expect(gw.payOS.creates.isEmpty)
-                #expect(try await gw.components.payments.payments.list(owner: gw.ownerA.id, logger: gw.logger).isEmpty)
+                #expect(try await gw.components.payments.list(owner: gw.ownerA.id, logger: gw.logger).isEmpty)
             }
         }
 
@@ -134,7 +134,7 @@ extension GatewayAPITests {
                 #expect(different.errorCode == "CONFLICT")
 
                 #expect(gw.payOS.creates.count == 1)
-                #expect(try await gw.components.payments.payments.list(owner: gw.ownerA.id, logger: gw.logger).count == 1)
+                #expect(try await gw.components.payments.list(owner: gw.ownerA.id, logger: gw.logger).count == 1)
 
                 // The same key means nothing to another owner: it is owner B's own first use.
                 let bookingOfB = try await gw.createBooking(gw.ownerB)

@@ -158,7 +158,7 @@ extension GatewayAPITests {
                 try await gw.sandbox.pay(String(paid.orderCode), clientId: gw.ownerA.channel.clientId)
                 // A clock a minute ahead makes both payments due for their first check.
                 let later = WallClock { WallClock.system.now() + 60_000 }
-                let reconciliation = ReconciliationService(payments: gw.components.payments, clock: later, logger: gw.logger)
+                let reconciliation = ReconciliationService(payments: gw.components.payments, repository: gw.components.paymentRepository, clock: later, logger: gw.logger)
                 #expect(try await reconciliation.reconcileDue() == 2)
                 let settled = try #require(try await gw.storedPayment(paid, of: gw.ownerA))
                 #expect(settled.status == .success)

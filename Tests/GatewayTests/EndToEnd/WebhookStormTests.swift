@@ -93,7 +93,7 @@ extension GatewayAPITests {
                 // Reconciliation finds the payments whose webhook never came (a clock ahead makes them all due).
                 let later = WallClock { WallClock.system.now() + 120_000 }
                 let reconciliation = ReconciliationService(
-                    payments: gw.components.payments, clock: later, configuration: .init(batchSize: 500), logger: gw.logger)
+                    payments: gw.components.payments, repository: gw.components.paymentRepository, clock: later, configuration: .init(batchSize: 500), logger: gw.logger)
                 try await reconciliation.reconcileDue()
 
                 let paidIDs = Set(paid.map(\.paymentID))

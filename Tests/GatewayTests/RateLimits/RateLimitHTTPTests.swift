@@ -158,7 +158,7 @@ extension GatewayAPITests {
                 #expect(refused.retryAfter == "1")
                 // Refused before leaving: payOS saw nothing, and nothing was stored.
                 #expect(gw.payOS.creates.count == creates)
-                #expect(try await gw.components.payments.payments.list(owner: gw.ownerA.id, status: nil, limit: 10, logger: gw.logger).count == 1)
+                #expect(try await gw.components.payments.list(owner: gw.ownerA.id, status: nil, limit: 10, logger: gw.logger).count == 1)
                 // Owner B's payOS budget is its own.
                 _ = try await gw.bookAndCreatePayment(gw.ownerB)
                 // And A can retry once the cap refills.

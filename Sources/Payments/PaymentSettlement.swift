@@ -1,0 +1,66 @@
+// Copyright (c) the Gatehouse authors
+public import GatehouseCore
+public import Logging
+public import PayOS
+public import Storage
+
+/// The one place a payment's state changes: the state machine's transition, the notifications of a success and the
+/// caller's own bookkeeping (a webhook marked processed) commit in one transaction, and the status view hears of the
+/// change after it commits. Every path that settles — the return page, the cancel redirect, reconciliation and
+/// webhooks — goes through one value built once by the composition root, so none can settle without notifying.
+public struct PaymentSettlement: Sendable {
+    let database: any SQLDatabase
+    let payments: PaymentRepository
+    let notifications: PaymentNotifications
+    let statusView: PaymentStatusView
+
+    /// - Parameters:
+    ///   - notifications: enqueued inside the settlement transaction of every change to `success`.
+    ///   - statusView: told of each committed change (renter polls answer from it).
+    public init(database: any SQLDatabase, payments: PaymentRepository, notifications: PaymentNotifications, statusView: PaymentStatusView) {
+        self.database = database
+        self.payments = payments
+        self.notifications = notifications
+        self.statusView = statusView
+    }
+
+    /// Applies an event in one transaction and publishes the change to the status view after it commits.
+    ///
+    /// - Parameter alsoInTransaction: more work that must commit or roll back with the state change (marking a
+    ///   webhook processed); it gets the change, or `nil` when nothing changed.
+    /// - Returns: the change, or `nil` when the event changed nothing (already settled, or not a valid transition).
+    @discardableResult
+    public func settle(
+        _ id: PaymentID, event: PaymentEvent, reference: String?, logger: Logger,
+        alsoInTransaction: (@Sendable (any SQLConnection, PaymentStatusChange?) async throws -> Void)? = nil
+    ) async throws -> PaymentStatusChange? {
+        let change = try await database.withTransaction(logger: logger) { connection in
+            let change = try await payments.apply(event, to: id, reference: reference, on: connection)
+            // Notifications commit with the state change or not at all: none is lost, none is sent for a rolled-back change.
+            if let change { try await notifications.enqueue(for: change, on: connection) }
+            try await alsoInTransaction?(connection, change)
+            return change
+        }
+        if let change {
+            await statusView.publish(change)
+            logger.info(
+                "payment status changed",
+                metadata: [
+                    "payment.id": "\(id)", "payment.from": "\(change.from.rawValue)", "payment.to": "\(change.to.rawValue)",
+                    "payment.settled_by": "\(change.settledBy?.rawValue ?? "-")",
+                ])
+        }
+        return change
+    }
+
+    /// What a payOS link's state means for our payment; `nil` when nothing has happened yet.
+    public static func event(for link: PaymentLink, source: SettlementSource) -> PaymentEvent? {
+        switch link.status {
+        case .paid, .underpaid: return .paid(totalPaid: link.amountPaid, source: source)
+        case .pending, .processing: return link.amountPaid > 0 ? .paid(totalPaid: link.amountPaid, source: source) : nil
+        case .cancelled: return .cancelled(source: source)
+        case .expired: return .expired(source: source)
+        case .failed: return .failed(source: source)
+        }
+    }
+}

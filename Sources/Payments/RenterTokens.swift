@@ -1,0 +1,33 @@
+// Copyright (c) the Gatehouse authors
+public import Tenancy
+
+/// Renter tokens: the bearer secret in a renter's payment link. A token is derived from the payment's random code with
+/// the server's pepper (160 bits), so it is never stored — only its keyed hash is — yet can be given again to an
+/// owner's retried request and put in the receipt e-mail.
+public struct RenterTokens: Sendable {
+    static let purpose = "renter-link"
+    static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)
+
+    let hasher: TokenHasher
+
+    public init(hasher: TokenHasher) {
+        self.hasher = hasher
+    }
+
+    /// The renter token of the payment with this code.
+    public func token(paymentCode: String) -> String {
+        let mac = hasher.hash(paymentCode, purpose: "renter-token-derivation")
+        return String(decoding: mac.prefix(32).map { Self.alphabet[Int($0 & 31)] }, as: UTF8.self)
+    }
+
+    /// The keyed hash stored for a token.
+    func storedHash(of token: String) -> [UInt8] {
+        hasher.hash(token, purpose: Self.purpose)
+    }
+
+    /// Whether `token` opens the payment whose stored hash is `storedHash` (constant time).
+    public func matches(_ token: String, storedHash: [UInt8]) -> Bool {
+        guard token.utf8.count == 32 else { return false }
+        return hasher.matches(token, purpose: Self.purpose, stored: storedHash)
+    }
+}

@@ -1,0 +1,63 @@
+// Copyright (c) the Gatehouse authors
+public import GatehouseCore
+public import Logging
+public import PayOS
+public import Storage
+
+/// `webhook_inbox`: every signed payOS webhook, keyed by (owner, orderCode, reference), so a duplicate is absorbed and a
+/// row a crash left unprocessed is processed again. Written before the webhook's effect; marked processed with it.
+public struct WebhookInboxRepository: Sendable {
+    let database: any SQLDatabase
+    let clock: WallClock
+
+    public init(database: any SQLDatabase, clock: WallClock = .system) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Stores a verified webhook unless its key is already there. Returns `false` when it was (nothing written).
+    public func insert(owner: OwnerID, _ data: PayOSWebhookData, body: [UInt8], logger: Logger) async throws -> Bool {
+        let inserted = try await database.execute(
+            """
+            \(unescaped: database.dialect.insertIgnore) INTO webhook_inbox
+                (owner_id, order_code, reference, payment_link_id, amount, body, received_at, transaction_at)
+            VALUES (\(owner), \(data.orderCode), \(data.reference), \(data.paymentLinkId), \(data.amount), \(String(decoding: body, as: UTF8.self)),
+                \(clock.now()), \(PayOSTransactionTime.millis(data.transactionDateTime)))
+            """, logger: logger)
+        return inserted.affectedRows > 0
+    }
+
+    /// Whether the webhook with this key was processed (its effect committed).
+    public func isProcessed(owner: OwnerID, orderCode: Int64, reference: String, logger: Logger) async throws -> Bool {
+        try await database.query(
+            """
+            SELECT processed_at FROM webhook_inbox
+            WHERE owner_id = \(owner) AND order_code = \(orderCode) AND reference = \(reference)
+            """, logger: logger
+        ).first.flatMap { try $0.decodeIfPresent("processed_at", as: Int64.self) } != nil
+    }
+
+    /// Marks the webhook processed with `outcome`.
+    public func markProcessed(owner: OwnerID, orderCode: Int64, reference: String, outcome: String, logger: Logger) async throws {
+        try await database.withConnection(logger: logger) {
+            try await markProcessed(owner: owner, orderCode: orderCode, reference: reference, outcome: outcome, on: $0)
+        }
+    }
+
+    /// As ``markProcessed(owner:orderCode:reference:outcome:logger:)``, on the caller's connection (inside the
+    /// transaction that applies the webhook's effect).
+    public func markProcessed(owner: OwnerID, orderCode: Int64, reference: String, outcome: String, on connection: any SQLConnection) async throws {
+        try await connection.execute(
+            """
+            UPDATE webhook_inbox SET processed_at = \(clock.now()), outcome = \(outcome)
+            WHERE owner_id = \(owner) AND order_code = \(orderCode) AND reference = \(reference)
+            """)
+    }
+
+    /// The sum of the order's distinct signed transfers received so far (`nil` when none is stored).
+    public func paidTotal(owner: OwnerID, orderCode: Int64, logger: Logger) async throws -> Int64? {
+        try await database.query(
+            "SELECT SUM(amount) AS total FROM webhook_inbox WHERE owner_id = \(owner) AND order_code = \(orderCode)", logger: logger
+        ).first.flatMap { try $0.decodeIfPresent("total", as: Int64.self) }
+    }
+}
