@@ -108,26 +108,6 @@ public struct GatehouseComponents: Sendable {
     }
 }
 
-extension GatehouseComponents {
-    /// The `/admin` JSON API over these components.
-    public var adminController: AdminController {
-        AdminController(
-            owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
-            vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database), clock: clock)
-    }
-
-    /// The `/admin` dashboard over these components.
-    public var dashboardController: DashboardController {
-        DashboardController(
-            sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock),
-            owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
-            vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database),
-            rateLimits: OwnerRateLimitStore(database: database, limits: rateLimits, limiter: rateLimiter, clock: clock),
-            series: PaymentMetricsSeries(metrics: paymentMetrics),
-            pages: adminPages, secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), clock: clock)
-    }
-}
-
 extension MasterKeyRing {
     /// The master keys named by the configuration: `GATEHOUSE_MASTER_KEYS` or the file in `GATEHOUSE_MASTER_KEY_FILE`.
     /// - Throws: ``ConfigurationError`` when neither is set; ``VaultError`` when the keys or the file are unusable.
