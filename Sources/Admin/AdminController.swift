@@ -12,38 +12,18 @@ public import GatehouseHTTP
 
 /// The `/admin` JSON API: owners, their API keys, the vault, the audit trail and dead e-mails.
 ///
-/// Mount ``endpoints`` on the `/admin` group behind ``AdminAuthMiddleware``. Every change is audited with actor `admin:<token prefix>` and
-/// the request id: owner changes in the same transaction as the change (``AdminOwnerService``), vault changes by the
-/// vault itself (its own rows, same actor) plus one `admin.vault.*` row naming the admin call.
+/// Mount ``endpoints`` on the `/admin` group behind ``AdminAuthMiddleware``, in ``AdminRequestContext``. Each route only
+/// translates HTTP to an ``AdminOperations`` call (which audits it with the context's admin and request id) and back.
 public struct AdminController: Sendable {
-    /// Audit actions written here for calls whose work happens in another component.
-    public enum AuditAction {
-        public static let rotateMasterKey = "admin.vault.rotate_master_key"
-        public static let retireKEK = "admin.vault.retire_kek"
-        public static let expirePreviousChecksumKey = "admin.owner.expire_previous_checksum_key"
-        public static let resendNotification = "admin.notification.resend"
-    }
+    let operations: AdminOperations
 
-    /// Old API keys stay valid this long after a rotation unless the admin says otherwise: time to deploy the new key.
-    public static let defaultOldKeyGraceSeconds: Int64 = 24 * 3600
-
-    let owners: AdminOwnerService
-    let vault: Vault
-    let outbox: NotificationOutbox
-    let audit: AdminAuditQuery
-    let clock: WallClock
-
-    public init(owners: AdminOwnerService, vault: Vault, outbox: NotificationOutbox, audit: AdminAuditQuery, clock: WallClock = .system) {
-        self.owners = owners
-        self.vault = vault
-        self.outbox = outbox
-        self.audit = audit
-        self.clock = clock
+    public init(operations: AdminOperations) {
+        self.operations = operations
     }
 
     /// Routes relative to the admin group (`/admin`), like the rate-limit and metrics controllers'.
-    public var endpoints: RouteCollection<GatehouseRequestContext> {
-        let routes = RouteCollection(context: GatehouseRequestContext.self)
+    public var endpoints: RouteCollection<AdminRequestContext> {
+        let routes = RouteCollection(context: AdminRequestContext.self)
         routes.get("owners", use: listOwners)
         routes.post("owners", use: createOwner)
         routes.get("owners/{id}", use: getOwner)
@@ -109,9 +89,8 @@ public struct AdminController: Sendable {
         let owners: [OwnerBody]
     }
 
-    @Sendable func listOwners(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerList> {
-        _ = try AdminPrincipal.require()
-        return JSONResponse(OwnerList(owners: try await owners.list(logger: context.logger).map(OwnerBody.init)))
+    @Sendable func listOwners(request: Request, context: AdminRequestContext) async throws -> JSONResponse<OwnerList> {
+        JSONResponse(OwnerList(owners: try await operations.owners(logger: context.logger).map(OwnerBody.init)))
     }
 
     struct CreateOwnerRequest: Decodable {
@@ -127,38 +106,31 @@ public struct AdminController: Sendable {
         let api_key_prefix: String
     }
 
-    @Sendable func createOwner(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<CreatedOwner> {
-        let audit = try AdminPrincipal.audit(context)
+    @Sendable func createOwner(request: Request, context: AdminRequestContext) async throws -> JSONResponse<CreatedOwner> {
         let body = try await request.decodeJSON(as: CreateOwnerRequest.self, context: context)
-        let (owner, key) = try await owners.create(name: body.name, email: body.email, audit: audit, logger: context.logger)
+        let (owner, key) = try await operations.createOwner(name: body.name, email: body.email, audit: context.audit, logger: context.logger)
         return JSONResponse(
             status: .created, CreatedOwner(owner: OwnerBody(owner, credentials: nil), api_key: key.secret, api_key_prefix: key.prefix))
     }
 
-    @Sendable func getOwner(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
-        _ = try AdminPrincipal.require()
-        guard let view = try await owners.get(try Self.ownerID(context), logger: context.logger) else { throw APIError.notFound("owner") }
-        return JSONResponse(OwnerBody(view))
+    @Sendable func getOwner(request: Request, context: AdminRequestContext) async throws -> JSONResponse<OwnerBody> {
+        JSONResponse(OwnerBody(try await operations.requireOwner(try Self.ownerID(context), logger: context.logger)))
     }
 
-    @Sendable func suspend(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
+    @Sendable func suspend(request: Request, context: AdminRequestContext) async throws -> JSONResponse<OwnerBody> {
         try await setStatus(.suspended, context: context)
     }
 
-    @Sendable func reactivate(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
+    @Sendable func reactivate(request: Request, context: AdminRequestContext) async throws -> JSONResponse<OwnerBody> {
         try await setStatus(.active, context: context)
     }
 
-    func setStatus(_ status: Owner.Status, context: GatehouseRequestContext) async throws -> JSONResponse<OwnerBody> {
-        let audit = try AdminPrincipal.audit(context)
-        let id = try Self.ownerID(context)
-        let owner = try await owners.setStatus(id, status, audit: audit, logger: context.logger)
-        guard let view = try await owners.get(owner.id, logger: context.logger) else { throw APIError.notFound("owner") }
-        return JSONResponse(OwnerBody(view))
+    func setStatus(_ status: Owner.Status, context: AdminRequestContext) async throws -> JSONResponse<OwnerBody> {
+        JSONResponse(OwnerBody(try await operations.setStatus(try Self.ownerID(context), status, audit: context.audit, logger: context.logger)))
     }
 
     struct RotateKeysRequest: Decodable {
-        /// Seconds the owner's current keys stay valid (0 = expire now); default ``AdminController/defaultOldKeyGraceSeconds``.
+        /// Seconds the owner's current keys stay valid (0 = expire now); default ``AdminOperations/defaultOldKeyGraceSeconds``.
         let old_keys_valid_for_seconds: Int64?
     }
 
@@ -170,16 +142,11 @@ public struct AdminController: Sendable {
         let old_keys_expire_at: String
     }
 
-    @Sendable func rotateAPIKeys(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RotatedKeys> {
-        let audit = try AdminPrincipal.audit(context)
+    @Sendable func rotateAPIKeys(request: Request, context: AdminRequestContext) async throws -> JSONResponse<RotatedKeys> {
         let id = try Self.ownerID(context)
         let body = try await Self.optionalJSON(RotateKeysRequest.self, request: request, context: context)
-        let grace = body?.old_keys_valid_for_seconds ?? Self.defaultOldKeyGraceSeconds
-        guard (0...(90 * 24 * 3600)).contains(grace) else {
-            throw APIError.validation("old_keys_valid_for_seconds must be 0 to 7776000 (90 days)")
-        }
-        let expiresAt = clock.now() + grace * 1000
-        let key = try await owners.rotateAPIKeys(id, oldKeysExpireAt: expiresAt, audit: audit, logger: context.logger)
+        let (key, expiresAt) = try await operations.rotateAPIKeys(
+            id, oldKeysValidForSeconds: body?.old_keys_valid_for_seconds, audit: context.audit, logger: context.logger)
         return JSONResponse(RotatedKeys(api_key: key.secret, api_key_prefix: key.prefix, old_keys_expire_at: APITime.format(expiresAt)))
     }
 
@@ -189,13 +156,8 @@ public struct AdminController: Sendable {
         let destroyed: Int
     }
 
-    @Sendable func expirePreviousChecksumKey(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<ExpiredKeys> {
-        let audit = try AdminPrincipal.audit(context)
-        let id = try Self.ownerID(context)
-        guard try await owners.get(id, logger: context.logger) != nil else { throw APIError.notFound("owner") }
-        let destroyed = try await vault.expirePreviousKeys(owner: id.rawValue, audit: audit, logger: context.logger)
-        try await owners.record(
-            AuditAction.expirePreviousChecksumKey, owner: id, detail: ["destroyed": .int(destroyed)], audit: audit, logger: context.logger)
+    @Sendable func expirePreviousChecksumKey(request: Request, context: AdminRequestContext) async throws -> JSONResponse<ExpiredKeys> {
+        let destroyed = try await operations.expirePreviousChecksumKey(try Self.ownerID(context), audit: context.audit, logger: context.logger)
         return JSONResponse(ExpiredKeys(destroyed: destroyed))
     }
 
@@ -216,9 +178,8 @@ public struct AdminController: Sendable {
         let unfinished_rotations: [Run]
     }
 
-    @Sendable func vaultStatus(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<VaultBody> {
-        _ = try AdminPrincipal.require()
-        return JSONResponse(Self.vaultBody(try await vault.status(logger: context.logger)))
+    @Sendable func vaultStatus(request: Request, context: AdminRequestContext) async throws -> JSONResponse<VaultBody> {
+        JSONResponse(Self.vaultBody(try await operations.vaultStatus(logger: context.logger)))
     }
 
     static func vaultBody(_ status: KEKStatus) -> VaultBody {
@@ -245,19 +206,14 @@ public struct AdminController: Sendable {
         let vault: VaultBody
     }
 
-    @Sendable func rotateMasterKey(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RotationBody> {
-        let audit = try AdminPrincipal.audit(context)
+    @Sendable func rotateMasterKey(request: Request, context: AdminRequestContext) async throws -> JSONResponse<RotationBody> {
         let body = try await Self.optionalJSON(RotateRequest.self, request: request, context: context)
-        let batchSize = body?.batch_size ?? 100
-        guard (1...10_000).contains(batchSize) else { throw APIError.validation("batch_size must be 1 to 10000") }
-        let report = try await vault.rotateMasterKey(to: body?.to, batchSize: batchSize, audit: audit, logger: context.logger)
-        try await owners.record(
-            AuditAction.rotateMasterKey, detail: ["run": .integer(report.runID), "target_kek_version": .int(report.targetVersion)],
-            audit: audit, logger: context.logger)
+        let report = try await operations.rotateMasterKey(
+            to: body?.to, batchSize: body?.batch_size ?? 100, audit: context.audit, logger: context.logger)
         return JSONResponse(
             RotationBody(
                 run_id: report.runID, target_kek_version: report.targetVersion, rewrapped: Int64(report.rewrapped), finished: report.finished,
-                vault: Self.vaultBody(try await vault.status(logger: context.logger))))
+                vault: Self.vaultBody(try await operations.vaultStatus(logger: context.logger))))
     }
 
     struct RetireRequest: Decodable {
@@ -270,12 +226,11 @@ public struct AdminController: Sendable {
         let vault: VaultBody
     }
 
-    @Sendable func retireKEK(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RetiredBody> {
-        let audit = try AdminPrincipal.audit(context)
+    @Sendable func retireKEK(request: Request, context: AdminRequestContext) async throws -> JSONResponse<RetiredBody> {
         let body = try await request.decodeJSON(as: RetireRequest.self, context: context)
-        try await vault.retire(kekVersion: body.version, audit: audit, logger: context.logger)
-        try await owners.record(AuditAction.retireKEK, detail: ["kek_version": .int(body.version)], audit: audit, logger: context.logger)
-        return JSONResponse(RetiredBody(retired_kek_version: body.version, vault: Self.vaultBody(try await vault.status(logger: context.logger))))
+        try await operations.retireKEK(version: body.version, audit: context.audit, logger: context.logger)
+        return JSONResponse(
+            RetiredBody(retired_kek_version: body.version, vault: Self.vaultBody(try await operations.vaultStatus(logger: context.logger))))
     }
 
     // MARK: Audit
@@ -297,9 +252,8 @@ public struct AdminController: Sendable {
         let next_before: Int64?
     }
 
-    @Sendable func auditTrail(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<AuditBody> {
-        _ = try AdminPrincipal.require()
-        let page = try await audit.page(try Self.auditFilter(request.queryValue), logger: context.logger)
+    @Sendable func auditTrail(request: Request, context: AdminRequestContext) async throws -> JSONResponse<AuditBody> {
+        let page = try await operations.auditPage(try Self.auditFilter(request.queryValue), logger: context.logger)
         return JSONResponse(
             AuditBody(
                 records: page.records.map {
@@ -349,9 +303,8 @@ public struct AdminController: Sendable {
         let notifications: [Entry]
     }
 
-    @Sendable func deadNotifications(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<DeadBody> {
-        _ = try AdminPrincipal.require()
-        let entries = try await outbox.entries(status: .dead, limit: 200, logger: context.logger)
+    @Sendable func deadNotifications(request: Request, context: AdminRequestContext) async throws -> JSONResponse<DeadBody> {
+        let entries = try await operations.deadNotifications(logger: context.logger)
         return JSONResponse(DeadBody(notifications: entries.map(Self.deadEntry)))
     }
 
@@ -367,29 +320,26 @@ public struct AdminController: Sendable {
         let status: String
     }
 
-    @Sendable func resendNotification(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<ResentBody> {
-        let audit = try AdminPrincipal.audit(context)
+    @Sendable func resendNotification(request: Request, context: AdminRequestContext) async throws -> JSONResponse<ResentBody> {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw APIError.notFound("notification") }
-        guard let entry = try await outbox.entry(id: id, logger: context.logger) else { throw APIError.notFound("notification") }
-        guard try await outbox.resend(id: id, logger: context.logger) else {
+        switch try await operations.resendNotification(id: id, audit: context.audit, logger: context.logger) {
+        case .resent:
+            return JSONResponse(ResentBody(id: id, status: OutboxStatus.pending.rawValue))
+        case .notDead(let entry):
             throw APIError.conflict("only a dead notification can be re-sent (this one is \(entry.status.rawValue))")
         }
-        try await owners.record(
-            AuditAction.resendNotification, owner: entry.ownerID, detail: ["outbox_id": .integer(id), "kind": .string(entry.kind)], audit: audit,
-            logger: context.logger)
-        return JSONResponse(ResentBody(id: id, status: OutboxStatus.pending.rawValue))
     }
 
     // MARK: Helpers
 
     /// The `{id}` path parameter as an owner id; 404 when it is not one (as for an unknown owner).
-    static func ownerID(_ context: GatehouseRequestContext) throws -> OwnerID {
+    static func ownerID(_ context: some RequestContext) throws -> OwnerID {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw APIError.notFound("owner") }
         return OwnerID(id)
     }
 
     /// A JSON body that may be absent (an empty body means "defaults").
-    static func optionalJSON<T: Decodable>(_ type: T.Type, request: Request, context: GatehouseRequestContext) async throws -> T? {
+    static func optionalJSON<T: Decodable>(_ type: T.Type, request: Request, context: some RequestContext) async throws -> T? {
         var request = request
         let buffer: ByteBuffer
         do {

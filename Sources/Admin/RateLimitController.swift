@@ -13,34 +13,18 @@ public import GatehouseHTTP
 /// `PUT` / `GET /admin/owners/{id}/rate-limit`: an owner's request limit (API and renter traffic) and its cap on
 /// calls to payOS.
 ///
-/// `endpoints` are relative to the admin group (`owners/{id}/rate-limit`): add them to the `RouterGroup` that
-/// authenticates admins (`/admin`). The controller is generic over the group's context; `auditContext` says who
-/// acted (the authenticated admin) and under which request id.
-///
-/// A change is validated, stored with its audit row in one transaction, applied on this instance at once and on
-/// every other instance within a second (``RateLimitReloader``).
-public struct RateLimitController<Context: RequestContext>: Sendable {
-    let database: any SQLDatabase
-    let owners: OwnerRepository
-    let limits: RateLimitRepository
-    let limiter: TenantRateLimiter
-    let audit: AuditLog
-    let auditContext: @Sendable (Request, Context) -> AuditContext
+/// `endpoints` are relative to the admin group (`owners/{id}/rate-limit`): add them to the `/admin` group behind
+/// ``AdminAuthMiddleware``, in ``AdminRequestContext``. The change itself is ``AdminOperations/setRateLimit(owner:requestsPerSecond:burst:payOS:audit:logger:)``
+/// (validated, stored with its audit row, applied at once here and within a second on every other instance).
+public struct RateLimitController: Sendable {
+    let operations: AdminOperations
 
-    public init(
-        database: any SQLDatabase, owners: OwnerRepository, limits: RateLimitRepository, limiter: TenantRateLimiter, audit: AuditLog,
-        auditContext: @escaping @Sendable (Request, Context) -> AuditContext
-    ) {
-        self.database = database
-        self.owners = owners
-        self.limits = limits
-        self.limiter = limiter
-        self.audit = audit
-        self.auditContext = auditContext
+    public init(operations: AdminOperations) {
+        self.operations = operations
     }
 
-    public var endpoints: RouteCollection<Context> {
-        let routes = RouteCollection(context: Context.self)
+    public var endpoints: RouteCollection<AdminRequestContext> {
+        let routes = RouteCollection(context: AdminRequestContext.self)
         routes.get("owners/{id}/rate-limit", use: get)
         routes.put("owners/{id}/rate-limit", use: put)
         return routes
@@ -110,58 +94,37 @@ public struct RateLimitController<Context: RequestContext>: Sendable {
         }
     }
 
-    @Sendable func get(request: Request, context: Context) async throws -> JSONResponse<LimitBody> {
-        let owner = try await existingOwner(context)
-        // The stored row, not only this instance's copy: an answer right after a PUT on another instance is current.
-        if let stored = try await limits.get(owner: owner, logger: context.logger) { limiter.apply([stored]) }
-        return JSONResponse(answer(owner))
+    @Sendable func get(request: Request, context: AdminRequestContext) async throws -> JSONResponse<LimitBody> {
+        let owner = try Self.ownerID(context)
+        return JSONResponse(answer(owner, try await operations.rateLimit(owner: owner, logger: context.logger)))
     }
 
-    @Sendable func put(request: Request, context: Context) async throws -> JSONResponse<LimitBody> {
-        let owner = try await existingOwner(context)
+    @Sendable func put(request: Request, context: AdminRequestContext) async throws -> JSONResponse<LimitBody> {
+        let owner = try Self.ownerID(context)
+        // An unknown owner is 404 whatever the body.
+        _ = try await operations.requireOwner(owner, logger: context.logger)
         let body = try await Self.decode(request, context: context)
-        let wanted = OwnerRateLimit(
-            ownerID: owner, requestsPerSecond: body.requestsPerSecond, burst: body.burst, payOSRequestsPerSecond: body.payOSRequestsPerSecond,
-            payOSBurst: body.payOSBurst ?? body.payOSRequestsPerSecond)
-        try wanted.validate()
-        let actor = auditContext(request, context)
-        let stored = try await database.withTransaction(logger: context.logger) { connection in
-            let stored = try await limits.set(wanted, on: connection)
-            var detail: AuditDetail = [
-                "requests_per_second": .int(stored.requestsPerSecond), "burst": .int(stored.burst),
-            ]
-            detail.fields["payos_requests_per_second"] = .int(stored.payOSRequestsPerSecond)
-            detail.fields["payos_burst"] = .int(stored.payOSBurst)
-            try await audit.append(
-                actor: actor.actor, ownerID: owner.rawValue, action: "owner.rate_limit.set", detail: detail, requestID: actor.requestID,
-                on: connection)
-            return stored
-        }
-        limiter.apply([stored])
-        context.logger.info(
-            "owner rate limit set",
-            metadata: ["tenant.id": "\(owner)", "rate_limit.rps": "\(stored.requestsPerSecond)", "rate_limit.burst": "\(stored.burst)"])
-        return JSONResponse(answer(owner))
+        try await operations.setRateLimit(
+            owner: owner, requestsPerSecond: body.requestsPerSecond, burst: body.burst,
+            payOS: .set(requestsPerSecond: body.payOSRequestsPerSecond, burst: body.payOSBurst), audit: context.audit, logger: context.logger)
+        return JSONResponse(answer(owner, operations.effectiveRateLimit(owner: owner)))
     }
 
-    private func answer(_ owner: OwnerID) -> LimitBody {
-        let effective = limiter.effectiveLimit(owner: owner)
-        return LimitBody(
+    private func answer(_ owner: OwnerID, _ effective: EffectiveRateLimit) -> LimitBody {
+        LimitBody(
             owner_id: owner.rawValue, requests_per_second: Int(effective.requests.requestsPerSecond.rounded()), burst: effective.requests.burst,
             payos_requests_per_second: Int(effective.payOS.requestsPerSecond.rounded()), payos_burst: effective.payOS.burst,
             is_default: effective.isDefault, payos_is_default: effective.payOSIsDefault,
-            updated_at: effective.updatedAt.map(APITime.format), live_instances: limiter.instances)
+            updated_at: effective.updatedAt.map(APITime.format), live_instances: operations.liveInstances)
     }
 
-    /// The `{id}` owner, or 404 `NOT_FOUND`.
-    private func existingOwner(_ context: Context) async throws -> OwnerID {
-        guard let raw = context.parameters.get("id", as: Int64.self), raw > 0,
-            let owner = try await owners.get(OwnerID(raw), logger: context.logger)
-        else { throw APIError.notFound("owner") }
-        return owner.id
+    /// The `{id}` owner id, or 404 `NOT_FOUND`.
+    private static func ownerID(_ context: AdminRequestContext) throws -> OwnerID {
+        guard let raw = context.parameters.get("id", as: Int64.self), raw > 0 else { throw APIError.notFound("owner") }
+        return OwnerID(raw)
     }
 
-    private static func decode(_ request: Request, context: Context) async throws -> PutBody {
+    private static func decode(_ request: Request, context: AdminRequestContext) async throws -> PutBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: 16 * 1024)
@@ -179,18 +142,5 @@ public struct RateLimitController<Context: RequestContext>: Sendable {
             }
             throw APIError.validation("the body must be a JSON object with requests_per_second and burst")
         }
-    }
-}
-
-extension RateLimitController where Context == GatehouseRequestContext {
-    /// For a group of the gateway's own context: the actor is `admin` (or what `actor` says) and the request id is the
-    /// gateway's.
-    public init(
-        database: any SQLDatabase, owners: OwnerRepository, limits: RateLimitRepository, limiter: TenantRateLimiter, audit: AuditLog,
-        actor: @escaping @Sendable (Request, GatehouseRequestContext) -> String = { _, _ in "admin" }
-    ) {
-        self.init(
-            database: database, owners: owners, limits: limits, limiter: limiter, audit: audit,
-            auditContext: { request, context in AuditContext(actor: actor(request, context), requestID: context.requestID) })
     }
 }

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Admin
-public import Gateway
+import Gateway
 import HTTPTypes
 public import Hummingbird
 public import Logging
@@ -9,8 +9,8 @@ public import ServiceLifecycle
 import Storage
 import Tenancy
 import Vault
-public import GatehouseCore
-public import Payments
+import GatehouseCore
+import Payments
 public import GatehouseHTTP
 
 /// Builds the Gatehouse application: the composition root.
@@ -103,37 +103,41 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
             publicURL: components.configuration.publicURL
         ).endpoints)
 
+    // One owner authenticator (one suspension rule) for every route that reads owner API keys.
+    let authenticator = OwnerAuthenticator(apiKeys: components.apiKeys, owners: components.owners)
     let access = RenterAccess(
-        payments: components.payments, apiKeys: components.apiKeys,
+        statusView: components.statusView, tokens: components.renterTokens, authenticator: authenticator,
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
     let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
-    // Renter traffic counts against the payment's owner (valid renter token) or else the client IP.
-    let renter = router.group().add(
-        middleware: RateLimitMiddleware(
-            limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .renterPayment(components.payments)))
-    renter.addRoutes(paymentController.renterEndpoints)
-    renter.addRoutes(components.notifications.controller(access: access, apiKeys: components.apiKeys, owners: components.owners).endpoints)
+    // Renter traffic: the grant is made once (renter token, or the owner's key), then charged to the payment's owner
+    // (valid renter token) or else the client IP; routes that need the grant run in its context (404 without one).
+    let renter = router.group()
+        .add(middleware: RenterAccessMiddleware(access: access))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies))
+    renter.group(context: RenterRequestContext.self).addRoutes(paymentController.renterEndpoints)
+    renter.addRoutes(paymentController.redirectEndpoints)
+    renter.group(context: NotificationReaderContext.self).addRoutes(components.notifications.controller.endpoints)
     router.addRoutes(WebhookController(webhooks: components.webhooks).endpoints)
     router.addRoutes(components.onboardingPage.endpoints)
 
-    let owner = router.group().add(middleware: OwnerAuthMiddleware(apiKeys: components.apiKeys, owners: components.owners))
-        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, attribution: .authenticatedOwner))
+    // Owner API: `Authorization: Bearer <API key>`, charged to the owner.
+    let owner = router.group()
+        .add(middleware: OwnerAuthMiddleware(authenticator: authenticator))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies))
+        .group(context: OwnerRequestContext.self)
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)
     owner.addRoutes(OwnerController(credentials: components.credentials, onboarding: components.onboarding, apiKeys: components.apiKeys).endpoints)
 
     // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route; the dashboard's pages use
     // their own session cookie.
-    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
-    admin.addRoutes(components.adminController.endpoints)
-    admin.addRoutes(
-        RateLimitController(
-            database: components.database, owners: components.owners, limits: components.rateLimits, limiter: components.rateLimiter,
-            audit: AuditLog(clock: components.clock), actor: { _, _ in AdminPrincipal.current?.actor ?? "admin" }
-        ).endpoints)
+    let operations = components.adminOperations
+    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(tokens: components.adminTokens)).group(context: AdminRequestContext.self)
+    admin.addRoutes(AdminController(operations: operations).endpoints)
+    admin.addRoutes(RateLimitController(operations: operations).endpoints)
     // The metrics controller's routes carry their full path (`/admin/metrics`).
-    router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens))
-        .addRoutes(MetricsController<GatehouseRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
+    router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens)).group(context: AdminRequestContext.self)
+        .addRoutes(MetricsController<AdminRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
     router.addRoutes(components.dashboardController.endpoints)
     return router
 }

@@ -12,7 +12,7 @@ public import Vault
 public import GatehouseCore
 public import Payments
 public import GatehouseHTTP
-public import Notifications
+import Notifications
 
 /// Everything long-lived that Gatehouse's routes and services share, opened from the configuration.
 public struct GatehouseComponents: Sendable {
@@ -27,6 +27,8 @@ public struct GatehouseComponents: Sendable {
     /// Payments as stored (the change feed and reconciliation read it).
     public let paymentRepository: PaymentRepository
     public let statusView: PaymentStatusView
+    /// Derives and checks renter tokens (the renter-access layer checks a request's token with it).
+    public let renterTokens: RenterTokens
     public let payments: PaymentService
     public let credentials: OwnerCredentialsService
     public let webhooks: WebhookService
@@ -121,7 +123,7 @@ public struct GatehouseComponents: Sendable {
                 configuration: configuration, database: database, vault: vault, hasher: hasher, owners: owners,
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 adminTokens: AdminTokenRepository(database: database, hasher: hasher, clock: clock),
-                bookings: bookings, paymentRepository: paymentRepository, statusView: statusView, payments: payments,
+                bookings: bookings, paymentRepository: paymentRepository, statusView: statusView, renterTokens: renterTokens, payments: payments,
                 credentials: credentials, webhooks: webhooks, payOS: payOS,
                 pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
                 rateLimits: RateLimitRepository(database: database, clock: clock), onboarding: onboarding, keyAccess: keyAccess,
@@ -130,26 +132,6 @@ public struct GatehouseComponents: Sendable {
             await database.shutdown()
             throw error
         }
-    }
-}
-
-extension GatehouseComponents {
-    /// The `/admin` JSON API over these components.
-    public var adminController: AdminController {
-        AdminController(
-            owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
-            vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database), clock: clock)
-    }
-
-    /// The `/admin` dashboard over these components.
-    public var dashboardController: DashboardController {
-        DashboardController(
-            sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock),
-            owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
-            vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database),
-            rateLimits: OwnerRateLimitStore(database: database, limits: rateLimits, limiter: rateLimiter, clock: clock),
-            series: PaymentMetricsSeries(metrics: paymentMetrics),
-            pages: adminPages, secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), clock: clock)
     }
 }
 

@@ -66,8 +66,8 @@ public struct NotificationWiring: Sendable {
     }
 
     /// `GET /api/notifications/check`, to add at the router's root.
-    public func controller(access: RenterAccess, apiKeys: APIKeyRepository, owners: OwnerRepository) -> NotificationController {
-        NotificationController(notifications: web, access: access, apiKeys: apiKeys, owners: owners)
+    public var controller: NotificationController {
+        NotificationController(notifications: web)
     }
 
     static func senderAddress(mailFrom: String?, publicURL: String, smtp: Bool) throws(ConfigurationError) -> MailAddress {

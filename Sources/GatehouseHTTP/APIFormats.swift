@@ -49,7 +49,7 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
 
 extension Request {
     /// Decodes a JSON body, turning any problem into a `VALIDATION_ERROR` that names the field.
-    public func decodeJSON<T: Decodable>(as type: T.Type, context: GatehouseRequestContext) async throws -> T {
+    public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: context.maxUploadSize)

@@ -193,7 +193,7 @@ extension AdminSuites {
                 let got = try await h.get("/admin/owners/\(a)/rate-limit")
                 #expect(got.json?["burst"] == 9)
                 #expect(got.json?["is_default"] == false)
-                let row = try #require(try await h.auditRows(action: OwnerRateLimitStore.auditAction).first)
+                let row = try #require(try await h.auditRows(action: AdminOperations.AuditAction.setRateLimit).first)
                 #expect(row.actor == "admin:\(h.adminToken.prefix)")
                 #expect(row.requestID == put.requestID)
                 #expect(try await h.get("/admin/owners/\(h.ownerB.id.rawValue)/rate-limit").json?["is_default"] == true)
@@ -238,8 +238,8 @@ extension AdminSuites {
                 #expect(try await h.post("/admin/vault/rotate-master-key", #"{"batch_size":0}"#).errorCode == "VALIDATION_ERROR")
 
                 let actor = "admin:\(h.adminToken.prefix)"
-                #expect(try await h.auditRows(action: AdminController.AuditAction.rotateMasterKey).filter { $0.actor == actor }.count == 2)
-                #expect(try await h.auditRows(action: AdminController.AuditAction.retireKEK).first?.requestID == retired.requestID)
+                #expect(try await h.auditRows(action: AdminOperations.AuditAction.rotateMasterKey).filter { $0.actor == actor }.count == 2)
+                #expect(try await h.auditRows(action: AdminOperations.AuditAction.retireKEK).first?.requestID == retired.requestID)
                 // The vault's own rows carry the admin too.
                 #expect(try await h.auditRows(action: Vault.AuditAction.rewrap).allSatisfy { $0.actor == actor })
             }
@@ -264,7 +264,7 @@ extension AdminSuites {
                 #expect(after.json?["credentials"]?["previous_checksum_key_usable_until"] == nil || after.json?["credentials"]?["previous_checksum_key_usable_until"] == .null)
                 #expect(try await h.post("/admin/owners/\(a.id.rawValue)/expire-previous-checksum-key").json?["destroyed"] == 0)
                 #expect(try await h.post("/admin/owners/999999/expire-previous-checksum-key").status == .notFound)
-                let row = try #require(try await h.auditRows(action: AdminController.AuditAction.expirePreviousChecksumKey).last)
+                let row = try #require(try await h.auditRows(action: AdminOperations.AuditAction.expirePreviousChecksumKey).last)
                 #expect(row.ownerID == a.id.rawValue)
                 #expect(row.requestID == expired.requestID)
             }
@@ -341,7 +341,7 @@ extension AdminSuites {
                 #expect(again.status == .conflict)
                 #expect(again.errorCode == "CONFLICT")
                 #expect(try await h.post("/admin/notifications/999999/resend").status == .notFound)
-                let row = try #require(try await h.auditRows(action: AdminController.AuditAction.resendNotification).first)
+                let row = try #require(try await h.auditRows(action: AdminOperations.AuditAction.resendNotification).first)
                 #expect(row.ownerID == h.ownerA.id.rawValue)
                 #expect(row.requestID == resent.requestID)
             }

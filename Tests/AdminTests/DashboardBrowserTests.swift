@@ -45,7 +45,7 @@ extension AdminSuites {
                 let store = h.components.rateLimits
                 #expect(try await store.get(owner: h.ownerA.id, logger: h.logger).map { [$0.requestsPerSecond, $0.burst] } == [12, 40])
                 #expect(try await store.get(owner: h.ownerB.id, logger: h.logger) == nil)
-                #expect(try await h.auditRows(action: OwnerRateLimitStore.auditAction).first?.actor == "admin:\(h.adminToken.prefix)")
+                #expect(try await h.auditRows(action: AdminOperations.AuditAction.setRateLimit).first?.actor == "admin:\(h.adminToken.prefix)")
             }
         }
     }

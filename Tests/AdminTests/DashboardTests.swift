@@ -190,9 +190,9 @@ extension AdminSuites {
                     try await Self.post(h, "/admin/dashboard/owners/\(a)/rate-limit", browser, bad)
                 }
                 #expect(try await store.get(owner: h.ownerA.id, logger: h.logger).map { [$0.requestsPerSecond, $0.burst] } == [7, 21])
-                let row = try #require(try await h.auditRows(action: OwnerRateLimitStore.auditAction).first)
+                let row = try #require(try await h.auditRows(action: AdminOperations.AuditAction.setRateLimit).first)
                 #expect(row.ownerID == a && row.actor == "admin:\(h.adminToken.prefix)")
-                #expect(try await h.auditRows(action: OwnerRateLimitStore.auditAction).count == 1)
+                #expect(try await h.auditRows(action: AdminOperations.AuditAction.setRateLimit).count == 1)
 
                 let detail = try await h.request(.get, "/admin/dashboard/owners/\(a)?lang=en", headers: browser.headers)
                 #expect(detail.body.contains("7/s, burst 21"))
@@ -202,13 +202,13 @@ extension AdminSuites {
                 #expect(vi.body.contains("Tỷ lệ thành công"))
 
                 #expect(try await Self.post(h, "/admin/dashboard/vault/rotate", browser).location == "/admin/dashboard/vault?done=rotated")
-                #expect(try await h.auditRows(action: AdminController.AuditAction.rotateMasterKey).count == 1)
+                #expect(try await h.auditRows(action: AdminOperations.AuditAction.rotateMasterKey).count == 1)
                 for path in ["/admin/dashboard/vault", "/admin/dashboard/notifications", "/admin/dashboard/audit?action=owner.rate_limit.set"] {
                     let page = try await h.request(.get, path, headers: browser.headers)
                     #expect(page.status == .ok, "\(path)")
                 }
                 let filtered = try await h.request(.get, "/admin/dashboard/audit?action=owner.rate_limit.set", headers: browser.headers)
-                #expect(filtered.body.contains(OwnerRateLimitStore.auditAction))
+                #expect(filtered.body.contains(AdminOperations.AuditAction.setRateLimit))
                 #expect(!filtered.body.contains("admin.owner.suspend"))
                 #expect(try await h.request(.get, "/admin/dashboard/audit?from=yesterday", headers: browser.headers).status == .badRequest)
             }

@@ -20,32 +20,25 @@ public import GatehouseHTTP
 /// - every form carries a synchronizer CSRF token bound to the session, compared in constant time; the sign-in form
 ///   (before any session) uses a double-submit token in its own `SameSite=Strict` cookie;
 /// - pages have no script at all; the CSP allows only nonce'd inline style, same-origin form posts and data: images.
-/// Every change goes through the same services as the JSON API and is audited with actor `admin:<token prefix>`.
+/// Every change is an ``AdminOperations`` call, the same as the JSON API's, audited with actor `admin:<token prefix>`;
+/// handlers get the signed-in admin's session from ``withSession(_:context:post:_:)``, the only way they run.
 public struct DashboardController: Sendable {
     static let sessionCookie = "gh_admin"
     static let signInCookie = "gh_admin_signin"
 
     let sessions: AdminSessionRepository
-    let owners: AdminOwnerService
-    let vault: Vault
-    let outbox: NotificationOutbox
-    let audit: AdminAuditQuery
-    let rateLimits: any AdminRateLimitStore
+    let operations: AdminOperations
     let series: any AdminPaymentSeries
     let pages: AdminPages
     let secureCookies: Bool
     let clock: WallClock
 
     public init(
-        sessions: AdminSessionRepository, owners: AdminOwnerService, vault: Vault, outbox: NotificationOutbox, audit: AdminAuditQuery,
-        rateLimits: any AdminRateLimitStore, series: any AdminPaymentSeries, pages: AdminPages, secureCookies: Bool, clock: WallClock = .system
+        sessions: AdminSessionRepository, operations: AdminOperations, series: any AdminPaymentSeries, pages: AdminPages, secureCookies: Bool,
+        clock: WallClock = .system
     ) {
         self.sessions = sessions
-        self.owners = owners
-        self.vault = vault
-        self.outbox = outbox
-        self.audit = audit
-        self.rateLimits = rateLimits
+        self.operations = operations
         self.series = series
         self.pages = pages
         self.secureCookies = secureCookies
@@ -98,8 +91,8 @@ public struct DashboardController: Sendable {
             response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, expected, maxAge: 1800)))
             return response
         }
-        try await owners.record(
-            "admin.session.sign_in", audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
+        try await operations.recordSession(
+            signedIn: true, audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
         var response = Self.redirect("/admin/dashboard/owners")
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, session.cookie, maxAge: Int(AdminSessionRepository.lifetimeMillis / 1000))))
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, "", maxAge: 0)))
@@ -109,8 +102,7 @@ public struct DashboardController: Sendable {
     @Sendable func signOut(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
             try await sessions.end(session, logger: context.logger)
-            try await owners.record(
-                "admin.session.sign_out", audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
+            try await operations.recordSession(signedIn: false, audit: Self.audit(session, context), logger: context.logger)
             var response = Self.redirect("/admin/sign-in")
             response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, "", maxAge: 0)))
             return response
@@ -123,7 +115,7 @@ public struct DashboardController: Sendable {
         try await withSession(request, context: context, post: false) { session, _ in
             let strings = AdminStrings.table(locale(request))
             var rows: [[String: Any]] = []
-            for view in try await owners.list(logger: context.logger) {
+            for view in try await operations.owners(logger: context.logger) {
                 var row = try await ownerModel(view, strings: strings, logger: context.logger)
                 let suspended = view.owner.status == .suspended
                 row["toggleAction"] = suspended ? "reactivate" : "suspend"
@@ -138,10 +130,10 @@ public struct DashboardController: Sendable {
     @Sendable func ownerPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
             let strings = AdminStrings.table(locale(request))
-            guard let id = Self.id(context), let view = try await owners.get(OwnerID(id), logger: context.logger) else {
+            guard let id = Self.id(context), let view = try await operations.owner(OwnerID(id), logger: context.logger) else {
                 return page(request, "owners", title: "", model: ["owners": [Any]()], session: session, error: strings["notFound"], status: .notFound)
             }
-            let limit = try await rateLimits.rateLimit(owner: view.owner.id, logger: context.logger)
+            let limit = try await operations.storedRateLimit(owner: view.owner.id, logger: context.logger)
             let bucket = request.uri.queryParameters["bucket"].flatMap { AdminSeriesBucket(rawValue: String($0)) } ?? .hour
             let now = clock.now()
             let from = bucket == .hour ? now - 47 * bucket.millis : now - 29 * bucket.millis
@@ -178,23 +170,22 @@ public struct DashboardController: Sendable {
     func setStatus(_ status: Owner.Status, request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
             guard let id = Self.id(context) else { return Self.redirect("/admin/dashboard/owners") }
-            _ = try await owners.setStatus(OwnerID(id), status, audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
+            _ = try await operations.setStatus(OwnerID(id), status, audit: Self.audit(session, context), logger: context.logger)
             return Self.redirect("/admin/dashboard/owners?done=saved")
         }
     }
 
     @Sendable func setRateLimit(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, form in
-            guard let id = Self.id(context), try await owners.get(OwnerID(id), logger: context.logger) != nil else {
+            guard let id = Self.id(context), try await operations.owner(OwnerID(id), logger: context.logger) != nil else {
                 return Self.redirect("/admin/dashboard/owners")
             }
             guard let rps = form["requests_per_second"].flatMap({ Int($0) }), let burst = form["burst"].flatMap({ Int($0) }) else {
                 return Self.redirect("/admin/dashboard/owners/\(id)?done=invalidRateLimit")
             }
             do {
-                try await rateLimits.setRateLimit(
-                    owner: OwnerID(id), AdminRateLimit(requestsPerSecond: rps, burst: burst),
-                    audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
+                try await operations.setRateLimit(
+                    owner: OwnerID(id), requestsPerSecond: rps, burst: burst, payOS: .keep, audit: Self.audit(session, context), logger: context.logger)
             } catch let error as TenancyError where error.code == .validation {
                 return Self.redirect("/admin/dashboard/owners/\(id)?done=invalidRateLimit")
             }
@@ -203,7 +194,7 @@ public struct DashboardController: Sendable {
     }
 
     func ownerModel(_ view: AdminOwnerView, strings: [String: String], logger: Logger) async throws -> [String: Any] {
-        let limit = try await rateLimits.rateLimit(owner: view.owner.id, logger: logger)
+        let limit = try await operations.storedRateLimit(owner: view.owner.id, logger: logger)
         return [
             "id": view.owner.id.rawValue, "name": view.owner.name, "email": view.owner.email, "status": view.owner.status.rawValue,
             "statusText": strings[view.owner.status.rawValue] ?? view.owner.status.rawValue,
@@ -217,7 +208,7 @@ public struct DashboardController: Sendable {
 
     @Sendable func vaultPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
-            let status = try await vault.status(logger: context.logger)
+            let status = try await operations.vaultStatus(logger: context.logger)
             let body = AdminController.vaultBody(status)
             let model: [String: Any] = [
                 "activeVersion": status.activeVersion, "ringVersions": status.ringVersions.map(String.init).joined(separator: ", "),
@@ -231,11 +222,7 @@ public struct DashboardController: Sendable {
 
     @Sendable func rotate(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
-            let audit = AuditContext(actor: session.admin.actor, requestID: context.requestID)
-            let report = try await vault.rotateMasterKey(audit: audit, logger: context.logger)
-            try await owners.record(
-                AdminController.AuditAction.rotateMasterKey,
-                detail: ["run": .integer(report.runID), "target_kek_version": .int(report.targetVersion)], audit: audit, logger: context.logger)
+            _ = try await operations.rotateMasterKey(to: nil, batchSize: 100, audit: Self.audit(session, context), logger: context.logger)
             return Self.redirect("/admin/dashboard/vault?done=rotated")
         }
     }
@@ -244,7 +231,7 @@ public struct DashboardController: Sendable {
 
     @Sendable func notificationsPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in
-            let entries = try await outbox.entries(status: .dead, limit: 200, logger: context.logger)
+            let entries = try await operations.deadNotifications(logger: context.logger)
             let rows: [[String: Any]] = entries.map {
                 [
                     "id": $0.id, "ownerID": $0.ownerID.rawValue, "recipient": $0.recipient, "subject": $0.subject, "attempts": $0.attempts,
@@ -259,14 +246,12 @@ public struct DashboardController: Sendable {
 
     @Sendable func resend(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: true) { session, _ in
-            guard let id = Self.id(context), let entry = try await outbox.entry(id: id, logger: context.logger) else {
+            guard let id = Self.id(context) else { return Self.redirect("/admin/dashboard/notifications?done=notFound") }
+            do {
+                // A notification that is no longer dead is left alone (and not audited); the page shows "re-sent" either way.
+                _ = try await operations.resendNotification(id: id, audit: Self.audit(session, context), logger: context.logger)
+            } catch let error as TenancyError where error.code == .notFound {
                 return Self.redirect("/admin/dashboard/notifications?done=notFound")
-            }
-            if try await outbox.resend(id: id, logger: context.logger) {
-                try await owners.record(
-                    AdminController.AuditAction.resendNotification, owner: entry.ownerID,
-                    detail: ["outbox_id": .integer(id), "kind": .string(entry.kind)],
-                    audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
             }
             return Self.redirect("/admin/dashboard/notifications?done=resent")
         }
@@ -288,7 +273,7 @@ public struct DashboardController: Sendable {
                     request, "audit", title: strings["audit"] ?? "", model: ["records": [Any](), "filter": filterModel], session: session,
                     error: error.message, status: .badRequest)
             }
-            let result = try await audit.page(filter, logger: context.logger)
+            let result = try await operations.auditPage(filter, logger: context.logger)
             let records: [[String: Any]] = result.records.map {
                 [
                     "id": $0.id, "at": APITime.format($0.at), "actor": $0.actor, "owner": $0.ownerID.map { String($0.rawValue) } ?? "",
@@ -332,7 +317,7 @@ public struct DashboardController: Sendable {
             }
         }
         do {
-            return try await AdminPrincipal.$current.withValue(session.admin) { try await body(session, form) }
+            return try await body(session, form)
         } catch {
             let mapped = APIError.from(error)
             if mapped.status.code >= 500 {
@@ -377,6 +362,11 @@ public struct DashboardController: Sendable {
 
     func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
         "\(name)=\(value); Path=/admin; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secureCookies ? "; Secure" : "")"
+    }
+
+    /// The audit context of a signed-in admin's change: actor `admin:<prefix>` and the request id.
+    static func audit(_ session: AdminSession, _ context: GatehouseRequestContext) -> AuditContext {
+        AuditContext(actor: session.admin.actor, requestID: context.requestID)
     }
 
     static func redirect(_ location: String) -> Response {

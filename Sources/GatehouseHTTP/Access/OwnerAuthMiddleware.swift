@@ -6,11 +6,9 @@ public import Logging
 public import Tenancy
 public import GatehouseCore
 
-/// Resolves `Authorization: Bearer <owner API key>` to an owner, refusing a missing or wrong key (401)
-/// and a suspended owner (403 `OWNER_SUSPENDED`). Routes added after it see `context.ownerID`.
-public struct OwnerAuthMiddleware: RouterMiddleware {
-    public typealias Context = GatehouseRequestContext
-
+/// The one place an owner's API key is turned into an owner, with the one suspension rule: every route that reads
+/// owner keys (owner API, renter pages, notification checks) goes through ``owner(_:logger:)``.
+public struct OwnerAuthenticator: Sendable {
     let apiKeys: APIKeyRepository
     let owners: OwnerRepository
 
@@ -19,27 +17,43 @@ public struct OwnerAuthMiddleware: RouterMiddleware {
         self.owners = owners
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let ownerID = try await Self.authenticate(request, apiKeys: apiKeys, logger: context.logger) else {
-            throw APIError.unauthorized
-        }
-        guard let owner = try await owners.get(ownerID, logger: context.logger) else { throw APIError.unauthorized }
+    /// The active owner of the request's `Authorization: Bearer` key; `nil` without a bearer or for a key that is
+    /// unknown, revoked or expired (each route decides what that means: 401, or 404 on a renter route).
+    /// - Throws: 403 `OWNER_SUSPENDED` for a valid key of a suspended owner, on every route.
+    public func owner(_ request: Request, logger: Logger) async throws -> Owner? {
+        guard let token = request.bearerToken, let ownerID = try await apiKeys.authenticate(token, logger: logger),
+            let owner = try await owners.get(ownerID, logger: logger)
+        else { return nil }
         guard owner.status == .active else { throw APIError.ownerSuspended }
+        return owner
+    }
+}
+
+/// The owner API's gate: a missing or wrong key is 401, a suspended owner 403 `OWNER_SUSPENDED`. Routes run in
+/// ``OwnerRequestContext``; the request is charged to the owner by a ``RateLimitMiddleware`` mounted after it.
+public struct OwnerAuthMiddleware: RouterMiddleware {
+    public typealias Context = GatehouseRequestContext
+
+    let authenticator: OwnerAuthenticator
+
+    public init(authenticator: OwnerAuthenticator) {
+        self.authenticator = authenticator
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let owner = try await authenticator.owner(request, logger: context.logger) else { throw APIError.unauthorized }
         var context = context
-        context.ownerID = ownerID
-        context.logger[metadataKey: "tenant.id"] = .stringConvertible(ownerID)
+        context.access.owner = owner
+        context.access.chargedOwner = owner.id
+        context.logger[metadataKey: "tenant.id"] = .stringConvertible(owner.id)
         return try await next(request, context)
     }
+}
 
-    /// The owner of the request's bearer key, if any (no status check).
-    public static func authenticate(_ request: Request, apiKeys: APIKeyRepository, logger: Logger) async throws -> OwnerID? {
-        guard let token = bearerToken(request) else { return nil }
-        return try await apiKeys.authenticate(token, logger: logger)
-    }
-
-    /// The token of an `Authorization: Bearer …` header.
-    public static func bearerToken(_ request: Request) -> String? {
-        guard let header = request.headers[.authorization] else { return nil }
+extension Request {
+    /// The token of an `Authorization: Bearer …` header (owner API keys and admin tokens).
+    public var bearerToken: String? {
+        guard let header = headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = parts[1].trimmingCharacters(in: .whitespaces)

@@ -2,9 +2,33 @@
 import HTTPTypes
 public import Hummingbird
 import Logging
-public import Tenancy
+import Tenancy
 public import GatehouseCore
 public import Payments
+
+/// A right to see one payment, and how it was obtained. Made once per request by ``RenterAccessMiddleware``; routes
+/// get it from ``RenterRequestContext``.
+public struct RenterGrant: Sendable {
+    public enum Basis: Sendable, Hashable {
+        /// The payment's renter token, from `?t=` or the payment's cookie. `setCookie` is the cookie to send when the
+        /// token came in the query (first visit).
+        case renterToken(setCookie: String?)
+        /// The payment's owner, by its API key.
+        case ownerKey
+    }
+
+    /// The verified payment snapshot the grant was checked against.
+    public let snapshot: PaymentSnapshot
+    public let basis: Basis
+
+    public var paymentID: PaymentID { snapshot.paymentID }
+    public var ownerID: OwnerID { snapshot.ownerID }
+    /// A `Set-Cookie` value to send with the answer, when the renter's token came in the query.
+    public var setCookie: String? {
+        guard case .renterToken(let setCookie) = basis else { return nil }
+        return setCookie
+    }
+}
 
 /// Who may see a payment: its renter (the link's token, as `?t=` or from the payment's cookie) or its owner
 /// (the owner's API key). Everyone else gets 404, so a payment's existence is never revealed.
@@ -12,63 +36,93 @@ public import Payments
 /// The renter path costs no database round trip: the token is checked against the keyed hash held by
 /// the ``PaymentStatusView`` snapshot — this is what keeps `refresh-status` cheap under thousands of polls.
 public struct RenterAccess: Sendable {
-    let payments: PaymentService
-    let apiKeys: APIKeyRepository
+    let statusView: PaymentStatusView
+    let tokens: RenterTokens
+    let authenticator: OwnerAuthenticator
     /// `Secure` cookies when renters reach us over HTTPS.
     let secureCookies: Bool
 
-    public init(payments: PaymentService, apiKeys: APIKeyRepository, secureCookies: Bool) {
-        self.payments = payments
-        self.apiKeys = apiKeys
+    public init(statusView: PaymentStatusView, tokens: RenterTokens, authenticator: OwnerAuthenticator, secureCookies: Bool) {
+        self.statusView = statusView
+        self.tokens = tokens
+        self.authenticator = authenticator
         self.secureCookies = secureCookies
-    }
-
-    /// A granted access.
-    public struct Grant: Sendable {
-        public let snapshot: PaymentSnapshot
-        /// A `Set-Cookie` value to send when the token came in the query (first visit).
-        public let setCookie: String?
-        /// The owner, when access came from an owner API key.
-        public let ownerID: OwnerID?
     }
 
     /// The cookie that keeps a payment's renter token after the first visit: one cookie per payment.
     public static func cookieName(_ id: PaymentID) -> String { "gh_pt_\(id.rawValue)" }
 
-    /// The payment id in the route's `{id}` parameter, or 404.
-    public static func paymentID(_ context: GatehouseRequestContext) throws -> PaymentID {
-        guard let raw = context.parameters.get("id", as: Int64.self), raw > 0 else { throw APIError.notFound("payment") }
-        return PaymentID(raw)
-    }
-
-    /// Checks access to payment `id`, or throws 404.
-    public func authorize(_ id: PaymentID, request: Request, context: GatehouseRequestContext) async throws -> Grant {
+    /// The grant for payment `id`, or `nil`. A renter token, when present, decides alone (a wrong one is no grant
+    /// even with the owner's key); without one, the key of the payment's owner grants.
+    func grant(for id: PaymentID, request: Request, owner: Owner?, logger: Logger) async throws -> RenterGrant? {
         let queryToken = request.uri.queryParameters["t"].map(String.init)
-        let token = queryToken ?? request.cookies[Self.cookieName(id)]?.value
-        if let token {
-            guard let snapshot = try await payments.statusView.snapshot(of: id, logger: context.logger),
-                payments.renterTokenMatches(token, storedHash: snapshot.renterTokenHash)
-            else { throw APIError.notFound("payment") }
-            var setCookie: String? = nil
-            if queryToken != nil {
-                // SameSite=Lax (not Strict) so the cookie also comes back on payOS's redirect to our return page.
-                setCookie = "\(Self.cookieName(id))=\(token); Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
+        if let token = queryToken ?? request.cookies[Self.cookieName(id)]?.value {
+            guard let snapshot = try await statusView.snapshot(of: id, logger: logger),
+                tokens.matches(token, storedHash: snapshot.renterTokenHash)
+            else { return nil }
+            // SameSite=Lax (not Strict) so the cookie also comes back on payOS's redirect to our return page.
+            let setCookie = queryToken.map {
+                "\(Self.cookieName(id))=\($0); Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
             }
-            return Grant(snapshot: snapshot, setCookie: setCookie, ownerID: nil)
+            return RenterGrant(snapshot: snapshot, basis: .renterToken(setCookie: setCookie))
         }
-        if let owner = try await OwnerAuthMiddleware.authenticate(request, apiKeys: apiKeys, logger: context.logger),
-            let snapshot = try await payments.statusView.snapshot(of: id, logger: context.logger), snapshot.ownerID == owner
-        {
-            return Grant(snapshot: snapshot, setCookie: nil, ownerID: owner)
+        guard let owner, let snapshot = try await statusView.snapshot(of: id, logger: logger), snapshot.ownerID == owner.id else {
+            return nil
         }
-        throw APIError.notFound("payment")
+        return RenterGrant(snapshot: snapshot, basis: .ownerKey)
     }
 
-    /// Whether the request carries this payment's valid renter token (query or cookie), without throwing.
-    public func hasRenterToken(_ payment: Payment, request: Request, context: GatehouseRequestContext) async -> Bool {
+    /// Whether the request carries this payment's valid renter token (query or cookie), without throwing: for payOS's
+    /// cancel redirect, which names the payment by its order code rather than a route id.
+    public func hasRenterToken(_ payment: Payment, request: Request, context: some RequestContext) async -> Bool {
         guard let token = request.uri.queryParameters["t"].map(String.init) ?? request.cookies[Self.cookieName(payment.id)]?.value,
-            let snapshot = try? await payments.statusView.snapshot(of: payment.id, logger: context.logger)
+            let snapshot = try? await statusView.snapshot(of: payment.id, logger: context.logger)
         else { return false }
-        return payments.renterTokenMatches(token, storedHash: snapshot.renterTokenHash)
+        return tokens.matches(token, storedHash: snapshot.renterTokenHash)
+    }
+}
+
+/// The renter routes' gate: verifies the request's renter token (or the owner's key) once, and records the grant for
+/// ``RenterRequestContext`` and for ``RateLimitMiddleware``, mounted after it, which charges the payment's owner when the
+/// grant came from the renter's token and the client IP otherwise (no token, a wrong one, an owner's key, payOS's
+/// redirects) — so guessing payment ids spends the guesser's own IP budget.
+///
+/// Never refuses by itself except for a suspended owner's key (403 `OWNER_SUSPENDED`, as everywhere): a route that
+/// needs the grant refuses in its context (404 for renter routes), after the limiter has charged the request.
+///
+/// The payment is the route's `{id}` or the `?payment_id=` query.
+public struct RenterAccessMiddleware: RouterMiddleware {
+    public typealias Context = GatehouseRequestContext
+
+    let access: RenterAccess
+
+    public init(access: RenterAccess) {
+        self.access = access
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let owner = try await access.authenticator.owner(request, logger: context.logger)
+        var shape = RenterRequestShape(payment: Self.requestedPayment(request, context: context), renterToken: false, bearer: request.bearerToken != nil)
+        var grant: RenterGrant? = nil
+        if case .id(let id) = shape.payment {
+            shape.renterToken = request.uri.queryParameters["t"] != nil || request.cookies[RenterAccess.cookieName(id)] != nil
+            grant = try await access.grant(for: id, request: request, owner: owner, logger: context.logger)
+        }
+        var context = context
+        context.access.owner = owner
+        context.access.grant = grant
+        context.access.renterRequest = shape
+        if let grant, case .renterToken = grant.basis { context.access.chargedOwner = grant.ownerID }
+        return try await next(request, context)
+    }
+
+    static func requestedPayment(_ request: Request, context: Context) -> RenterRequestShape.Payment {
+        if context.parameters.get("id") != nil {
+            guard let raw = context.parameters.get("id", as: Int64.self), raw > 0 else { return .invalid }
+            return .id(PaymentID(raw))
+        }
+        guard let text = request.uri.queryParameters["payment_id"] else { return .none }
+        guard let raw = Int64(String(text)), raw > 0 else { return .invalid }
+        return .id(PaymentID(raw))
     }
 }

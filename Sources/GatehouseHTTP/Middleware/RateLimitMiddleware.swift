@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 public import Tenancy
 public import GatehouseCore
-public import Payments
 
 /// Resolves the client's address once per request (``TrustedProxies``: forwarded headers only from a trusted
 /// proxy, the socket peer otherwise) and puts it in the request's log metadata as `client.ip`.
@@ -39,43 +38,28 @@ public struct ClientAddressMiddleware: RouterMiddleware {
 /// Enforces the per-owner request limit (GCRA, this instance's share, see ``TenantRateLimiter``) and, for
 /// traffic no owner can be charged for, the per-client-IP limit.
 ///
-/// - `.authenticatedOwner`: mount after ``OwnerAuthMiddleware``; the owner is `context.ownerID`.
-/// - `.renterPayment`: for renter routes. The payment (the route's `{id}` or `?payment_id=`) is resolved to its
-///   owner through the in-process ``PaymentStatusView`` — the same snapshot the route's own access check uses —
-///   and the request is charged to that owner only when it carries the payment's valid renter token (query or
-///   cookie). So a poll costs no database query, and guessing payment ids spends the guesser's own IP budget, not
-///   the owner's. Everything else (no token, payOS's browser redirects) is charged to the client IP.
+/// Mount it after the group's access middleware, which says whom to charge: ``OwnerAuthMiddleware`` the authenticated
+/// owner; ``RenterAccessMiddleware`` the payment's owner when the request carries the payment's valid renter token (the
+/// grant it made once, from the in-process ``PaymentStatusView``, so a poll costs no database query), and the client IP
+/// for everything else (no or a wrong token, an owner's key, payOS's browser redirects).
 ///
 /// Refusals are 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-Policy` and `RateLimit`; admitted responses carry
 /// `RateLimit-Policy` and `RateLimit` too, so well-behaved clients can slow down before they are refused.
 public struct RateLimitMiddleware: RouterMiddleware {
     public typealias Context = GatehouseRequestContext
 
-    /// Who a request is charged to.
-    public enum Attribution: Sendable {
-        case authenticatedOwner
-        case renterPayment(PaymentService)
-    }
-
     let limiter: TenantRateLimiter
     let trustedProxies: TrustedProxies
-    let attribution: Attribution
 
-    public init(limiter: TenantRateLimiter, trustedProxies: TrustedProxies, attribution: Attribution) {
+    public init(limiter: TenantRateLimiter, trustedProxies: TrustedProxies) {
         self.limiter = limiter
         self.trustedProxies = trustedProxies
-        self.attribution = attribution
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let owner: OwnerID? =
-            switch attribution {
-            case .authenticatedOwner: context.ownerID
-            case .renterPayment(let payments): await Self.renterOwner(request, context: context, payments: payments)
-            }
         let decision: RateLimitDecision
         let advertised: RateLimitPolicy
-        if let owner {
+        if let owner = context.access.chargedOwner {
             decision = limiter.admitRequest(owner: owner)
             advertised = limiter.effectiveLimit(owner: owner).requests
         } else {
@@ -92,22 +76,6 @@ public struct RateLimitMiddleware: RouterMiddleware {
             response.headers[field.name] = field.value
         }
         return response
-    }
-
-    /// The owner to charge for a renter request: the payment's owner when the request carries its valid renter token.
-    /// The snapshot comes from memory (`peek`, uncounted); only a payment not yet in memory is loaded — and then the
-    /// route's own lookup is answered from memory, so a poll still reads the database at most once.
-    static func renterOwner(_ request: Request, context: Context, payments: PaymentService) async -> OwnerID? {
-        let raw = context.parameters.get("id", as: Int64.self) ?? request.uri.queryParameters["payment_id"].flatMap { Int64(String($0)) }
-        guard let raw, raw > 0 else { return nil }
-        let id = PaymentID(raw)
-        guard let token = request.uri.queryParameters["t"].map(String.init) ?? request.cookies[RenterAccess.cookieName(id)]?.value else {
-            return nil
-        }
-        var snapshot = await payments.statusView.peek(id)
-        if snapshot == nil { snapshot = try? await payments.statusView.snapshot(of: id, logger: context.logger) }
-        guard let snapshot, payments.renterTokenMatches(token, storedHash: snapshot.renterTokenHash) else { return nil }
-        return snapshot.ownerID
     }
 }
 

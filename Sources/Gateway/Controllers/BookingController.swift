@@ -14,9 +14,9 @@ public struct BookingController: Sendable {
         self.bookings = bookings
     }
 
-    /// Routes; mount behind ``OwnerAuthMiddleware``.
-    public var endpoints: RouteCollection<GatehouseRequestContext> {
-        let routes = RouteCollection(context: GatehouseRequestContext.self)
+    /// Routes; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthMiddleware``.
+    public var endpoints: RouteCollection<OwnerRequestContext> {
+        let routes = RouteCollection(context: OwnerRequestContext.self)
         routes.post("/api/bookings", use: create)
         routes.get("/api/bookings/{id}", use: get)
         return routes
@@ -69,8 +69,8 @@ public struct BookingController: Sendable {
         }
     }
 
-    @Sendable func create(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<BookingBody> {
-        let owner = try context.requireOwner()
+    @Sendable func create(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<BookingBody> {
+        let owner = context.ownerID
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
         guard let start = APITime.parse(body.start_time) else {
             throw APIError.validation("start_time must be an ISO-8601 date-time with an offset, e.g. 2024-01-15T14:00:00Z")
@@ -87,8 +87,8 @@ public struct BookingController: Sendable {
         return JSONResponse(status: .created, BookingBody(booking, renter: renter))
     }
 
-    @Sendable func get(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<BookingBody> {
-        let owner = try context.requireOwner()
+    @Sendable func get(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<BookingBody> {
+        let owner = context.ownerID
         guard let id = context.parameters.get("id", as: Int64.self) else { throw APIError.notFound("booking") }
         guard let booking = try await bookings.get(owner: owner, id: BookingID(id), logger: context.logger) else {
             throw APIError.notFound("booking")

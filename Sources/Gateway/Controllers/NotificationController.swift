@@ -14,25 +14,18 @@ public import Payments
 ///   page) → that payment's renter notifications. A token of another payment → 404, like every renter route.
 /// - An owner: `Authorization: Bearer <API key>` without `payment_id` → the owner's notifications (403 when suspended).
 ///
-/// Each notification is returned once: the check marks what it returns as read. The two audiences never mix: with
-/// `payment_id` only a renter credential counts (an owner's key there gets 403 rather than reading — and so
-/// consuming — the renter's notifications), and without it only an owner's key does. No credential at all → 401.
+/// Each notification is returned once: the check marks what it returns as read. Who may read what (the two audiences
+/// never mix) is decided before the handler runs, by ``RenterAccessMiddleware`` and ``NotificationReaderContext``.
 public struct NotificationController: Sendable {
     let notifications: WebNotifications
-    let access: RenterAccess
-    let apiKeys: APIKeyRepository
-    let owners: OwnerRepository
 
-    public init(notifications: WebNotifications, access: RenterAccess, apiKeys: APIKeyRepository, owners: OwnerRepository) {
+    public init(notifications: WebNotifications) {
         self.notifications = notifications
-        self.access = access
-        self.apiKeys = apiKeys
-        self.owners = owners
     }
 
-    /// Routes; mount at the router's root (not behind ``OwnerAuthMiddleware``: renters call it too).
-    public var endpoints: RouteCollection<GatehouseRequestContext> {
-        let routes = RouteCollection(context: GatehouseRequestContext.self)
+    /// Routes; mount in the ``NotificationReaderContext`` group behind ``RenterAccessMiddleware`` (renters call it too).
+    public var endpoints: RouteCollection<NotificationReaderContext> {
+        let routes = RouteCollection(context: NotificationReaderContext.self)
         routes.get("/api/notifications/check", use: check)
         return routes
     }
@@ -55,29 +48,15 @@ public struct NotificationController: Sendable {
         let notifications: [NotificationBody]
     }
 
-    static let forbiddenForOwnerKey = APIError(
-        status: .forbidden, code: "FORBIDDEN", message: "a renter's notifications are only readable with the payment's link")
-
-    @Sendable func check(request: Request, context: GatehouseRequestContext) async throws -> Response {
+    @Sendable func check(request: Request, context: NotificationReaderContext) async throws -> Response {
         let recipient: NotificationRecipient
         var setCookie: String? = nil
-        if let raw = request.uri.queryParameters["payment_id"] {
-            guard let value = Int64(String(raw)), value > 0 else { throw APIError.validation("payment_id must be a positive integer") }
-            let id = PaymentID(value)
-            let hasRenterCredential = request.uri.queryParameters["t"] != nil || request.cookies[RenterAccess.cookieName(id)] != nil
-            guard hasRenterCredential else {
-                throw OwnerAuthMiddleware.bearerToken(request) == nil ? APIError.unauthorized : Self.forbiddenForOwnerKey
-            }
-            let grant = try await access.authorize(id, request: request, context: context)
-            guard grant.ownerID == nil else { throw Self.forbiddenForOwnerKey }
-            recipient = .renter(grant.snapshot.paymentID)
+        switch context.reader {
+        case .renter(let grant):
+            recipient = .renter(grant.paymentID)
             setCookie = grant.setCookie
-        } else {
-            guard let owner = try await OwnerAuthMiddleware.authenticate(request, apiKeys: apiKeys, logger: context.logger),
-                let stored = try await owners.get(owner, logger: context.logger)
-            else { throw APIError.unauthorized }
-            guard stored.status == .active else { throw APIError.ownerSuspended }
-            recipient = .owner(owner)
+        case .owner(let owner):
+            recipient = .owner(owner.id)
         }
         let result = try await notifications.check(recipient: recipient, logger: context.logger)
         let body = CheckBody(

@@ -18,9 +18,9 @@ public struct OwnerController: Sendable {
         self.apiKeys = apiKeys
     }
 
-    /// Routes; mount behind ``OwnerAuthMiddleware``.
-    public var endpoints: RouteCollection<GatehouseRequestContext> {
-        let routes = RouteCollection(context: GatehouseRequestContext.self)
+    /// Routes; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthMiddleware``.
+    public var endpoints: RouteCollection<OwnerRequestContext> {
+        let routes = RouteCollection(context: OwnerRequestContext.self)
         routes.put("/api/owner/payos-credentials", use: storeCredentials)
         routes.get("/api/owner/payos-credentials", use: credentialInfo)
         routes.get("/api/owner/api-keys", use: listKeys)
@@ -55,19 +55,18 @@ public struct OwnerController: Sendable {
     /// Proves the candidate set with payOS (confirm-webhook and its signed probe) before storing anything; a wrong
     /// set is 422 `PAYOS_CREDENTIALS_INVALID` with the failed `part`. On success payOS already delivers the owner's
     /// webhooks to its own URL (`webhook_registered`).
-    @Sendable func storeCredentials(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<CredentialsBody> {
-        let owner = try context.requireOwner()
+    @Sendable func storeCredentials(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<CredentialsBody> {
+        let owner = context.ownerID
         let body = try await request.decodeJSON(as: CredentialsRequest.self, context: context)
-        let audit = AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID)
         let info = try await onboarding.submit(
-            owner: owner, clientID: body.client_id, apiKey: body.api_key, checksumKey: body.checksum_key, audit: audit, logger: context.logger)
+            owner: owner, clientID: body.client_id, apiKey: body.api_key, checksumKey: body.checksum_key, audit: context.audit, logger: context.logger)
         var answer = CredentialsBody(info)
         answer.webhook_registered = true
         return JSONResponse(answer)
     }
 
-    @Sendable func credentialInfo(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<CredentialsBody> {
-        let owner = try context.requireOwner()
+    @Sendable func credentialInfo(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<CredentialsBody> {
+        let owner = context.ownerID
         return JSONResponse(CredentialsBody(try await credentials.info(owner: owner, logger: context.logger)))
     }
 
@@ -84,8 +83,8 @@ public struct OwnerController: Sendable {
         let api_keys: [KeyBody]
     }
 
-    @Sendable func listKeys(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<KeyList> {
-        let owner = try context.requireOwner()
+    @Sendable func listKeys(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<KeyList> {
+        let owner = context.ownerID
         let keys = try await apiKeys.list(owner: owner, logger: context.logger)
         return JSONResponse(
             KeyList(
@@ -101,8 +100,8 @@ public struct OwnerController: Sendable {
         let revoked: String
     }
 
-    @Sendable func revokeKey(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<RevokeBody> {
-        let owner = try context.requireOwner()
+    @Sendable func revokeKey(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<RevokeBody> {
+        let owner = context.ownerID
         guard let prefix = context.parameters.get("prefix"), try await apiKeys.revoke(owner: owner, prefix: prefix, logger: context.logger) else {
             throw APIError.notFound("API key")
         }

@@ -5,8 +5,8 @@ public import Hummingbird
 import Logging
 import PayOS
 import QRCode
-public import Storage
-public import Tenancy
+import Storage
+import Tenancy
 import Vault
 public import GatehouseCore
 public import Payments
@@ -27,22 +27,29 @@ public struct PaymentController: Sendable {
         self.clock = clock
     }
 
-    /// Routes for owners; mount behind ``OwnerAuthMiddleware``.
-    public var ownerEndpoints: RouteCollection<GatehouseRequestContext> {
-        let routes = RouteCollection(context: GatehouseRequestContext.self)
+    /// Routes for owners; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthMiddleware``.
+    public var ownerEndpoints: RouteCollection<OwnerRequestContext> {
+        let routes = RouteCollection(context: OwnerRequestContext.self)
         routes.post("/payment/process_payment", use: processPayment)
         routes.get("/api/payments", use: list)
         return routes
     }
 
-    /// Routes for renters (token) and payOS's browser redirects.
-    public var renterEndpoints: RouteCollection<GatehouseRequestContext> {
-        let routes = RouteCollection(context: GatehouseRequestContext.self)
+    /// Routes for a payment's renter (or its owner); mount in the ``RenterRequestContext`` group behind
+    /// ``RenterAccessMiddleware``.
+    public var renterEndpoints: RouteCollection<RenterRequestContext> {
+        let routes = RouteCollection(context: RenterRequestContext.self)
         routes.get("/payment/status/{id}", use: status)
         routes.get("/payment/refresh-status/{id}", use: refreshStatus)
         routes.get("/payment/qr/{id}", use: qr)
         routes.get("/payment/success/{id}", use: success)
         routes.get("/payment/failed/{id}", use: failed)
+        return routes
+    }
+
+    /// payOS's browser redirects (no principal: the order code names the payment, and payOS is asked for its state).
+    public var redirectEndpoints: RouteCollection<GatehouseRequestContext> {
+        let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.get("/payment/return", use: payOSReturn)
         routes.get("/payment/cancel", use: payOSCancel)
         return routes
@@ -67,14 +74,14 @@ public struct PaymentController: Sendable {
         let status: String
     }
 
-    @Sendable func processPayment(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<ProcessPaymentResponse> {
-        let owner = try context.requireOwner()
+    @Sendable func processPayment(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<ProcessPaymentResponse> {
+        let owner = context.ownerID
         let body = try await request.decodeJSON(as: ProcessPaymentRequest.self, context: context)
         guard body.booking_id > 0 else { throw APIError.validation("booking_id must be a positive integer") }
         if let amount = body.amount?.value, amount <= 0 { throw APIError.validation("amount must be a positive integer number of VND") }
         let created = try await payments.createPayment(
             owner: owner, PaymentRequest(bookingID: BookingID(body.booking_id), amount: body.amount?.value, description: body.description),
-            idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!], audit: Self.audit(owner: owner, context),
+            idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!], audit: context.audit,
             logger: context.logger)
         let payment = created.payment
         let renterPath = "/payment/status/\(payment.id.rawValue)?t=\(created.renterToken)"
@@ -93,8 +100,8 @@ public struct PaymentController: Sendable {
         let payments: [PaymentBody]
     }
 
-    @Sendable func list(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<PaymentListResponse> {
-        let owner = try context.requireOwner()
+    @Sendable func list(request: Request, context: OwnerRequestContext) async throws -> JSONResponse<PaymentListResponse> {
+        let owner = context.ownerID
         var status: PaymentStatus? = nil
         if let raw = request.uri.queryParameters["status"].map(String.init) {
             guard let parsed = PaymentStatus(rawValue: raw) else {
@@ -157,9 +164,9 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/status/{id}`: the JSON document for `Accept: application/json`, the page otherwise.
-    @Sendable func status(request: Request, context: GatehouseRequestContext) async throws -> Response {
-        let id = try RenterAccess.paymentID(context)
-        let grant = try await access.authorize(id, request: request, context: context)
+    @Sendable func status(request: Request, context: RenterRequestContext) async throws -> Response {
+        let id = context.paymentID
+        let grant = context.grant
         let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
         let qrSVG = payment.qrCode.flatMap { try? QRCode(encoding: $0).svg() }
         if request.wantsJSON {
@@ -203,9 +210,9 @@ public struct PaymentController: Sendable {
 
     /// `GET /payment/refresh-status/{id}[?wait=N]`: the hot path — answered from the in-process status view; with
     /// `wait` (≤ 30 s) a long poll that returns the moment the status changes.
-    @Sendable func refreshStatus(request: Request, context: GatehouseRequestContext) async throws -> Response {
-        let id = try RenterAccess.paymentID(context)
-        let grant = try await access.authorize(id, request: request, context: context)
+    @Sendable func refreshStatus(request: Request, context: RenterRequestContext) async throws -> Response {
+        let id = context.paymentID
+        let grant = context.grant
         var snapshot = grant.snapshot
         if let waitText = request.uri.queryParameters["wait"] {
             guard let seconds = Int(String(waitText)), (0...30).contains(seconds) else {
@@ -240,9 +247,9 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/qr/{id}`: the seed's `{success, qr_code, account_info}`, the QR as an SVG data URI from payOS's `qrCode`.
-    @Sendable func qr(request: Request, context: GatehouseRequestContext) async throws -> JSONResponse<QRBody> {
-        let id = try RenterAccess.paymentID(context)
-        let grant = try await access.authorize(id, request: request, context: context)
+    @Sendable func qr(request: Request, context: RenterRequestContext) async throws -> JSONResponse<QRBody> {
+        let id = context.paymentID
+        let grant = context.grant
         let (payment, _) = try await load(id, owner: grant.snapshot.ownerID, context: context)
         let dataURI = payment.qrCode.flatMap { $0.isEmpty ? nil : try? QRCode(encoding: $0).svgDataURI() }
         return JSONResponse(
@@ -256,9 +263,9 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/success/{id}`: the receipt (or back to the status page while still pending).
-    @Sendable func success(request: Request, context: GatehouseRequestContext) async throws -> Response {
-        let id = try RenterAccess.paymentID(context)
-        let grant = try await access.authorize(id, request: request, context: context)
+    @Sendable func success(request: Request, context: RenterRequestContext) async throws -> Response {
+        let id = context.paymentID
+        let grant = context.grant
         let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
         guard payment.status == .success else { return redirect(to: settledPath(payment), cookies: cookieHeaders(grant.setCookie, request)) }
         let nonce = HTMLPage.makeNonce()
@@ -267,9 +274,9 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/failed/{id}`: failed, cancelled or expired (or elsewhere when that is not the case).
-    @Sendable func failed(request: Request, context: GatehouseRequestContext) async throws -> Response {
-        let id = try RenterAccess.paymentID(context)
-        let grant = try await access.authorize(id, request: request, context: context)
+    @Sendable func failed(request: Request, context: RenterRequestContext) async throws -> Response {
+        let id = context.paymentID
+        let grant = context.grant
         let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
         let nonce = HTMLPage.makeNonce()
         guard let model = FailedPageModel(page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking) else {
@@ -313,7 +320,7 @@ public struct PaymentController: Sendable {
 
     // MARK: Helpers
 
-    private func load(_ id: PaymentID, owner: OwnerID, context: GatehouseRequestContext) async throws -> (Payment, Booking) {
+    private func load(_ id: PaymentID, owner: OwnerID, context: RenterRequestContext) async throws -> (Payment, Booking) {
         guard let found = try await payments.paymentWithBooking(owner: owner, id: id, logger: context.logger) else {
             throw APIError.notFound("payment")
         }
@@ -357,10 +364,6 @@ public struct PaymentController: Sendable {
         case (.expired, .vi): "Liên kết thanh toán đã hết hạn"
         case (.expired, .en): "Payment link expired"
         }
-    }
-
-    static func audit(owner: OwnerID, _ context: GatehouseRequestContext) -> AuditContext {
-        AuditContext(actor: "owner:\(owner.rawValue)", requestID: context.requestID)
     }
 
     static func audit(renter payment: Payment, _ context: GatehouseRequestContext) -> AuditContext {

@@ -17,18 +17,18 @@ import GatehouseHTTP
 import GatehouseCore
 
 extension GatewayAPITests {
-    /// `PUT` / `GET /admin/owners/{id}/rate-limit`, mounted on a plain group (the admin authentication is another
-    /// module's): validated, audited, and in force on the running gateway at once.
+    /// `PUT` / `GET /admin/owners/{id}/rate-limit`, mounted on an `/admin` group behind admin authentication
+    /// (the audit actor comes from the admin request context): validated, audited, and in force on the running gateway at once.
     @Suite struct RateLimitAdminTests {
-        /// The controller on `/admin` of a router with the gateway's error edge, sharing the harness's components.
-        static func adminApp(_ gw: GatewayHarness) -> some ApplicationProtocol {
+        /// The controller on `/admin` of a router with the gateway's error edge and admin authentication, sharing the
+        /// harness's components; `token` is an admin token the calls present.
+        static func adminApp(_ gw: GatewayHarness) async throws -> (app: some ApplicationProtocol, token: IssuedAdminToken) {
+            let token = try await gw.components.adminTokens.create(name: "test", logger: gw.logger)
             let router = Router(context: GatehouseRequestContext.self)
             router.add(middleware: ErrorMiddleware())
-            let controller = RateLimitController(
-                database: gw.components.database, owners: gw.components.owners, limits: gw.components.rateLimits,
-                limiter: gw.components.rateLimiter, audit: AuditLog(), actor: { _, _ in "admin:test" })
-            router.group("/admin").addRoutes(controller.endpoints)
-            return Application(router: router)
+            router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: gw.components.adminTokens))
+                .group(context: AdminRequestContext.self).addRoutes(RateLimitController(operations: gw.components.adminOperations).endpoints)
+            return (Application(router: router), token)
         }
 
         struct Answer {
@@ -36,8 +36,11 @@ extension GatewayAPITests {
             let json: JSONValue?
         }
 
-        static func call(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, body: String? = nil) async throws -> Answer {
-            try await client.execute(uri: path, method: method, headers: [.contentType: "application/json"], body: body.map { ByteBuffer(string: $0) }) {
+        static func call(
+            _ client: some TestClientProtocol, _ token: IssuedAdminToken, _ method: HTTPRequest.Method, _ path: String, body: String? = nil
+        ) async throws -> Answer {
+            let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token.token)"]
+            return try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) {
                 Answer(status: $0.status, json: try? JSONValue(parsing: String(buffer: $0.body)))
             }
         }
@@ -46,8 +49,9 @@ extension GatewayAPITests {
         func anAdminSetsAndReadsAnOwnersLimitAndTheGatewayEnforcesItAtOnce(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in
                 let path = "/admin/owners/\(gw.ownerA.id.rawValue)/rate-limit"
-                try await Self.adminApp(gw).test(.router) { client in
-                    let before = try await Self.call(client, .get, path)
+                let admin = try await Self.adminApp(gw)
+                try await admin.app.test(.router) { client in
+                    let before = try await Self.call(client, admin.token, .get, path)
                     #expect(before.status == .ok)
                     #expect(before.json?["is_default"]?.boolValue == true)
                     #expect(before.json?["requests_per_second"]?.int64Value == 1_000)
@@ -56,7 +60,7 @@ extension GatewayAPITests {
                     #expect(before.json?["payos_burst"]?.int64Value == 200)
                     #expect(before.json?["updated_at"] == .null)
 
-                    let put = try await Self.call(client, .put, path, body: #"{"requests_per_second": 1, "burst": 2}"#)
+                    let put = try await Self.call(client, admin.token, .put, path, body: #"{"requests_per_second": 1, "burst": 2}"#)
                     #expect(put.status == .ok)
                     #expect(put.json?["is_default"]?.boolValue == false)
                     #expect(put.json?["payos_is_default"]?.boolValue == true)
@@ -65,11 +69,11 @@ extension GatewayAPITests {
                     #expect(put.json?["updated_at"]?.stringValue != nil)
 
                     let withPayOS = try await Self.call(
-                        client, .put, path, body: #"{"requests_per_second": 1, "burst": 2, "payos_requests_per_second": 3}"#)
+                        client, admin.token, .put, path, body: #"{"requests_per_second": 1, "burst": 2, "payos_requests_per_second": 3}"#)
                     #expect(withPayOS.json?["payos_requests_per_second"]?.int64Value == 3)
                     #expect(withPayOS.json?["payos_burst"]?.int64Value == 3)
                     #expect(withPayOS.json?["payos_is_default"]?.boolValue == false)
-                    let read = try await Self.call(client, .get, path)
+                    let read = try await Self.call(client, admin.token, .get, path)
                     #expect(read.json?.canonical == withPayOS.json?.canonical)
                 }
                 // In force on the gateway without a restart: owner A gets two requests, owner B is untouched.
@@ -82,7 +86,7 @@ extension GatewayAPITests {
                 let audit = try await AuditLog().records(
                     ownerID: gw.ownerA.id.rawValue, action: "owner.rate_limit.set", database: gw.components.database, logger: gw.logger)
                 #expect(audit.count == 2)
-                #expect(audit.first?.actor == "admin:test")
+                #expect(audit.first?.actor == "admin:\(admin.token.prefix)")
                 #expect(audit.first?.detail?.contains(#""payos_requests_per_second":3"#) == true)
                 #expect(audit.first?.requestID?.isEmpty == false)
             }
@@ -91,7 +95,8 @@ extension GatewayAPITests {
         @Test func badInputIsRefusedWithACodeAndChangesNothing() async throws {
             try await GatewayHarness.run(.sqlite) { gw in
                 let path = "/admin/owners/\(gw.ownerA.id.rawValue)/rate-limit"
-                try await Self.adminApp(gw).test(.router) { client in
+                let admin = try await Self.adminApp(gw)
+                try await admin.app.test(.router) { client in
                     let cases: [(String, String)] = [
                         (#"{"burst": 2}"#, "requests_per_second is required"),
                         (#"{"requests_per_second": 1.5, "burst": 2}"#, "requests_per_second must be a whole number"),
@@ -106,16 +111,16 @@ extension GatewayAPITests {
                         ("", "a JSON body is required"),
                     ]
                     for (body, message) in cases {
-                        let answer = try await Self.call(client, .put, path, body: body)
+                        let answer = try await Self.call(client, admin.token, .put, path, body: body)
                         #expect(answer.status == .badRequest, "\(body)")
                         #expect(answer.json?["code"]?.stringValue == "VALIDATION_ERROR", "\(body)")
                         #expect(answer.json?["error"]?.stringValue == message, "\(body)")
                     }
-                    let unknown = try await Self.call(client, .put, "/admin/owners/987654/rate-limit", body: #"{"requests_per_second": 1, "burst": 1}"#)
+                    let unknown = try await Self.call(client, admin.token, .put, "/admin/owners/987654/rate-limit", body: #"{"requests_per_second": 1, "burst": 1}"#)
                     #expect(unknown.status == .notFound)
                     #expect(unknown.json?["code"]?.stringValue == "NOT_FOUND")
-                    #expect(try await Self.call(client, .get, "/admin/owners/0/rate-limit").status == .notFound)
-                    #expect(try await Self.call(client, .get, "/admin/owners/abc/rate-limit").status == .notFound)
+                    #expect(try await Self.call(client, admin.token, .get, "/admin/owners/0/rate-limit").status == .notFound)
+                    #expect(try await Self.call(client, admin.token, .get, "/admin/owners/abc/rate-limit").status == .notFound)
                 }
                 #expect(try await gw.components.rateLimits.get(owner: gw.ownerA.id, logger: gw.logger) == nil)
                 #expect(try await AuditLog().records(action: "owner.rate_limit.set", database: gw.components.database, logger: gw.logger).isEmpty)

@@ -1,0 +1,27 @@
+// Copyright (c) the Gatehouse authors
+public import Admin
+import GatehouseHTTP
+
+extension GatehouseComponents {
+    /// Every admin operation, shared by the `/admin` JSON API and the dashboard.
+    public var adminOperations: AdminOperations {
+        AdminOperations(
+            database: database,
+            owners: AdminOwnerService(database: database, owners: owners, apiKeys: apiKeys, credentials: credentials, clock: clock),
+            vault: vault, outbox: notifications.outbox, audit: AdminAuditQuery(database: database), limits: rateLimits, limiter: rateLimiter,
+            clock: clock)
+    }
+
+    /// The `/admin` JSON API over these components.
+    public var adminController: AdminController {
+        AdminController(operations: adminOperations)
+    }
+
+    /// The `/admin` dashboard over these components.
+    public var dashboardController: DashboardController {
+        DashboardController(
+            sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock), operations: adminOperations,
+            series: PaymentMetricsSeries(metrics: paymentMetrics), pages: adminPages,
+            secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), clock: clock)
+    }
+}
