@@ -3,11 +3,11 @@ import Foundation
 public import Hummingbird
 import Logging
 import NIOCore
-public import Storage
-public import Tenancy
-public import Vault
-public import GatehouseCore
-public import Notifications
+import Storage
+import Tenancy
+import Vault
+import GatehouseCore
+import Notifications
 public import GatehouseHTTP
 
 /// The `/admin` JSON API: owners, their API keys, the vault, the audit trail and dead e-mails.

@@ -3,8 +3,8 @@ import Foundation
 public import Hummingbird
 import Logging
 public import Tenancy
-public import GatehouseCore
-public import GatehouseHTTP
+import GatehouseCore
+import GatehouseHTTP
 
 /// `GET /admin/metrics?owner=&from=&to=&bucket=hour|day`: per-owner and overall payment metrics by hour or day.
 ///

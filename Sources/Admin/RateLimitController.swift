@@ -4,10 +4,10 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 import NIOCore
-public import Storage
-public import Tenancy
-public import Vault
-public import GatehouseCore
+import Storage
+import Tenancy
+import Vault
+import GatehouseCore
 public import GatehouseHTTP
 
 /// `PUT` / `GET /admin/owners/{id}/rate-limit`: an owner's request limit (API and renter traffic) and its cap on

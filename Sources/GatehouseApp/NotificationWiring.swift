@@ -4,10 +4,10 @@ public import Gateway
 public import Logging
 public import Mailer
 public import Storage
-public import Tenancy
+import Tenancy
 public import GatehouseCore
 public import Notifications
-public import GatehouseHTTP
+import GatehouseHTTP
 
 /// E-mail and web notifications, assembled from the configuration: the transport, the outbox and its worker
 /// (a `Service`), the web notifications and the `GET /api/notifications/check` routes.

@@ -9,7 +9,7 @@ public import Prometheus
 public import Storage
 import Tenancy
 public import GatehouseCore
-public import GatehouseHTTP
+import GatehouseHTTP
 
 /// Where Gatehouse's Prometheus metrics live: one registry, the swift-metrics factory that writes into it, and the
 /// database gauges refreshed on every scrape.

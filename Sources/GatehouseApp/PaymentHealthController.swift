@@ -6,7 +6,7 @@ public import Hummingbird
 import Logging
 import NIOCore
 public import Storage
-public import GatehouseHTTP
+import GatehouseHTTP
 
 /// `GET /health/payment`: the seed's readiness document — database, payOS reachability, the webhook endpoint,
 /// the time — answered 500 when a dependency is down. payOS is probed at most every `probeInterval`

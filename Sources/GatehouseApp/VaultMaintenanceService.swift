@@ -2,7 +2,7 @@
 public import Logging
 public import ServiceLifecycle
 public import Vault
-public import GatehouseCore
+import GatehouseCore
 
 /// Destroys owners' previous payOS checksum keys once their grace window has ended (they verify webhooks
 /// only until then), once per `interval`, under ServiceLifecycle; stops at graceful shutdown.

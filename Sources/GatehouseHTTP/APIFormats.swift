@@ -2,7 +2,7 @@
 import Foundation
 public import Hummingbird
 import NIOCore
-public import GatehouseCore
+import GatehouseCore
 
 /// Times on the API are ISO-8601 strings in UTC (`2024-01-15T14:00:00Z`); inside Gatehouse they are Unix ms.
 public enum APITime {

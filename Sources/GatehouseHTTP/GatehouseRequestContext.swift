@@ -2,8 +2,8 @@
 public import Hummingbird
 import Logging
 public import NIOCore
-public import Tenancy
-public import GatehouseCore
+import Tenancy
+import GatehouseCore
 
 /// What every Gatehouse request context carries, whichever principal it holds: the request id.
 public protocol GatehouseContext: RequestContext {

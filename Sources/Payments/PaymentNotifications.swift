@@ -2,7 +2,7 @@
 public import Logging
 import Mailer
 public import Storage
-public import GatehouseCore
+import GatehouseCore
 public import Tenancy
 public import Notifications
 

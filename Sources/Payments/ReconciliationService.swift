@@ -1,8 +1,8 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
 public import ServiceLifecycle
-public import Storage
-public import Vault
+import Storage
+import Vault
 public import GatehouseCore
 
 /// Finds pending payments whose webhook did not come and asks payOS, applying the same state machine

@@ -2,7 +2,7 @@
 public import Logging
 public import Sodium
 import Storage
-public import GatehouseCore
+import GatehouseCore
 
 /// Platform-wide secrets: random 32-byte keys that belong to Gatehouse itself rather than to an owner
 /// (e.g. the pepper keying the hashes of API keys, admin tokens and renter links).

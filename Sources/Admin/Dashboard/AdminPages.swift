@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
-public import Foundation
+import Foundation
 import Mustache
-public import GatehouseCore
+import GatehouseCore
 
 /// Renders the dashboard's pages from the bundled mustache templates.
 ///

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
-public import GatehouseCore
-public import Tenancy
+import GatehouseCore
+import Tenancy
 
 /// The dashboard's words in Vietnamese and English (keys are the template's `s.*` names).
 enum AdminStrings {

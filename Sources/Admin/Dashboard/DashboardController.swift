@@ -4,11 +4,11 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 import NIOCore
-public import Storage
-public import Tenancy
-public import Vault
+import Storage
+import Tenancy
+import Vault
 public import GatehouseCore
-public import Notifications
+import Notifications
 public import GatehouseHTTP
 
 /// The admin dashboard (`/admin`, HTML): sign in with an admin token, then owners, an owner's rate limit and charts,

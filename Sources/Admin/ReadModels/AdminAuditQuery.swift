@@ -2,7 +2,7 @@
 public import Logging
 public import Storage
 public import GatehouseCore
-public import Tenancy
+import Tenancy
 
 /// Filters for reading the audit log, newest first, a page at a time.
 public struct AdminAuditFilter: Sendable, Hashable {

@@ -1,9 +1,9 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
-public import Storage
-public import Vault
+import Storage
+import Vault
 public import GatehouseCore
-public import Tenancy
+import Tenancy
 
 // MARK: Payment series
 

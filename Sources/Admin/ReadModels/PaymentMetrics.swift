@@ -2,8 +2,8 @@
 public import Logging
 public import Storage
 public import GatehouseCore
-public import Tenancy
-public import Payments
+import Tenancy
+import Payments
 
 /// The width of one metrics bucket.
 ///

@@ -2,8 +2,8 @@
 public import Hummingbird
 import Logging
 public import Tenancy
-public import Vault
-public import GatehouseCore
+import Vault
+import GatehouseCore
 
 /// Resolves `Authorization: Bearer <admin token>` to an admin, refusing a missing, malformed, unknown or revoked
 /// token — and an owner API key, which is never an admin token — with 401 `UNAUTHORIZED`. Routes behind it run in

@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 public import Logging
 public import Tenancy
-public import GatehouseCore
+import GatehouseCore
 
 /// The one place an owner's API key is turned into an owner, with the one suspension rule: every route that reads
 /// owner keys (owner API, renter pages, notification checks) goes through ``owner(_:logger:)``.

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import Tenancy
-public import HTTPTypes
+import HTTPTypes
 
 /// 422 `PAYOS_CREDENTIALS_INVALID` with `part`: which of the submitted credentials payOS did not accept.
 extension OnboardingError: APIErrorConvertible {

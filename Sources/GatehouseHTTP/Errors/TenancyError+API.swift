@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import GatehouseCore
-public import HTTPTypes
+import HTTPTypes
 
 extension TenancyError: APIErrorConvertible {
     public var apiError: APIError {

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import Vault
-public import HTTPTypes
+import HTTPTypes
 
 /// The vault's codes an admin or owner call can meet. The message is written here, never the error's own text (which
 /// names the type and is meant for logs).

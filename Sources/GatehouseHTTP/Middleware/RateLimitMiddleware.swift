@@ -4,7 +4,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 public import Tenancy
-public import GatehouseCore
+import GatehouseCore
 
 /// Resolves the client's address once per request (``TrustedProxies``: forwarded headers only from a trusted
 /// proxy, the socket peer otherwise) and puts it in the request's log metadata as `client.ip`.

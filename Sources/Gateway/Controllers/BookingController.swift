@@ -1,8 +1,8 @@
 // Copyright (c) the Gatehouse authors
 public import Hummingbird
 import Logging
-public import Tenancy
-public import GatehouseCore
+import Tenancy
+import GatehouseCore
 public import Payments
 public import GatehouseHTTP
 

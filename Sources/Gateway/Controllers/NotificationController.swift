@@ -2,11 +2,11 @@
 import HTTPTypes
 public import Hummingbird
 import Logging
-public import Tenancy
+import Tenancy
 public import GatehouseCore
 public import Notifications
 public import GatehouseHTTP
-public import Payments
+import Payments
 
 /// `GET /api/notifications/check`: the seed's `{has_new, notifications}` poll, for two kinds of callers.
 ///

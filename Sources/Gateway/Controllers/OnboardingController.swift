@@ -2,8 +2,8 @@
 public import Foundation
 public import Hummingbird
 import Mustache
-public import GatehouseCore
-public import GatehouseHTTP
+import GatehouseCore
+import GatehouseHTTP
 
 /// `GET /owner/onboarding`: the page where an owner submits their payOS credentials (Vietnamese or English).
 ///

@@ -3,7 +3,7 @@ public import Hummingbird
 import Logging
 public import Tenancy
 import Vault
-public import GatehouseCore
+import GatehouseCore
 public import GatehouseHTTP
 
 /// The owner's own settings: payOS credentials (write-only; shown again only as a hint) and API keys.

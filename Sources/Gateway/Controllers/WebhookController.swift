@@ -5,9 +5,9 @@ public import Hummingbird
 import Logging
 import NIOCore
 import PayOS
-public import Tenancy
+import Tenancy
 import Vault
-public import GatehouseCore
+import GatehouseCore
 public import Payments
 public import GatehouseHTTP
 

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import PayOS
-public import Tenancy
+import Tenancy
 public import GatehouseCore
 public import Payments
 

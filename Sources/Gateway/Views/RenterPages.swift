@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import Foundation
 import Mustache
-public import GatehouseCore
+import GatehouseCore
 
 /// Renders the renter's payment pages (status, success, failed, error) to HTML.
 ///

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import PayOS
-public import GatehouseCore
+import GatehouseCore
 
 /// The statuses the sandbox emits — a subset of payOS's closed enum (spec 2.8), so every SDK accepts them.
 ///

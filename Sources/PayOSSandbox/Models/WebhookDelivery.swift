@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-public import PayOS
+import PayOS
 
 /// One webhook the sandbox sent, will send, or decided not to send — the delivery log tests read.
 public struct WebhookDelivery: Sendable, Hashable {

@@ -3,7 +3,7 @@ import Foundation
 public import Logging
 public import Storage
 public import GatehouseCore
-public import Tenancy
+import Tenancy
 
 /// What an owner sends to create a booking.
 public struct NewBooking: Sendable, Hashable {

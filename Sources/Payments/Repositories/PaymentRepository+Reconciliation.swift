@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import GatehouseCore
 public import Logging
-public import Storage
+import Storage
 
 /// The reconciliation schedule of pending payments (`payment.next_check_at`, `payment.check_attempts`).
 extension PaymentRepository {

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
-public import Storage
+import Storage
 public import ServiceLifecycle
 public import GatehouseCore
 

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
-public import Foundation
-public import GatehouseApp
+import Foundation
+import GatehouseApp
 import Hummingbird
 import HummingbirdTesting
 public import Logging

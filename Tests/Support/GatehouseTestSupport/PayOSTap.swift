@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import Logging
 public import PayOSSandbox
 import Synchronization
