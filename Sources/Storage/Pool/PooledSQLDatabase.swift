@@ -35,6 +35,36 @@ extension PooledSQLDatabase {
         logger: Logger,
         _ body: @Sendable (any SQLConnection) async throws -> Result
     ) async throws -> Result {
+        try await borrowing(logger: logger) { try await body($0) }
+    }
+
+    @discardableResult
+    public func withTransaction<Result: Sendable>(
+        logger: Logger,
+        _ body: @Sendable (any SQLConnection) async throws -> Result
+    ) async throws -> Result {
+        try await borrowing(logger: logger) { connection in
+            try await begin(connection)
+            let result: Result
+            do {
+                result = try await body(connection)
+            } catch {
+                await rollback(connection, logger: logger)
+                throw error
+            }
+            do {
+                try await commit(connection)
+            } catch {
+                logger.debug("\(Self.backendName) COMMIT failed; rolling back", metadata: ["error": "\(String(reflecting: error))"])
+                await rollback(connection, logger: logger)
+                throw error
+            }
+            return result
+        }
+    }
+
+    /// Runs `body` on a borrowed connection and gives the connection back however `body` ends.
+    private func borrowing<Result>(logger: Logger, _ body: (Borrowed) async throws -> Result) async throws -> Result {
         let connection = try await borrow(logger: logger)
         do {
             let result = try await body(connection)
@@ -44,38 +74,6 @@ extension PooledSQLDatabase {
             await giveBack(connection, logger: logger)
             throw error
         }
-    }
-
-    @discardableResult
-    public func withTransaction<Result: Sendable>(
-        logger: Logger,
-        _ body: @Sendable (any SQLConnection) async throws -> Result
-    ) async throws -> Result {
-        let connection = try await borrow(logger: logger)
-        do {
-            try await begin(connection)
-        } catch {
-            await giveBack(connection, logger: logger)
-            throw error
-        }
-        let result: Result
-        do {
-            result = try await body(connection)
-        } catch {
-            await rollback(connection, logger: logger)
-            await giveBack(connection, logger: logger)
-            throw error
-        }
-        do {
-            try await commit(connection)
-        } catch {
-            logger.debug("\(Self.backendName) COMMIT failed; rolling back", metadata: ["error": "\(String(reflecting: error))"])
-            await rollback(connection, logger: logger)
-            await giveBack(connection, logger: logger)
-            throw error
-        }
-        await giveBack(connection, logger: logger)
-        return result
     }
 
     /// Keeps the pool open until graceful shutdown or cancellation, then closes every connection.
