@@ -14,3 +14,11 @@ extension DetailedError {
     public var description: String { "\(Self.self)(\(code))" }
     public var debugDescription: String { detail.isEmpty ? description : "\(description): \(detail)" }
 }
+
+/// An error's stable code: an enum whose raw value is also its `description`, so logs, metrics labels and the
+/// mapping at the edge all read the same text.
+public protocol ErrorCode: RawRepresentable<String>, Sendable, Hashable, CustomStringConvertible {}
+
+extension ErrorCode {
+    public var description: String { rawValue }
+}

@@ -3,7 +3,7 @@
 /// An error from tenant-scoped operations. `description` is generic and safe to show; the edge maps
 /// each code to an HTTP status and a stable `{error, code}` body.
 public struct TenancyError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The resource does not exist *for this tenant* (another tenant's resource is reported the same way).
         case notFound
         /// The input is invalid; `message` says which field and why.
@@ -16,8 +16,6 @@ public struct TenancyError: Error, Hashable, CustomStringConvertible, CustomDebu
         case ownerSuspended
         /// The owner has not stored payOS credentials yet.
         case notOnboarded
-
-        public var description: String { rawValue }
     }
 
     public let code: Code

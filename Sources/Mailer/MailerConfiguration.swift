@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// Where and how ``SMTPMailer`` delivers: parsed from an SMTP URL.
 ///
@@ -113,10 +114,10 @@ public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomRefl
         var password: String? = nil
         if let credentials, !credentials.isEmpty {
             let parts = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let user = Self.percentDecoded(parts[0]), !user.isEmpty else { throw invalid("has an invalid user name") }
+            guard let user = PercentDecoding.decode(parts[0]), !user.isEmpty else { throw invalid("has an invalid user name") }
             username = user
             if parts.count == 2 {
-                guard let secret = Self.percentDecoded(parts[1]) else { throw invalid("has an invalid percent-encoding in the password") }
+                guard let secret = PercentDecoding.decode(parts[1]) else { throw invalid("has an invalid percent-encoding in the password") }
                 password = secret
             }
             if MailAddress.hasLineBreak(user) || (password.map(MailAddress.hasLineBreak) ?? false) {
@@ -166,28 +167,5 @@ public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomRefl
                 "host": host, "port": port, "tls": tls, "username": username as Any, "hasPassword": hasPassword, "from": from,
                 "connectTimeout": connectTimeout, "timeout": timeout,
             ], displayStyle: .struct)
-    }
-
-    /// Decodes `%XX` escapes as UTF-8; `nil` for a malformed escape or invalid UTF-8.
-    static func percentDecoded(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-                bytes.append(high << 4 | low)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import GatehouseCore
 
 /// An error from building or sending an e-mail.
 ///
@@ -9,7 +10,7 @@
 ///   SMTP password: the password is handed to libcurl as an option, never as part of a URL or message.
 public struct MailerError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// A stable, low-cardinality code.
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// An address is not a plain `local@domain` (ASCII) address.
         case invalidAddress
         /// A header value (subject, display name, address) contains CR or LF: refused, never folded or stripped,
@@ -33,8 +34,6 @@ public struct MailerError: Error, Hashable, CustomStringConvertible, CustomDebug
         case writeFailed
         /// libcurl could not be initialised or used (a bug or resource exhaustion, not the server's doing).
         case internalError
-
-        public var description: String { rawValue }
     }
 
     /// What went wrong.

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// A JSON value that keeps exactly what was on the wire: integers stay `Int64` (never `Double`),
 /// booleans stay booleans, and object keys keep their order.
@@ -237,15 +238,8 @@ private struct JSONParser {
         guard bytes.count - index >= 4 else { throw fail("short \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let c = bytes[index]
-            let digit: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw fail("bad \\u escape")
-            }
-            value = value << 4 | digit
+            guard let digit = bytes[index].hexDigitValue else { throw fail("bad \\u escape") }
+            value = value << 4 | UInt32(digit)
             index += 1
         }
         return value

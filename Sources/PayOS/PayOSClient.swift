@@ -169,13 +169,22 @@ public struct PayOSClient: Sendable {
             credentials: credentials,
             logger: logger ?? Self.disabledLogger
         ) { response throws(PayOSError) in
-            let decoded = try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
-            // A signed answer about another link must not be applied to this one (a payment would be settled on its evidence).
-            guard link.matches(decoded) else {
-                throw PayOSError(.invalidResponse, httpStatus: 200, detail: "payOS answered about another payment link")
-            }
-            return decoded
+            try Self.decodePaymentLink(response, about: link, credentials: credentials)
         }.value
+    }
+
+    /// A signed payment link from `response`, refused when it is about another link than `link`: a signed answer
+    /// about another link must not be applied to this one (a payment would be settled on its evidence).
+    private static func decodePaymentLink(
+        _ response: PayOSHTTPResponse,
+        about link: PaymentLinkReference,
+        credentials: PayOSCredentials
+    ) throws(PayOSError) -> PaymentLink {
+        let decoded = try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
+        guard link.matches(decoded) else {
+            throw PayOSError(.invalidResponse, httpStatus: 200, detail: "payOS answered about another payment link")
+        }
+        return decoded
     }
 
     /// `POST /v2/payment-requests/{id}/cancel` with `{"cancellationReason": …}` (or `{}`).
@@ -201,11 +210,7 @@ public struct PayOSClient: Sendable {
                 logger: logger,
                 attemptsSoFar: { attempts = $0 }
             ) { response throws(PayOSError) in
-                let decoded = try PayOSResponseDecoder.decode(response, as: PaymentLink.self, signature: .body(checksumKey: credentials.checksumKey))
-                guard link.matches(decoded) else {
-                    throw PayOSError(.invalidResponse, httpStatus: 200, detail: "payOS answered about another payment link")
-                }
-                return decoded
+                try Self.decodePaymentLink(response, about: link, credentials: credentials)
             }.value
         } catch let error as PayOSError where error.code == .business && attempts > 1 {
             let current = try await getPaymentLink(link, credentials: credentials, logger: logger)

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import GatehouseCore
 
 /// Why a call to payOS failed.
 ///
@@ -7,7 +8,7 @@
 /// transport details are only in `debugDescription`.
 public struct PayOSError: Error, Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Stable error codes; ``description`` doubles as a low-cardinality metrics label.
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// payOS could not be reached (connection refused/reset, DNS, TLS) or answered HTTP 5xx. Retried.
         case unreachable
         /// No complete answer within the request timeout (or HTTP 408). Retried.
@@ -24,8 +25,6 @@ public struct PayOSError: Error, Sendable, Hashable, CustomStringConvertible, Cu
         case invalidResponse
         /// The request was refused before sending (see ``PayOSError/schemaError``).
         case invalidRequest
-
-        public var description: String { rawValue }
     }
 
     /// Well-known payOS business codes (spec 1.2).

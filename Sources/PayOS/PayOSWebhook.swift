@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import GatehouseCore
 import Sodium
 
 /// Verifies the webhooks payOS POSTs to a merchant (spec 5.1–5.2), the way the Python 1.x SDK does:
@@ -65,7 +66,7 @@ public enum PayOSWebhook {
 /// Why a webhook was refused. `description` is generic; the schema path is in `debugDescription`.
 public struct PayOSWebhookError: Error, Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Stable reason codes.
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The body is not JSON (or not UTF-8).
         case invalidJSON
         /// The JSON does not have the webhook shape (missing/extra keys, wrong types).
@@ -76,8 +77,6 @@ public struct PayOSWebhookError: Error, Hashable, Sendable, CustomStringConverti
         case invalidSignature
         /// No usable checksum key was given: a configuration error, not the sender's fault.
         case noChecksumKey
-
-        public var description: String { rawValue }
     }
 
     public let code: Code

@@ -7,7 +7,7 @@ public import GatehouseCore
 /// contains key material or plaintext (only lengths and which check failed).
 public struct SodiumError: DetailedError, Hashable, Sendable {
     /// A stable, low-cardinality code.
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// A sealed box did not authenticate: wrong key, wrong associated data, or altered bytes.
         /// Deliberately one code for all three, so a caller cannot learn which one it was.
         case authenticationFailed
@@ -17,8 +17,6 @@ public struct SodiumError: DetailedError, Hashable, Sendable {
         case invalidEncoding
         /// Guarded memory could not be allocated (`sodium_malloc` returned `NULL`).
         case allocationFailed
-
-        public var description: String { rawValue }
     }
 
     public let code: Code

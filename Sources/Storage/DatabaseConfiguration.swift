@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 public import Logging
 
 /// Which database to open, decided from one optional URL. `description` never shows a password.
@@ -66,7 +67,7 @@ public enum DatabaseConfiguration: Sendable, Hashable, CustomStringConvertible {
         guard !path.contains("?"), !path.contains("#") else {
             throw StorageError(code: .invalidConfiguration, message: "a SQLite URL takes no parameters")
         }
-        guard let decoded = DatabaseURL.percentDecode(path), !decoded.isEmpty, decoded != "/" else {
+        guard let decoded = PercentDecoding.decode(path), !decoded.isEmpty, decoded != "/" else {
             throw StorageError(code: .invalidConfiguration, message: "the SQLite URL has no file path")
         }
         return decoded

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import GatehouseCore
 
 /// An error from the storage layer.
 ///
@@ -11,7 +12,7 @@
 ///   `debugDescription`, for logs. Passwords are never put here either.
 public struct StorageError: Error, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// A stable, low-cardinality code (safe for metrics labels and responses).
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// A unique or primary key already holds this value.
         case duplicate
         /// The server could not be reached or refused the login.
@@ -36,8 +37,6 @@ public struct StorageError: Error, Hashable, CustomStringConvertible, CustomDebu
         case statementFailed
         /// A constraint other than uniqueness (foreign key, NOT NULL, CHECK, value too long) refused the row.
         case constraint
-
-        public var description: String { rawValue }
     }
 
     /// What went wrong, as a stable code.

@@ -274,28 +274,18 @@ public final class Vault: Sendable {
         else {
             throw VaultError(code: .noCredentials, detail: "owner \(owner) has no complete active credential set")
         }
-        let credentials: UnsealedCredentials
-        do {
+        return try await auditedUnseal(
+            owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger,
+            detail: ["kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "version": .int(client.version)]
+        ) {
             let dataKey = try CredentialEnvelope.unwrapDataKey(wrapped, owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion))
-            credentials = UnsealedCredentials(
+            return UnsealedCredentials(
                 ownerID: owner, version: client.version,
                 clientID: try CredentialEnvelope.open(client.blob, owner: owner, kind: .clientID, version: client.version, dataKey: dataKey),
                 apiKey: try CredentialEnvelope.open(api.blob, owner: owner, kind: .apiKey, version: api.version, dataKey: dataKey),
                 checksumKey: try CredentialEnvelope.open(checksum.blob, owner: owner, kind: .checksumKey, version: checksum.version, dataKey: dataKey)
             )
-        } catch {
-            try await recordFailedUnseal(owner: owner, purpose: purpose, kekVersion: kekVersion, error: error, audit: audit, logger: logger)
-            throw error
         }
-        try await auditLog.append(
-            actor: audit.actor, ownerID: owner, action: AuditAction.unseal,
-            detail: [
-                "kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "purpose": .string(purpose),
-                "kek_version": .int(kekVersion), "version": .int(client.version),
-            ],
-            requestID: audit.requestID, database: database, logger: logger
-        )
-        return credentials
     }
 
     private func unsealVerificationKeys(owner: Int64, purpose: String, audit: AuditContext, logger: Logger) async throws -> [WebhookVerificationKey] {
@@ -323,30 +313,44 @@ public final class Vault: Sendable {
         }
         candidates.sort { ($0.active ? 1 : 0, $0.version) > ($1.active ? 1 : 0, $1.version) }
         let kekVersion: Int = try first.decode("kek_version")
-        let keys: [WebhookVerificationKey]
-        do {
+        return try await auditedUnseal(
+            owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger,
+            detail: ["kinds": ["checksum_key"], "versions": .strings(candidates.map { String($0.version) })]
+        ) {
             let dataKey = try CredentialEnvelope.unwrapDataKey(
                 try first.decode("wrapped_dek"), owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion)
             )
-            keys = try candidates.map { candidate throws(VaultError) in
+            return try candidates.map { candidate throws(VaultError) in
                 WebhookVerificationKey(
                     version: candidate.version, isActive: candidate.active, usableUntil: candidate.active ? nil : candidate.until,
                     key: try CredentialEnvelope.open(candidate.blob, owner: owner, kind: .checksumKey, version: candidate.version, dataKey: dataKey)
                 )
             }
+        }
+    }
+
+    /// Opens sealed material and audits the outcome, alike for every kind of unseal: an `unseal` row (the
+    /// purpose, the master key version and `detail`) when `open` succeeds; when it throws, a failed-unseal row
+    /// in a transaction of its own, then the original error.
+    private func auditedUnseal<Opened>(
+        owner: Int64, purpose: String, kekVersion: Int, audit: AuditContext, logger: Logger, detail: AuditDetail,
+        _ open: () throws -> Opened
+    ) async throws -> Opened {
+        let opened: Opened
+        do {
+            opened = try open()
         } catch {
             try await recordFailedUnseal(owner: owner, purpose: purpose, kekVersion: kekVersion, error: error, audit: audit, logger: logger)
             throw error
         }
+        var detail = detail
+        detail.fields["purpose"] = .string(purpose)
+        detail.fields["kek_version"] = .int(kekVersion)
         try await auditLog.append(
-            actor: audit.actor, ownerID: owner, action: AuditAction.unseal,
-            detail: [
-                "kinds": ["checksum_key"], "purpose": .string(purpose), "kek_version": .int(kekVersion),
-                "versions": .strings(keys.map { String($0.version) }),
-            ],
+            actor: audit.actor, ownerID: owner, action: AuditAction.unseal, detail: detail,
             requestID: audit.requestID, database: database, logger: logger
         )
-        return keys
+        return opened
     }
 
     /// Records a failed unseal (its own transaction), then lets the caller rethrow the original error.

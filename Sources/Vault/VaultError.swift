@@ -8,7 +8,7 @@ public import GatehouseCore
 /// of a configuration string is malformed) but never key material, credentials or plaintext.
 public struct VaultError: DetailedError, Hashable, Sendable {
     /// A stable, low-cardinality code (safe for metrics labels and for mapping to HTTP at the edge).
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The owner does not exist (the database refused a row referring to it).
         case unknownOwner
         /// The owner has no stored (active) credentials, or no data key.
@@ -31,8 +31,6 @@ public struct VaultError: DetailedError, Hashable, Sendable {
         case invalidInput
         /// Another writer changed the same rows at the same time; retrying the call is safe.
         case concurrentChange
-
-        public var description: String { rawValue }
     }
 
     public let code: Code

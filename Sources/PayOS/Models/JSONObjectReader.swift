@@ -55,50 +55,27 @@ struct JSONObjectReader {
         return value
     }
 
-    func string(_ key: String) throws(PayOSSchemaError) -> String {
-        guard case .string(let s) = try requiredValue(key) else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return s
+    /// The value of a required key as the type `typed` extracts (`nil` from it means the wrong JSON type).
+    private func required<Value>(_ key: String, _ typed: (JSONValue) -> Value?) throws(PayOSSchemaError) -> Value {
+        guard let value = typed(try requiredValue(key)) else { throw PayOSSchemaError(.wrongType, path: path(key)) }
+        return value
     }
 
-    func optionalString(_ key: String) throws(PayOSSchemaError) -> String? {
+    /// The value of an optional key as the type `typed` extracts; `nil` when absent or `null`.
+    private func optional<Value>(_ key: String, _ typed: (JSONValue) -> Value?) throws(PayOSSchemaError) -> Value? {
         guard let value = optionalValue(key) else { return nil }
-        guard case .string(let s) = value else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return s
+        guard let typedValue = typed(value) else { throw PayOSSchemaError(.wrongType, path: path(key)) }
+        return typedValue
     }
 
-    func int(_ key: String) throws(PayOSSchemaError) -> Int64 {
-        guard case .int(let i) = try requiredValue(key) else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return i
-    }
-
-    func optionalInt(_ key: String) throws(PayOSSchemaError) -> Int64? {
-        guard let value = optionalValue(key) else { return nil }
-        guard case .int(let i) = value else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return i
-    }
-
-    func optionalBool(_ key: String) throws(PayOSSchemaError) -> Bool? {
-        guard let value = optionalValue(key) else { return nil }
-        guard case .bool(let b) = value else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return b
-    }
-
-    func array(_ key: String) throws(PayOSSchemaError) -> [JSONValue] {
-        guard case .array(let a) = try requiredValue(key) else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return a
-    }
-
-    func optionalArray(_ key: String) throws(PayOSSchemaError) -> [JSONValue]? {
-        guard let value = optionalValue(key) else { return nil }
-        guard case .array(let a) = value else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return a
-    }
-
-    func optionalObject(_ key: String) throws(PayOSSchemaError) -> JSONObject? {
-        guard let value = optionalValue(key) else { return nil }
-        guard case .object(let o) = value else { throw PayOSSchemaError(.wrongType, path: path(key)) }
-        return o
-    }
+    func string(_ key: String) throws(PayOSSchemaError) -> String { try required(key, \.stringValue) }
+    func optionalString(_ key: String) throws(PayOSSchemaError) -> String? { try optional(key, \.stringValue) }
+    func int(_ key: String) throws(PayOSSchemaError) -> Int64 { try required(key, \.int64Value) }
+    func optionalInt(_ key: String) throws(PayOSSchemaError) -> Int64? { try optional(key, \.int64Value) }
+    func optionalBool(_ key: String) throws(PayOSSchemaError) -> Bool? { try optional(key, \.boolValue) }
+    func array(_ key: String) throws(PayOSSchemaError) -> [JSONValue] { try required(key, \.arrayValue) }
+    func optionalArray(_ key: String) throws(PayOSSchemaError) -> [JSONValue]? { try optional(key, \.arrayValue) }
+    func optionalObject(_ key: String) throws(PayOSSchemaError) -> JSONObject? { try optional(key, \.objectValue) }
 
     /// Decodes each element of an array of objects as `Model`, with `key[i]` paths in errors.
     func models<Model: PayOSJSONModel>(_ elements: [JSONValue], key: String, as: Model.Type) throws(PayOSSchemaError) -> [Model] {

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import GatehouseCore
 
 /// A payOS payload that does not have the shape the protocol prescribes: a missing or unexpected key,
 /// a value of the wrong JSON type, or a value outside its allowed range.
@@ -7,7 +8,7 @@
 /// because it names a protocol field, never a value, and is repeated in `debugDescription` for logs.
 public struct PayOSSchemaError: Error, Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Stable reason codes.
-    public enum Code: String, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The value (or the whole document) is not a JSON object.
         case notAnObject
         /// A required key is absent (or `null` where `null` is not allowed).
@@ -20,8 +21,6 @@ public struct PayOSSchemaError: Error, Hashable, Sendable, CustomStringConvertib
         case outOfRange
         /// A value that is not one of the allowed ones (e.g. an unknown status).
         case invalidValue
-
-        public var description: String { rawValue }
     }
 
     public let code: Code

@@ -15,10 +15,13 @@ struct CheckoutController {
             .post(":id/cancel", use: cancel)
     }
 
+    /// The page for an unknown payment link id, on every route of the checkout.
+    private static let linkNotFound = HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound)
+
     @Sendable func page(_ request: Request, context: SandboxRequestContext) async throws -> HTML {
         let id = try context.parameters.require("id")
         guard let link = await state.link(id: id) else {
-            return HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound)
+            return Self.linkNotFound
         }
         let now = state.now()
         let notice = request.uri.queryParameters["paid"].flatMap { Int64($0) }.map { "Đã nhận \(CheckoutPage.money($0))." }
@@ -30,10 +33,7 @@ struct CheckoutController {
     @Sendable func pay(_ request: Request, context: SandboxRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         guard await state.link(id: id) != nil else {
-            return HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound).response(
-                from: request,
-                context: context
-            )
+            return Self.linkNotFound.response(from: request, context: context)
         }
         var request = request
         let form = try await request.collectBody(upTo: 16 * 1024)
@@ -59,10 +59,7 @@ struct CheckoutController {
     @Sendable func cancel(_ request: Request, context: SandboxRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         guard await state.link(id: id) != nil else {
-            return HTML(html: CheckoutPage.message("Không tìm thấy liên kết thanh toán."), status: .notFound).response(
-                from: request,
-                context: context
-            )
+            return Self.linkNotFound.response(from: request, context: context)
         }
         do {
             let link = try await state.cancel(linkID: id, reason: nil)

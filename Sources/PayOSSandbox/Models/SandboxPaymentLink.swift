@@ -99,21 +99,13 @@ public struct SandboxPaymentLink: Sendable, Hashable {
     }
 
     /// The exact 12-key `data` of a create response (spec 2.1), in payOS's key order.
+    /// Written by the protocol module's own model, so the simulator cannot drift from what the client decodes.
     func createResponseJSON(checkoutBaseURL: String) -> JSONObject {
-        [
-            "bin": .string(bin),
-            "accountNumber": .string(accountNumber),
-            "accountName": .string(accountName),
-            "amount": .int(amount),
-            "description": .string(description),
-            "orderCode": .int(orderCode),
-            "currency": "VND",
-            "paymentLinkId": .string(id),
-            "status": .string(PaymentLinkStatus.pending.rawValue),
-            "expiredAt": expiredAt.map(JSONValue.int) ?? .null,
-            "checkoutUrl": .string(Self.checkoutURL(base: checkoutBaseURL, id: id)),
-            "qrCode": .string(qrCode),
-        ]
+        CreatePaymentLinkResponse(
+            bin: bin, accountNumber: accountNumber, accountName: accountName, amount: amount, description: description,
+            orderCode: orderCode, currency: "VND", paymentLinkId: id, status: .pending, expiredAt: expiredAt,
+            checkoutUrl: Self.checkoutURL(base: checkoutBaseURL, id: id), qrCode: qrCode
+        ).toJSON()
     }
 
     /// The exact 10-key `data` of `GET /v2/payment-requests/{id}` and of cancel (spec 2.2).

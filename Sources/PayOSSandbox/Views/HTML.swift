@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 
@@ -16,19 +17,5 @@ struct HTML: ResponseGenerator {
     }
 
     /// Escapes text for HTML element content and double-quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 }

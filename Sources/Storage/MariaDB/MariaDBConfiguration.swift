@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// Settings of the MariaDB backend. `description` never shows the password.
 public struct MariaDBConfiguration: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
@@ -149,14 +150,14 @@ enum DatabaseURL {
             rawUser = userInfo
             rawPassword = ""
         }
-        guard let username = percentDecode(rawUser) else { throw invalid("the database URL's user name has malformed percent-encoding") }
+        guard let username = PercentDecoding.decode(rawUser) else { throw invalid("the database URL's user name has malformed percent-encoding") }
         guard !username.isEmpty else { throw invalid("the database URL has no user name (user:password@host)") }
-        guard let password = percentDecode(rawPassword) else { throw invalid("the database URL's password has malformed percent-encoding") }
+        guard let password = PercentDecoding.decode(rawPassword) else { throw invalid("the database URL's password has malformed percent-encoding") }
 
         var database: String?
         if !path.isEmpty {
             let name = path.dropFirst()  // the "/"
-            guard let decoded = percentDecode(name) else { throw invalid("the database URL's database name has malformed percent-encoding") }
+            guard let decoded = PercentDecoding.decode(name) else { throw invalid("the database URL's database name has malformed percent-encoding") }
             guard !decoded.contains("/") else { throw invalid("the database URL's path must be a single database name") }
             database = decoded.isEmpty ? nil : decoded
         }
@@ -168,7 +169,7 @@ enum DatabaseURL {
             let value = parts.count > 1 ? parts[1] : ""
             switch key {
             case "socket":
-                guard let decoded = percentDecode(value), decoded.hasPrefix("/") else {
+                guard let decoded = PercentDecoding.decode(value), decoded.hasPrefix("/") else {
                     throw invalid("the database URL's socket parameter must be an absolute path")
                 }
                 socket = decoded
@@ -215,34 +216,8 @@ enum DatabaseURL {
             }
             port = value
         }
-        guard let decodedHost = percentDecode(host) else { throw invalid("the database URL's host has malformed percent-encoding") }
+        guard let decodedHost = PercentDecoding.decode(host) else { throw invalid("the database URL's host has malformed percent-encoding") }
         return (decodedHost, port)
-    }
-
-    /// RFC 3986 percent-decoding; `nil` for a malformed escape or bytes that are not UTF-8.
-    static func percentDecode(_ text: Substring) -> String? {
-        guard text.contains("%") else { return String(text) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-                bytes.append(high << 4 | low)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

@@ -1,7 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import CMariaDB
 public import Logging
-import ServiceLifecycle
 import Synchronization
 
 /// The production backend: MariaDB through Connector/C (`libmariadb`), behind a connection pool.
@@ -28,7 +27,7 @@ import Synchronization
 /// have taken effect (it failed before executing, could not be sent, or only reads). So `KILL
 /// CONNECTION` or a server restart costs no process restart. Inside a transaction the error surfaces
 /// as ``StorageError/Code/connectionLost``: the server has rolled the transaction back.
-public final class MariaDBDatabase: SQLDatabase {
+public final class MariaDBDatabase: PooledSQLDatabase {
     public let dialect = SQLDialect.mariadb
     public let configuration: MariaDBConfiguration
     let pool: ConnectionPool<MariaDBConnectionHandle>
@@ -58,75 +57,23 @@ public final class MariaDBDatabase: SQLDatabase {
         try self.init(configuration: MariaDBConfiguration(url: url), logger: logger)
     }
 
-    // MARK: SQLDatabase
+    // MARK: Borrowing (the order of the steps is ``PooledSQLDatabase``'s)
 
-    @discardableResult
-    public func withConnection<Result: Sendable>(
-        logger: Logger,
-        _ body: @Sendable (any SQLConnection) async throws -> Result
-    ) async throws -> Result {
-        let connection = MariaDBConnection(handle: try await leaseLive(), database: self, logger: logger)
-        do {
-            let result = try await body(connection)
-            await giveBack(connection)
-            return result
-        } catch {
-            await giveBack(connection)
-            throw error
-        }
+    static let backendName = "MariaDB"
+
+    func borrow(logger: Logger) async throws -> MariaDBConnection {
+        MariaDBConnection(handle: try await leaseLive(), database: self, logger: logger)
     }
 
-    @discardableResult
-    public func withTransaction<Result: Sendable>(
-        logger: Logger,
-        _ body: @Sendable (any SQLConnection) async throws -> Result
-    ) async throws -> Result {
-        let connection = MariaDBConnection(handle: try await leaseLive(), database: self, logger: logger)
-        do {
-            // The first statement of the borrow: retried on a fresh connection if this one was dropped.
-            try await connection.execute("START TRANSACTION")
-        } catch {
-            await giveBack(connection)
-            throw error
-        }
+    func begin(_ connection: MariaDBConnection) async throws {
+        // The first statement of the borrow: retried on a fresh connection if this one was dropped.
+        try await connection.execute("START TRANSACTION")
         connection.beginTransaction()
-        let result: Result
-        do {
-            result = try await body(connection)
-        } catch {
-            await rollback(connection)
-            await giveBack(connection)
-            throw error
-        }
-        do {
-            try await connection.executeUncancellable("COMMIT")
-        } catch {
-            // A lost connection leaves the outcome unknown to us; the server rolls back an uncommitted
-            // transaction when the session ends. Otherwise roll back explicitly.
-            logger.debug("MariaDB COMMIT failed", metadata: ["error": "\(String(reflecting: error))"])
-            await rollback(connection)
-            await giveBack(connection)
-            throw error
-        }
-        await giveBack(connection)
-        return result
     }
 
-    public func run() async throws {
-        await withTaskCancellationOrGracefulShutdownHandler {
-            await self.pool.waitUntilClosed()
-        } onCancelOrGracefulShutdown: {
-            self.pool.startShutdown()
-        }
+    func commit(_ connection: MariaDBConnection) async throws {
+        try await connection.executeUncancellable("COMMIT")
     }
-
-    public var poolStatistics: SQLPoolStatistics { pool.statistics }
-
-    public func shutdown() async {
-        await pool.shutdown()
-    }
-
-    // MARK: Borrowing
 
     /// Leases a connection, discarding idle ones the server has closed in the meantime.
     func leaseLive() async throws -> MariaDBConnectionHandle {
@@ -139,7 +86,10 @@ public final class MariaDBDatabase: SQLDatabase {
         return try await pool.lease()
     }
 
-    private func rollback(_ connection: MariaDBConnection) async {
+    /// Rolls back explicitly unless the connection was lost: then the outcome of a failed `COMMIT` is unknown
+    /// to us, and the server rolls back an uncommitted transaction when the session ends. Failures are logged
+    /// with the database's own logger.
+    func rollback(_ connection: MariaDBConnection, logger _: Logger) async {
         guard let handle = connection.currentHandle, handle.isReusable else { return }  // a dropped session is rolled back by the server
         do {
             try await connection.executeUncancellable("ROLLBACK")
@@ -150,7 +100,7 @@ public final class MariaDBDatabase: SQLDatabase {
     }
 
     /// Ends the borrow: a transaction the body left open (a manual `START TRANSACTION`) is rolled back first.
-    private func giveBack(_ connection: MariaDBConnection) async {
+    func giveBack(_ connection: MariaDBConnection, logger _: Logger) async {
         connection.invalidate()
         guard let handle = connection.takeHandle() else { return }
         if handle.isInTransaction {

@@ -2,7 +2,6 @@
 import CSQLite
 import Foundation
 public import Logging
-import ServiceLifecycle
 import Synchronization
 
 /// Settings of the embedded SQLite database.
@@ -51,10 +50,10 @@ public struct SQLiteConfiguration: Sendable, Hashable {
 ///   the body throws and when `COMMIT` fails.
 /// - `SQLITE_CONSTRAINT_UNIQUE`/`PRIMARYKEY` map to ``StorageError/Code/duplicate``, other constraints to
 ///   ``StorageError/Code/constraint``, `SQLITE_BUSY`/`SQLITE_LOCKED` to ``StorageError/Code/busy``.
-public final class SQLiteDatabase: SQLDatabase {
+public final class SQLiteDatabase: PooledSQLDatabase {
     public let dialect = SQLDialect.sqlite
     public let configuration: SQLiteConfiguration
-    private let pool: ConnectionPool<SQLiteConnectionHandle>
+    let pool: ConnectionPool<SQLiteConnectionHandle>
 
     /// Creates the database (and the file's parent directories). Connections open on first use.
     ///
@@ -93,73 +92,23 @@ public final class SQLiteDatabase: SQLDatabase {
         try self.init(configuration: SQLiteConfiguration(path: path), logger: logger)
     }
 
-    // MARK: SQLDatabase
+    // MARK: Borrowing (the order of the steps is ``PooledSQLDatabase``'s)
 
-    @discardableResult
-    public func withConnection<Result: Sendable>(
-        logger: Logger,
-        _ body: @Sendable (any SQLConnection) async throws -> Result
-    ) async throws -> Result {
-        let connection = SQLiteConnection(handle: try await pool.lease(), pool: pool, logger: logger)
-        do {
-            let result = try await body(connection)
-            await giveBack(connection, logger: logger)
-            return result
-        } catch {
-            await giveBack(connection, logger: logger)
-            throw error
-        }
+    static let backendName = "SQLite"
+
+    func borrow(logger: Logger) async throws -> SQLiteConnection {
+        SQLiteConnection(handle: try await pool.lease(), pool: pool, logger: logger)
     }
 
-    @discardableResult
-    public func withTransaction<Result: Sendable>(
-        logger: Logger,
-        _ body: @Sendable (any SQLConnection) async throws -> Result
-    ) async throws -> Result {
-        let connection = SQLiteConnection(handle: try await pool.lease(), pool: pool, logger: logger)
-        do {
-            try await connection.execute("BEGIN IMMEDIATE")
-        } catch {
-            await giveBack(connection, logger: logger)
-            throw error
-        }
-        let result: Result
-        do {
-            result = try await body(connection)
-        } catch {
-            await rollback(connection, logger: logger)
-            await giveBack(connection, logger: logger)
-            throw error
-        }
-        do {
-            _ = try await pool.runUncancellable { [handle = connection.handle] in try handle.run("COMMIT") }
-        } catch {
-            logger.debug("SQLite COMMIT failed; rolling back", metadata: ["error": "\(String(reflecting: error))"])
-            await rollback(connection, logger: logger)
-            await giveBack(connection, logger: logger)
-            throw error
-        }
-        await giveBack(connection, logger: logger)
-        return result
+    func begin(_ connection: SQLiteConnection) async throws {
+        try await connection.execute("BEGIN IMMEDIATE")
     }
 
-    public func run() async throws {
-        await withTaskCancellationOrGracefulShutdownHandler {
-            await self.pool.waitUntilClosed()
-        } onCancelOrGracefulShutdown: {
-            self.pool.startShutdown()
-        }
+    func commit(_ connection: SQLiteConnection) async throws {
+        _ = try await pool.runUncancellable { [handle = connection.handle] in try handle.run("COMMIT") }
     }
 
-    public var poolStatistics: SQLPoolStatistics { pool.statistics }
-
-    public func shutdown() async {
-        await pool.shutdown()
-    }
-
-    // MARK: Helpers
-
-    private func rollback(_ connection: SQLiteConnection, logger: Logger) async {
+    func rollback(_ connection: SQLiteConnection, logger: Logger) async {
         let handle = connection.handle
         guard handle.isInTransaction else { return }  // SQLite may already have rolled back (e.g. SQLITE_FULL)
         do {
@@ -171,7 +120,7 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     /// Ends the borrow: a transaction the body left open (a manual `BEGIN`) is rolled back first.
-    private func giveBack(_ connection: SQLiteConnection, logger: Logger) async {
+    func giveBack(_ connection: SQLiteConnection, logger: Logger) async {
         connection.invalidate()
         await rollback(connection, logger: logger)
         pool.release(connection.handle)
@@ -182,7 +131,7 @@ public final class SQLiteDatabase: SQLDatabase {
 final class SQLiteConnection: SQLConnection {
     let dialect = SQLDialect.sqlite
     let handle: SQLiteConnectionHandle
-    private let pool: ConnectionPool<SQLiteConnectionHandle>
+    let pool: ConnectionPool<SQLiteConnectionHandle>
     private let logger: Logger
     private let isValid = Atomic(true)
 
