@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-public import Logging
+import Logging
 import ServiceLifecycle
 
 /// A ``SQLDatabase`` over a ``ConnectionPool``: the order of a borrow is written here once for both backends.
