@@ -462,6 +462,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "Sodium",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "GatehouseCore",
                 "GatehouseHTTP",
