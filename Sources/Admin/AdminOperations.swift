@@ -156,11 +156,10 @@ public struct AdminOperations: Sendable {
             }
             let stored = try await limits.set(wanted, on: connection)
             try await auditLog.append(
-                actor: audit.actor, ownerID: id.rawValue, action: AuditAction.setRateLimit,
-                detail: [
+                AuditEntry(audit, ownerID: id.rawValue, action: AuditAction.setRateLimit, detail: [
                     "requests_per_second": .int(stored.requestsPerSecond), "burst": .int(stored.burst),
                     "payos_requests_per_second": .int(stored.payOSRequestsPerSecond), "payos_burst": .int(stored.payOSBurst),
-                ], requestID: audit.requestID, on: connection)
+                ]), on: connection)
             return stored
         }
         limiter.apply([stored])

@@ -49,8 +49,8 @@ struct AdminCommand: AsyncParsableCommand {
             let issued = try await AdminCommand.withComponents { components, logger in
                 let issued = try await components.adminTokens.create(name: name, logger: logger)
                 try await AuditLog(clock: components.clock).append(
-                    actor: AdminCommand.actor, ownerID: nil, action: "admin.token.create",
-                    detail: ["prefix": .string(issued.prefix), "name": .string(issued.name)], requestID: nil,
+                    AuditEntry(actor: AdminCommand.actor, ownerID: nil, action: "admin.token.create",
+                        detail: ["prefix": .string(issued.prefix), "name": .string(issued.name)]),
                     database: components.database, logger: logger)
                 return issued
             }
@@ -91,8 +91,8 @@ struct AdminCommand: AsyncParsableCommand {
                 let revoked = try await components.adminTokens.revoke(prefix: prefix, logger: logger)
                 if revoked {
                     try await AuditLog(clock: components.clock).append(
-                        actor: AdminCommand.actor, ownerID: nil, action: "admin.token.revoke", detail: ["prefix": .string(prefix)],
-                        requestID: nil, database: components.database, logger: logger)
+                        AuditEntry(actor: AdminCommand.actor, ownerID: nil, action: "admin.token.revoke", detail: ["prefix": .string(prefix)]),
+                        database: components.database, logger: logger)
                 }
                 return revoked
             }

@@ -90,24 +90,14 @@ public struct AuditLog: Sendable {
     /// Appends a row inside the caller's transaction.
     ///
     /// - Parameters:
-    ///   - actor: who acted (1…128 bytes), e.g. `admin:alice`.
-    ///   - ownerID: the owner concerned, if any.
-    ///   - action: a dotted, low-cardinality verb (1…64 bytes), e.g. `vault.unseal`.
-    ///   - detail: extra facts — never secrets.
-    ///   - requestID: the request that caused it (at most 64 bytes).
+    ///   - entry: the row's fields (see ``AuditEntry`` for their limits).
     ///   - connection: a connection inside `withTransaction` (an append outside a transaction would
     ///     release the chain lock immediately and could fork the chain on MariaDB).
     /// - Returns: the row as stored.
     /// - Throws: ``VaultError/Code/invalidInput`` for an empty or over-long field; storage errors.
     @discardableResult
-    public func append(
-        actor: String,
-        ownerID: Int64?,
-        action: String,
-        detail: AuditDetail?,
-        requestID: String?,
-        on connection: any SQLConnection
-    ) async throws -> AuditRecord {
+    public func append(_ entry: AuditEntry, on connection: any SQLConnection) async throws -> AuditRecord {
+        let (actor, ownerID, action, detail, requestID) = (entry.actor, entry.ownerID, entry.action, entry.detail, entry.requestID)
         try Self.validate(actor: actor, action: action, requestID: requestID)
         let detailText = detail?.json
         if let detailText, detailText.utf8.count > 16 * 1024 {
@@ -134,17 +124,9 @@ public struct AuditLog: Sendable {
 
     /// Appends a row in a transaction of its own.
     @discardableResult
-    public func append(
-        actor: String,
-        ownerID: Int64?,
-        action: String,
-        detail: AuditDetail?,
-        requestID: String?,
-        database: any SQLDatabase,
-        logger: Logger
-    ) async throws -> AuditRecord {
+    public func append(_ entry: AuditEntry, database: any SQLDatabase, logger: Logger) async throws -> AuditRecord {
         try await database.withTransaction(logger: logger) { connection in
-            try await append(actor: actor, ownerID: ownerID, action: action, detail: detail, requestID: requestID, on: connection)
+            try await append(entry, on: connection)
         }
     }
 

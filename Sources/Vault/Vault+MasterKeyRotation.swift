@@ -61,8 +61,8 @@ extension Vault {
             )
             guard let id = inserted.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for vault_rotation row") }
             try await self.auditLog.append(
-                actor: audit.actor, ownerID: nil, action: AuditAction.rotationStart,
-                detail: ["run": .integer(id), "target_kek_version": .int(target)], requestID: audit.requestID, on: connection
+                AuditEntry(audit, ownerID: nil, action: AuditAction.rotationStart, detail: ["run": .integer(id), "target_kek_version": .int(target)]),
+                on: connection
             )
             return id
         }
@@ -91,9 +91,9 @@ extension Vault {
                     let total: Int64 = try progress.first?.decode("rewrapped") ?? 0
                     try await connection.execute("UPDATE vault_rotation SET finished_at = \(now) WHERE id = \(runID)")
                     try await self.auditLog.append(
-                        actor: audit.actor, ownerID: nil, action: AuditAction.rotationFinish,
-                        detail: ["run": .integer(runID), "target_kek_version": .int(target), "rewrapped": .integer(total)],
-                        requestID: audit.requestID, on: connection
+                        AuditEntry(audit, ownerID: nil, action: AuditAction.rotationFinish,
+                            detail: ["run": .integer(runID), "target_kek_version": .int(target), "rewrapped": .integer(total)]),
+                        on: connection
                     )
                     return true
                 }
@@ -115,12 +115,10 @@ extension Vault {
                 }
                 try await connection.execute("UPDATE vault_rotation SET rewrapped = rewrapped + \(rows.count) WHERE id = \(runID)")
                 try await self.auditLog.append(
-                    actor: audit.actor, ownerID: nil, action: AuditAction.rewrap,
-                    detail: [
+                    AuditEntry(audit, ownerID: nil, action: AuditAction.rewrap, detail: [
                         "run": .integer(runID), "target_kek_version": .int(target), "count": .int(rows.count),
                         "from_kek_versions": .strings(fromVersions.sorted().map(String.init)),
-                    ],
-                    requestID: audit.requestID, on: connection
+                    ]), on: connection
                 )
                 try await beforeBatchCommit?(number)
                 return false
@@ -175,8 +173,7 @@ extension Vault {
                 throw VaultError(code: .kekInUse, detail: "master key version \(version) still wraps \(inUse) data key(s); rotate first")
             }
             try await self.auditLog.append(
-                actor: audit.actor, ownerID: nil, action: AuditAction.retire, detail: ["kek_version": .int(version)],
-                requestID: audit.requestID, on: connection
+                AuditEntry(audit, ownerID: nil, action: AuditAction.retire, detail: ["kek_version": .int(version)]), on: connection
             )
         }
         try self.ring.withLock { (current: inout MasterKeyRing) throws(VaultError) in current = try current.removing(version: version) }

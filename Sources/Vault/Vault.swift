@@ -171,8 +171,7 @@ public final class Vault: Sendable {
                     detail.fields["previous_usable_until"] = .integer(graceEnd)
                 }
                 try await self.auditLog.append(
-                    actor: audit.actor, ownerID: owner, action: version == 1 ? AuditAction.store : AuditAction.rotate,
-                    detail: detail, requestID: audit.requestID, on: connection
+                    AuditEntry(audit, ownerID: owner, action: version == 1 ? AuditAction.store : AuditAction.rotate, detail: detail), on: connection
                 )
                 return CredentialInfo(
                     ownerID: owner, activeVersion: version, clientIDHint: hint, rotatedAt: now, kekVersion: dataKey.kekVersion,
@@ -347,8 +346,7 @@ public final class Vault: Sendable {
         detail.fields["purpose"] = .string(purpose)
         detail.fields["kek_version"] = .int(kekVersion)
         try await auditLog.append(
-            actor: audit.actor, ownerID: owner, action: AuditAction.unseal, detail: detail,
-            requestID: audit.requestID, database: database, logger: logger
+            AuditEntry(audit, ownerID: owner, action: AuditAction.unseal, detail: detail), database: database, logger: logger
         )
         return opened
     }
@@ -358,9 +356,9 @@ public final class Vault: Sendable {
         let code = (error as? VaultError)?.code.description ?? "unknown"
         logger.warning("vault unseal failed", metadata: ["vault.error": "\(code)", "vault.kek_version": "\(kekVersion)"])
         try await auditLog.append(
-            actor: audit.actor, ownerID: owner, action: AuditAction.unsealFailed,
-            detail: ["purpose": .string(purpose), "kek_version": .int(kekVersion), "error": .string(code)],
-            requestID: audit.requestID, database: database, logger: logger
+            AuditEntry(audit, ownerID: owner, action: AuditAction.unsealFailed,
+                detail: ["purpose": .string(purpose), "kek_version": .int(kekVersion), "error": .string(code)]),
+            database: database, logger: logger
         )
     }
 
@@ -403,9 +401,9 @@ public final class Vault: Sendable {
                         "UPDATE vault_credential SET state = 'destroyed', sealed = NULL, destroyed_at = \(now) WHERE id = \(id)"
                     )
                     try await self.auditLog.append(
-                        actor: audit.actor, ownerID: try row.decode("owner_id"), action: AuditAction.destroy,
-                        detail: ["kind": .string(kind), "version": .int(version), "reason": .string(reason)],
-                        requestID: audit.requestID, on: connection
+                        AuditEntry(audit, ownerID: try row.decode("owner_id"), action: AuditAction.destroy,
+                            detail: ["kind": .string(kind), "version": .int(version), "reason": .string(reason)]),
+                        on: connection
                     )
                 }
                 return rows.count

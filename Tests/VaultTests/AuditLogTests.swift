@@ -109,7 +109,8 @@ import GatehouseCore
                     }
                     group.addTask {
                         for i in 0..<perTask {
-                            try await log.append(actor: "system:test", ownerID: owner, action: "test.append", detail: ["i": .int(i)], requestID: nil, database: database, logger: logger)
+                            try await log.append(AuditEntry(actor: "system:test", ownerID: owner, action: "test.append", detail: ["i": .int(i)]),
+                            database: database, logger: logger)
                         }
                     }
                 }
@@ -132,12 +133,12 @@ import GatehouseCore
             let log = AuditLog()
             await #expect(throws: Abort.self) {
                 try await database.withTransaction(logger: logger) { connection in
-                    try await log.append(actor: "system:test", ownerID: nil, action: "test.rolled_back", detail: nil, requestID: nil, on: connection)
+                    try await log.append(AuditEntry(actor: "system:test", ownerID: nil, action: "test.rolled_back"), on: connection)
                     throw Abort()
                 }
             }
             #expect(try await Fixtures.count(database, action: "test.rolled_back") == 0)
-            try await log.append(actor: "system:test", ownerID: nil, action: "test.kept", detail: nil, requestID: nil, database: database, logger: logger)
+            try await log.append(AuditEntry(actor: "system:test", ownerID: nil, action: "test.kept"), database: database, logger: logger)
             #expect(try await log.verify(database: database, logger: logger).isIntact)
         }
     }
@@ -193,7 +194,7 @@ import GatehouseCore
         var ids: [Int64] = []
         for i in 0..<count {
             let record = try await AuditLog().append(
-                actor: "system:test", ownerID: nil, action: "test.row", detail: ["n": .int(i)], requestID: nil, database: database, logger: logger
+                AuditEntry(actor: "system:test", ownerID: nil, action: "test.row", detail: ["n": .int(i)]), database: database, logger: logger
             )
             ids.append(record.id)
         }

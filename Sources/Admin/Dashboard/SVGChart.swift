@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 /// A small server-side SVG chart: a line or bars over evenly spaced points, with a y-axis scale and x labels.
 ///
@@ -43,18 +44,18 @@ public struct SVGChart: Sendable {
         func y(_ v: Double) -> Double { top + plotHeight - min(max(v / top_, 0), 1) * plotHeight }
         func n(_ v: Double) -> String { String(Double(Int((v * 10).rounded())) / 10) }
 
-        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(width) \#(height)" role="img" aria-label="\#(Self.escape(title))" class="chart">"#
-        svg += "<title>\(Self.escape(title))</title>"
-        svg += #"<text x="\#(n(left))" y="16" class="chart-title">\#(Self.escape(title))</text>"#
+        var svg = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \#(width) \#(height)" role="img" aria-label="\#(HTMLEscaping.escape(title))" class="chart">"#
+        svg += "<title>\(HTMLEscaping.escape(title))</title>"
+        svg += #"<text x="\#(n(left))" y="16" class="chart-title">\#(HTMLEscaping.escape(title))</text>"#
         // Grid and y scale: 0, ½, max.
         for fraction in [0.0, 0.5, 1.0] {
             let value = top_ * fraction
             let gy = n(y(value))
             svg += #"<line x1="\#(n(left))" y1="\#(gy)" x2="\#(n(left + plotWidth))" y2="\#(gy)" class="grid"/>"#
-            svg += #"<text x="\#(n(left - 6))" y="\#(gy)" text-anchor="end" dominant-baseline="middle" class="axis">\#(Self.escape(formatY(value)))</text>"#
+            svg += #"<text x="\#(n(left - 6))" y="\#(gy)" text-anchor="end" dominant-baseline="middle" class="axis">\#(HTMLEscaping.escape(formatY(value)))</text>"#
         }
         for (index, label) in xLabels.sorted(by: { $0.key < $1.key }) where values.indices.contains(index) {
-            svg += #"<text x="\#(n(x(index)))" y="\#(height - 8)" text-anchor="middle" class="axis">\#(Self.escape(label))</text>"#
+            svg += #"<text x="\#(n(x(index)))" y="\#(height - 8)" text-anchor="middle" class="axis">\#(HTMLEscaping.escape(label))</text>"#
         }
         switch style {
         case .bars:
@@ -62,7 +63,7 @@ public struct SVGChart: Sendable {
             for (i, value) in values.enumerated() {
                 guard let value else { continue }
                 let barTop = y(value)
-                svg += #"<rect x="\#(n(x(i) - barWidth / 2))" y="\#(n(barTop))" width="\#(n(barWidth))" height="\#(n(top + plotHeight - barTop))" class="bar"><title>\#(Self.escape(formatY(value)))</title></rect>"#
+                svg += #"<rect x="\#(n(x(i) - barWidth / 2))" y="\#(n(barTop))" width="\#(n(barWidth))" height="\#(n(top + plotHeight - barTop))" class="bar"><title>\#(HTMLEscaping.escape(formatY(value)))</title></rect>"#
             }
         case .line:
             // One path segment per run of consecutive values; gaps stay gaps.
@@ -75,7 +76,7 @@ public struct SVGChart: Sendable {
                 }
                 path += "\(penDown ? "L" : "M")\(n(x(i))) \(n(y(value)))"
                 penDown = true
-                svg += #"<circle cx="\#(n(x(i)))" cy="\#(n(y(value)))" r="2.5" class="dot"><title>\#(Self.escape(formatY(value)))</title></circle>"#
+                svg += #"<circle cx="\#(n(x(i)))" cy="\#(n(y(value)))" r="2.5" class="dot"><title>\#(HTMLEscaping.escape(formatY(value)))</title></circle>"#
             }
             if !path.isEmpty { svg += #"<path d="\#(path)" class="line" fill="none"/>"# }
         }
@@ -83,22 +84,5 @@ public struct SVGChart: Sendable {
             svg += #"<text x="\#(n(left + plotWidth / 2))" y="\#(n(top + plotHeight / 2))" text-anchor="middle" class="empty">—</text>"#
         }
         return svg + "</svg>"
-    }
-
-    /// XML text/attribute escaping.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

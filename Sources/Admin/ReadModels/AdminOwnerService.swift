@@ -65,8 +65,7 @@ public struct AdminOwnerService: Sendable {
                 createdAt: now, updatedAt: now)
             let key = try await apiKeys.issue(owner: owner.id, name: "first key", on: connection)
             try await auditLog.append(
-                actor: audit.actor, ownerID: id, action: AuditAction.create, detail: ["api_key_prefix": .string(key.prefix)],
-                requestID: audit.requestID, on: connection)
+                AuditEntry(audit, ownerID: id, action: AuditAction.create, detail: ["api_key_prefix": .string(key.prefix)]), on: connection)
             return (owner, key)
         }
     }
@@ -99,8 +98,9 @@ public struct AdminOwnerService: Sendable {
             let now = clock.now()
             try await connection.execute("UPDATE owner SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(id)")
             try await auditLog.append(
-                actor: audit.actor, ownerID: id.rawValue, action: status == .suspended ? AuditAction.suspend : AuditAction.reactivate,
-                detail: ["from": .string(owner.status.rawValue), "to": .string(status.rawValue)], requestID: audit.requestID, on: connection)
+                AuditEntry(audit, ownerID: id.rawValue, action: status == .suspended ? AuditAction.suspend : AuditAction.reactivate,
+                    detail: ["from": .string(owner.status.rawValue), "to": .string(status.rawValue)]),
+                on: connection)
             owner.status = status
             owner.updatedAt = now
             return owner
@@ -120,8 +120,8 @@ public struct AdminOwnerService: Sendable {
             try await apiKeys.expireAll(owner: id, at: expiresAt, on: connection)
             let key = try await apiKeys.issue(owner: id, name: "rotated", on: connection)
             try await auditLog.append(
-                actor: audit.actor, ownerID: id.rawValue, action: AuditAction.rotateAPIKeys,
-                detail: ["new_prefix": .string(key.prefix), "old_keys_expire_at": .integer(expiresAt)], requestID: audit.requestID,
+                AuditEntry(audit, ownerID: id.rawValue, action: AuditAction.rotateAPIKeys,
+                    detail: ["new_prefix": .string(key.prefix), "old_keys_expire_at": .integer(expiresAt)]),
                 on: connection)
             return key
         }
@@ -132,7 +132,6 @@ public struct AdminOwnerService: Sendable {
         _ action: String, owner: OwnerID? = nil, detail: AuditDetail? = nil, audit: AuditContext, logger: Logger
     ) async throws {
         try await auditLog.append(
-            actor: audit.actor, ownerID: owner?.rawValue, action: action, detail: detail, requestID: audit.requestID, database: database,
-            logger: logger)
+            AuditEntry(audit, ownerID: owner?.rawValue, action: action, detail: detail), database: database, logger: logger)
     }
 }

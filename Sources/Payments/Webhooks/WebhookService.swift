@@ -137,9 +137,9 @@ public struct WebhookService: Sendable {
             if signatureFailed { try await countRejection(owner: ownerID, logger: logger) }
             logger.warning("payOS webhook with an invalid signature refused", metadata: ["webhook.error": "\(error.code)"])
             _ = try? await auditLog.append(
-                actor: audit.actor, ownerID: ownerID.rawValue, action: "webhook.invalid_signature",
-                detail: ["order_code": .integer(unverified.orderCode), "error": .string(error.code.description)],
-                requestID: audit.requestID, database: database, logger: logger)
+                AuditEntry(audit, ownerID: ownerID.rawValue, action: "webhook.invalid_signature",
+                    detail: ["order_code": .integer(unverified.orderCode), "error": .string(error.code.description)]),
+                database: database, logger: logger)
             throw Refusal(reason: signatureFailed ? .invalidSignature : .malformed)
         } catch {
             // An owner proving their first credentials has no keys yet: the probe is recorded for the proof.

@@ -68,8 +68,8 @@ public struct OnboardingService: Sendable {
         } catch let error as OnboardingError {
             logger.notice("candidate payOS credentials refused", metadata: ["onboarding.part": "\(error.part)"])
             _ = try? await auditLog.append(
-                actor: audit.actor, ownerID: id.rawValue, action: "credentials.proof_failed", detail: ["part": .string(error.part.description)],
-                requestID: audit.requestID, database: database, logger: logger)
+                AuditEntry(audit, ownerID: id.rawValue, action: "credentials.proof_failed", detail: ["part": .string(error.part.description)]),
+                database: database, logger: logger)
             throw error
         }
         let info = try await credentials.store(

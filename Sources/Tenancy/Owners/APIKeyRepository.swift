@@ -24,20 +24,19 @@ public struct APIKeyInfo: Sendable, Hashable {
     public let revokedAt: Int64?
 }
 
-/// Owner API keys: random 256-bit secrets with a 60-bit public prefix, stored only as a keyed hash.
+/// Owner API keys (`gh_…`, hash purpose `owner-api-key`): random 256-bit secrets with a 60-bit public prefix, stored only as a
+/// keyed hash (``PrefixedCredentialStore``).
 public struct APIKeyRepository: Sendable {
-    static let purpose = "owner-api-key"
-    /// `last_used_at` is written at most this often per key, so authentication stays a read on the hot path.
-    static let lastUsedResolutionMillis: Int64 = 60_000
-
     let database: any SQLDatabase
-    let hasher: TokenHasher
     let clock: WallClock
+    let credentials: PrefixedCredentialStore
 
     public init(database: any SQLDatabase, hasher: TokenHasher, clock: WallClock = .system) {
         self.database = database
-        self.hasher = hasher
         self.clock = clock
+        self.credentials = PrefixedCredentialStore(
+            scheme: "gh", purpose: "owner-api-key", table: "owner_api_key", hashColumn: "key_hash", database: database, hasher: hasher,
+            clock: clock)
     }
 
     /// Issues a new key for `owner`, optionally expiring at `expiresAt` (Unix ms).
@@ -47,13 +46,12 @@ public struct APIKeyRepository: Sendable {
 
     /// Issues a new key on the caller's connection (inside its transaction).
     public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, on connection: any SQLConnection) async throws -> IssuedAPIKey {
-        let issued = PrefixedToken(scheme: "gh")
-        let (prefix, secret) = (issued.prefix, issued.token)
+        let (prefix, secret, hash) = credentials.issue()
         let now = clock.now()
         try await connection.execute(
             """
             INSERT INTO owner_api_key (owner_id, prefix, key_hash, name, created_at, expires_at)
-            VALUES (\(owner), \(prefix), \(hasher.hash(secret, purpose: Self.purpose)), \(name), \(now), \(expiresAt))
+            VALUES (\(owner), \(prefix), \(hash), \(name), \(now), \(expiresAt))
             """
         )
         return IssuedAPIKey(ownerID: owner, prefix: prefix, secret: secret)
@@ -62,20 +60,11 @@ public struct APIKeyRepository: Sendable {
     /// The owner a presented key belongs to, or `nil` when it is malformed, unknown, revoked, expired or wrong.
     /// The comparison of hashes is constant-time; the lookup is by the public prefix.
     public func authenticate(_ presented: String, logger: Logger) async throws -> OwnerID? {
-        guard let prefix = PrefixedToken.prefix(of: presented, scheme: "gh") else { return nil }
-        guard let row = try await database.query(
-            "SELECT owner_id, key_hash, expires_at, revoked_at, last_used_at FROM owner_api_key WHERE prefix = \(prefix)",
-            logger: logger
-        ).first else { return nil }
-        guard hasher.matches(presented, purpose: Self.purpose, stored: try row.decode("key_hash")) else { return nil }
-        let now = clock.now()
-        if try row.decodeIfPresent("revoked_at", as: Int64.self) != nil { return nil }
-        if let expiresAt = try row.decodeIfPresent("expires_at", as: Int64.self), expiresAt <= now { return nil }
-        let lastUsed = try row.decodeIfPresent("last_used_at", as: Int64.self) ?? 0
-        if now - lastUsed >= Self.lastUsedResolutionMillis {
-            try await database.execute("UPDATE owner_api_key SET last_used_at = \(now) WHERE prefix = \(prefix)", logger: logger)
+        let found = try await credentials.authenticate(presented, columns: "owner_id, expires_at", logger: logger) { row, now in
+            guard let expiresAt = try row.decodeIfPresent("expires_at", as: Int64.self) else { return true }
+            return expiresAt > now
         }
-        return try row.decode("owner_id")
+        return try found.map { try $0.row.decode("owner_id") }
     }
 
     /// The owner's keys, newest first (never the secrets).

@@ -41,21 +41,20 @@ public struct AdminPrincipal: Sendable, Hashable {
 /// Platform admin tokens (`admin_token`): random 256-bit secrets behind a 60-bit public prefix, stored only as a
 /// keyed hash (``TokenHasher``, purpose `admin-token`, so an owner API key can never match), compared in constant time.
 ///
-/// Same shape as owner API keys (``APIKeyRepository``) but a different literal prefix (`gha_` vs `gh_`) so a token
-/// pasted into the wrong place is recognisable, and a different hash purpose so the two can never be confused.
+/// Same rules as owner API keys (``APIKeyRepository``; both go through ``PrefixedCredentialStore``) but a different
+/// literal prefix (`gha_` vs `gh_`) so a token pasted into the wrong place is recognisable, and a different hash purpose
+/// so the two can never be confused.
 public struct AdminTokenRepository: Sendable {
-    static let purpose = "admin-token"
-    /// `last_used_at` is written at most this often per token, so authentication stays a read.
-    static let lastUsedResolutionMillis: Int64 = 60_000
-
     let database: any SQLDatabase
-    let hasher: TokenHasher
     let clock: WallClock
+    let credentials: PrefixedCredentialStore
 
     public init(database: any SQLDatabase, hasher: TokenHasher, clock: WallClock = .system) {
         self.database = database
-        self.hasher = hasher
         self.clock = clock
+        self.credentials = PrefixedCredentialStore(
+            scheme: "gha", purpose: "admin-token", table: "admin_token", hashColumn: "token_hash", database: database, hasher: hasher,
+            clock: clock)
     }
 
     /// Creates a token named `name` (1…100 characters, for people: "alice laptop").
@@ -65,12 +64,11 @@ public struct AdminTokenRepository: Sendable {
         guard (1...100).contains(name.count), !name.contains(where: { $0.isNewline }) else {
             throw TenancyError.validation("name must be 1 to 100 characters on one line")
         }
-        let issued = PrefixedToken(scheme: "gha")
-        let (prefix, token) = (issued.prefix, issued.token)
+        let (prefix, token, hash) = credentials.issue()
         try await database.execute(
             """
             INSERT INTO admin_token (name, prefix, token_hash, created_at)
-            VALUES (\(name), \(prefix), \(hasher.hash(token, purpose: Self.purpose)), \(clock.now()))
+            VALUES (\(name), \(prefix), \(hash), \(clock.now()))
             """,
             logger: logger)
         return IssuedAdminToken(prefix: prefix, name: name, token: token)
@@ -79,18 +77,8 @@ public struct AdminTokenRepository: Sendable {
     /// The admin a presented token belongs to, or `nil` when it is malformed, unknown, revoked or wrong.
     /// The lookup is by the public prefix; the hash comparison is constant-time.
     public func authenticate(_ presented: String, logger: Logger) async throws -> AdminPrincipal? {
-        guard let prefix = Self.prefix(of: presented) else { return nil }
-        guard let row = try await database.query(
-            "SELECT name, token_hash, revoked_at, last_used_at FROM admin_token WHERE prefix = \(prefix)", logger: logger
-        ).first else { return nil }
-        guard hasher.matches(presented, purpose: Self.purpose, stored: try row.decode("token_hash")) else { return nil }
-        if try row.decodeIfPresent("revoked_at", as: Int64.self) != nil { return nil }
-        let now = clock.now()
-        let lastUsed = try row.decodeIfPresent("last_used_at", as: Int64.self) ?? 0
-        if now - lastUsed >= Self.lastUsedResolutionMillis {
-            try await database.execute("UPDATE admin_token SET last_used_at = \(now) WHERE prefix = \(prefix)", logger: logger)
-        }
-        return AdminPrincipal(prefix: prefix, name: try row.decode("name"))
+        guard let found = try await credentials.authenticate(presented, columns: "name", logger: logger) else { return nil }
+        return AdminPrincipal(prefix: found.prefix, name: try found.row.decode("name"))
     }
 
     /// Every token, newest first.
