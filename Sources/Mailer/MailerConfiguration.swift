@@ -3,20 +3,27 @@ import GatehouseCore
 
 /// Where and how ``SMTPMailer`` delivers: parsed from an SMTP URL.
 ///
-/// URL forms:
-/// - `smtp://host[:port]` (port 25 by default): plain connection, upgraded with STARTTLS when the server offers it;
-/// - `smtp://host:587?tls=required`: STARTTLS is mandatory (the send fails with ``MailerError/Code/tlsFailed`` when the
-///   server does not offer it) — the right choice for a submission server on another machine;
-/// - `smtps://host[:port]` (port 465 by default): TLS from the first byte.
+/// TLS is the default, because the connection carries the login and the renters' links (with their tokens): an
+/// opportunistic STARTTLS is stripped by anyone on the path, and libcurl would then log in and send in clear.
 ///
-/// `user:password@` before the host logs in (percent-encode reserved characters: `p%40ss` for `p@ss`). Certificates
-/// are always verified. The password is never printed: not by ``description``, not by `dump`, not in errors.
+/// URL forms:
+/// - `smtp://host[:port]` (port 25 by default) or `smtp://host:587?tls=required`: STARTTLS is mandatory (the send
+///   fails with ``MailerError/Code/tlsFailed`` when the server does not offer it);
+/// - `smtps://host[:port]` (port 465 by default): TLS from the first byte;
+/// - `smtp://host[:port]?tls=none`: plain SMTP, never upgraded — only for a relay on the same machine or network;
+/// - `smtp://host[:port]?tls=try`: STARTTLS when the server offers it, plain otherwise.
+///
+/// `user:password@` before the host logs in (percent-encode reserved characters: `p%40ss` for `p@ss`); credentials
+/// require TLS, so `tls=none` and `tls=try` with credentials are configuration errors. Certificates are always
+/// verified. The password is never printed: not by ``description``, not by `dump`, not in errors.
 public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomReflectable {
     /// How the connection is protected.
     public enum TLSMode: String, Sendable, Hashable {
-        /// STARTTLS when the server offers it, plain otherwise (`smtp://`).
+        /// Plain SMTP, no STARTTLS (`smtp://…?tls=none`); never with credentials.
+        case plain
+        /// STARTTLS when the server offers it, plain otherwise (`smtp://…?tls=try`); never with credentials.
         case startTLSIfOffered
-        /// STARTTLS or fail (`smtp://…?tls=required`).
+        /// STARTTLS or fail (`smtp://`, `smtp://…?tls=required`).
         case startTLSRequired
         /// TLS from the start (`smtps://`).
         case implicitTLS
@@ -39,7 +46,7 @@ public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomRefl
 
     /// Parses `url`.
     /// - Parameters:
-    ///   - url: `smtp://[user[:password]@]host[:port][?tls=required]` or `smtps://…`.
+    ///   - url: `smtp://[user[:password]@]host[:port][?tls=required|none|try]` or `smtps://…`.
     ///   - from: the sender address.
     /// - Throws: ``MailerError/Code/invalidConfiguration`` saying what is wrong, never repeating the URL (it may hold a
     ///   password).
@@ -95,18 +102,19 @@ public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomRefl
             port = value
         }
 
-        var tls: TLSMode = scheme == "smtps" ? .implicitTLS : .startTLSIfOffered
+        var tls: TLSMode = scheme == "smtps" ? .implicitTLS : .startTLSRequired
         for item in query.split(separator: "&") where !item.isEmpty {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             switch (pair[0], pair.count == 2 ? pair[1] : "") {
             case ("tls", "required"):
-                if scheme == "smtp" { tls = .startTLSRequired }
-            case ("tls", "try"):
-                guard scheme == "smtp" else { throw invalid("uses smtps://, which is always TLS: tls=try does not apply") }
+                break
+            case ("tls", let option) where option == "try" || option == "none":
+                guard scheme == "smtp" else { throw invalid("uses smtps://, which is always TLS: tls=\(option) does not apply") }
+                tls = option == "try" ? .startTLSIfOffered : .plain
             case ("tls", _):
-                throw invalid("has an invalid tls option (use tls=required or tls=try)")
+                throw invalid("has an invalid tls option (use tls=required, tls=none or tls=try)")
             default:
-                throw invalid("has an unknown option (only tls=required|try is known)")
+                throw invalid("has an unknown option (only tls=required|none|try is known)")
             }
         }
 
@@ -122,6 +130,10 @@ public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomRefl
             }
             if MailAddress.hasLineBreak(user) || (password.map(MailAddress.hasLineBreak) ?? false) {
                 throw invalid("has a line break in the credentials")
+            }
+            // A login over a connection that may be plain would hand the password to anyone on the path.
+            guard tls == .startTLSRequired || tls == .implicitTLS else {
+                throw invalid("has credentials with tls=none or tls=try: a login needs TLS (drop the option, or use smtps://)")
             }
         }
 
@@ -149,7 +161,8 @@ public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomRefl
     public var description: String {
         let security =
             switch tls {
-            case .startTLSIfOffered: "STARTTLS if offered"
+            case .plain: "plain, no TLS"
+            case .startTLSIfOffered: "STARTTLS if offered, else plain"
             case .startTLSRequired: "STARTTLS required"
             case .implicitTLS: "TLS"
             }

@@ -9,7 +9,7 @@ public import Logging
 public import NIOPosix
 
 /// Sends each message over SMTP with libcurl's easy interface: one connection per message (connect, EHLO,
-/// STARTTLS when configured, AUTH when configured, MAIL FROM, RCPT TO per recipient, DATA, QUIT).
+/// STARTTLS unless configured otherwise, AUTH when configured, MAIL FROM, RCPT TO per recipient, DATA, QUIT).
 ///
 /// libcurl's calls block, so the whole exchange runs on a `NIOThreadPool` thread (`runIfActive`), never on Swift's
 /// cooperative pool or an event loop: a slow mail server cannot stall request handling. Each send uses one pool
@@ -111,6 +111,7 @@ public struct SMTPMailer: MailTransport {
         }
         let useSSL: curl_usessl =
             switch configuration.tls {
+            case .plain: CURLUSESSL_NONE
             case .startTLSIfOffered: CURLUSESSL_TRY
             case .startTLSRequired, .implicitTLS: CURLUSESSL_ALL
             }

@@ -29,7 +29,7 @@ import Testing
     @Test func schemesChooseTheirDefaultPortAndTLS() throws {
         let plain = try MailerConfiguration(url: "smtp://127.0.0.1", from: from)
         #expect(plain.port == 25)
-        #expect(plain.tls == .startTLSIfOffered)
+        #expect(plain.tls == .startTLSRequired)
         #expect(plain.username == nil)
         #expect(!plain.hasPassword)
         let implicit = try MailerConfiguration(url: "SMTPS://user:pw@smtp.example.vn/", from: from)
@@ -44,12 +44,34 @@ import Testing
     @Test(arguments: [
         "http://mail.example.vn", "mail.example.vn:25", "smtp://", "smtp://host:0", "smtp://host:99999", "smtp://host:abc",
         "smtp://host/path", "smtp://host?tls=maybe", "smtp://host?debug=1", "smtps://host?tls=try", "smtp://user:p%ZZ@host",
-        "smtp://[::1", "smtp://ho st",
+        "smtp://[::1", "smtp://ho st", "smtps://host?tls=none", "smtp://host?tls=",
     ])
     func malformedURLsAreRefusedWithoutEchoingThem(url: String) {
         let error = #expect(throws: MailerError.self) { try MailerConfiguration(url: url + "", from: from) }
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.description == "MailerError(invalidConfiguration)")
+    }
+
+    @Test func smtpRequiresSTARTTLSUnlessPlainIsAskedFor() throws {
+        let byDefault = try MailerConfiguration(url: "smtp://user:pw@mail.example.vn:587", from: from)
+        #expect(byDefault.tls == .startTLSRequired)
+        #expect(byDefault.description == "smtp://mail.example.vn:587 (STARTTLS required, user user, password set)")
+        let plain = try MailerConfiguration(url: "smtp://127.0.0.1:25?tls=none", from: from)
+        #expect(plain.tls == .plain)
+        #expect(plain.description == "smtp://127.0.0.1:25 (plain, no TLS)")
+        let opportunistic = try MailerConfiguration(url: "smtp://relay.internal?tls=try", from: from)
+        #expect(opportunistic.tls == .startTLSIfOffered)
+        #expect(opportunistic.description == "smtp://relay.internal:25 (STARTTLS if offered, else plain)")
+        #expect(try MailerConfiguration(url: "smtps://user:pw@smtp.example.vn?tls=required", from: from).tls == .implicitTLS)
+    }
+
+    /// A login over a connection that may be plain is refused at start-up, without repeating the password.
+    @Test(arguments: ["smtp://mailer:hunter2-secret@mail.example.vn:587?tls=none", "smtp://mailer:hunter2-secret@mail.example.vn?tls=try", "smtp://mailer@mail.example.vn?tls=none"])
+    func credentialsWithoutRequiredTLSAreRefused(url: String) {
+        let error = #expect(throws: MailerError.self) { try MailerConfiguration(url: url, from: from) }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.detail.contains("needs TLS") == true)
+        #expect(error.map { !String(reflecting: $0).contains("hunter2") } == true)
     }
 
     @Test func aPasswordNeverAppearsInAnErrorAboutItsURL() {

@@ -15,7 +15,14 @@ enum SMTPSink {
     static let urlVariable = "GATEHOUSE_TEST_SMTP_URL"
     static let maildirVariable = "GATEHOUSE_TEST_SMTP_MAILDIR"
 
-    static var url: String? { ProcessInfo.processInfo.environment[urlVariable].flatMap { $0.isEmpty ? nil : $0 } }
+    /// The sink's URL. The sink is plain SMTP, so the URL says `?tls=none` (added here when an older env file lacks it).
+    static var url: String? {
+        guard let url = ProcessInfo.processInfo.environment[urlVariable].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        return url.contains("?") ? url : url + "?tls=none"
+    }
+
+    /// The sink's URL without options (`smtp://127.0.0.1:PORT`), for tests that choose the TLS mode themselves.
+    static var baseURL: String? { url.map { String($0.prefix { $0 != "?" }) } }
     static var maildir: String? { ProcessInfo.processInfo.environment[maildirVariable].flatMap { $0.isEmpty ? nil : $0 } }
 
     static var isCI: Bool {
@@ -154,6 +161,97 @@ func listeningSocket() throws -> (fd: Int32, port: Int) {
         throw POSIXError(.EIO)
     }
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A one-connection SMTP server that offers AUTH but not STARTTLS — what a man in the middle shows after stripping
+/// STARTTLS from the real server's EHLO answer — and records every byte the client sends.
+///
+/// It is a Python script on `/usr/bin/python3` (standard library only): it prints its port, serves one connection
+/// (answering AUTH PLAIN/LOGIN with 235 and the rest with 250/354/221) and, when the client has closed, prints the
+/// whole transcript and exits. ``transcript()`` waits for that exit, so every byte the client sent is in it.
+final class RecordingSMTPServer {
+    let port: Int
+    private let process: Process
+    private let output: FileHandle
+
+    static let script = #"""
+        import base64, json, socket, sys
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(20)
+        print(listener.getsockname()[1], flush=True)
+        received = b""
+        try:
+            conn, _ = listener.accept()
+            conn.settimeout(20)
+            conn.sendall(b"220 relay.test ESMTP\r\n")
+            buffer, state = b"", "command"
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+                buffer += chunk
+                while b"\r\n" in buffer:
+                    line, buffer = buffer.split(b"\r\n", 1)
+                    verb = line.split(b" ")[0].upper()
+                    if state == "data":
+                        if line == b".":
+                            state = "command"; conn.sendall(b"250 2.0.0 queued\r\n")
+                    elif state == "login-user":
+                        state = "login-pass"; conn.sendall(b"334 UGFzc3dvcmQ6\r\n")
+                    elif state in ("login-pass", "plain"):
+                        state = "command"; conn.sendall(b"235 2.7.0 accepted\r\n")
+                    elif verb == b"EHLO":
+                        conn.sendall(b"250-relay.test\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10000000\r\n")
+                    elif verb == b"AUTH":
+                        words = line.split(b" ")
+                        mechanism = words[1].upper() if len(words) > 1 else b""
+                        if mechanism == b"LOGIN":
+                            state = "login-user"; conn.sendall(b"334 VXNlcm5hbWU6\r\n")
+                        elif len(words) > 2:
+                            conn.sendall(b"235 2.7.0 accepted\r\n")
+                        else:
+                            state = "plain"; conn.sendall(b"334 \r\n")
+                    elif verb == b"DATA":
+                        state = "data"; conn.sendall(b"354 go ahead\r\n")
+                    elif verb == b"QUIT":
+                        conn.sendall(b"221 bye\r\n")
+                    elif verb == b"STARTTLS":
+                        conn.sendall(b"502 5.5.1 not offered\r\n")
+                    else:
+                        conn.sendall(b"250 OK\r\n")
+        except (socket.timeout, OSError):
+            pass
+        print(json.dumps(base64.b64encode(received).decode()), flush=True)
+        """#
+
+    init() throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", Self.script]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        output = pipe.fileHandleForReading
+        try process.run()
+        // The first line is the port.
+        var line = Data()
+        while let byte = try output.read(upToCount: 1), let first = byte.first, first != UInt8(ascii: "\n") { line.append(first) }
+        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+            process.terminate()
+            throw ParsedMail.PythonFailed(status: -1)
+        }
+        self.port = port
+    }
+
+    /// Every byte the client sent, once it has closed the connection (the script then exits).
+    func transcript() throws -> String {
+        let data = output.readDataToEndOfFile()
+        process.waitUntilExit()
+        let encoded = try JSONDecoder().decode(String.self, from: data)
+        return String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self)
+    }
 }
 
 extension Trait where Self == ConditionTrait {

@@ -102,11 +102,13 @@ import Glibc
         #expect(error?.description == "MailerError(rejected 550)")
     }
 
-    @Test func requiredTLSRefusesAServerWithoutSTARTTLS() async throws {
-        let (url, _) = try SMTPSink.configured()
+    /// `smtp://` requires STARTTLS unless told otherwise: the plain sink is refused, with and without the option.
+    @Test(arguments: ["", "?tls=required"])
+    func requiredTLSRefusesAServerWithoutSTARTTLS(option: String) async throws {
+        _ = try SMTPSink.configured()
+        let url = try #require(SMTPSink.baseURL) + option
         let token = token()
-        let mailer = SMTPMailer(
-            configuration: try MailerConfiguration(url: url + "?tls=required", from: try MailAddress("no-reply@gatehouse.test")))
+        let mailer = SMTPMailer(configuration: try MailerConfiguration(url: url, from: try MailAddress("no-reply@gatehouse.test")))
         let error = await #expect(throws: MailerError.self) {
             try await mailer.send(MailMessage(to: [try recipient("tls", token)], subject: "x", text: "y"), logger: testLogger)
         }
@@ -162,5 +164,41 @@ import Glibc
         #expect(error?.code == .timeout)
         #expect(ContinuousClock.now - started >= .milliseconds(600))
         #expect(ContinuousClock.now - started < .seconds(5))
+    }
+}
+
+/// A man in the middle strips STARTTLS from the server's EHLO answer and offers AUTH: a mailer with credentials must
+/// stop there, before the login and before the message (which carries a renter's link and token).
+@Suite struct SMTPCredentialsNeverTravelInClearTests {
+    static let password = "hunter2-Sm7p-secret"
+
+    @Test(arguments: ["smtp://gatehouse:\(password)@127.0.0.1:PORT", "smtp://gatehouse:\(password)@127.0.0.1:PORT?tls=required"])
+    func aServerOfferingAUTHWithoutSTARTTLSNeverSeesThePassword(url: String) async throws {
+        let server = try RecordingSMTPServer()
+        let mailer = SMTPMailer(
+            configuration: try MailerConfiguration(
+                url: url.replacingOccurrences(of: "PORT", with: "\(server.port)"), from: try MailAddress("no-reply@gatehouse.test"),
+                connectTimeout: .seconds(5), timeout: .seconds(10)))
+        let link = "https://pay.example.vn/payment/status?t=renter-token-0123456789"
+        let error = await #expect(throws: MailerError.self) {
+            try await mailer.send(
+                MailMessage(to: [try MailAddress("renter@example.test")], subject: "Receipt", text: "Your receipt: \(link)"),
+                logger: testLogger)
+        }
+        #expect(error?.code == .tlsFailed)
+        #expect(error.map { !String(reflecting: $0).contains(Self.password) } == true)
+
+        let transcript = try server.transcript()
+        #expect(transcript.uppercased().hasPrefix("EHLO"))  // the client did talk to it
+        let commands = transcript.split(separator: "\r\n").map { $0.uppercased() }
+        #expect(!commands.contains { $0.hasPrefix("AUTH") })
+        #expect(!commands.contains { $0.hasPrefix("MAIL FROM") || $0.hasPrefix("RCPT TO") || $0 == "DATA" })
+        // Neither in clear nor in any of the encodings AUTH PLAIN and AUTH LOGIN use.
+        for secret in [
+            Self.password, Data(Self.password.utf8).base64EncodedString(),
+            Data("\u{0}gatehouse\u{0}\(Self.password)".utf8).base64EncodedString(), "renter-token-0123456789",
+        ] {
+            #expect(!transcript.contains(secret))
+        }
     }
 }

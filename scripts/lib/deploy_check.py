@@ -318,6 +318,7 @@ def command_compose(path):
     nginx = services.get("nginx", {})
     mounts = " ".join(nginx.get("volumes", []))
     for needed in ["./nginx/gatehouse.conf:", "./nginx/gatehouse-instances.compose.conf:/etc/nginx/gatehouse-instances.conf",
+                   "./nginx/gatehouse-internal.conf:/etc/nginx/gatehouse-internal.conf",
                    "/etc/letsencrypt", "/var/www/certbot"]:
         if needed not in mounts:
             problem(f"nginx must mount {needed}")
@@ -333,7 +334,9 @@ def command_compose(path):
 def command_nginx_site(source, output, settings):
     """Writes a copy of the site with the given test values; each one must match exactly as often as expected, so
     the checks follow the file instead of silently testing something else. `loopback=1` also drops the IPv6
-    listeners and binds the ports to 127.0.0.1."""
+    listeners and binds the ports to 127.0.0.1. `realip=ADDRESS` (test only) makes nginx take the client address
+    from X-Forwarded-For on requests from ADDRESS, so the check can ask nginx's own allow/deny about any address
+    (172.17.0.1, a Docker bridge gateway) from loopback."""
     values = dict(item.split("=", 1) for item in settings)
     text = open(source, encoding="utf-8").read()
     substitutions = {
@@ -347,6 +350,9 @@ def command_nginx_site(source, output, settings):
         "certificate": [(r"/etc/letsencrypt/live/pay\.example\.vn/fullchain\.pem", "{certificate}", 1)],
         "key": [(r"/etc/letsencrypt/live/pay\.example\.vn/privkey\.pem", "{key}", 1)],
         "instances": [(r"include /etc/nginx/gatehouse-instances\.conf;", "include {instances};", 1)],
+        "internal": [(r"include /etc/nginx/gatehouse-internal\.conf;", "include {internal};", 2)],
+        "realip": [(r"^([ \t]*)server_tokens off;\n",
+                    "\\1server_tokens off;\n\\1set_real_ip_from {realip};\n\\1real_ip_header X-Forwarded-For;\n", 1)],
         "webroot": [(r"root /var/www/certbot;", "root {webroot};", 1)],
         "logs": [(r"/var/log/nginx/", "{logs}/", 2)],
     }
