@@ -18,7 +18,7 @@ public import Tenancy
 ///   by `serve`; `dev` generates a key file in the data directory on first run.
 /// - `GATEHOUSE_PUBLIC_URL` (URL, default `http://<host>:<port>`): the address renters and payOS reach.
 /// - `GATEHOUSE_PAYOS_BASE_URL` (URL, default `https://api-merchant.payos.vn`).
-/// - `GATEHOUSE_SMTP_URL` (secret URL, default unset): `smtp://user:pass@host:port` or `smtps://…`.
+/// - `GATEHOUSE_SMTP_URL` (secret URL, default unset): `smtp://user:pass@host:port` (STARTTLS required) or `smtps://…`; `?tls=none` (plain, never with credentials) for a local relay.
 /// - `GATEHOUSE_PAYMENT_TTL_SECONDS` (integer 60–86400, default 900): lifetime of a payment link.
 /// - `GATEHOUSE_CHECKSUM_GRACE_SECONDS` (integer 0–2592000, default 86400): how long a rotated checksum key
 ///   still verifies webhooks.

@@ -13,7 +13,7 @@ import GatehouseHTTP
 /// (a `Service`), the web notifications and the `GET /api/notifications/check` routes.
 ///
 /// Transport choice:
-/// - `GATEHOUSE_SMTP_URL` set → ``SMTPMailer`` (libcurl; STARTTLS when offered, `?tls=required` to insist);
+/// - `GATEHOUSE_SMTP_URL` set → ``SMTPMailer`` (libcurl; `smtp://` requires STARTTLS, `smtps://` is TLS from the start; plain SMTP only with `?tls=none` and no credentials);
 /// - unset → ``FileMailer`` writing `.eml` files into `<data dir>/mail` (development: the worker logs each file's
 ///   path at `info` as `mail.file`).
 ///

@@ -151,8 +151,9 @@ import Glibc
         let error = await #expect(throws: MailerError.self) { try await mailer.send(message, logger: testLogger) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.isRetryable == true)
-        // Refused at once by the kernel: far below the 5-second connect timeout.
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Refused at once by the kernel, not waited out: a connect timeout would be `.timeout` after 5 s. The bound is
+        // generous so a loaded machine cannot fail it; the code above is what tells refusal from a timeout.
+        #expect(ContinuousClock.now - started < .seconds(4))
     }
 
     @Test func aServerThatNeverAnswersTimesOut() async throws {
