@@ -37,13 +37,25 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try APIJSON.response(status: status, body: APIJSON.encode(value), headers: headers)
+    }
+}
+
+/// The API's JSON settings in one place, for ``JSONResponse`` and for routes that keep a body encoded once.
+public enum APIJSON {
+    /// `value` as the API writes JSON (slashes unescaped).
+    public static func encode(_ value: some Encodable) throws -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        var headers = self.headers
+        return ByteBuffer(bytes: try encoder.encode(value))
+    }
+
+    /// A JSON answer: `body` with the content type and, unless `headers` says otherwise, `Cache-Control: no-store`.
+    public static func response(status: HTTPResponse.Status = .ok, body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         if headers[.cacheControl] == nil { headers[.cacheControl] = "no-store" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }
 

@@ -48,15 +48,19 @@ extension Request {
     }
 
     /// The page language: `?lang=` first, then the `gh_lang` cookie, then Accept-Language; Vietnamese by default.
-    public var pageLocale: PageLocale {
-        PageLocale.negotiate(
-            acceptLanguage: headers[.acceptLanguage], query: uri.queryParameters["lang"].map(String.init),
-            cookie: cookies["gh_lang"]?.value)
+    public var pageLocale: PageLocale { pageLocale(query: uri.queryParameters) }
+
+    /// ``pageLocale`` from a query the caller already parsed.
+    public func pageLocale(query: Parameters) -> PageLocale {
+        PageLocale.negotiate(acceptLanguage: headers[.acceptLanguage], query: query["lang"].map(String.init), cookie: cookies["gh_lang"]?.value)
     }
 
     /// A `Set-Cookie` that remembers an explicit `?lang=` choice.
-    public var languageCookie: String? {
-        guard let lang = uri.queryParameters["lang"].map(String.init), let locale = PageLocale(code: lang) else { return nil }
+    public var languageCookie: String? { languageCookie(query: uri.queryParameters) }
+
+    /// ``languageCookie`` from a query the caller already parsed.
+    public func languageCookie(query: Parameters) -> String? {
+        guard let lang = query["lang"].map(String.init), let locale = PageLocale(code: lang) else { return nil }
         return "gh_lang=\(locale.rawValue); Path=/; Max-Age=31536000; SameSite=Lax"
     }
 }

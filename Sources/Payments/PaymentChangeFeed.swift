@@ -44,7 +44,7 @@ public struct PaymentChangeFeed: Service {
         var cursor = since
         while true {
             let rows = try await repository.snapshots(changedSince: cursor, limit: batchLimit, logger: logger)
-            await view.refresh(with: rows)
+            view.refresh(with: rows)
             guard rows.count == batchLimit, let last = rows.last?.updatedAt, last > cursor else { break }
             cursor = last
         }

@@ -42,7 +42,7 @@ public struct PaymentSettlement: Sendable {
             return change
         }
         if let change {
-            await statusView.publish(change)
+            statusView.publish(change)
             logger.info(
                 "payment status changed",
                 metadata: [

@@ -1,6 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
 import Storage
+import Synchronization
 public import GatehouseCore
 
 /// What the renter's page needs to know about a payment on every poll, and what authorises the poll.
@@ -23,8 +24,9 @@ public struct PaymentSnapshot: Sendable, Hashable {
 ///   changed since its last look once per interval — one query per instance per second, whatever the traffic —
 ///   so a renter long-polling on instance B sees a change made on instance A within about one interval.
 ///
-/// The cache is bounded (least recently used entries are dropped beyond `capacity`).
-public actor PaymentStatusView {
+/// The cache is bounded (least recently used entries are dropped beyond `capacity`). A poll answered from memory
+/// takes one short lock and never suspends: no actor hop on the renter's hot path.
+public final class PaymentStatusView: Sendable {
     private struct Entry {
         var snapshot: PaymentSnapshot
         var lastUsed: UInt64
@@ -35,62 +37,92 @@ public actor PaymentStatusView {
         let continuation: CheckedContinuation<Void, Never>
     }
 
+    private struct State {
+        var entries: [PaymentID: Entry] = [:]
+        var waiters: [PaymentID: [Waiter]] = [:]
+        var tick: UInt64 = 0
+        var nextWaiterID: UInt64 = 0
+        var hits = 0
+        var misses = 0
+
+        /// Removes and returns the payment's waiters, to be resumed outside the lock.
+        mutating func takeWaiters(_ id: PaymentID) -> [Waiter] { waiters.removeValue(forKey: id) ?? [] }
+
+        mutating func store(_ snapshot: PaymentSnapshot, capacity: Int) {
+            entries[snapshot.paymentID] = Entry(snapshot: snapshot, lastUsed: tick)
+            guard entries.count > capacity else { return }
+            // Evict the least recently used tenth in one pass, so eviction is amortised O(1) per insert.
+            let victims = entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(capacity / 10)
+            for (id, _) in victims where waiters[id] == nil { entries[id] = nil }
+        }
+    }
+
     private let repository: PaymentRepository
     private let capacity: Int
-    private var entries: [PaymentID: Entry] = [:]
-    private var waiters: [PaymentID: [Waiter]] = [:]
-    private var tick: UInt64 = 0
-    private var nextWaiterID: UInt64 = 0
-    /// Counters for tests and metrics: how many polls were answered from memory, and how many read the database.
-    public private(set) var hits = 0
-    public private(set) var misses = 0
+    private let state = Mutex(State())
 
     public init(repository: PaymentRepository, capacity: Int = 100_000) {
         self.repository = repository
         self.capacity = max(16, capacity)
     }
 
+    /// Counters for tests and metrics: how many polls were answered from memory, and how many read the database.
+    public var hits: Int { state.withLock { $0.hits } }
+    public var misses: Int { state.withLock { $0.misses } }
+
     /// The payment's snapshot: from memory when known, otherwise read once from the database.
     /// `nil` when no such payment exists.
     public func snapshot(of id: PaymentID, logger: Logger) async throws -> PaymentSnapshot? {
-        tick &+= 1
-        if var entry = entries[id] {
-            hits += 1
-            entry.lastUsed = tick
-            entries[id] = entry
+        let cached: PaymentSnapshot? = state.withLock { state in
+            state.tick &+= 1
+            guard var entry = state.entries[id] else {
+                state.misses += 1
+                return nil
+            }
+            state.hits += 1
+            entry.lastUsed = state.tick
+            state.entries[id] = entry
             return entry.snapshot
         }
-        misses += 1
+        if let cached { return cached }
         guard let loaded = try await repository.snapshot(id, logger: logger) else { return nil }
-        // Another task may have stored a newer snapshot while this one read the database.
-        if let existing = entries[id], existing.snapshot.updatedAt >= loaded.updatedAt { return existing.snapshot }
-        store(loaded)
-        return loaded
+        return state.withLock { state in
+            // Another task may have stored a newer snapshot while this one read the database.
+            if let existing = state.entries[id], existing.snapshot.updatedAt >= loaded.updatedAt { return existing.snapshot }
+            state.store(loaded, capacity: capacity)
+            return loaded
+        }
     }
 
     /// Records a change this instance committed (call after the transaction commits) and wakes its long polls.
     public func publish(_ change: PaymentStatusChange) {
-        guard var entry = entries[change.paymentID] else {
-            wake(change.paymentID)
-            return
+        let woken: [Waiter] = state.withLock { state in
+            if var entry = state.entries[change.paymentID] {
+                guard change.at >= entry.snapshot.updatedAt else { return [] }
+                entry.snapshot = PaymentSnapshot(
+                    paymentID: change.paymentID, ownerID: entry.snapshot.ownerID, status: change.to,
+                    renterTokenHash: entry.snapshot.renterTokenHash, updatedAt: change.at)
+                state.entries[change.paymentID] = entry
+            }
+            return state.takeWaiters(change.paymentID)
         }
-        guard change.at >= entry.snapshot.updatedAt else { return }
-        entry.snapshot = PaymentSnapshot(
-            paymentID: change.paymentID, ownerID: entry.snapshot.ownerID, status: change.to,
-            renterTokenHash: entry.snapshot.renterTokenHash, updatedAt: change.at)
-        entries[change.paymentID] = entry
-        wake(change.paymentID)
+        for waiter in woken { waiter.continuation.resume() }
     }
 
     /// Applies rows read by the change feed: only payments already in memory are updated (others load on demand).
     public func refresh(with snapshots: [PaymentSnapshot]) {
-        for snapshot in snapshots {
-            guard var entry = entries[snapshot.paymentID] else { continue }
-            guard snapshot.updatedAt > entry.snapshot.updatedAt || snapshot.status != entry.snapshot.status else { continue }
-            entry.snapshot = snapshot
-            entries[snapshot.paymentID] = entry
-            wake(snapshot.paymentID)
+        let woken: [Waiter] = state.withLock { state in
+            var woken: [Waiter] = []
+            for snapshot in snapshots {
+                guard var entry = state.entries[snapshot.paymentID] else { continue }
+                guard snapshot.updatedAt > entry.snapshot.updatedAt || snapshot.status != entry.snapshot.status else { continue }
+                entry.snapshot = snapshot
+                state.entries[snapshot.paymentID] = entry
+                woken += state.takeWaiters(snapshot.paymentID)
+            }
+            return woken
         }
+        for waiter in woken { waiter.continuation.resume() }
     }
 
     /// Waits until the payment's status differs from `seen`, or `timeout` passes; returns the current snapshot.
@@ -101,54 +133,55 @@ public actor PaymentStatusView {
         while true {
             guard let current = try await snapshot(of: id, logger: logger) else { return nil }
             if current.status != seen || ContinuousClock.now >= deadline || Task.isCancelled { return current }
-            await nextSignal(for: id, until: deadline)
+            await nextSignal(for: id, unless: seen, until: deadline)
         }
     }
 
-    /// Suspends until the payment is published/refreshed or the deadline passes.
-    private func nextSignal(for id: PaymentID, until deadline: ContinuousClock.Instant) async {
-        nextWaiterID &+= 1
-        let waiterID = nextWaiterID
+    /// Suspends until the payment is published/refreshed or the deadline passes. Registers under the lock only
+    /// while the payment still shows `seen`, so a change that lands between the caller's look and here is not missed.
+    private func nextSignal(for id: PaymentID, unless seen: PaymentStatus, until deadline: ContinuousClock.Instant) async {
+        let waiterID = state.withLock { state in
+            state.nextWaiterID &+= 1
+            return state.nextWaiterID
+        }
         let timer = Task { [weak self] in
             try? await Task.sleep(until: deadline, clock: .continuous)
-            await self?.resume(id, waiterID: waiterID)
+            self?.resume(id, waiterID: waiterID)
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                waiters[id, default: []].append(Waiter(id: waiterID, continuation: continuation))
+                let registered = state.withLock { state in
+                    // Checked under the lock the timer's and the cancellation's `resume` take, so neither can slip
+                    // in between and leave this waiter parked.
+                    if let entry = state.entries[id], entry.snapshot.status != seen { return false }
+                    if ContinuousClock.now >= deadline || Task.isCancelled { return false }
+                    state.waiters[id, default: []].append(Waiter(id: waiterID, continuation: continuation))
+                    return true
+                }
+                if !registered { continuation.resume() }
             }
         } onCancel: {
-            Task { await self.resume(id, waiterID: waiterID) }
+            self.resume(id, waiterID: waiterID)
         }
         timer.cancel()
     }
 
     private func resume(_ id: PaymentID, waiterID: UInt64) {
-        guard var list = waiters[id], let index = list.firstIndex(where: { $0.id == waiterID }) else { return }
-        let waiter = list.remove(at: index)
-        waiters[id] = list.isEmpty ? nil : list
-        waiter.continuation.resume()
-    }
-
-    private func wake(_ id: PaymentID) {
-        guard let list = waiters.removeValue(forKey: id) else { return }
-        for waiter in list { waiter.continuation.resume() }
-    }
-
-    private func store(_ snapshot: PaymentSnapshot) {
-        entries[snapshot.paymentID] = Entry(snapshot: snapshot, lastUsed: tick)
-        guard entries.count > capacity else { return }
-        // Evict the least recently used tenth in one pass, so eviction is amortised O(1) per insert.
-        let victims = entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(capacity / 10)
-        for (id, _) in victims where waiters[id] == nil { entries[id] = nil }
+        let waiter: Waiter? = state.withLock { state in
+            guard var list = state.waiters[id], let index = list.firstIndex(where: { $0.id == waiterID }) else { return nil }
+            let waiter = list.remove(at: index)
+            state.waiters[id] = list.isEmpty ? nil : list
+            return waiter
+        }
+        waiter?.continuation.resume()
     }
 
     /// Number of payments held in memory.
-    public var count: Int { entries.count }
+    public var count: Int { state.withLock { $0.entries.count } }
 
     /// The payment's snapshot if it is in memory; never reads the database and counts neither a hit nor a miss
     /// (for the rate limiter, which looks before the route does).
-    public func peek(_ id: PaymentID) -> PaymentSnapshot? { entries[id]?.snapshot }
+    public func peek(_ id: PaymentID) -> PaymentSnapshot? { state.withLock { $0.entries[id]?.snapshot } }
 }
 
 extension PaymentRepository {

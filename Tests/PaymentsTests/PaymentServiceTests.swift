@@ -95,7 +95,7 @@ import Testing
             #expect(try await world.stored(created.payment).settledBy == .return)
             #expect(try await world.count("outbox") == 2)
             #expect(try await world.count("notification") == 2)
-            #expect(await world.payments.statusView.peek(created.payment.id)?.status == .success)
+            #expect(world.payments.statusView.peek(created.payment.id)?.status == .success)
         }
     }
 

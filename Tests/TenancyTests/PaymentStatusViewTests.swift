@@ -42,8 +42,8 @@ import GatehouseCore
             for _ in 0..<100 {
                 #expect(try await view.snapshot(of: id, logger: logger)?.status == .pending)
             }
-            #expect(await view.misses == 1)
-            #expect(await view.hits == 99)
+            #expect(view.misses == 1)
+            #expect(view.hits == 99)
             #expect(try await view.snapshot(of: PaymentID(999_999), logger: logger) == nil)
         }
     }
@@ -61,7 +61,7 @@ import GatehouseCore
                 try await db.withTransaction(logger: logger) {
                     try await payments.apply(.paid(totalPaid: 300_000, source: .webhook), to: id, on: $0)
                 })
-            await view.publish(change)
+            view.publish(change)
             #expect(try await woken?.status == .success)
             // Woken by the publish, long before the 30 s timeout.
             #expect(ContinuousClock.now - started < .seconds(10))

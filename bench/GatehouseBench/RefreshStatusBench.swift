@@ -142,7 +142,7 @@ struct RefreshServerBench: AsyncParsableCommand {
             try await gateway.runService()
 
             let view = components.statusView
-            say("status-view hits=\(await view.hits) misses=\(await view.misses) cached=\(await view.count)")
+            say("status-view hits=\(view.hits) misses=\(view.misses) cached=\(view.count)")
             group.cancelAll()
         }
     }
@@ -158,7 +158,7 @@ struct RefreshServerBench: AsyncParsableCommand {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         }
         router.get("/stats") { _, _ -> Response in
-            let text = #"{"hits":\#(await statusView.hits),"misses":\#(await statusView.misses),"cached":\#(await statusView.count)}"#
+            let text = #"{"hits":\#(statusView.hits),"misses":\#(statusView.misses),"cached":\#(statusView.count)}"#
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         return Application(

@@ -54,22 +54,41 @@ public struct RenterAccess: Sendable {
 
     /// The grant for payment `id`, or `nil`. A renter token, when present, decides alone (a wrong one is no grant
     /// even with the owner's key); without one, the key of the payment's owner grants.
-    func grant(for id: PaymentID, request: Request, owner: Owner?, logger: Logger) async throws -> RenterGrant? {
-        let queryToken = request.uri.queryParameters["t"].map(String.init)
-        if let token = queryToken ?? request.cookies[Self.cookieName(id)]?.value {
+    func grant(for id: PaymentID, presented: PresentedToken?, owner: Owner?, logger: Logger) async throws -> RenterGrant? {
+        if let presented {
             guard let snapshot = try await statusView.snapshot(of: id, logger: logger),
-                tokens.matches(token, storedHash: snapshot.renterTokenHash)
+                tokens.matches(presented.token, storedHash: snapshot.renterTokenHash)
             else { return nil }
             // SameSite=Lax (not Strict) so the cookie also comes back on payOS's redirect to our return page.
-            let setCookie = queryToken.map {
-                "\(Self.cookieName(id))=\($0); Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
-            }
+            let setCookie =
+                presented.fromQuery
+                ? "\(Self.cookieName(id))=\(presented.token); Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
+                : nil
             return RenterGrant(snapshot: snapshot, basis: .renterToken(setCookie: setCookie))
         }
         guard let owner, let snapshot = try await statusView.snapshot(of: id, logger: logger), snapshot.ownerID == owner.id else {
             return nil
         }
         return RenterGrant(snapshot: snapshot, basis: .ownerKey)
+    }
+
+    /// A renter token as the request presented it: `?t=` (a first visit, answered with the cookie) or the payment's
+    /// cookie. The query wins when both are there.
+    struct PresentedToken {
+        let token: String
+        let fromQuery: Bool
+
+        init?(_ id: PaymentID, request: Request, query: Parameters) {
+            if let token = query["t"] {
+                self.token = String(token)
+                self.fromQuery = true
+            } else if let token = request.cookies[RenterAccess.cookieName(id)]?.value {
+                self.token = token
+                self.fromQuery = false
+            } else {
+                return nil
+            }
+        }
     }
 
     /// Whether the request carries this payment's valid renter token (query or cookie), without throwing: for payOS's
@@ -102,11 +121,14 @@ public struct RenterAccessMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let owner = try await access.authenticator.owner(request, logger: context.logger)
-        var shape = RenterRequestShape(payment: Self.requestedPayment(request, context: context), renterToken: false, bearer: request.bearerToken != nil)
+        // The query is parsed once here; routes read what they need of it again only off the hot path.
+        let query = request.uri.queryParameters
+        var shape = RenterRequestShape(payment: Self.requestedPayment(query, context: context), renterToken: false, bearer: request.bearerToken != nil)
         var grant: RenterGrant? = nil
         if case .id(let id) = shape.payment {
-            shape.renterToken = request.uri.queryParameters["t"] != nil || request.cookies[RenterAccess.cookieName(id)] != nil
-            grant = try await access.grant(for: id, request: request, owner: owner, logger: context.logger)
+            let presented = RenterAccess.PresentedToken(id, request: request, query: query)
+            shape.renterToken = presented != nil
+            grant = try await access.grant(for: id, presented: presented, owner: owner, logger: context.logger)
         }
         var context = context
         context.access.owner = owner
@@ -116,12 +138,12 @@ public struct RenterAccessMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    static func requestedPayment(_ request: Request, context: Context) -> RenterRequestShape.Payment {
+    static func requestedPayment(_ query: Parameters, context: Context) -> RenterRequestShape.Payment {
         if context.parameters.get("id") != nil {
             guard let raw = context.parameters.get("id", as: Int64.self), raw > 0 else { return .invalid }
             return .id(PaymentID(raw))
         }
-        guard let text = request.uri.queryParameters["payment_id"] else { return .none }
+        guard let text = query["payment_id"] else { return .none }
         guard let raw = Int64(String(text)), raw > 0 else { return .invalid }
         return .id(PaymentID(raw))
     }

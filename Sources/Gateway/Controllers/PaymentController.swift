@@ -213,8 +213,9 @@ public struct PaymentController: Sendable {
     @Sendable func refreshStatus(request: Request, context: RenterRequestContext) async throws -> Response {
         let id = context.paymentID
         let grant = context.grant
+        let query = request.uri.queryParameters
         var snapshot = grant.snapshot
-        if let waitText = request.uri.queryParameters["wait"] {
+        if let waitText = query["wait"] {
             guard let seconds = Int(String(waitText)), (0...30).contains(seconds) else {
                 throw APIError.validation("wait must be an integer number of seconds from 0 to 30")
             }
@@ -223,13 +224,27 @@ public struct PaymentController: Sendable {
                     of: id, from: .pending, timeout: .seconds(seconds), logger: context.logger) ?? snapshot
             }
         }
-        let locale = request.pageLocale
-        let body = RefreshBody(
-            status: snapshot.status.rawValue, message: Self.statusMessage(snapshot.status, locale: locale),
-            payment_status: snapshot.status.rawValue,
-            redirect: snapshot.status == .pending ? nil : settledPath(id: id, status: snapshot.status))
-        return try JSONResponse(body, headers: cookieHeaders(grant.setCookie, request)).response(from: request, context: context)
+        let locale = request.pageLocale(query: query)
+        let body: ByteBuffer
+        if snapshot.status == .pending, let pending = Self.pendingRefreshBodies[locale] {
+            body = pending
+        } else {
+            body = try APIJSON.encode(Self.refreshBody(snapshot.status, settledPath: settledPath(id: id, status: snapshot.status), locale: locale))
+        }
+        return APIJSON.response(body: body, headers: cookieHeaders(grant.setCookie, request, query: query))
     }
+
+    static func refreshBody(_ status: PaymentStatus, settledPath: String, locale: PageLocale) -> RefreshBody {
+        RefreshBody(
+            status: status.rawValue, message: statusMessage(status, locale: locale), payment_status: status.rawValue,
+            redirect: status == .pending ? nil : settledPath)
+    }
+
+    /// The pending answer is the same for every payment: encoded once per language, not once per poll.
+    static let pendingRefreshBodies: [PageLocale: ByteBuffer] = Dictionary(
+        uniqueKeysWithValues: PageLocale.allCases.compactMap { locale in
+            (try? APIJSON.encode(refreshBody(.pending, settledPath: "", locale: locale))).map { (locale, $0) }
+        })
 
     struct QRBody: Encodable {
         struct AccountInfo: Encodable {
@@ -344,10 +359,12 @@ public struct PaymentController: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
-    private func cookieHeaders(_ setCookie: String?, _ request: Request) -> HTTPFields {
+    private func cookieHeaders(_ setCookie: String?, _ request: Request, query: Parameters? = nil) -> HTTPFields {
         var headers: HTTPFields = [:]
         if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
-        if let language = request.languageCookie { headers.append(HTTPField(name: .setCookie, value: language)) }
+        if let language = request.languageCookie(query: query ?? request.uri.queryParameters) {
+            headers.append(HTTPField(name: .setCookie, value: language))
+        }
         return headers
     }
 

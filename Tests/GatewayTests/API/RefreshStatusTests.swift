@@ -65,12 +65,12 @@ extension GatewayAPITests {
                 let path = "/payment/refresh-status/\(payment.paymentID)"
                 _ = try await gw.get(path, headers: payment.cookie)  // loads the payment into the status view
                 let view = gw.components.statusView
-                let hitsBefore = await view.hits
+                let hitsBefore = view.hits
 
                 let started = ContinuousClock.now
                 let poll = Task { try await gw.get(path + "?wait=5", headers: payment.cookie) }
                 // The poll is waiting once it has read the view twice (access check, then the wait's first look).
-                try await gw.wait("the long poll is waiting") { await view.hits >= hitsBefore + 2 }
+                try await gw.wait("the long poll is waiting") { view.hits >= hitsBefore + 2 }
 
                 try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
                 let returned = try await gw.get("/payment/return?orderCode=\(payment.orderCode)")
@@ -127,27 +127,27 @@ extension GatewayAPITests {
             try await GatewayHarness.run(backend) { gw in
                 let payment = try await gw.bookAndCreatePayment(gw.ownerA)
                 let view = gw.components.statusView
-                let missesBefore = await view.misses
+                let missesBefore = view.misses
                 let path = "/payment/refresh-status/\(payment.paymentID)"
 
                 // The first poll comes with the link's token, like a renter opening the link.
                 let first = try await gw.get(path + "?t=\(payment.token)")
                 #expect(first.json?["status"] == "pending")
-                #expect(await view.misses == missesBefore + 1)
+                #expect(view.misses == missesBefore + 1)
 
-                let hitsBefore = await view.hits
+                let hitsBefore = view.hits
                 for _ in 0..<50 {
                     let r = try await gw.get(path, headers: payment.cookie)
                     #expect(r.json?["status"] == "pending")
                 }
-                #expect(await view.misses == missesBefore + 1, "polls read the database")
-                #expect(await view.hits == hitsBefore + 50)
+                #expect(view.misses == missesBefore + 1, "polls read the database")
+                #expect(view.hits == hitsBefore + 50)
 
                 // A settlement made by this instance reaches the view without another read.
                 try await gw.payAndReturn(payment, of: gw.ownerA)
                 let settled = try await gw.get(path, headers: payment.cookie)
                 #expect(settled.json?["status"] == "success")
-                #expect(await view.misses == missesBefore + 1)
+                #expect(view.misses == missesBefore + 1)
             }
         }
     }

@@ -20,21 +20,21 @@ extension GatewayAPITests {
                 let path = "/payment/refresh-status/\(payment.paymentID)"
 
                 // First visit (not in memory yet): one read of the database, no second look.
-                let (hits0, misses0) = (await view.hits, await view.misses)
+                let (hits0, misses0) = (view.hits, view.misses)
                 let first = try await gw.get(path + "?t=\(payment.token)")
                 #expect(first.json?["status"] == "pending")
                 #expect(first.rateLimitPolicy == #""default";q=2000;w=2"#, "charged to the payment's owner")
-                #expect(await view.misses == misses0 + 1)
-                #expect(await view.hits == hits0)
+                #expect(view.misses == misses0 + 1)
+                #expect(view.hits == hits0)
 
                 // Each later poll, every renter endpoint: one look from memory per request.
                 for endpoint in RenterAccessMatrixTests.Endpoint.allCases {
-                    let hits = await view.hits
+                    let hits = view.hits
                     let r = try await gw.get(endpoint.path(payment.paymentID), headers: endpoint.accept.merging(payment.cookie))
                     endpoint.expectAllowed(r, payment: payment)
-                    #expect(await view.hits == hits + 1, "\(endpoint)")
+                    #expect(view.hits == hits + 1, "\(endpoint)")
                 }
-                #expect(await view.misses == misses0 + 1)
+                #expect(view.misses == misses0 + 1)
             }
         }
     }

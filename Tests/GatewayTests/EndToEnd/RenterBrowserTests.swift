@@ -49,10 +49,10 @@ extension GatewayAPITests {
                 // 2. With the page open, the renter pays; payOS sends them back to the return page, which confirms with
                 //    payOS. The page's long poll sees the settlement and shows the receipt without a reload.
                 let view = gw.components.statusView
-                let hitsBefore = await view.hits
+                let hitsBefore = view.hits
                 let dom = Task { try await BrowserCheck.dumpDOM(renterURL, virtualTimeMS: 5000) }
                 // Open once the page was served and its long poll waits (page view, poll's access check, poll's wait).
-                try await gw.wait(timeout: .seconds(60), "the open page's long poll is waiting") { await view.hits >= hitsBefore + 3 }
+                try await gw.wait(timeout: .seconds(60), "the open page's long poll is waiting") { view.hits >= hitsBefore + 3 }
                 let returned = try await gw.payAndReturn(payment, of: gw.ownerA)
                 #expect(returned.location == "/payment/success/\(payment.paymentID)")
                 let html = try await dom.value

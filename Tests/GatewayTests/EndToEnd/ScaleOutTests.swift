@@ -135,7 +135,7 @@ extension GatewayAPITests {
                     let answer = try await fleet.b.request(.get, "/payment/refresh-status/\(created.paymentID)?wait=20", headers: created.cookie)
                     return (answer, ContinuousClock.now)
                 }
-                try await Self.waitUntil("B's view holds the payment (the poll is waiting)") { await fleet.b.components.statusView.count == 1 }
+                try await Self.waitUntil("B's view holds the payment (the poll is waiting)") { fleet.b.components.statusView.count == 1 }
 
                 // Paid at payOS; payOS's redirect lands on instance A, which confirms and settles.
                 try await fleet.sandbox.pay(String(created.orderCode), clientId: owner.channel.clientId)
