@@ -22,7 +22,7 @@ public struct AdminAuthMiddleware: RouterMiddleware {
             throw AdminAuthMiddleware.unauthorized
         }
         var context = context
-        context.access.admin = admin
+        context.access = RequestAccess(admin: admin)
         context.logger[metadataKey: "admin.prefix"] = .string(admin.prefix)
         return try await next(request, context)
     }

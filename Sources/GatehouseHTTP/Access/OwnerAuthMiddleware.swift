@@ -43,8 +43,7 @@ public struct OwnerAuthMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let owner = try await authenticator.owner(request, logger: context.logger) else { throw APIError.unauthorized }
         var context = context
-        context.access.owner = owner
-        context.access.chargedOwner = owner.id
+        context.access = RequestAccess(owner: owner, chargedOwner: owner.id)
         context.logger[metadataKey: "tenant.id"] = .stringConvertible(owner.id)
         return try await next(request, context)
     }

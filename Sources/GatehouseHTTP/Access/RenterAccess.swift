@@ -131,10 +131,9 @@ public struct RenterAccessMiddleware: RouterMiddleware {
             grant = try await access.grant(for: id, presented: presented, owner: owner, logger: context.logger)
         }
         var context = context
-        context.access.owner = owner
-        context.access.grant = grant
-        context.access.renterRequest = shape
-        if let grant, case .renterToken = grant.basis { context.access.chargedOwner = grant.ownerID }
+        var charged: OwnerID? = nil
+        if let grant, case .renterToken = grant.basis { charged = grant.ownerID }
+        context.access = RequestAccess(owner: owner, grant: grant, chargedOwner: charged, renterRequest: shape)
         return try await next(request, context)
     }
 

@@ -3,17 +3,48 @@ import Tenancy
 import GatehouseCore
 
 /// What the access middleware of a route group established for one request; the child contexts are built from it.
+///
+/// Held behind one immutable reference, set once per request by the group's access middleware: the request context
+/// is copied into every middleware's frame, and this keeps that copy one pointer wide.
 struct RequestAccess: Sendable {
+    private final class Storage: Sendable {
+        let owner: Owner?
+        let grant: RenterGrant?
+        let admin: AdminPrincipal?
+        let chargedOwner: OwnerID?
+        let renterRequest: RenterRequestShape?
+
+        init(owner: Owner?, grant: RenterGrant?, admin: AdminPrincipal?, chargedOwner: OwnerID?, renterRequest: RenterRequestShape?) {
+            self.owner = owner
+            self.grant = grant
+            self.admin = admin
+            self.chargedOwner = chargedOwner
+            self.renterRequest = renterRequest
+        }
+    }
+
+    private let storage: Storage?
+
+    /// Nothing recognised (yet).
+    init() { storage = nil }
+
+    init(
+        owner: Owner? = nil, grant: RenterGrant? = nil, admin: AdminPrincipal? = nil, chargedOwner: OwnerID? = nil,
+        renterRequest: RenterRequestShape? = nil
+    ) {
+        storage = Storage(owner: owner, grant: grant, admin: admin, chargedOwner: chargedOwner, renterRequest: renterRequest)
+    }
+
     /// An active owner, by its API key (``OwnerAuthenticator``).
-    var owner: Owner?
+    var owner: Owner? { storage?.owner }
     /// A grant to see one payment (``RenterAccessMiddleware``).
-    var grant: RenterGrant?
+    var grant: RenterGrant? { storage?.grant }
     /// An admin, by an admin token (``AdminAuthMiddleware``).
-    var admin: AdminPrincipal?
+    var admin: AdminPrincipal? { storage?.admin }
     /// The owner whose request limit pays for this request; `nil` charges the client IP (``RateLimitMiddleware``).
-    var chargedOwner: OwnerID?
+    var chargedOwner: OwnerID? { storage?.chargedOwner }
     /// What a renter route's request asked for and presented (for the refusal it gets when no grant came of it).
-    var renterRequest: RenterRequestShape?
+    var renterRequest: RenterRequestShape? { storage?.renterRequest }
 }
 
 /// The credentials a request to a renter route presented, without their values.

@@ -21,17 +21,33 @@ public struct ClientAddressMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.logger[metadataKey: "client.ip"] = .string(
-            Self.clientAddress(request, context: context, trustedProxies: trustedProxies)?.description ?? "unknown")
+        // Described only when a line is logged: most requests log nothing, and resolving the address costs parsing.
+        context.logger[metadataKey: "client.ip"] = .stringConvertible(
+            LazyClientAddress(request: request, peer: context.remoteAddress, trustedProxies: trustedProxies))
         return try await next(request, context)
     }
 
     /// The client's address for this request.
     public static func clientAddress(_ request: Request, context: Context, trustedProxies: TrustedProxies) -> IPAddress? {
-        let peer = context.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        clientAddress(request, peer: context.remoteAddress, trustedProxies: trustedProxies)
+    }
+
+    static func clientAddress(_ request: Request, peer socket: SocketAddress?, trustedProxies: TrustedProxies) -> IPAddress? {
+        let peer = socket?.ipAddress.flatMap { IPAddress($0) }
         guard !trustedProxies.isEmpty else { return peer }
         return trustedProxies.clientAddress(
             peer: peer, forwardedFor: request.headers[values: .xForwardedFor], realIP: request.headers[.xRealIP])
+    }
+
+    /// The `client.ip` log value, resolved when a log line prints it.
+    struct LazyClientAddress: CustomStringConvertible, Sendable {
+        let request: Request
+        let peer: SocketAddress?
+        let trustedProxies: TrustedProxies
+
+        var description: String {
+            ClientAddressMiddleware.clientAddress(request, peer: peer, trustedProxies: trustedProxies)?.description ?? "unknown"
+        }
     }
 }
 
