@@ -27,7 +27,11 @@ public struct ErrorMiddleware: RouterMiddleware {
             if mapped.status.code >= 500 {
                 context.logger.error(
                     "request failed",
-                    metadata: ["error.type": "\(type(of: error))", "error.detail": "\(String(reflecting: error))", "http.path": "\(request.uri.path)"])
+                    // The route template, never the path: paths carry webhook keys and payment ids.
+                    metadata: [
+                        "error.type": "\(type(of: error))", "error.detail": "\(String(reflecting: error))",
+                        "http.route": "\(context.endpointPath ?? "unmatched")",
+                    ])
             } else {
                 context.logger.debug("request refused", metadata: ["error.code": "\(mapped.code)", "http.status": "\(mapped.status.code)"])
             }

@@ -80,7 +80,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
             advertised = limiter.effectiveLimit(owner: owner).requests
         } else {
             let address = ClientAddressMiddleware.clientAddress(request, context: context, trustedProxies: trustedProxies)
-            decision = limiter.admitAnonymous(clientIP: address?.description ?? "unknown")
+            decision = limiter.admitAnonymous(clientIP: address?.rateLimitBucket ?? "unknown")
             advertised = limiter.defaults.perIP
         }
         let instances = limiter.instances
@@ -92,6 +92,16 @@ public struct RateLimitMiddleware: RouterMiddleware {
             response.headers[field.name] = field.value
         }
         return response
+    }
+}
+
+extension IPAddress {
+    /// The per-client bucket an address is charged to: the address itself for IPv4, its /64 for IPv6 — one
+    /// subscriber's allocation, inside which a single host can pick a fresh address for every request.
+    var rateLimitBucket: String {
+        guard !isIPv4 else { return description }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
     }
 }
 

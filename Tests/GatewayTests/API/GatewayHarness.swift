@@ -11,6 +11,7 @@ import Payments
 import StorageTestSupport
 import Tenancy
 import Testing
+import LogTestSupport
 import Vault
 
 /// The gateway suites, serialized: every test starts a whole Gatehouse (database, payOS sandbox, HTTP server), and
@@ -63,10 +64,11 @@ struct GatewayHarness: Sendable {
 
     /// Starts everything, runs `body`, and tears everything down (also when `body` throws).
     static func run<T: Sendable>(
-        _ backend: TestBackend, environment extra: [String: String] = [:], _ body: @Sendable (GatewayHarness) async throws -> T
+        _ backend: TestBackend, logs: LogCapture? = nil, environment extra: [String: String] = [:],
+        _ body: @Sendable (GatewayHarness) async throws -> T
     ) async throws -> T {
         try await TestGatehouse.run(
-            backend, sandbox: .init(channels: [channelA, channelB], webhookTimeout: .seconds(2)), tapPayOS: true, environment: extra
+            backend, sandbox: .init(channels: [channelA, channelB], webhookTimeout: .seconds(2)), tapPayOS: true, logs: logs, environment: extra
         ) { gatehouse in
             let components = gatehouse.components, logger = gatehouse.logger
             let ownerA = try await makeTenant(components, name: "Nhà trọ Hoa Sen", email: "owner-a@example.vn", channel: channelA, logger: logger)

@@ -10,6 +10,7 @@ import Storage
 import StorageTestSupport
 import Tenancy
 import Testing
+import LogTestSupport
 import Vault
 import GatehouseCore
 import Payments
@@ -38,6 +39,22 @@ extension GatewayAPITests {
         }
 
         // MARK: Tests
+
+        @Test func aWebhookThatFailsInsideLogsItsRouteNeverItsKey() async throws {
+            let logs = LogCapture()
+            try await GatewayHarness.run(.sqlite, logs: logs) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
+                let body = try Self.webhook(for: try await gw.link(payment, of: gw.ownerA), key: gw.ownerA.channel.checksumKey)
+                // A storage failure after the webhook was verified: a 500 the operator must be able to trace.
+                try await gw.components.database.execute("DROP TABLE webhook_inbox", logger: gw.logger)
+                let failed = try await gw.post(Self.webhookPath(gw, gw.ownerA), body)
+                #expect(failed.status == .internalServerError)
+                let failure = try #require(logs.all.first { $0.message == "request failed" })
+                #expect(failure.metadata["http.route"] == "/webhook/payos/{key}")
+                logs.expectNoSecrets([gw.ownerA.owner.webhookKey])
+            }
+        }
 
         @Test(arguments: TestDatabases.backends)
         func aSignedPaidWebhookSettlesThePaymentOnceAndARepeatIsAbsorbed(backend: TestBackend) async throws {

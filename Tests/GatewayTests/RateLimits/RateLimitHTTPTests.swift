@@ -144,6 +144,22 @@ extension GatewayAPITests {
             }
         }
 
+        @Test func anIPv6ClientIsLimitedByItsSlash64NotByEachAddress() async throws {
+            let limits = [
+                "GATEHOUSE_IP_RATE_LIMIT_RPS": "1", "GATEHOUSE_IP_RATE_LIMIT_BURST": "1", "GATEHOUSE_TRUSTED_PROXIES": "127.0.0.0/8, ::1",
+            ]
+            try await GatewayHarness.run(.sqlite, environment: limits) { (gw: GatewayHarness) async throws -> Void in
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("2001:db8:1:2::1")).status == .notFound)
+                // Another address of the same /64 (a host rotating its interface id) shares the bucket.
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("2001:db8:1:2:aaaa::7")).status == .tooManyRequests)
+                // The neighbouring /64 is another subscriber.
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("2001:db8:1:3::1")).status == .notFound)
+                // IPv4 clients keep one bucket per address.
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.1")).status == .notFound)
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.2")).status == .notFound)
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func payOSCallsOverTheOwnersCapAreRefusedBeforeTheyLeave(backend: TestBackend) async throws {
             let environment = ["GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "1", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "1"]
