@@ -104,7 +104,10 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
         ).endpoints)
 
     // One owner authenticator (one suspension rule) for every route that reads owner API keys.
-    let authenticator = OwnerAuthenticator(apiKeys: components.apiKeys, owners: components.owners)
+    // Failed owner and admin authentications share one budget per client address.
+    let authFailures = AuthFailureLimiter(
+        policy: components.configuration.authFailureLimit, trustedProxies: trustedProxies, metrics: components.observability.factory)
+    let authenticator = OwnerAuthenticator(apiKeys: components.apiKeys, owners: components.owners, failures: authFailures)
     let access = RenterAccess(
         statusView: components.statusView, tokens: components.renterTokens, authenticator: authenticator,
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
@@ -132,11 +135,11 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     // Platform admins: `Authorization: Bearer <admin token>` on every /admin API route; the dashboard's pages use
     // their own session cookie.
     let operations = components.adminOperations
-    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(tokens: components.adminTokens)).group(context: AdminRequestContext.self)
+    let admin = router.group("admin").add(middleware: AdminAuthMiddleware(tokens: components.adminTokens, failures: authFailures)).group(context: AdminRequestContext.self)
     admin.addRoutes(AdminController(operations: operations).endpoints)
     admin.addRoutes(RateLimitController(operations: operations).endpoints)
     // The metrics controller's routes carry their full path (`/admin/metrics`).
-    router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens)).group(context: AdminRequestContext.self)
+    router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens, failures: authFailures)).group(context: AdminRequestContext.self)
         .addRoutes(MetricsController<AdminRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
     router.addRoutes(components.dashboardController.endpoints)
     return router

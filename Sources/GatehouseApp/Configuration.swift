@@ -39,6 +39,9 @@ public import Tenancy
 ///   calls to payOS.
 /// - `GATEHOUSE_IP_RATE_LIMIT_RPS` / `GATEHOUSE_IP_RATE_LIMIT_BURST` (integers, default 100 / 200): per client IP, for
 ///   traffic no owner can be charged for.
+/// - `GATEHOUSE_AUTH_FAILURE_BURST` / `GATEHOUSE_AUTH_FAILURES_PER_MINUTE` (integers, default 10 / 10): failed owner
+///   API key and admin token authentications per client address (IPv6 per /64); past them, requests presenting a
+///   credential from that address are refused 429 until the budget refills.
 /// - `GATEHOUSE_TRUSTED_PROXIES` (comma-separated CIDRs, default none): proxies whose `X-Forwarded-For` / `X-Real-IP`
 ///   name the client; without it the socket peer is the client.
 /// - `GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS` (integer 1–60, default 2): instance registry heartbeat; an instance is
@@ -76,6 +79,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     /// Per client IP, for traffic not charged to an owner.
     public var ipRateLimitRPS: Int
     public var ipRateLimitBurst: Int
+    public var authFailureBurst: Int
+    public var authFailuresPerMinute: Int
     /// Comma-separated CIDRs of trusted reverse proxies (validated).
     public var trustedProxies: String
     public var instanceHeartbeatSeconds: Int
@@ -166,6 +171,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.payOSRateLimitBurst = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_BURST", default: 200, range: 1...100_000)
         self.ipRateLimitRPS = try integer("GATEHOUSE_IP_RATE_LIMIT_RPS", default: 100, range: 1...100_000)
         self.ipRateLimitBurst = try integer("GATEHOUSE_IP_RATE_LIMIT_BURST", default: 200, range: 1...1_000_000)
+        self.authFailureBurst = try integer("GATEHOUSE_AUTH_FAILURE_BURST", default: 10, range: 1...10_000)
+        self.authFailuresPerMinute = try integer("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", default: 10, range: 1...60_000)
         self.trustedProxies = value("GATEHOUSE_TRUSTED_PROXIES") ?? ""
         if TrustedProxies(parsing: trustedProxies) == nil {
             throw ConfigurationError(
@@ -185,6 +192,11 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             requests: RateLimitPolicy(requestsPerSecond: Double(rateLimitRPS), burst: rateLimitBurst),
             payOS: RateLimitPolicy(requestsPerSecond: Double(payOSRateLimitRPS), burst: payOSRateLimitBurst),
             perIP: RateLimitPolicy(requestsPerSecond: Double(ipRateLimitRPS), burst: ipRateLimitBurst))
+    }
+
+    /// The budget of failed authentications per client address.
+    public var authFailureLimit: RateLimitPolicy {
+        RateLimitPolicy(requestsPerSecond: Double(authFailuresPerMinute) / 60, burst: authFailureBurst)
     }
 
     /// The trusted proxies (validated at start-up).

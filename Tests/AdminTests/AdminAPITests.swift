@@ -33,7 +33,7 @@ extension AdminSuites {
 
         @Test(arguments: TestDatabases.backends)
         func everyRouteRefusesNoTokenAWrongTokenARevokedTokenAndOwnerKeys(backend: TestBackend) async throws {
-            try await AdminHarness.run(backend) { h in
+            try await AdminHarness.run(backend, environment: TestGatehouse.sweepingWrongCredentials) { h in
                 let revoked = try await h.components.adminTokens.create(name: "revoked", logger: h.logger)
                 #expect(try await h.components.adminTokens.revoke(prefix: revoked.prefix, logger: h.logger))
                 let forged = "gha_\(h.adminToken.prefix)_" + String(repeating: "a", count: 52)

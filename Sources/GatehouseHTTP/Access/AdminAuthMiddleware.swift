@@ -12,13 +12,18 @@ public struct AdminAuthMiddleware: RouterMiddleware {
     public typealias Context = GatehouseRequestContext
 
     let tokens: AdminTokenRepository
+    let failures: AuthFailureLimiter
 
-    public init(tokens: AdminTokenRepository) {
+    public init(tokens: AdminTokenRepository, failures: AuthFailureLimiter) {
         self.tokens = tokens
+        self.failures = failures
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = request.bearerToken, let admin = try await tokens.authenticate(token, logger: context.logger) else {
+        guard let token = request.bearerToken else { throw AdminAuthMiddleware.unauthorized }
+        try failures.admit(request, context: context, kind: .admin)
+        guard let admin = try await tokens.authenticate(token, logger: context.logger) else {
+            failures.recordFailure(request, context: context, kind: .admin)
             throw AdminAuthMiddleware.unauthorized
         }
         var context = context

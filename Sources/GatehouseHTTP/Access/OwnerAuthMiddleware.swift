@@ -2,7 +2,7 @@
 public import Hummingbird
 import Foundation
 import HTTPTypes
-public import Logging
+import Logging
 public import Tenancy
 import GatehouseCore
 
@@ -11,19 +11,28 @@ import GatehouseCore
 public struct OwnerAuthenticator: Sendable {
     let apiKeys: APIKeyRepository
     let owners: OwnerRepository
+    let failures: AuthFailureLimiter
 
-    public init(apiKeys: APIKeyRepository, owners: OwnerRepository) {
+    public init(apiKeys: APIKeyRepository, owners: OwnerRepository, failures: AuthFailureLimiter) {
         self.apiKeys = apiKeys
         self.owners = owners
+        self.failures = failures
     }
 
     /// The active owner of the request's `Authorization: Bearer` key; `nil` without a bearer or for a key that is
-    /// unknown, revoked or expired (each route decides what that means: 401, or 404 on a renter route).
-    /// - Throws: 403 `OWNER_SUSPENDED` for a valid key of a suspended owner, on every route.
-    public func owner(_ request: Request, logger: Logger) async throws -> Owner? {
-        guard let token = request.bearerToken, let ownerID = try await apiKeys.authenticate(token, logger: logger),
-            let owner = try await owners.get(ownerID, logger: logger)
-        else { return nil }
+    /// unknown, revoked or expired (each route decides what that means: 401, or 404 on a renter route). A wrong key is
+    /// charged to the client's address (``AuthFailureLimiter``).
+    /// - Throws: 403 `OWNER_SUSPENDED` for a valid key of a suspended owner, on every route; 429 `RATE_LIMITED` for a
+    ///   key presented from an address whose failed attempts used up its budget.
+    func owner(_ request: Request, context: GatehouseRequestContext) async throws -> Owner? {
+        guard let token = request.bearerToken else { return nil }
+        try failures.admit(request, context: context, kind: .owner)
+        guard let ownerID = try await apiKeys.authenticate(token, logger: context.logger),
+            let owner = try await owners.get(ownerID, logger: context.logger)
+        else {
+            failures.recordFailure(request, context: context, kind: .owner)
+            return nil
+        }
         guard owner.status == .active else { throw APIError.ownerSuspended }
         return owner
     }
@@ -41,7 +50,7 @@ public struct OwnerAuthMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let owner = try await authenticator.owner(request, logger: context.logger) else { throw APIError.unauthorized }
+        guard let owner = try await authenticator.owner(request, context: context) else { throw APIError.unauthorized }
         var context = context
         context.access = RequestAccess(owner: owner, chargedOwner: owner.id)
         context.logger[metadataKey: "tenant.id"] = .stringConvertible(owner.id)

@@ -120,7 +120,7 @@ public struct RenterAccessMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let owner = try await access.authenticator.owner(request, logger: context.logger)
+        let owner = try await access.authenticator.owner(request, context: context)
         // The query is parsed once here; routes read what they need of it again only off the hot path.
         let query = request.uri.queryParameters
         var shape = RenterRequestShape(payment: Self.requestedPayment(query, context: context), renterToken: false, bearer: request.bearerToken != nil)

@@ -105,6 +105,13 @@ public final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// Whether one more request for `key` would be admitted under `policy`, counting nothing (for limits that charge
+    /// only some outcomes, such as failed authentications, but must refuse before doing the work).
+    public func wouldAdmit(_ key: Key, policy: RateLimitPolicy) -> Bool {
+        var probe = buckets.value(key) ?? GCRA()
+        return probe.admit(at: clock.now(), policy: policy).allowed
+    }
+
     /// Keys currently tracked (buckets not yet known to be full).
     public var trackedKeys: Int { buckets.count }
 }

@@ -193,7 +193,7 @@ extension GatewayAPITests {
 
         @Test(arguments: TestDatabases.backends)
         func everyoneElseGets404WithNoneOfThePaymentsDataOnEveryRenterEndpoint(backend: TestBackend) async throws {
-            try await GatewayHarness.run(backend) { gw in
+            try await GatewayHarness.run(backend, environment: TestGatehouse.sweepingWrongCredentials) { gw in
                 let world = try await World.make(gw)
                 let credentials = try await Self.refusedCredentials(world)
                 for endpoint in Endpoint.allCases {
@@ -251,7 +251,7 @@ extension GatewayAPITests {
 
         @Test(arguments: TestDatabases.backends)
         func ownerRoutesWithoutAValidKeyAre401(backend: TestBackend) async throws {
-            try await GatewayHarness.run(backend) { gw in
+            try await GatewayHarness.run(backend, environment: TestGatehouse.sweepingWrongCredentials) { gw in
                 let bookingOfA = try await gw.createBooking(gw.ownerA)
                 let revoked = try await gw.components.apiKeys.issue(owner: gw.ownerA.id, name: "old", logger: gw.logger)
                 try await gw.components.apiKeys.revoke(owner: gw.ownerA.id, prefix: revoked.prefix, logger: gw.logger)

@@ -26,7 +26,8 @@ extension GatewayAPITests {
             let token = try await gw.components.adminTokens.create(name: "test", logger: gw.logger)
             let router = Router(context: GatehouseRequestContext.self)
             router.add(middleware: ErrorMiddleware())
-            router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: gw.components.adminTokens))
+            router.group("/admin").add(middleware: AdminAuthMiddleware(
+                tokens: gw.components.adminTokens, failures: AuthFailureLimiter(trustedProxies: TrustedProxies(), metrics: gw.components.observability.factory)))
                 .group(context: AdminRequestContext.self).addRoutes(RateLimitController(operations: gw.components.adminOperations).endpoints)
             return (Application(router: router), token)
         }

@@ -144,6 +144,40 @@ extension GatewayAPITests {
             }
         }
 
+        @Test(arguments: TestDatabases.backends)
+        func failedAuthenticationsAreLimitedPerClientAddress(backend: TestBackend) async throws {
+            let environment = [
+                "GATEHOUSE_AUTH_FAILURE_BURST": "3", "GATEHOUSE_AUTH_FAILURES_PER_MINUTE": "1", "GATEHOUSE_TRUSTED_PROXIES": "127.0.0.0/8, ::1",
+            ]
+            try await GatewayHarness.run(backend, environment: environment) { gw in
+                let attacker = Self.forwarded("198.51.100.9")
+                func with(_ fields: HTTPFields, _ bearer: String) -> HTTPFields {
+                    var fields = fields
+                    fields[.authorization] = "Bearer \(bearer)"
+                    return fields
+                }
+                let guess = "gh_aaaaaaaaaaaa_" + String(repeating: "b", count: 52)
+                for _ in 0..<3 { #expect(try await gw.get("/api/payments", headers: with(attacker, guess)).status == .unauthorized) }
+                let refused = try await gw.get("/api/payments", headers: with(attacker, guess))
+                #expect(refused.status == .tooManyRequests)
+                #expect(refused.errorCode == "RATE_LIMITED")
+                #expect(refused.retryAfter != nil)
+                // Refused before the key is looked at: a right key from that address waits too, so guessing gains nothing.
+                #expect(try await gw.get("/api/payments", headers: with(attacker, gw.ownerA.apiKey)).status == .tooManyRequests)
+                // Admin tokens share the address's budget, and owner keys on renter routes are charged the same way.
+                #expect(try await gw.get("/admin/owners", headers: with(attacker, "gha_aaaaaaaaaaaa_bbbb")).status == .tooManyRequests)
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: with(attacker, guess)).status == .tooManyRequests)
+                // Requests without a credential from that address (a renter's polls) are not refused by it.
+                #expect(try await gw.get("/payment/refresh-status/424242", headers: attacker).status == .notFound)
+                // Another address is unaffected.
+                #expect(try await gw.get("/api/payments", headers: with(Self.forwarded("198.51.100.10"), gw.ownerA.apiKey)).status == .ok)
+                let metrics = gw.components.observability.exposition()
+                #expect(metrics.contains(#"gatehouse_auth_failures_total{kind="owner"} 3"#))
+                #expect(metrics.contains(#"gatehouse_auth_refusals_total{kind="owner"} 3"#))
+                #expect(metrics.contains(#"gatehouse_auth_refusals_total{kind="admin"} 1"#))
+            }
+        }
+
         @Test func anIPv6ClientIsLimitedByItsSlash64NotByEachAddress() async throws {
             let limits = [
                 "GATEHOUSE_IP_RATE_LIMIT_RPS": "1", "GATEHOUSE_IP_RATE_LIMIT_BURST": "1", "GATEHOUSE_TRUSTED_PROXIES": "127.0.0.0/8, ::1",

@@ -13,6 +13,10 @@ public struct TestGatehouse: Sendable {
     /// The public URL instances get unless a test gives another (tests call the paths directly).
     public static let publicURL = "http://gatehouse.test"
 
+    /// For tests that sweep every route with wrong credentials from one address: the budget of failed
+    /// authentications per address (tested on its own) would otherwise turn their 401s into 429s.
+    public static let sweepingWrongCredentials = ["GATEHOUSE_AUTH_FAILURE_BURST": "10000"]
+
     public let bed: GatehouseTestBed
     public let components: GatehouseComponents
     /// The live port on localhost.

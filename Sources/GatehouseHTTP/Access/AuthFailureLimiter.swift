@@ -1,0 +1,66 @@
+// Copyright (c) the Gatehouse authors
+import Hummingbird
+public import CoreMetrics
+import Logging
+public import Tenancy
+
+/// Limits failed authentications (owner API keys, admin tokens) per client address, so credentials cannot be
+/// guessed at the rate the network allows.
+///
+/// Only failures are charged: a client that presents a wrong key spends one token of its address's bucket (IPv6 per
+/// /64); once the bucket is empty, every request of that address that presents a credential is refused with 429
+/// `RATE_LIMITED` *before* the credential is checked, until the bucket refills — a right key does not reopen it early,
+/// which is what makes guessing pointless. Requests without a credential (renters, payOS) are never charged or
+/// refused here. Counted in `gatehouse_auth_failures_total{kind}` and `gatehouse_auth_refusals_total{kind}`; the
+/// alert `GatehouseAuthenticationFailures` fires on a sustained rate.
+public struct AuthFailureLimiter: Sendable {
+    /// Which credential failed: the metrics' `kind` label.
+    public enum Kind: String, Sendable, Hashable {
+        case owner
+        case admin
+    }
+
+    /// The default: 10 failures at once, then one more every 6 s (10 a minute) per address.
+    public static let defaultPolicy = RateLimitPolicy(requestsPerSecond: 1.0 / 6.0, burst: 10)
+
+    let buckets: KeyedRateLimiter<String>
+    let policy: RateLimitPolicy
+    let trustedProxies: TrustedProxies
+    private let failures: [Kind: Counter]
+    private let refusals: [Kind: Counter]
+
+    public init(
+        policy: RateLimitPolicy = defaultPolicy, trustedProxies: TrustedProxies, metrics factory: any MetricsFactory,
+        clock: RateLimitClock = .continuous
+    ) {
+        self.buckets = KeyedRateLimiter(clock: clock, pruneThreshold: 256)
+        self.policy = policy
+        self.trustedProxies = trustedProxies
+        func counters(_ label: String) -> [Kind: Counter] {
+            [.owner: Counter(label: label, dimensions: [("kind", "owner")], factory: factory),
+             .admin: Counter(label: label, dimensions: [("kind", "admin")], factory: factory)]
+        }
+        self.failures = counters("gatehouse_auth_failures_total")
+        self.refusals = counters("gatehouse_auth_refusals_total")
+    }
+
+    /// Refuses (429) a request presenting a credential from an address whose failures used up its bucket.
+    func admit(_ request: Request, context: GatehouseRequestContext, kind: Kind) throws {
+        let key = bucket(request, context: context)
+        guard !buckets.wouldAdmit(key, policy: policy) else { return }
+        refusals[kind]?.increment()
+        // The decision that refuses carries the Retry-After the client should honour.
+        throw APIError.rateLimited(buckets.admit(key, policy: policy), advertised: policy, instances: 1)
+    }
+
+    /// Charges one failed authentication to the request's address.
+    func recordFailure(_ request: Request, context: GatehouseRequestContext, kind: Kind) {
+        failures[kind]?.increment()
+        _ = buckets.admit(bucket(request, context: context), policy: policy)
+        context.logger.notice("authentication failed", metadata: ["auth.kind": "\(kind.rawValue)"])
+    }
+
+    private func bucket(_ request: Request, context: GatehouseRequestContext) -> String {
+        ClientAddressMiddleware.clientAddress(request, context: context, trustedProxies: trustedProxies)?.rateLimitBucket ?? "unknown"
+    }
+}
