@@ -75,7 +75,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "QRCode", dependencies: ["CQREncode"], swiftSettings: swiftSettings),
+        .target(name: "QRCode", dependencies: ["GatehouseCore", "CQREncode"], swiftSettings: swiftSettings),
         .target(
             name: "PayOS",
             dependencies: [

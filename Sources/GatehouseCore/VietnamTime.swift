@@ -8,15 +8,6 @@ public enum VietnamTime {
     /// Vietnam's offset from UTC in seconds.
     public static let utcOffsetSeconds: Int64 = CivilDateTime.vietnamOffsetSeconds
 
-    /// A broken-down Vietnam wall-clock time.
-    struct Components: Equatable {
-        var year: Int64
-        var month: Int
-        var day: Int
-        var hour: Int
-        var minute: Int
-    }
-
     public static let englishMonths = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// The Vietnam wall-clock time of `unixMillis`, formatted as `14:00 15/01/2024`.
@@ -46,20 +37,19 @@ public enum VietnamTime {
     }
 
     /// Breaks `unixMillis` down into Vietnam wall-clock fields (proleptic Gregorian calendar).
-    static func components(_ unixMillis: Int64) -> Components {
-        let t = CivilDateTime(unixMillis: unixMillis, utcOffsetSeconds: utcOffsetSeconds)
-        return Components(year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute)
+    static func components(_ unixMillis: Int64) -> CivilDateTime {
+        CivilDateTime(unixMillis: unixMillis, utcOffsetSeconds: utcOffsetSeconds)
     }
 
     private static func clockDateSeparator(_ locale: PageLocale) -> String {
         locale == .en ? ", " : " "
     }
 
-    private static func clock(_ c: Components) -> String {
+    private static func clock(_ c: CivilDateTime) -> String {
         "\(twoDigits(c.hour)):\(twoDigits(c.minute))"
     }
 
-    private static func date(_ c: Components, locale: PageLocale) -> String {
+    private static func date(_ c: CivilDateTime, locale: PageLocale) -> String {
         switch locale {
         case .vi: "\(twoDigits(c.day))/\(twoDigits(c.month))/\(c.year)"
         case .en: "\(c.day) \(englishMonths[c.month - 1]) \(c.year)"

@@ -43,11 +43,6 @@ public struct MailReceipt: Sendable, Hashable {
     public let messageID: String
     /// The `.eml` file the message was written to (``FileMailer``); `nil` for SMTP.
     public let file: String?
-
-    public init(messageID: String, file: String? = nil) {
-        self.messageID = messageID
-        self.file = file
-    }
 }
 
 /// Sends e-mails. Implementations: ``SMTPMailer`` (a real server, through libcurl) and ``FileMailer`` (`.eml` files

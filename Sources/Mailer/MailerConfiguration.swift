@@ -76,22 +76,12 @@ public struct MailerConfiguration: Sendable, CustomStringConvertible, CustomRefl
         }
 
         // Host and port.
-        var host: Substring
-        var portText: Substring? = nil
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw invalid("has an unterminated IPv6 address") }
-            host = rest[rest.index(after: rest.startIndex)..<close]
-            let after = rest[rest.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw invalid("has text after the IPv6 address") }
-                portText = after.dropFirst()
-            }
-        } else {
-            host = rest
-            if let colon = rest.lastIndex(of: ":") {
-                host = rest[..<colon]
-                portText = rest[rest.index(after: colon)...]
-            }
+        let host: Substring
+        let portText: Substring?
+        do {
+            (host, portText) = try URLAuthority.splitHostPort(rest)
+        } catch {
+            throw invalid(error == .unterminatedIPv6 ? "has an unterminated IPv6 address" : "has text after the IPv6 address")
         }
         guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.:_".contains($0)) }) else {
             throw invalid("has no valid host")

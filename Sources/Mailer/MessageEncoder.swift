@@ -115,13 +115,13 @@ enum MessageEncoder {
         for scalar in text.unicodeScalars {
             let bytes = Array(String(scalar).utf8)
             if chunk.count + bytes.count > budget, !chunk.isEmpty {
-                words.append("=?utf-8?B?\(base64(chunk))?=")
+                words.append("=?utf-8?B?\(Base64Text.encode(chunk))?=")
                 chunk = []
                 budget = maximumChunk
             }
             chunk += bytes
         }
-        if !chunk.isEmpty || words.isEmpty { words.append("=?utf-8?B?\(base64(chunk))?=") }
+        if !chunk.isEmpty || words.isEmpty { words.append("=?utf-8?B?\(Base64Text.encode(chunk))?=") }
         return words.joined(separator: "\r\n ")
     }
 
@@ -163,7 +163,7 @@ enum MessageEncoder {
 
     /// Base64 in lines of 76 characters, each ended by CRLF.
     static func base64Lines(_ bytes: [UInt8]) -> String {
-        let encoded = Array(base64(bytes).utf8)
+        let encoded = Array(Base64Text.encode(bytes).utf8)
         var result = ""
         result.reserveCapacity(encoded.count + encoded.count / 76 * 2 + 2)
         var start = 0
@@ -173,29 +173,6 @@ enum MessageEncoder {
             start = end
         }
         return result
-    }
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Standard base64 (RFC 4648 §4) with padding.
-    static func base64(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest == 1 {
-            let n = UInt32(bytes[index]) << 16
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-        } else if rest == 2 {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Helpers

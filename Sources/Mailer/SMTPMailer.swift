@@ -57,7 +57,7 @@ public struct SMTPMailer: MailTransport {
                 "mail.message_id": "\(encoded.messageID)", "mail.recipients": "\(encoded.recipients.count)",
                 "mail.duration_ms": "\(Self.milliseconds(ContinuousClock.now - start))",
             ])
-        return MailReceipt(messageID: encoded.messageID)
+        return MailReceipt(messageID: encoded.messageID, file: nil)
     }
 
     // MARK: libcurl (runs on a thread-pool thread)

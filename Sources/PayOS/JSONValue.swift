@@ -183,54 +183,51 @@ private struct JSONParser {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
         var object = JSONObject()
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(object)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected object key") }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            index += 1
-            skipWhitespace()
-            object[key] = try parseValue(depth: depth + 1)
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                continue
+        try parseSequence(close: "}") { parser throws(JSONParseError) in
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else {
+                throw parser.fail("expected object key")
             }
-            guard bytes[index] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
-            index += 1
-            return .object(object)
+            let key = try parser.parseString()
+            parser.skipWhitespace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else { throw parser.fail("expected ':'") }
+            parser.index += 1
+            parser.skipWhitespace()
+            object[key] = try parser.parseValue(depth: depth + 1)
         }
+        return .object(object)
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        index += 1
         var elements: [JSONValue] = []
+        try parseSequence(close: "]") { parser throws(JSONParseError) in elements.append(try parser.parseValue(depth: depth + 1)) }
+        return .array(elements)
+    }
+
+    /// Reads the members of an object or the elements of an array, from the opening bracket through `close`:
+    /// `parseElement` reads one, elements are separated by `,`, and there may be none.
+    mutating func parseSequence(
+        close: Unicode.Scalar,
+        _ parseElement: (inout JSONParser) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
+        index += 1
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+        if index < bytes.count, bytes[index] == UInt8(ascii: close) {
             index += 1
-            return .array(elements)
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth + 1))
+            try parseElement(&self)
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
                 continue
             }
-            guard bytes[index] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
+            guard bytes[index] == UInt8(ascii: close) else { throw fail("expected ',' or '\(close)'") }
             index += 1
-            return .array(elements)
+            return
         }
     }
 

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import GatehouseCore
 
 extension QRCode {
     /// The quiet zone the QR specification requires around a symbol, in modules.
@@ -50,38 +51,11 @@ extension QRCode {
     /// The SVG of ``svg(quietZone:pixelSize:darkColor:lightColor:)`` as a `data:image/svg+xml;base64,…` URI,
     /// for `<img src>` or CSS where inline SVG is not possible.
     public func svgDataURI(quietZone: Int = QRCode.standardQuietZone, pixelSize: Int? = nil) -> String {
-        "data:image/svg+xml;base64," + Base64.encode(Array(svg(quietZone: quietZone, pixelSize: pixelSize).utf8))
+        "data:image/svg+xml;base64," + Base64Text.encode(Array(svg(quietZone: quietZone, pixelSize: pixelSize).utf8))
     }
 
     /// Drops characters that could break out of an attribute value; colours never contain them.
     private static func attributeSafe(_ value: String) -> String {
         String(value.filter { $0 != "\"" && $0 != "<" && $0 != ">" && $0 != "&" })
-    }
-}
-
-/// Standard base64 (RFC 4648, with padding), so this module needs no Foundation.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            index += 3
-        }
-        switch bytes.count - index {
-        case 1:
-            let n = UInt32(bytes[index]) << 16
-            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-        case 2:
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
-        default:
-            break
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -5,11 +5,6 @@ public struct SQLRow: Sendable, Hashable {
     public let columns: [String]
     public let values: [SQLValue]
 
-    public init(columns: [String], values: [SQLValue]) {
-        self.columns = columns
-        self.values = values
-    }
-
     /// The value of a column; `nil` when the row has no such column.
     public subscript(column: String) -> SQLValue? {
         guard let index = columns.firstIndex(of: column) else { return nil }

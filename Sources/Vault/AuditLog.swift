@@ -35,11 +35,6 @@ public struct AuditVerification: Sendable, Hashable {
     public struct Break: Sendable, Hashable {
         public var id: Int64
         public var problem: Problem
-
-        public init(id: Int64, problem: Problem) {
-            self.id = id
-            self.problem = problem
-        }
     }
 
     /// Rows checked (up to and including the first broken one).

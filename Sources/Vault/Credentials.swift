@@ -17,14 +17,6 @@ public struct UnsealedCredentials: Sendable, CustomStringConvertible {
     /// The HMAC key for signatures.
     public let checksumKey: SecureBytes
 
-    package init(ownerID: Int64, version: Int, clientID: SecureBytes, apiKey: SecureBytes, checksumKey: SecureBytes) {
-        self.ownerID = ownerID
-        self.version = version
-        self.clientID = clientID
-        self.apiKey = apiKey
-        self.checksumKey = checksumKey
-    }
-
     /// Zeroes all three secrets.
     package func wipe() {
         clientID.wipe()
@@ -58,11 +50,6 @@ public struct CredentialInfo: Sendable, Hashable {
         public var version: Int
         /// End of its grace window (Unix milliseconds).
         public var usableUntil: Int64
-
-        public init(version: Int, usableUntil: Int64) {
-            self.version = version
-            self.usableUntil = usableUntil
-        }
     }
 
     public var ownerID: Int64

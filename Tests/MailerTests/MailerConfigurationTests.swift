@@ -102,13 +102,6 @@ import Testing
         #expect(MessageEncoder.crlf("a\nb\r\nc\rd\n") == "a\r\nb\r\nc\r\nd\r\n")
     }
 
-    @Test func base64MatchesFoundation() {
-        for length in 0..<20 {
-            let bytes = (0..<length).map { UInt8(($0 * 37 + 11) & 0xFF) }
-            #expect(MessageEncoder.base64(bytes) == Data(bytes).base64EncodedString())
-        }
-    }
-
     @Test func encodedWordsKeepWholeCharactersWithinTheLineLimit() throws {
         let subject = String(repeating: "Đặt phòng 🌿 ", count: 12)
         let folded = MessageEncoder.unstructured(subject, headerName: "Subject")

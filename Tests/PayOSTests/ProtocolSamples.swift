@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import PayOS
+@testable import PayOS
 import GatehouseCore
 
 /// The payloads behind the project vectors of `spec.md` 9.2, as typed models.
@@ -48,14 +48,14 @@ enum ProtocolSamples {
         createdAt: "2025-06-18T14:30:00+07:00",
         transactions: [
             PaymentLinkTransaction(
-                reference: "FT25169123456789",
-                amount: 50000,
                 accountNumber: "VQRQAFRJT1234",
-                description: "CSX3K9QZ7B Thanh toan don 123",
-                transactionDateTime: "2025-06-18T14:32:05+07:00",
+                amount: 50000,
                 counterAccountBankId: "970436",
                 counterAccountName: "NGUYEN VAN A",
-                counterAccountNumber: "0071000123456"
+                counterAccountNumber: "0071000123456",
+                description: "CSX3K9QZ7B Thanh toan don 123",
+                reference: "FT25169123456789",
+                transactionDateTime: "2025-06-18T14:32:05+07:00"
             )
         ]
     )
@@ -84,21 +84,21 @@ enum ProtocolSamples {
     )
 
     static let webhookW1 = PayOSWebhookData(
-        orderCode: 123456789,
+        accountNumber: "VQRQAFRJT1234",
         amount: 50000,
         description: "CSX3K9QZ7B Thanh toan don 123",
-        accountNumber: "VQRQAFRJT1234",
         reference: "FT25169123456789",
         transactionDateTime: "2025-06-18 14:32:05",
-        currency: "VND",
-        paymentLinkId: linkId,
-        code: "00",
-        desc: "success",
+        virtualAccountNumber: "",
         counterAccountBankId: "970436",
         counterAccountBankName: "",
         counterAccountName: "NGUYEN VAN A",
         counterAccountNumber: "0071000123456",
         virtualAccountName: "",
-        virtualAccountNumber: ""
+        currency: "VND",
+        orderCode: 123456789,
+        paymentLinkId: linkId,
+        code: "00",
+        desc: "success"
     )
 }

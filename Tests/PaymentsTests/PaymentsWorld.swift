@@ -3,7 +3,7 @@ import CoreMetrics
 import GatehouseCore
 import Logging
 import Notifications
-import PayOS
+@testable import PayOS
 import PayOSSandbox
 import Payments
 import Storage
@@ -144,9 +144,9 @@ struct PaymentsWorld: Sendable {
 
     func webhookBody(orderCode: Int64, paymentLinkID: String, reference: String, amount: Int64, key: String = channel.checksumKey) -> [UInt8] {
         let data = PayOSWebhookData(
-            orderCode: orderCode, amount: amount, description: "CSX Dat phong", accountNumber: "VQRQ0001", reference: reference,
-            transactionDateTime: "2026-11-26 10:00:00", paymentLinkId: paymentLinkID, counterAccountBankId: "970436",
-            counterAccountName: "NGUYEN VAN AN")
+            accountNumber: "VQRQ0001", amount: amount, description: "CSX Dat phong", reference: reference,
+            transactionDateTime: "2026-11-26 10:00:00", counterAccountBankId: "970436", counterAccountName: "NGUYEN VAN AN",
+            orderCode: orderCode, paymentLinkId: paymentLinkID)
         return Array(JSONValue.object(PayOSWebhookBody.signed(data, checksumKey: key).toJSON()).compactText.utf8)
     }
 

@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import GatehouseApp
 import Logging
-import Storage
+@testable import Storage
 import ServiceLifecycle
 import StorageTestSupport
 import Testing

@@ -4,7 +4,7 @@ import Sodium
 import Storage
 import StorageTestSupport
 import Testing
-import Vault
+@testable import Vault
 import GatehouseCore
 
 /// The audit trail: every unseal is recorded, the hash chain verifies, and tampering is found.

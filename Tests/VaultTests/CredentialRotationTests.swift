@@ -4,7 +4,7 @@ import Sodium
 import Storage
 import StorageTestSupport
 import Testing
-import Vault
+@testable import Vault
 
 /// Rotating an owner's payOS credentials: the old client id and API key go at once, the old
 /// checksum key keeps verifying webhooks for its grace window only.

@@ -4,7 +4,7 @@ import Sodium
 import Storage
 import StorageTestSupport
 import Testing
-import Vault
+@testable import Vault
 import GatehouseCore
 
 /// Storing and unsealing credentials, on both backends.

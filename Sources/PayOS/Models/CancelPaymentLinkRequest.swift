@@ -3,8 +3,9 @@
 /// Body of `POST /v2/payment-requests/{id}/cancel` (spec 2.3).
 ///
 /// Python 1.x adds a body signature over `{cancellationReason}`; Node sends none, or no body at all. A server
-/// must therefore neither require nor check it: decoding keeps it in ``signature`` for inspection only.
-public struct CancelPaymentLinkRequest: PayOSJSONModel {
+/// must therefore neither require nor check it: decoding keeps it in ``signature`` for inspection only, and ignores
+/// unknown keys (the server must be lenient here). ``toJSON()`` writes only the keys that are set (`{}` for none).
+public struct CancelPaymentLinkRequest: PayOSCodableModel {
     public var cancellationReason: String?
     /// The optional body signature some SDKs add; informational.
     public var signature: String?
@@ -12,13 +13,6 @@ public struct CancelPaymentLinkRequest: PayOSJSONModel {
     public init(cancellationReason: String? = nil, signature: String? = nil) {
         self.cancellationReason = cancellationReason
         self.signature = signature
-    }
-
-    /// Decodes a cancel body; unknown keys are ignored (the server must be lenient here).
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        self.cancellationReason = try r.optionalString("cancellationReason")
-        self.signature = try r.optionalString("signature")
     }
 
     /// Decodes a possibly empty request body: no bytes (or only whitespace) is the same as `{}`.
@@ -30,33 +24,18 @@ public struct CancelPaymentLinkRequest: PayOSJSONModel {
         guard let value = try? JSONValue(parsing: body) else { throw PayOSSchemaError(.notAnObject, path: "$") }
         try self.init(json: value)
     }
-
-    /// `{"cancellationReason": …}` when a reason is set, else `{}`; the signature is written only when set.
-    public func toJSON() -> JSONObject {
-        var json = JSONObject()
-        if let cancellationReason { json["cancellationReason"] = .string(cancellationReason) }
-        if let signature { json["signature"] = .string(signature) }
-        return json
-    }
 }
 
 /// Body of `POST /confirm-webhook`: `{"webhookUrl": …}`.
-public struct ConfirmWebhookRequest: PayOSJSONModel {
+public struct ConfirmWebhookRequest: PayOSCodableModel {
     public var webhookUrl: String
 
     public init(webhookUrl: String) { self.webhookUrl = webhookUrl }
-
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        self.webhookUrl = try r.string("webhookUrl")
-    }
-
-    public func toJSON() -> JSONObject { ["webhookUrl": .string(webhookUrl)] }
 }
 
 /// The `data` of a successful `POST /confirm-webhook`: exactly five string keys (Python 1.x requires them).
 /// Not signed: no SDK checks a signature on this response.
-public struct ConfirmWebhookResponse: PayOSJSONModel {
+public struct ConfirmWebhookResponse: PayOSStrictModel {
     /// The documented key set.
     public static let keys: Set<String> = ["webhookUrl", "accountName", "accountNumber", "name", "shortName"]
 
@@ -67,32 +46,4 @@ public struct ConfirmWebhookResponse: PayOSJSONModel {
     public var name: String
     /// Apparently the bank's short name, e.g. `Vietcombank`.
     public var shortName: String
-
-    public init(webhookUrl: String, accountName: String, accountNumber: String, name: String, shortName: String) {
-        self.webhookUrl = webhookUrl
-        self.accountName = accountName
-        self.accountNumber = accountNumber
-        self.name = name
-        self.shortName = shortName
-    }
-
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        try r.requireOnly(Self.keys)
-        self.webhookUrl = try r.string("webhookUrl")
-        self.accountName = try r.string("accountName")
-        self.accountNumber = try r.string("accountNumber")
-        self.name = try r.string("name")
-        self.shortName = try r.string("shortName")
-    }
-
-    public func toJSON() -> JSONObject {
-        [
-            "webhookUrl": .string(webhookUrl),
-            "accountName": .string(accountName),
-            "accountNumber": .string(accountNumber),
-            "name": .string(name),
-            "shortName": .string(shortName),
-        ]
-    }
 }

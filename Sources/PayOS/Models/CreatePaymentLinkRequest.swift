@@ -6,7 +6,7 @@
 /// it does not know (the real server's behaviour with extras is unknown; no SDK sends any), and keeps the
 /// wire `signature` so it can be checked with ``hasValidSignature(checksumKey:)``. Decoding checks JSON types
 /// only; ``validate()`` checks the business rules (ranges, lengths) that payOS answers with code `20`.
-public struct CreatePaymentLinkRequest: PayOSJSONModel {
+public struct CreatePaymentLinkRequest: PayOSCodableModel {
     /// Largest order code every SDK accepts: JavaScript's `Number.MAX_SAFE_INTEGER` (2^53 − 1).
     public static let maximumOrderCode: Int64 = 9_007_199_254_740_991
     /// payOS refuses longer descriptions with code `20` ("Mô tả tối đa 25 kí tự"); counted in UTF-16 code
@@ -22,6 +22,10 @@ public struct CreatePaymentLinkRequest: PayOSJSONModel {
     public var description: String
     public var cancelUrl: String
     public var returnUrl: String
+    /// The create-request signature (spec 4.1) as sent on the wire; set by ``signed(checksumKey:)``.
+    public var signature: String?
+    // The wire body has the required keys and the signature, then only the optional keys that are set
+    // (as the Node and Go SDKs send).
     public var items: [PaymentLinkItem]?
     public var buyerName: String?
     public var buyerCompanyName: String?
@@ -32,8 +36,6 @@ public struct CreatePaymentLinkRequest: PayOSJSONModel {
     public var invoice: PaymentLinkInvoiceRequest?
     /// Link expiry, Unix time in seconds.
     public var expiredAt: Int64?
-    /// The create-request signature (spec 4.1) as sent on the wire; set by ``signed(checksumKey:)``.
-    public var signature: String?
 
     public init(
         orderCode: Int64,
@@ -67,51 +69,6 @@ public struct CreatePaymentLinkRequest: PayOSJSONModel {
         self.invoice = invoice
         self.expiredAt = expiredAt
         self.signature = signature
-    }
-
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        self.orderCode = try r.int("orderCode")
-        self.amount = try r.int("amount")
-        self.description = try r.string("description")
-        self.cancelUrl = try r.string("cancelUrl")
-        self.returnUrl = try r.string("returnUrl")
-        self.items = try r.optionalArray("items").map { elements throws(PayOSSchemaError) in
-            try r.models(elements, key: "items", as: PaymentLinkItem.self)
-        }
-        self.buyerName = try r.optionalString("buyerName")
-        self.buyerCompanyName = try r.optionalString("buyerCompanyName")
-        self.buyerTaxCode = try r.optionalString("buyerTaxCode")
-        self.buyerEmail = try r.optionalString("buyerEmail")
-        self.buyerPhone = try r.optionalString("buyerPhone")
-        self.buyerAddress = try r.optionalString("buyerAddress")
-        self.invoice = try r.optionalObject("invoice").map { object throws(PayOSSchemaError) in
-            try r.model(object, key: "invoice", as: PaymentLinkInvoiceRequest.self)
-        }
-        self.expiredAt = try r.optionalInt("expiredAt")
-        self.signature = try r.optionalString("signature")
-    }
-
-    /// The wire body: required keys, then only the optional keys that are set (as the Node and Go SDKs send).
-    public func toJSON() -> JSONObject {
-        var json: JSONObject = [
-            "orderCode": .int(orderCode),
-            "amount": .int(amount),
-            "description": .string(description),
-            "cancelUrl": .string(cancelUrl),
-            "returnUrl": .string(returnUrl),
-        ]
-        if let signature { json["signature"] = .string(signature) }
-        if let items { json["items"] = .array(items.map { .object($0.toJSON()) }) }
-        if let buyerName { json["buyerName"] = .string(buyerName) }
-        if let buyerCompanyName { json["buyerCompanyName"] = .string(buyerCompanyName) }
-        if let buyerTaxCode { json["buyerTaxCode"] = .string(buyerTaxCode) }
-        if let buyerEmail { json["buyerEmail"] = .string(buyerEmail) }
-        if let buyerPhone { json["buyerPhone"] = .string(buyerPhone) }
-        if let buyerAddress { json["buyerAddress"] = .string(buyerAddress) }
-        if let invoice { json["invoice"] = .object(invoice.toJSON()) }
-        if let expiredAt { json["expiredAt"] = .int(expiredAt) }
-        return json
     }
 
     /// The create-request signature of this request's five signed fields.
@@ -175,7 +132,7 @@ public struct CreatePaymentLinkRequest: PayOSJSONModel {
 }
 
 /// One line of `items` in a create request.
-public struct PaymentLinkItem: PayOSJSONModel {
+public struct PaymentLinkItem: PayOSCodableModel {
     public var name: String
     public var quantity: Int64
     /// Unit price in VND.
@@ -191,44 +148,15 @@ public struct PaymentLinkItem: PayOSJSONModel {
         self.unit = unit
         self.taxPercentage = taxPercentage
     }
-
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        self.name = try r.string("name")
-        self.quantity = try r.int("quantity")
-        self.price = try r.int("price")
-        self.unit = try r.optionalString("unit")
-        self.taxPercentage = try r.optionalInt("taxPercentage")
-    }
-
-    public func toJSON() -> JSONObject {
-        var json: JSONObject = ["name": .string(name), "quantity": .int(quantity), "price": .int(price)]
-        if let unit { json["unit"] = .string(unit) }
-        if let taxPercentage { json["taxPercentage"] = .int(taxPercentage) }
-        return json
-    }
 }
 
 /// The `invoice` object of a create request (e-invoice options).
-public struct PaymentLinkInvoiceRequest: PayOSJSONModel {
+public struct PaymentLinkInvoiceRequest: PayOSCodableModel {
     public var buyerNotGetInvoice: Bool?
     public var taxPercentage: Int64?
 
     public init(buyerNotGetInvoice: Bool? = nil, taxPercentage: Int64? = nil) {
         self.buyerNotGetInvoice = buyerNotGetInvoice
         self.taxPercentage = taxPercentage
-    }
-
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        self.buyerNotGetInvoice = try r.optionalBool("buyerNotGetInvoice")
-        self.taxPercentage = try r.optionalInt("taxPercentage")
-    }
-
-    public func toJSON() -> JSONObject {
-        var json = JSONObject()
-        if let buyerNotGetInvoice { json["buyerNotGetInvoice"] = .bool(buyerNotGetInvoice) }
-        if let taxPercentage { json["taxPercentage"] = .int(taxPercentage) }
-        return json
     }
 }

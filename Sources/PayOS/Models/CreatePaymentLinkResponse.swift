@@ -5,7 +5,7 @@ import GatehouseCore
 ///
 /// Decoding refuses unknown keys, as the Python 1.x SDK does; ``toJSON()`` always writes all 12 keys
 /// (`expiredAt` as `null` when unset), which is what a simulator must emit.
-public struct CreatePaymentLinkResponse: PayOSJSONModel {
+public struct CreatePaymentLinkResponse: PayOSStrictModel {
     /// The documented key set.
     public static let keys: Set<String> = [
         "bin", "accountNumber", "accountName", "amount", "description", "orderCode", "currency", "paymentLinkId",
@@ -56,39 +56,5 @@ public struct CreatePaymentLinkResponse: PayOSJSONModel {
         self.expiredAt = expiredAt
         self.checkoutUrl = checkoutUrl
         self.qrCode = qrCode
-    }
-
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        try r.requireOnly(Self.keys)
-        self.bin = try r.string("bin")
-        self.accountNumber = try r.string("accountNumber")
-        self.accountName = try r.string("accountName")
-        self.amount = try r.int("amount")
-        self.description = try r.string("description")
-        self.orderCode = try r.int("orderCode")
-        self.currency = try r.string("currency")
-        self.paymentLinkId = try r.string("paymentLinkId")
-        self.status = try r.status("status")
-        self.expiredAt = try r.optionalInt("expiredAt")
-        self.checkoutUrl = try r.string("checkoutUrl")
-        self.qrCode = try r.string("qrCode")
-    }
-
-    public func toJSON() -> JSONObject {
-        [
-            "bin": .string(bin),
-            "accountNumber": .string(accountNumber),
-            "accountName": .string(accountName),
-            "amount": .int(amount),
-            "description": .string(description),
-            "orderCode": .int(orderCode),
-            "currency": .string(currency),
-            "paymentLinkId": .string(paymentLinkId),
-            "status": .string(status.rawValue),
-            "expiredAt": .orNull(expiredAt),
-            "checkoutUrl": .string(checkoutUrl),
-            "qrCode": .string(qrCode),
-        ]
     }
 }

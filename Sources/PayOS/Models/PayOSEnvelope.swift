@@ -30,7 +30,7 @@ public struct PayOSEnvelope: PayOSJSONModel {
     public var isSuccess: Bool { code == Self.successCode }
 
     public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
+        let r = JSONObjectReader(object: json)
         self.code = try r.string("code")
         self.desc = try r.optionalString("desc") ?? ""
         self.data = json["data"]

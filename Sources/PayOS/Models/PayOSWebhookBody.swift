@@ -6,7 +6,7 @@ import GatehouseCore
 ///
 /// Decoding follows the Python 1.x SDK: `code`, `desc`, `data` and `signature` are required, `success` is
 /// optional, and any other top-level key is refused.
-public struct PayOSWebhookBody: PayOSJSONModel {
+public struct PayOSWebhookBody: PayOSStrictModel {
     /// The documented top-level key set.
     public static let keys: Set<String> = ["code", "desc", "success", "data", "signature"]
 
@@ -29,18 +29,7 @@ public struct PayOSWebhookBody: PayOSJSONModel {
         PayOSWebhookBody(data: data, signature: data.signature(checksumKey: checksumKey))
     }
 
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        try r.requireOnly(Self.keys)
-        self.code = try r.string("code")
-        self.desc = try r.string("desc")
-        self.success = try r.optionalBool("success")
-        guard let dataObject = try r.optionalObject("data") else { throw PayOSSchemaError(.missingKey, path: "data") }
-        self.data = try r.model(dataObject, key: "data", as: PayOSWebhookData.self)
-        self.signature = try r.string("signature")
-    }
-
-    /// `code`, `desc`, `success` (omitted when `nil`), `data` with all 16 keys, `signature`.
+    /// `code`, `desc`, `success` (omitted when `nil`, unlike the strict models' `null`), `data` with all 16 keys, `signature`.
     public func toJSON() -> JSONObject {
         var json: JSONObject = ["code": .string(code), "desc": .string(desc)]
         if let success { json["success"] = .bool(success) }
@@ -55,7 +44,7 @@ public struct PayOSWebhookBody: PayOSJSONModel {
 /// The Python 1.x SDK parses `data` into this fixed model and signs the model, so an absent optional key is
 /// signed as `key=`; decoding therefore treats absent, `null` and (for signing) `""` alike, and ``toJSON()``
 /// always writes all 16 keys, the only form every SDK verifies identically.
-public struct PayOSWebhookData: PayOSJSONModel {
+public struct PayOSWebhookData: PayOSStrictModel {
     /// The documented key set.
     public static let keys: Set<String> = [
         "orderCode", "amount", "description", "accountNumber", "reference", "transactionDateTime", "currency",
@@ -63,124 +52,46 @@ public struct PayOSWebhookData: PayOSJSONModel {
         "counterAccountNumber", "virtualAccountName", "virtualAccountNumber",
     ]
 
-    public var orderCode: Int64
+    // Declared (so written) in the order real payOS payloads use.
+    public var accountNumber: String
     public var amount: Int64
     /// The bank-transfer content as received.
     public var description: String
-    public var accountNumber: String
     /// Bank reference; with ``paymentLinkId`` the natural idempotency key (the scheme has no nonce).
     public var reference: String
     /// `YYYY-MM-DD HH:mm:ss`, Vietnam local time, no zone.
     public var transactionDateTime: String
-    public var currency: String
-    public var paymentLinkId: String
-    public var code: String
-    public var desc: String
+    public var virtualAccountNumber: String?
     public var counterAccountBankId: String?
     public var counterAccountBankName: String?
     public var counterAccountName: String?
     public var counterAccountNumber: String?
     public var virtualAccountName: String?
-    public var virtualAccountNumber: String?
-
-    public init(
-        orderCode: Int64,
-        amount: Int64,
-        description: String,
-        accountNumber: String,
-        reference: String,
-        transactionDateTime: String,
-        currency: String = "VND",
-        paymentLinkId: String,
-        code: String = "00",
-        desc: String = "success",
-        counterAccountBankId: String? = nil,
-        counterAccountBankName: String? = nil,
-        counterAccountName: String? = nil,
-        counterAccountNumber: String? = nil,
-        virtualAccountName: String? = nil,
-        virtualAccountNumber: String? = nil
-    ) {
-        self.orderCode = orderCode
-        self.amount = amount
-        self.description = description
-        self.accountNumber = accountNumber
-        self.reference = reference
-        self.transactionDateTime = transactionDateTime
-        self.currency = currency
-        self.paymentLinkId = paymentLinkId
-        self.code = code
-        self.desc = desc
-        self.counterAccountBankId = counterAccountBankId
-        self.counterAccountBankName = counterAccountBankName
-        self.counterAccountName = counterAccountName
-        self.counterAccountNumber = counterAccountNumber
-        self.virtualAccountName = virtualAccountName
-        self.virtualAccountNumber = virtualAccountNumber
-    }
-
-    public init(json: JSONObject) throws(PayOSSchemaError) {
-        let r = JSONObjectReader(json, path: "")
-        try r.requireOnly(Self.keys)
-        self.orderCode = try r.int("orderCode")
-        self.amount = try r.int("amount")
-        self.description = try r.string("description")
-        self.accountNumber = try r.string("accountNumber")
-        self.reference = try r.string("reference")
-        self.transactionDateTime = try r.string("transactionDateTime")
-        self.currency = try r.string("currency")
-        self.paymentLinkId = try r.string("paymentLinkId")
-        self.code = try r.string("code")
-        self.desc = try r.string("desc")
-        self.counterAccountBankId = try r.optionalString("counterAccountBankId")
-        self.counterAccountBankName = try r.optionalString("counterAccountBankName")
-        self.counterAccountName = try r.optionalString("counterAccountName")
-        self.counterAccountNumber = try r.optionalString("counterAccountNumber")
-        self.virtualAccountName = try r.optionalString("virtualAccountName")
-        self.virtualAccountNumber = try r.optionalString("virtualAccountNumber")
-    }
-
-    /// All 16 keys in the order real payOS payloads use, `null` for unset optionals.
-    public func toJSON() -> JSONObject {
-        [
-            "accountNumber": .string(accountNumber),
-            "amount": .int(amount),
-            "description": .string(description),
-            "reference": .string(reference),
-            "transactionDateTime": .string(transactionDateTime),
-            "virtualAccountNumber": .orNull(virtualAccountNumber),
-            "counterAccountBankId": .orNull(counterAccountBankId),
-            "counterAccountBankName": .orNull(counterAccountBankName),
-            "counterAccountName": .orNull(counterAccountName),
-            "counterAccountNumber": .orNull(counterAccountNumber),
-            "virtualAccountName": .orNull(virtualAccountName),
-            "currency": .string(currency),
-            "orderCode": .int(orderCode),
-            "paymentLinkId": .string(paymentLinkId),
-            "code": .string(code),
-            "desc": .string(desc),
-        ]
-    }
+    public var currency: String = "VND"
+    public var orderCode: Int64
+    public var paymentLinkId: String
+    public var code: String = "00"
+    public var desc: String = "success"
 
     /// The sample payOS POSTs to a URL given to `/confirm-webhook` (the docs' sample, with `currency`; spec 5.4):
     /// order code 123, an order no merchant has. A simulator sends it signed with the channel's checksum key.
     public static let confirmationSample = PayOSWebhookData(
-        orderCode: 123,
+        accountNumber: "12345678",
         amount: 3000,
         description: "VQRIO123",
-        accountNumber: "12345678",
         reference: "TF230204212323",
         transactionDateTime: "2023-02-04 18:25:00",
-        currency: "VND",
-        paymentLinkId: "124c33293c43417ab7879e14c8d9eb18",
-        code: "00",
-        desc: "Thành công",
+        virtualAccountNumber: "",
         counterAccountBankId: "",
         counterAccountBankName: "",
         counterAccountName: "",
         counterAccountNumber: "",
         virtualAccountName: "",
-        virtualAccountNumber: ""
+        currency: "VND",
+        orderCode: 123,
+        paymentLinkId: "124c33293c43417ab7879e14c8d9eb18",
+        code: "00",
+        desc: "Thành công"
     )
 
     /// Whether this is payOS's confirmation probe rather than a payment: recognised, as payOS's own Sapo plug-in

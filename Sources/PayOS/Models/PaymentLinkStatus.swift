@@ -4,7 +4,7 @@
 ///
 /// An unknown value is a schema error, as in Python 1.x, so a simulator that invents a status is caught.
 /// Semantics of `PROCESSING`, `UNDERPAID` and `FAILED` are not documented by payOS.
-public enum PaymentLinkStatus: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum PaymentLinkStatus: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case pending = "PENDING"
     case processing = "PROCESSING"
     case paid = "PAID"
@@ -14,13 +14,4 @@ public enum PaymentLinkStatus: String, Sendable, Hashable, CaseIterable, CustomS
     case failed = "FAILED"
 
     public var description: String { rawValue }
-}
-
-extension JSONObjectReader {
-    func status(_ key: String) throws(PayOSSchemaError) -> PaymentLinkStatus {
-        guard let status = PaymentLinkStatus(rawValue: try string(key)) else {
-            throw PayOSSchemaError(.invalidValue, path: path(key))
-        }
-        return status
-    }
 }

@@ -15,12 +15,6 @@ public struct SandboxControlError: Error, Hashable, HTTPResponseError, CustomStr
     /// Human-readable explanation.
     public let message: String
 
-    public init(status: HTTPResponse.Status, code: String, message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
-
     public var description: String { "\(code): \(message)" }
 
     /// 400: the request body or a parameter is unusable.

@@ -193,21 +193,15 @@ enum DatabaseURL {
     }
 
     private static func parseHostPort(_ text: Substring) throws(StorageError) -> (host: String, port: Int?) {
-        var host: Substring
-        var portText: Substring?
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw invalid("the database URL has an unterminated IPv6 address") }
-            host = text[text.index(after: text.startIndex)..<close]
-            let after = text[text.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw invalid("the database URL has text after its IPv6 address") }
-                portText = after.dropFirst()
-            }
-        } else if let colon = text.lastIndex(of: ":") {
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        } else {
-            host = text
+        let host: Substring
+        let portText: Substring?
+        do {
+            (host, portText) = try URLAuthority.splitHostPort(text)
+        } catch {
+            throw invalid(
+                error == .unterminatedIPv6
+                    ? "the database URL has an unterminated IPv6 address" : "the database URL has text after its IPv6 address"
+            )
         }
         var port: Int?
         if let portText {

@@ -34,11 +34,6 @@ public struct Migration: Sendable {
 public struct AppliedMigration: Sendable, Hashable {
     public let version: Int
     public let name: String
-
-    public init(version: Int, name: String) {
-        self.version = version
-        self.name = name
-    }
 }
 
 /// Applies pending ``Migration``s in version order and records them in

@@ -4,7 +4,7 @@ import GatehouseApp
 import GatehouseTestSupport
 import Gateway
 import HTTPTypes
-import PayOS
+@testable import PayOS
 import PayOSSandbox
 import Storage
 import StorageTestSupport
@@ -23,10 +23,10 @@ extension GatewayAPITests {
         static func webhook(for link: SandboxPaymentLink, amount: Int64? = nil, reference: String? = nil, key: String) throws -> String {
             let transaction = link.transactions.last
             let data = PayOSWebhookData(
-                orderCode: link.orderCode, amount: amount ?? transaction?.amount ?? link.amount,
-                description: transaction?.description ?? "CSX Dat phong", accountNumber: transaction?.accountNumber ?? "VQRQ0001",
-                reference: reference ?? transaction?.reference ?? "FT-FORGED-1", transactionDateTime: "2026-11-26 10:00:00",
-                paymentLinkId: link.id, counterAccountBankId: "970436", counterAccountName: "NGUYEN VAN AN")
+                accountNumber: transaction?.accountNumber ?? "VQRQ0001", amount: amount ?? transaction?.amount ?? link.amount,
+                description: transaction?.description ?? "CSX Dat phong", reference: reference ?? transaction?.reference ?? "FT-FORGED-1",
+                transactionDateTime: "2026-11-26 10:00:00", counterAccountBankId: "970436", counterAccountName: "NGUYEN VAN AN",
+                orderCode: link.orderCode, paymentLinkId: link.id)
             return PayOSWebhookBody.signed(data, checksumKey: key).toJSONValue.compactText
         }
 
