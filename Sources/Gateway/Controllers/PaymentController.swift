@@ -194,18 +194,8 @@ public struct PaymentController: Sendable {
         let status: String
         let message: String
         let payment_status: String
-        let redirect: String?
-
-        enum CodingKeys: String, CodingKey { case status, message, payment_status, redirect }
-
-        /// `redirect` is always present (`null` while pending), as in the seed's contract.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(status, forKey: .status)
-            try container.encode(message, forKey: .message)
-            try container.encode(payment_status, forKey: .payment_status)
-            try container.encode(redirect, forKey: .redirect)
-        }
+        /// Always present (`null` while pending), as in the seed's contract.
+        @AlwaysPresent var redirect: String?
     }
 
     /// `GET /payment/refresh-status/{id}[?wait=N]`: the hot path — answered from the in-process status view; with

@@ -27,7 +27,7 @@ extension GatewayAPITests {
             let router = Router(context: GatehouseRequestContext.self)
             router.add(middleware: ErrorMiddleware())
             router.group("/admin").add(middleware: AdminAuthMiddleware(tokens: gw.components.adminTokens))
-                .group(context: AdminRequestContext.self).addRoutes(RateLimitController(operations: gw.components.adminOperations).endpoints)
+                .group(context: AdminRequestContext.self).addRoutes(AdminController(operations: gw.components.adminOperations).endpoints)
             return (Application(router: router), token)
         }
 
