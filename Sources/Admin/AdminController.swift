@@ -10,7 +10,7 @@ import GatehouseCore
 import Notifications
 public import GatehouseHTTP
 
-/// The `/admin` JSON API: owners, their API keys, the vault, the audit trail and dead e-mails.
+/// The `/admin` JSON API: owners, their API keys and rate limits, the vault, the audit trail and dead e-mails.
 ///
 /// Mount ``endpoints`` on the `/admin` group behind ``AdminAuthMiddleware``, in ``AdminRequestContext``. Each route only
 /// translates HTTP to an ``AdminOperations`` call (which audits it with the context's admin and request id) and back.
@@ -21,7 +21,7 @@ public struct AdminController: Sendable {
         self.operations = operations
     }
 
-    /// Routes relative to the admin group (`/admin`), like the rate-limit and metrics controllers'.
+    /// Routes relative to the admin group (`/admin`).
     public var endpoints: RouteCollection<AdminRequestContext> {
         let routes = RouteCollection(context: AdminRequestContext.self)
         routes.get("owners", use: listOwners)
@@ -31,6 +31,8 @@ public struct AdminController: Sendable {
         routes.post("owners/{id}/reactivate", use: reactivate)
         routes.post("owners/{id}/rotate-api-keys", use: rotateAPIKeys)
         routes.post("owners/{id}/expire-previous-checksum-key", use: expirePreviousChecksumKey)
+        routes.get("owners/{id}/rate-limit", use: rateLimit)
+        routes.put("owners/{id}/rate-limit", use: setRateLimit)
         routes.get("vault", use: vaultStatus)
         routes.post("vault/rotate-master-key", use: rotateMasterKey)
         routes.post("vault/retire-kek", use: retireKEK)

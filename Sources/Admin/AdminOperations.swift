@@ -7,7 +7,7 @@ public import Tenancy
 public import Vault
 public import GatehouseCore
 
-/// Every admin operation, written once with its audit row: the JSON API (``AdminController``, ``RateLimitController``)
+/// Every admin operation, written once with its audit row: the JSON API (``AdminController``)
 /// and the dashboard (``DashboardController``) only translate HTTP to these calls and their results back.
 ///
 /// Each change is audited with the caller's ``AuditContext`` (actor `admin:<token prefix>`, the request id): owner

@@ -137,7 +137,6 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     let operations = components.adminOperations
     let admin = router.group("admin").add(middleware: AdminAuthMiddleware(tokens: components.adminTokens, failures: authFailures)).group(context: AdminRequestContext.self)
     admin.addRoutes(AdminController(operations: operations).endpoints)
-    admin.addRoutes(RateLimitController(operations: operations).endpoints)
     // The metrics controller's routes carry their full path (`/admin/metrics`).
     router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens, failures: authFailures)).group(context: AdminRequestContext.self)
         .addRoutes(MetricsController<AdminRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)

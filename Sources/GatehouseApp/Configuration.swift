@@ -240,10 +240,5 @@ public struct ConfigurationError: Error, Hashable, CustomStringConvertible {
     public let variable: String
     public let problem: String
 
-    public init(variable: String, problem: String) {
-        self.variable = variable
-        self.problem = problem
-    }
-
     public var description: String { "configuration error: \(variable) \(problem)" }
 }

@@ -47,7 +47,7 @@ public struct Observability: Sendable {
 /// - `gatehouse_webhook_rejections_last_hour`: refused webhook signatures in the current and previous hour rows.
 ///
 /// Labels are closed sets (statuses, sources); no owner, no id, no secret.
-public struct DatabaseGauges: Sendable {
+struct DatabaseGauges: Sendable {
     static let paymentStatuses = ["pending", "success", "failed", "cancelled", "expired"]
     static let settlementSources = ["webhook", "reconciliation", "return"]
     static let outboxStatuses = ["pending", "sent", "dead"]
@@ -56,14 +56,8 @@ public struct DatabaseGauges: Sendable {
     let database: any SQLDatabase
     let clock: WallClock
 
-    public init(registry: PrometheusCollectorRegistry, database: any SQLDatabase, clock: WallClock = .system) {
-        self.registry = registry
-        self.database = database
-        self.clock = clock
-    }
-
     /// Runs the gauge queries and sets every gauge (zero for states with no rows, so series never go stale).
-    public func refresh(logger: Logger) async throws {
+    func refresh(logger: Logger) async throws {
         let byStatus = try await counts("SELECT status AS k, COUNT(*) AS n FROM payment GROUP BY status", logger: logger)
         for status in Self.paymentStatuses {
             gauge("gatehouse_payments", "Payments by status (from the database)", labels: [("status", status)])
@@ -115,18 +109,12 @@ public struct DatabaseGauges: Sendable {
 /// No secrets: metric labels are route templates, closed status sets and (bounded) owner ids. Still, volumes and
 /// owner ids are business data: with a `bearerToken` (`GATEHOUSE_METRICS_TOKEN`) a scrape must present it (compared in
 /// constant time, 401 otherwise); without one, keep `/metrics` to the monitoring network at the proxy.
-public struct PrometheusController<Context: RequestContext>: Sendable {
+struct PrometheusController<Context: RequestContext>: Sendable {
     let registry: PrometheusCollectorRegistry
     let gauges: DatabaseGauges
     let bearerToken: String?
 
-    public init(registry: PrometheusCollectorRegistry, gauges: DatabaseGauges, bearerToken: String? = nil) {
-        self.registry = registry
-        self.gauges = gauges
-        self.bearerToken = bearerToken
-    }
-
-    public var endpoints: RouteCollection<Context> {
+    var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self).get("/metrics", use: scrape)
     }
 

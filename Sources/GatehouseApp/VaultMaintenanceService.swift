@@ -1,23 +1,17 @@
 // Copyright (c) the Gatehouse authors
-public import Logging
-public import ServiceLifecycle
-public import Vault
+import Logging
+import ServiceLifecycle
+import Vault
 import GatehouseCore
 
 /// Destroys owners' previous payOS checksum keys once their grace window has ended (they verify webhooks
 /// only until then), once per `interval`, under ServiceLifecycle; stops at graceful shutdown.
-public struct VaultMaintenanceService: Service {
+struct VaultMaintenanceService: Service {
     let vault: Vault
-    let interval: Duration
+    var interval: Duration = .seconds(300)
     let logger: Logger
 
-    public init(vault: Vault, interval: Duration = .seconds(300), logger: Logger) {
-        self.vault = vault
-        self.interval = interval
-        self.logger = logger
-    }
-
-    public func run() async throws {
+    func run() async throws {
         await PeriodicTask(interval: interval, failureMessage: "vault maintenance failed", logger: logger).run {
             let destroyed = try await vault.destroyExpiredPreviousKeys(audit: AuditContext(actor: "system:vault-maintenance"), logger: logger)
             if destroyed > 0 { logger.info("destroyed expired previous checksum keys", metadata: ["vault.destroyed": "\(destroyed)"]) }

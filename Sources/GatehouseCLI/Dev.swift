@@ -54,8 +54,7 @@ struct Dev: AsyncParsableCommand {
         observability.bootstrapProcessMetrics()
         let components = try await GatehouseComponents.open(
             configuration: configuration, masterKeys: masterKeys, observability: observability, logger: logger)
-        let settings = configuration
-        let demo = DevDemoService(components: components, channel: channel, sandbox: sandbox, configuration: settings, logger: logger)
+        let demo = DevDemoService(components: components, channel: channel, sandbox: sandbox, logger: logger)
         let app = buildApplication(components: components, logger: logger, extraServices: [sandbox, demo])
         try await app.runService()
     }
@@ -90,7 +89,6 @@ struct DevDemoService: Service {
     let components: GatehouseComponents
     let channel: DevChannel
     let sandbox: PayOSSandbox
-    let configuration: GatehouseConfiguration
     let logger: Logger
 
     func run() async throws {
@@ -98,7 +96,7 @@ struct DevDemoService: Service {
             let sandboxURL = try await sandbox.baseURL()
             try await waitUntilServing(deadline: .now + .seconds(30))
             let demo = try await DevDemo.prepare(components: components, channel: channel, logger: logger)
-            DevDemo.printWelcome(configuration: configuration, sandboxURL: sandboxURL, demo: demo)
+            DevDemo.printWelcome(configuration: components.configuration, sandboxURL: sandboxURL, demo: demo)
         } catch {
             logger.error("dev demo data could not be prepared", metadata: ["error": "\(String(reflecting: error))"])
         }
@@ -107,7 +105,7 @@ struct DevDemoService: Service {
 
     /// Polls the gateway's `/health` until it answers, or the deadline passes.
     private func waitUntilServing(deadline: ContinuousClock.Instant) async throws {
-        let url = "http://127.0.0.1:\(configuration.port)/health"
+        let url = "http://127.0.0.1:\(components.configuration.port)/health"
         while ContinuousClock.now < deadline {
             if (try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(1))) != nil {
                 return

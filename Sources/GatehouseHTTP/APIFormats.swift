@@ -24,6 +24,24 @@ public enum APITime {
     }
 }
 
+/// An optional field that is in the JSON even when absent, as `null` (synthesised `Encodable` leaves a `nil` out),
+/// for the answers whose contract promises the key.
+@propertyWrapper
+public struct AlwaysPresent<Value: Encodable>: Encodable {
+    public var wrappedValue: Value?
+
+    public init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
+extension AlwaysPresent: Sendable where Value: Sendable {}
+
 /// A JSON response with a chosen status, encoded with the API's encoder settings.
 public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     public let status: HTTPResponse.Status
@@ -60,11 +78,13 @@ public enum APIJSON {
 }
 
 extension Request {
-    /// Decodes a JSON body, turning any problem into a `VALIDATION_ERROR` that names the field.
-    public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
+    /// Decodes a JSON body, turning any problem into a `VALIDATION_ERROR` that names the field; a body over `limit`
+    /// bytes (default: the context's upload limit) is `PAYLOAD_TOO_LARGE`. An ``APIError`` thrown by the type's own
+    /// decoder is passed on as it is.
+    public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext, limit: Int? = nil) async throws -> T {
         let buffer: ByteBuffer
         do {
-            buffer = try await body.collect(upTo: context.maxUploadSize)
+            buffer = try await body.collect(upTo: limit ?? context.maxUploadSize)
         } catch {
             throw APIError.payloadTooLarge
         }

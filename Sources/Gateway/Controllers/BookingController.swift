@@ -33,7 +33,7 @@ public struct BookingController: Sendable {
     }
 
     /// The booking as the API shows it.
-    public struct BookingBody: Encodable, Sendable {
+    struct BookingBody: Encodable, Sendable {
         let id: Int64
         let room_title: String
         let start_time: String
@@ -45,7 +45,7 @@ public struct BookingController: Sendable {
         let renter: RenterBody?
         let created_at: String
 
-        public init(_ booking: Booking, renter: Renter?) {
+        init(_ booking: Booking, renter: Renter?) {
             self.id = booking.id.rawValue
             self.room_title = booking.roomTitle
             self.start_time = APITime.format(booking.startTime)
@@ -58,7 +58,7 @@ public struct BookingController: Sendable {
         }
     }
 
-    public struct RenterBody: Encodable, Sendable {
+    struct RenterBody: Encodable, Sendable {
         let name: String
         let email: String
         let phone: String?

@@ -165,9 +165,7 @@ public struct PaymentController: Sendable {
 
     /// `GET /payment/status/{id}`: the JSON document for `Accept: application/json`, the page otherwise.
     @Sendable func status(request: Request, context: RenterRequestContext) async throws -> Response {
-        let id = context.paymentID
-        let grant = context.grant
-        let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
+        let (payment, booking) = try await load(context)
         let qrSVG = payment.qrCode.flatMap { try? QRCode(encoding: $0).svg() }
         if request.wantsJSON {
             let body = StatusBody(
@@ -175,18 +173,17 @@ public struct PaymentController: Sendable {
                 booking: BookingRef(
                     id: booking.id.rawValue, room_title: booking.roomTitle, start_time: APITime.format(booking.startTime),
                     end_time: APITime.format(booking.endTime)))
-            return try JSONResponse(body, headers: cookieHeaders(grant.setCookie, request))
-                .response(from: request, context: context)
+            return try JSONResponse(body, headers: cookieHeaders(request, context)).response(from: request, context: context)
         }
         if payment.status != .pending {
-            return redirect(to: settledPath(payment), cookies: cookieHeaders(grant.setCookie, request))
+            return redirect(to: settledPath(payment), cookies: cookieHeaders(request, context))
         }
         let nonce = HTMLPage.makeNonce()
         let model = StatusPageModel(
             page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking, now: clock.now(),
-            qrSVG: qrSVG, refreshURL: "/payment/refresh-status/\(id.rawValue)", waitSeconds: 25,
-            notificationsURL: NotificationController.renterURL(id))
-        return try HTMLPage(html: pages.statusPage(model), nonce: nonce, extraHeaders: cookieHeaders(grant.setCookie, request))
+            qrSVG: qrSVG, refreshURL: "/payment/refresh-status/\(payment.id.rawValue)", waitSeconds: 25,
+            notificationsURL: NotificationController.renterURL(payment.id))
+        return try HTMLPage(html: pages.statusPage(model), nonce: nonce, extraHeaders: cookieHeaders(request, context))
             .response(from: request, context: context)
     }
 
@@ -194,27 +191,16 @@ public struct PaymentController: Sendable {
         let status: String
         let message: String
         let payment_status: String
-        let redirect: String?
-
-        enum CodingKeys: String, CodingKey { case status, message, payment_status, redirect }
-
-        /// `redirect` is always present (`null` while pending), as in the seed's contract.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(status, forKey: .status)
-            try container.encode(message, forKey: .message)
-            try container.encode(payment_status, forKey: .payment_status)
-            try container.encode(redirect, forKey: .redirect)
-        }
+        /// Always present (`null` while pending), as in the seed's contract.
+        @AlwaysPresent var redirect: String?
     }
 
     /// `GET /payment/refresh-status/{id}[?wait=N]`: the hot path — answered from the in-process status view; with
     /// `wait` (≤ 30 s) a long poll that returns the moment the status changes.
     @Sendable func refreshStatus(request: Request, context: RenterRequestContext) async throws -> Response {
         let id = context.paymentID
-        let grant = context.grant
+        var snapshot = context.grant.snapshot
         let query = request.uri.queryParameters
-        var snapshot = grant.snapshot
         if let waitText = query["wait"] {
             guard let seconds = Int(String(waitText)), (0...30).contains(seconds) else {
                 throw APIError.validation("wait must be an integer number of seconds from 0 to 30")
@@ -231,7 +217,7 @@ public struct PaymentController: Sendable {
         } else {
             body = try APIJSON.encode(Self.refreshBody(snapshot.status, settledPath: settledPath(id: id, status: snapshot.status), locale: locale))
         }
-        return APIJSON.response(body: body, headers: cookieHeaders(grant.setCookie, request, query: query))
+        return APIJSON.response(body: body, headers: cookieHeaders(request, context, query: query))
     }
 
     static func refreshBody(_ status: PaymentStatus, settledPath: String, locale: PageLocale) -> RefreshBody {
@@ -263,9 +249,7 @@ public struct PaymentController: Sendable {
 
     /// `GET /payment/qr/{id}`: the seed's `{success, qr_code, account_info}`, the QR as an SVG data URI from payOS's `qrCode`.
     @Sendable func qr(request: Request, context: RenterRequestContext) async throws -> JSONResponse<QRBody> {
-        let id = context.paymentID
-        let grant = context.grant
-        let (payment, _) = try await load(id, owner: grant.snapshot.ownerID, context: context)
+        let (payment, _) = try await load(context)
         let dataURI = payment.qrCode.flatMap { $0.isEmpty ? nil : try? QRCode(encoding: $0).svgDataURI() }
         return JSONResponse(
             QRBody(
@@ -274,30 +258,26 @@ public struct PaymentController: Sendable {
                     bank_bin: payment.bankBIN, bank_name: payment.bankBIN.map(VietnamBanks.shortName(forBIN:)),
                     account_number: payment.accountNumber, account_name: payment.accountName, amount: payment.amount - payment.amountPaid,
                     transfer_content: payment.qrCode.flatMap(VietQR.purpose(of:)) ?? payment.description)),
-            headers: cookieHeaders(grant.setCookie, request))
+            headers: cookieHeaders(request, context))
     }
 
     /// `GET /payment/success/{id}`: the receipt (or back to the status page while still pending).
     @Sendable func success(request: Request, context: RenterRequestContext) async throws -> Response {
-        let id = context.paymentID
-        let grant = context.grant
-        let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
-        guard payment.status == .success else { return redirect(to: settledPath(payment), cookies: cookieHeaders(grant.setCookie, request)) }
+        let (payment, booking) = try await load(context)
+        guard payment.status == .success else { return redirect(to: settledPath(payment), cookies: cookieHeaders(request, context)) }
         let nonce = HTMLPage.makeNonce()
         let html = pages.successPage(SuccessPageModel(page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking))
-        return try HTMLPage(html: html, nonce: nonce, extraHeaders: cookieHeaders(grant.setCookie, request)).response(from: request, context: context)
+        return try HTMLPage(html: html, nonce: nonce, extraHeaders: cookieHeaders(request, context)).response(from: request, context: context)
     }
 
     /// `GET /payment/failed/{id}`: failed, cancelled or expired (or elsewhere when that is not the case).
     @Sendable func failed(request: Request, context: RenterRequestContext) async throws -> Response {
-        let id = context.paymentID
-        let grant = context.grant
-        let (payment, booking) = try await load(id, owner: grant.snapshot.ownerID, context: context)
+        let (payment, booking) = try await load(context)
         let nonce = HTMLPage.makeNonce()
         guard let model = FailedPageModel(page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking) else {
-            return redirect(to: settledPath(payment), cookies: cookieHeaders(grant.setCookie, request))
+            return redirect(to: settledPath(payment), cookies: cookieHeaders(request, context))
         }
-        return try HTMLPage(html: pages.failedPage(model), nonce: nonce, extraHeaders: cookieHeaders(grant.setCookie, request))
+        return try HTMLPage(html: pages.failedPage(model), nonce: nonce, extraHeaders: cookieHeaders(request, context))
             .response(from: request, context: context)
     }
 
@@ -335,8 +315,10 @@ public struct PaymentController: Sendable {
 
     // MARK: Helpers
 
-    private func load(_ id: PaymentID, owner: OwnerID, context: RenterRequestContext) async throws -> (Payment, Booking) {
-        guard let found = try await payments.paymentWithBooking(owner: owner, id: id, logger: context.logger) else {
+    /// The request's payment (the one its grant is for) with its booking.
+    private func load(_ context: RenterRequestContext) async throws -> (Payment, Booking) {
+        let owner = context.grant.snapshot.ownerID
+        guard let found = try await payments.paymentWithBooking(owner: owner, id: context.paymentID, logger: context.logger) else {
             throw APIError.notFound("payment")
         }
         return found
@@ -359,9 +341,10 @@ public struct PaymentController: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
-    private func cookieHeaders(_ setCookie: String?, _ request: Request, query: Parameters? = nil) -> HTTPFields {
+    /// The grant's renter cookie (when it was just issued) and the language cookie (when the query chose one).
+    private func cookieHeaders(_ request: Request, _ context: RenterRequestContext, query: Parameters? = nil) -> HTTPFields {
         var headers: HTTPFields = [:]
-        if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
+        if let setCookie = context.grant.setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
         if let language = request.languageCookie(query: query ?? request.uri.queryParameters) {
             headers.append(HTTPField(name: .setCookie, value: language))
         }

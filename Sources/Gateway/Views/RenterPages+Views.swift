@@ -48,6 +48,18 @@ struct DetailRow {
         self.emphasis = emphasis
         self.monospace = monospace
     }
+
+    /// The booking's room and time, the first rows of the receipt and of the failed page.
+    static func booking(_ booking: BookingSummary, strings: PageStrings, locale: PageLocale) -> [DetailRow] {
+        [
+            DetailRow(label: strings.room, value: booking.roomTitle, strings: strings),
+            DetailRow(
+                label: strings.time,
+                value: VietnamTime.formatRange(start: booking.startTime, end: booking.endTime, locale: locale),
+                strings: strings
+            ),
+        ]
+    }
 }
 
 struct NoticeView {
@@ -94,12 +106,12 @@ struct StatusView: PageView {
         let locale = model.page.locale
         let s = PageStrings.forLocale(locale)
         var chrome = chrome
-        chrome.title = "\(s.statusPageTitle) · \(model.paymentCode)"
+        chrome.title = "\(s.statusPageTitle) · \(model.payment.paymentCode)"
         self.chrome = chrome
         self.s = PageStrings.templateTable(locale)
-        self.roomTitle = model.booking.roomTitle
-        self.timeText = VietnamTime.formatRange(start: model.booking.startTime, end: model.booking.endTime, locale: locale)
-        self.amountText = VND.format(model.amount, locale: locale)
+        self.roomTitle = model.payment.booking.roomTitle
+        self.timeText = VietnamTime.formatRange(start: model.payment.booking.startTime, end: model.payment.booking.endTime, locale: locale)
+        self.amountText = VND.format(model.payment.amount, locale: locale)
         self.statusKey = model.status.rawValue
         self.statusName = s.statusName(model.status)
         self.isPending = model.status == .pending
@@ -107,7 +119,7 @@ struct StatusView: PageView {
         self.secondsLeft = secondsLeft
         self.countdownText = Countdown.format(seconds: secondsLeft)
         self.expiredLocally = model.status == .pending && secondsLeft == 0
-        let underpaid = model.status == .pending && model.amountPaid > 0 && model.amountPaid < model.amount
+        let underpaid = model.status == .pending && model.payment.amountPaid > 0 && model.payment.amountPaid < model.payment.amount
         let svg = QRMarkup.inlineSVG(model.qrSVG)
         self.qrSVG = underpaid ? nil : svg
         self.noQRText = svg == nil && !underpaid ? s.noQRHint : nil
@@ -125,7 +137,7 @@ struct StatusView: PageView {
         if let name = model.accountName.nonBlank {
             rows.append(DetailRow(label: s.accountName, value: name, copy: name, strings: s))
         }
-        let due = max(0, model.amount - max(0, model.amountPaid))
+        let due = max(0, model.payment.amount - max(0, model.payment.amountPaid))
         // The renter copies digits only: banking apps reject "500.000 ₫" in an amount field.
         let amountLabel = underpaid ? s.amountRemaining : s.amount
         rows.append(DetailRow(label: amountLabel, value: VND.format(due, locale: locale), copy: String(due), strings: s))
@@ -136,12 +148,12 @@ struct StatusView: PageView {
         self.transferTitle = qrSVG == nil ? s.transferDetailsTitle : s.manualTitle
         self.checkoutHint = qrSVG == nil ? s.checkoutHintWithoutQR : s.checkoutHint
         self.hasTransferRows = model.accountNumber.nonBlank != nil
-        self.paymentCode = model.paymentCode
+        self.paymentCode = model.payment.paymentCode
         self.checkoutURL = SafeLink.absoluteHTTP(model.checkoutURL)
         if underpaid {
             self.underpaidText = s.underpaidNotice
-                .replacingOccurrences(of: "{paid}", with: VND.format(model.amountPaid, locale: locale))
-                .replacingOccurrences(of: "{remaining}", with: VND.format(model.amount - model.amountPaid, locale: locale))
+                .replacingOccurrences(of: "{paid}", with: VND.format(model.payment.amountPaid, locale: locale))
+                .replacingOccurrences(of: "{remaining}", with: VND.format(model.payment.amount - model.payment.amountPaid, locale: locale))
         } else {
             self.underpaidText = nil
         }
@@ -171,19 +183,13 @@ struct SuccessView: PageView {
         chrome.title = s.successTitle
         self.chrome = chrome
         self.s = PageStrings.templateTable(locale)
-        self.amountText = VND.format(model.amount, locale: locale)
-        var rows = [
-            DetailRow(label: s.room, value: model.booking.roomTitle, strings: s),
-            DetailRow(
-                label: s.time,
-                value: VietnamTime.formatRange(start: model.booking.startTime, end: model.booking.endTime, locale: locale),
-                strings: s
-            ),
-        ]
-        if let paid = model.amountPaid, paid != model.amount, paid > 0 {
+        self.amountText = VND.format(model.payment.amount, locale: locale)
+        var rows = DetailRow.booking(model.payment.booking, strings: s, locale: locale)
+        let paid = model.payment.amountPaid
+        if paid != model.payment.amount, paid > 0 {
             rows.append(DetailRow(label: s.amountPaid, value: VND.format(paid, locale: locale), strings: s))
         }
-        rows.append(DetailRow(label: s.paymentCode, value: model.paymentCode, strings: s, monospace: true))
+        rows.append(DetailRow(label: s.paymentCode, value: model.payment.paymentCode, strings: s, monospace: true))
         if let paidAt = model.paidAt {
             rows.append(DetailRow(label: s.paidAt, value: VietnamTime.format(paidAt, locale: locale), strings: s))
         }
@@ -224,19 +230,14 @@ struct FailedView: PageView {
         self.statusName = s.statusName(model.outcome.paymentStatus)
         self.isExpired = model.outcome == .expired
         self.isCancelled = model.outcome == .cancelled
-        self.rows = [
-            DetailRow(label: s.room, value: model.booking.roomTitle, strings: s),
-            DetailRow(
-                label: s.time,
-                value: VietnamTime.formatRange(start: model.booking.startTime, end: model.booking.endTime, locale: locale),
-                strings: s
-            ),
-            DetailRow(label: s.amount, value: VND.format(model.amount, locale: locale), strings: s),
-            DetailRow(label: s.paymentCode, value: model.paymentCode, strings: s, monospace: true),
-        ]
+        self.rows =
+            DetailRow.booking(model.payment.booking, strings: s, locale: locale) + [
+                DetailRow(label: s.amount, value: VND.format(model.payment.amount, locale: locale), strings: s),
+                DetailRow(label: s.paymentCode, value: model.payment.paymentCode, strings: s, monospace: true),
+            ]
         self.moneyReceivedText =
-            model.amountPaid > 0
-            ? s.moneyReceivedNotice.replacingOccurrences(of: "{paid}", with: VND.format(model.amountPaid, locale: locale)) : nil
+            model.payment.amountPaid > 0
+            ? s.moneyReceivedNotice.replacingOccurrences(of: "{paid}", with: VND.format(model.payment.amountPaid, locale: locale)) : nil
         self.backURL = SafeLink.linkable(model.backURL)
     }
 }

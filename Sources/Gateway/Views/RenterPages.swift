@@ -80,17 +80,17 @@ public struct RenterPages: Sendable {
     // MARK: Pages
 
     /// The status page: QR code, transfer details with copy buttons, countdown, and a status that updates itself.
-    public func statusPage(_ model: StatusPageModel) -> String {
+    func statusPage(_ model: StatusPageModel) -> String {
         render("status", StatusView(model, chrome: chrome(model.page), script: statusScript))
     }
 
     /// The receipt shown after a successful payment.
-    public func successPage(_ model: SuccessPageModel) -> String {
+    func successPage(_ model: SuccessPageModel) -> String {
         render("success", SuccessView(model, chrome: chrome(model.page)))
     }
 
     /// The page for a payment that failed, was cancelled or expired; its title and explanation say which.
-    public func failedPage(_ model: FailedPageModel) -> String {
+    func failedPage(_ model: FailedPageModel) -> String {
         render("failed", FailedView(model, chrome: chrome(model.page)))
     }
 

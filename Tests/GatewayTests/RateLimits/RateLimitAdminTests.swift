@@ -28,7 +28,7 @@ extension GatewayAPITests {
             router.add(middleware: ErrorMiddleware())
             router.group("/admin").add(middleware: AdminAuthMiddleware(
                 tokens: gw.components.adminTokens, failures: AuthFailureLimiter(trustedProxies: TrustedProxies(), metrics: gw.components.observability.factory)))
-                .group(context: AdminRequestContext.self).addRoutes(RateLimitController(operations: gw.components.adminOperations).endpoints)
+                .group(context: AdminRequestContext.self).addRoutes(AdminController(operations: gw.components.adminOperations).endpoints)
             return (Application(router: router), token)
         }
 

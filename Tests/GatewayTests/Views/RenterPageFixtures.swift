@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-import Gateway
+@testable import Gateway
 import Tenancy
 import GatehouseCore
 import Payments
@@ -44,10 +44,9 @@ enum RenterPageFixtures {
     ) -> StatusPageModel {
         StatusPageModel(
             page: page(locale),
-            booking: BookingSummary(roomTitle: roomTitle, startTime: bookingStart, endTime: bookingEnd),
-            amount: 500_000,
-            amountPaid: amountPaid,
-            paymentCode: "PAY-7K2M9Q4XWD",
+            payment: PaymentSummary(
+                booking: BookingSummary(roomTitle: roomTitle, startTime: bookingStart, endTime: bookingEnd), amount: 500_000,
+                amountPaid: amountPaid, paymentCode: "PAY-7K2M9Q4XWD"),
             status: status,
             expiresAt: expiresAt,
             now: now,
@@ -67,10 +66,9 @@ enum RenterPageFixtures {
     static func success(_ locale: PageLocale = .vi, roomTitle: String = "Phòng Deluxe hướng biển", backURL: String? = nil) -> SuccessPageModel {
         SuccessPageModel(
             page: page(locale),
-            booking: BookingSummary(roomTitle: roomTitle, startTime: bookingStart, endTime: bookingEnd),
-            amount: 500_000,
-            amountPaid: 500_000,
-            paymentCode: "PAY-7K2M9Q4XWD",
+            payment: PaymentSummary(
+                booking: BookingSummary(roomTitle: roomTitle, startTime: bookingStart, endTime: bookingEnd), amount: 500_000,
+                amountPaid: 500_000, paymentCode: "PAY-7K2M9Q4XWD"),
             // 2024-01-15 07:52:00 UTC = 14:52 Vietnam time.
             paidAt: 1_705_305_120_000,
             transactionReference: "FT24015123456789",
@@ -87,10 +85,7 @@ enum RenterPageFixtures {
         FailedPageModel(
             page: page(locale),
             outcome: outcome,
-            booking: booking,
-            amount: 500_000,
-            amountPaid: amountPaid,
-            paymentCode: "PAY-7K2M9Q4XWD",
+            payment: PaymentSummary(booking: booking, amount: 500_000, amountPaid: amountPaid, paymentCode: "PAY-7K2M9Q4XWD"),
             backURL: backURL
         )
     }

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
-import Gateway
+@testable import Gateway
 import Tenancy
 import Testing
 import GatehouseCore
