@@ -45,7 +45,7 @@ public struct AdminOwnerService: Sendable {
 
     /// Creates an owner and its first API key (returned once), audited, all or nothing.
     /// - Throws: ``TenancyError/Code/validation`` for a bad name or e-mail.
-    public func create(name: String, email: String, audit: AuditContext, logger: Logger) async throws -> (Owner, IssuedAPIKey) {
+    public func create(name: String, email: String, audit: AuditContext, logger: Logger) async throws -> (Owner, IssuedCredential) {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
@@ -112,7 +112,7 @@ public struct AdminOwnerService: Sendable {
     /// - Throws: ``TenancyError/Code/notFound`` when there is no such owner.
     public func rotateAPIKeys(
         _ id: OwnerID, oldKeysExpireAt: Int64, audit: AuditContext, logger: Logger
-    ) async throws -> IssuedAPIKey {
+    ) async throws -> IssuedCredential {
         try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query("SELECT id FROM owner WHERE id = \(id)\(unescaped: connection.dialect.forUpdate)")
             guard !rows.isEmpty else { throw TenancyError.notFound("owner") }
