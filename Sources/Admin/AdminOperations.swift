@@ -72,7 +72,7 @@ public struct AdminOperations: Sendable {
     }
 
     /// Creates an owner and its first API key (returned once).
-    public func createOwner(name: String, email: String, audit: AuditContext, logger: Logger) async throws -> (Owner, IssuedAPIKey) {
+    public func createOwner(name: String, email: String, audit: AuditContext, logger: Logger) async throws -> (Owner, IssuedCredential) {
         try await owners.create(name: name, email: email, audit: audit, logger: logger)
     }
 
@@ -87,7 +87,7 @@ public struct AdminOperations: Sendable {
     /// - Returns: the new key (shown once) and when the old keys expire (Unix ms).
     public func rotateAPIKeys(
         _ id: OwnerID, oldKeysValidForSeconds: Int64?, audit: AuditContext, logger: Logger
-    ) async throws -> (key: IssuedAPIKey, oldKeysExpireAt: Int64) {
+    ) async throws -> (key: IssuedCredential, oldKeysExpireAt: Int64) {
         let grace = oldKeysValidForSeconds ?? Self.defaultOldKeyGraceSeconds
         guard (0...(90 * 24 * 3600)).contains(grace) else {
             throw TenancyError.validation("old_keys_valid_for_seconds must be 0 to 7776000 (90 days)")

@@ -50,16 +50,16 @@ struct AdminCommand: AsyncParsableCommand {
                 let issued = try await components.adminTokens.create(name: name, logger: logger)
                 try await AuditLog(clock: components.clock).append(
                     AuditEntry(actor: AdminCommand.actor, ownerID: nil, action: "admin.token.create",
-                        detail: ["prefix": .string(issued.prefix), "name": .string(issued.name)]),
+                        detail: ["prefix": .string(issued.prefix), "name": .string(name)]),
                     database: components.database, logger: logger)
                 return issued
             }
             // The one moment the token exists in clear: handed to the operator who asked for it, never logged.
             let output: String
             if json {
-                output = String(decoding: try JSONSerialization.data(withJSONObject: ["token": issued.token], options: [.sortedKeys]), as: UTF8.self)
+                output = String(decoding: try JSONSerialization.data(withJSONObject: ["token": issued.secret], options: [.sortedKeys]), as: UTF8.self)
             } else {
-                output = "admin token \(issued.prefix) created (\(issued.name))\ntoken (shown once): \(issued.token)"
+                output = "admin token \(issued.prefix) created (\(name))\ntoken (shown once): \(issued.secret)"
             }
             FileHandle.standardOutput.write(Data((output + "\n").utf8))
         }
@@ -72,7 +72,7 @@ struct AdminCommand: AsyncParsableCommand {
             let tokens = try await AdminCommand.withComponents { components, logger in try await components.adminTokens.list(logger: logger) }
             if tokens.isEmpty { print("no admin tokens") }
             for token in tokens {
-                var line = "\(token.prefix)  \(token.name)  created \(APITimeText.format(token.createdAt))"
+                var line = "\(token.prefix)  \(token.name ?? "")  created \(APITimeText.format(token.createdAt))"
                 line += token.lastUsedAt.map { "  last used \(APITimeText.format($0))" } ?? "  never used"
                 if let revoked = token.revokedAt { line += "  REVOKED \(APITimeText.format(revoked))" }
                 print(line)

@@ -155,7 +155,7 @@ enum DevDemo {
         let created = try await components.payments.createPayment(
             owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
         return Demo(
-            owner: owner, apiKey: key.secret, adminToken: adminToken.token, payment: created.payment, renterToken: created.renterToken)
+            owner: owner, apiKey: key.secret, adminToken: adminToken.secret, payment: created.payment, renterToken: created.renterToken)
     }
 
     static func printWelcome(configuration: GatehouseConfiguration, sandboxURL: String, demo: Demo) {

@@ -39,9 +39,9 @@ extension AdminSuites {
                 let forged = "gha_\(h.adminToken.prefix)_" + String(repeating: "a", count: 52)
                 let refused: [(String, HTTPFields)] = [
                     ("no token", [:]),
-                    ("not bearer", [.authorization: "Basic \(h.adminToken.token)"]),
+                    ("not bearer", [.authorization: "Basic \(h.adminToken.secret)"]),
                     ("right prefix, wrong secret", [.authorization: "Bearer \(forged)"]),
-                    ("revoked token", [.authorization: "Bearer \(revoked.token)"]),
+                    ("revoked token", [.authorization: "Bearer \(revoked.secret)"]),
                     ("owner A's API key", h.ownerA.bearer),
                     ("owner B's API key on its own resources", h.ownerB.bearer),
                 ]

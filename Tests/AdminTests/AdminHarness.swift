@@ -32,13 +32,13 @@ struct AdminHarness: Sendable {
     let backend: TestBackend
     let components: GatehouseComponents
     let port: Int
-    let adminToken: IssuedAdminToken
+    let adminToken: IssuedCredential
     let ownerA: AdminTestOwner
     let ownerB: AdminTestOwner
     let logger: Logger
 
     var baseURL: String { "http://localhost:\(port)" }
-    var admin: HTTPFields { [.authorization: "Bearer \(adminToken.token)"] }
+    var admin: HTTPFields { [.authorization: "Bearer \(adminToken.secret)"] }
 
     static func run<T: Sendable>(
         _ backend: TestBackend, environment extra: [String: String] = [:], _ body: @Sendable (AdminHarness) async throws -> T
@@ -75,7 +75,7 @@ struct AdminHarness: Sendable {
     ) async throws -> HTTPResult {
         let result = try await HTTPResult.fetch(port: port, method, path, headers: headers, body: body)
         result.expectEdgeInvariants(
-            method, path, forbiddenText: [Self.channel.apiKey, Self.channel.checksumKey, adminToken.token, ownerA.apiKey, ownerB.apiKey],
+            method, path, forbiddenText: [Self.channel.apiKey, Self.channel.checksumKey, adminToken.secret, ownerA.apiKey, ownerB.apiKey],
             sourceLocation: sourceLocation)
         return result
     }

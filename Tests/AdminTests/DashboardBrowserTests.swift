@@ -26,7 +26,7 @@ extension AdminSuites {
                 let output = DashboardBrowser.outputDirectory.appendingPathComponent(backend.rawValue)
                 try? FileManager.default.removeItem(at: output)
                 let result = try await DashboardBrowser.run([
-                    DashboardBrowser.scriptPath, h.baseURL, h.adminToken.token, String(h.ownerA.id.rawValue), "12", "40", output.path,
+                    DashboardBrowser.scriptPath, h.baseURL, h.adminToken.secret, String(h.ownerA.id.rawValue), "12", "40", output.path,
                 ])
                 try #require(result.status == 0, "dashboard-walk failed: \(result.stderr)")
                 let report = try #require(try? JSONValue(parsing: result.stdout), "not JSON: \(result.stdout)")

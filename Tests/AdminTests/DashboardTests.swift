@@ -38,7 +38,7 @@ extension AdminSuites {
             let form = try await h.request(.get, "/admin/sign-in")
             let csrf = try #require(hidden("csrf", in: form.body))
             let pre = try #require(cookieValue("gh_admin_signin", in: form.setCookies))
-            let body = "csrf=\(csrf)&token=\((token ?? h.adminToken.token).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+            let body = "csrf=\(csrf)&token=\((token ?? h.adminToken.secret).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
             let signedIn = try await h.request(
                 .post, "/admin/sign-in", headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "gh_admin_signin=\(pre)"], body: body)
             try #require(signedIn.status == .seeOther, "sign-in: \(signedIn.status)")
@@ -100,7 +100,7 @@ extension AdminSuites {
                 }
                 // A sign-in post without the pre-session token (cross-site) is refused even with the right admin token.
                 let forged = try await h.request(
-                    .post, "/admin/sign-in", headers: [.contentType: "application/x-www-form-urlencoded"], body: "csrf=x&token=\(h.adminToken.token)")
+                    .post, "/admin/sign-in", headers: [.contentType: "application/x-www-form-urlencoded"], body: "csrf=x&token=\(h.adminToken.secret)")
                 #expect(forged.status == .forbidden)
 
                 let browser = try await Self.signIn(h)

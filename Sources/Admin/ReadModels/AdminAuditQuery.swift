@@ -6,25 +6,16 @@ import Tenancy
 
 /// Filters for reading the audit log, newest first, a page at a time.
 public struct AdminAuditFilter: Sendable, Hashable {
-    public var owner: OwnerID?
-    public var action: String?
+    public var owner: OwnerID? = nil
+    public var action: String? = nil
     /// Unix ms, inclusive.
-    public var from: Int64?
+    public var from: Int64? = nil
     /// Unix ms, exclusive.
-    public var to: Int64?
+    public var to: Int64? = nil
     /// Rows per page (1…500).
-    public var limit: Int
+    public var limit: Int = 50
     /// Keyset cursor: only rows with a smaller id (the previous page's `nextBefore`).
-    public var before: Int64?
-
-    public init(owner: OwnerID? = nil, action: String? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int = 50, before: Int64? = nil) {
-        self.owner = owner
-        self.action = action
-        self.from = from
-        self.to = to
-        self.limit = limit
-        self.before = before
-    }
+    public var before: Int64? = nil
 }
 
 /// One audit row as admins read it (the chain hashes stay with ``AuditLog/verify(database:logger:batchSize:)``).

@@ -1,5 +1,4 @@
 // Copyright (c) the Gatehouse authors
-import Foundation
 public import Logging
 public import Storage
 public import Vault
@@ -45,27 +44,13 @@ public struct AdminOwnerService: Sendable {
 
     /// Creates an owner and its first API key (returned once), audited, all or nothing.
     /// - Throws: ``TenancyError/Code/validation`` for a bad name or e-mail.
-    public func create(name: String, email: String, audit: AuditContext, logger: Logger) async throws -> (Owner, IssuedAPIKey) {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
-        guard Validation.isEmail(email) else { throw TenancyError.validation("email is not a valid address") }
-        return try await database.withTransaction(logger: logger) { connection in
-            let now = clock.now()
-            let webhookKey = RandomToken.secret(bits: 160)
-            // The same row OwnerRepository.create writes, on this transaction's connection.
-            let result = try await connection.execute(
-                """
-                INSERT INTO owner (name, email, status, onboarding_state, webhook_key, created_at, updated_at)
-                VALUES (\(name), \(email), 'active', 'pending', \(webhookKey), \(now), \(now))
-                """)
-            guard let id = result.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for new owner") }
-            let owner = Owner(
-                id: OwnerID(id), name: name, email: email, status: .active, onboardingState: .pending, webhookKey: webhookKey,
-                createdAt: now, updatedAt: now)
+    public func create(name: String, email: String, audit: AuditContext, logger: Logger) async throws -> (Owner, IssuedCredential) {
+        try await database.withTransaction(logger: logger) { connection in
+            let owner = try await owners.create(name: name, email: email, on: connection)
             let key = try await apiKeys.issue(owner: owner.id, name: "first key", on: connection)
             try await auditLog.append(
-                AuditEntry(audit, ownerID: id, action: AuditAction.create, detail: ["api_key_prefix": .string(key.prefix)]), on: connection)
+                AuditEntry(audit, ownerID: owner.id.rawValue, action: AuditAction.create, detail: ["api_key_prefix": .string(key.prefix)]),
+                on: connection)
             return (owner, key)
         }
     }
@@ -112,7 +97,7 @@ public struct AdminOwnerService: Sendable {
     /// - Throws: ``TenancyError/Code/notFound`` when there is no such owner.
     public func rotateAPIKeys(
         _ id: OwnerID, oldKeysExpireAt: Int64, audit: AuditContext, logger: Logger
-    ) async throws -> IssuedAPIKey {
+    ) async throws -> IssuedCredential {
         try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query("SELECT id FROM owner WHERE id = \(id)\(unescaped: connection.dialect.forUpdate)")
             guard !rows.isEmpty else { throw TenancyError.notFound("owner") }

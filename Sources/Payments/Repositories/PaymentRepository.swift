@@ -3,52 +3,26 @@ public import Logging
 public import Storage
 public import GatehouseCore
 
-/// A payment to store, after payOS created its link.
-public struct NewPayment: Sendable, Hashable {
-    public var ownerID: OwnerID
-    public var bookingID: BookingID
-    public var renterID: RenterID
-    public var paymentCode: String
-    public var orderCode: Int64
-    public var amount: Int64
-    public var description: String
-    public var renterTokenHash: [UInt8]
-    public var expiresAt: Int64
-    public var paymentLinkID: String
-    public var checkoutURL: String
-    public var qrCode: String
-    public var bankBIN: String
-    public var accountNumber: String
-    public var accountName: String
-    public var customerName: String
-    public var customerEmail: String
-    public var customerPhone: String?
-
-    public init(
-        ownerID: OwnerID, bookingID: BookingID, renterID: RenterID, paymentCode: String, orderCode: Int64, amount: Int64,
-        description: String, renterTokenHash: [UInt8], expiresAt: Int64, paymentLinkID: String, checkoutURL: String,
-        qrCode: String, bankBIN: String, accountNumber: String, accountName: String, customerName: String,
-        customerEmail: String, customerPhone: String?
-    ) {
-        self.ownerID = ownerID
-        self.bookingID = bookingID
-        self.renterID = renterID
-        self.paymentCode = paymentCode
-        self.orderCode = orderCode
-        self.amount = amount
-        self.description = description
-        self.renterTokenHash = renterTokenHash
-        self.expiresAt = expiresAt
-        self.paymentLinkID = paymentLinkID
-        self.checkoutURL = checkoutURL
-        self.qrCode = qrCode
-        self.bankBIN = bankBIN
-        self.accountNumber = accountNumber
-        self.accountName = accountName
-        self.customerName = customerName
-        self.customerEmail = customerEmail
-        self.customerPhone = customerPhone
-    }
+/// A payment to store, after payOS created its link (``PaymentService`` builds it; nothing outside Payments inserts one).
+struct NewPayment: Sendable, Hashable {
+    let ownerID: OwnerID
+    let bookingID: BookingID
+    let renterID: RenterID
+    let paymentCode: String
+    let orderCode: Int64
+    let amount: Int64
+    let description: String
+    let renterTokenHash: [UInt8]
+    let expiresAt: Int64
+    let paymentLinkID: String
+    let checkoutURL: String
+    let qrCode: String
+    let bankBIN: String
+    let accountNumber: String
+    let accountName: String
+    let customerName: String
+    let customerEmail: String
+    let customerPhone: String?
 }
 
 /// A payment's status changed: what the rest of the system reacts to (status view, notifications, metrics).
@@ -76,7 +50,7 @@ public struct PaymentRepository: Sendable {
 
     /// Inserts a payment (status `pending`) on the caller's connection; reconciliation first looks at it
     /// `firstCheckAfterMillis` after creation.
-    public func insert(_ p: NewPayment, firstCheckAfterMillis: Int64 = 30_000, on connection: any SQLConnection) async throws -> Payment {
+    func insert(_ p: NewPayment, firstCheckAfterMillis: Int64 = 30_000, on connection: any SQLConnection) async throws -> Payment {
         let now = clock.now()
         let result = try await connection.execute(
             """

@@ -3,58 +3,34 @@ public import Logging
 public import Storage
 public import GatehouseCore
 
-/// A newly issued owner API key. `secret` is the only time the full key exists outside the caller.
-public struct IssuedAPIKey: Sendable, CustomStringConvertible {
-    public let ownerID: OwnerID
-    /// Public, unique, shown in listings so an owner can tell keys apart.
-    public let prefix: String
-    /// The full key (`gh_<prefix>_<secret>`): shown once, stored only as a keyed hash.
-    public let secret: String
-
-    public var description: String { "IssuedAPIKey(owner: \(ownerID), prefix: \(prefix), secret: redacted)" }
-}
-
-/// What an owner may see of its keys.
-public struct APIKeyInfo: Sendable, Hashable {
-    public let prefix: String
-    public let name: String?
-    public let createdAt: Int64
-    public let lastUsedAt: Int64?
-    public let expiresAt: Int64?
-    public let revokedAt: Int64?
-}
-
 /// Owner API keys (`gh_…`, hash purpose `owner-api-key`): random 256-bit secrets with a 60-bit public prefix, stored only as a
 /// keyed hash (``PrefixedCredentialStore``).
 public struct APIKeyRepository: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+    /// This kind's rules, with the database and clock every statement here uses.
     let credentials: PrefixedCredentialStore
 
     public init(database: any SQLDatabase, hasher: TokenHasher, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
-        self.credentials = PrefixedCredentialStore(
+        credentials = PrefixedCredentialStore(
             scheme: "gh", purpose: "owner-api-key", table: "owner_api_key", hashColumn: "key_hash", database: database, hasher: hasher,
             clock: clock)
     }
 
     /// Issues a new key for `owner`, optionally expiring at `expiresAt` (Unix ms).
-    public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, logger: Logger) async throws -> IssuedAPIKey {
-        try await database.withConnection(logger: logger) { try await issue(owner: owner, name: name, expiresAt: expiresAt, on: $0) }
+    public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, logger: Logger) async throws -> IssuedCredential {
+        try await credentials.database.withConnection(logger: logger) { try await issue(owner: owner, name: name, expiresAt: expiresAt, on: $0) }
     }
 
     /// Issues a new key on the caller's connection (inside its transaction).
-    public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, on connection: any SQLConnection) async throws -> IssuedAPIKey {
-        let (prefix, secret, hash) = credentials.issue()
-        let now = clock.now()
+    public func issue(owner: OwnerID, name: String? = nil, expiresAt: Int64? = nil, on connection: any SQLConnection) async throws -> IssuedCredential {
+        let (issued, hash) = credentials.issue()
+        let now = credentials.clock.now()
         try await connection.execute(
             """
             INSERT INTO owner_api_key (owner_id, prefix, key_hash, name, created_at, expires_at)
-            VALUES (\(owner), \(prefix), \(hash), \(name), \(now), \(expiresAt))
+            VALUES (\(owner), \(issued.prefix), \(hash), \(name), \(now), \(expiresAt))
             """
         )
-        return IssuedAPIKey(ownerID: owner, prefix: prefix, secret: secret)
+        return issued
     }
 
     /// The owner a presented key belongs to, or `nil` when it is malformed, unknown, revoked, expired or wrong.
@@ -68,26 +44,21 @@ public struct APIKeyRepository: Sendable {
     }
 
     /// The owner's keys, newest first (never the secrets).
-    public func list(owner: OwnerID, logger: Logger) async throws -> [APIKeyInfo] {
-        try await database.query(
+    public func list(owner: OwnerID, logger: Logger) async throws -> [ListedCredential] {
+        try await credentials.database.query(
             """
             SELECT prefix, name, created_at, last_used_at, expires_at, revoked_at FROM owner_api_key
             WHERE owner_id = \(owner) ORDER BY created_at DESC, id DESC
             """,
             logger: logger
-        ).map { row in
-            APIKeyInfo(
-                prefix: try row.decode("prefix"), name: try row.decodeIfPresent("name"), createdAt: try row.decode("created_at"),
-                lastUsedAt: try row.decodeIfPresent("last_used_at"), expiresAt: try row.decodeIfPresent("expires_at"),
-                revokedAt: try row.decodeIfPresent("revoked_at"))
-        }
+        ).map(ListedCredential.init(row:))
     }
 
     /// Revokes one of the owner's keys now. Returns `false` when the owner has no such active key.
     @discardableResult
     public func revoke(owner: OwnerID, prefix: String, logger: Logger) async throws -> Bool {
-        let now = clock.now()
-        let result = try await database.execute(
+        let now = credentials.clock.now()
+        let result = try await credentials.database.execute(
             "UPDATE owner_api_key SET revoked_at = \(now) WHERE owner_id = \(owner) AND prefix = \(prefix) AND revoked_at IS NULL",
             logger: logger)
         return result.affectedRows > 0

@@ -4,26 +4,6 @@ public import Logging
 public import Storage
 public import GatehouseCore
 
-/// A newly created admin token. `token` is the only time the full secret exists outside the operator.
-public struct IssuedAdminToken: Sendable, CustomStringConvertible {
-    /// Public, unique: names the token in listings, audit rows (`admin:<prefix>`) and `revoke-token`.
-    public let prefix: String
-    public let name: String
-    /// The full token (`gha_<prefix>_<secret>`): shown once, stored only as a keyed hash.
-    public let token: String
-
-    public var description: String { "IssuedAdminToken(prefix: \(prefix), name: \(name), token: redacted)" }
-}
-
-/// What may be listed about an admin token (never the secret or its hash).
-public struct AdminTokenInfo: Sendable, Hashable {
-    public let prefix: String
-    public let name: String
-    public let createdAt: Int64
-    public let lastUsedAt: Int64?
-    public let revokedAt: Int64?
-}
-
 /// The admin a request authenticated as.
 public struct AdminPrincipal: Sendable, Hashable {
     public let prefix: String
@@ -45,33 +25,30 @@ public struct AdminPrincipal: Sendable, Hashable {
 /// literal prefix (`gha_` vs `gh_`) so a token pasted into the wrong place is recognisable, and a different hash purpose
 /// so the two can never be confused.
 public struct AdminTokenRepository: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+    /// This kind's rules, with the database and clock every statement here uses.
     let credentials: PrefixedCredentialStore
 
     public init(database: any SQLDatabase, hasher: TokenHasher, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
-        self.credentials = PrefixedCredentialStore(
+        credentials = PrefixedCredentialStore(
             scheme: "gha", purpose: "admin-token", table: "admin_token", hashColumn: "token_hash", database: database, hasher: hasher,
             clock: clock)
     }
 
     /// Creates a token named `name` (1…100 characters, for people: "alice laptop").
     /// - Throws: ``TenancyError/Code/validation`` for an empty or over-long name.
-    public func create(name: String, logger: Logger) async throws -> IssuedAdminToken {
+    public func create(name: String, logger: Logger) async throws -> IssuedCredential {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count), !name.contains(where: { $0.isNewline }) else {
             throw TenancyError.validation("name must be 1 to 100 characters on one line")
         }
-        let (prefix, token, hash) = credentials.issue()
-        try await database.execute(
+        let (issued, hash) = credentials.issue()
+        try await credentials.database.execute(
             """
             INSERT INTO admin_token (name, prefix, token_hash, created_at)
-            VALUES (\(name), \(prefix), \(hash), \(clock.now()))
+            VALUES (\(name), \(issued.prefix), \(hash), \(credentials.clock.now()))
             """,
             logger: logger)
-        return IssuedAdminToken(prefix: prefix, name: name, token: token)
+        return issued
     }
 
     /// The admin a presented token belongs to, or `nil` when it is malformed, unknown, revoked or wrong.
@@ -81,22 +58,22 @@ public struct AdminTokenRepository: Sendable {
         return AdminPrincipal(prefix: found.prefix, name: try found.row.decode("name"))
     }
 
-    /// Every token, newest first.
-    public func list(logger: Logger) async throws -> [AdminTokenInfo] {
-        try await database.query(
-            "SELECT prefix, name, created_at, last_used_at, revoked_at FROM admin_token ORDER BY created_at DESC, id DESC", logger: logger
-        ).map { row in
-            AdminTokenInfo(
-                prefix: try row.decode("prefix"), name: try row.decode("name"), createdAt: try row.decode("created_at"),
-                lastUsedAt: try row.decodeIfPresent("last_used_at"), revokedAt: try row.decodeIfPresent("revoked_at"))
-        }
+    /// Every token, newest first (admin tokens do not expire: `expiresAt` is always `nil`).
+    public func list(logger: Logger) async throws -> [ListedCredential] {
+        try await credentials.database.query(
+            """
+            SELECT prefix, name, created_at, last_used_at, NULL AS expires_at, revoked_at FROM admin_token
+            ORDER BY created_at DESC, id DESC
+            """,
+            logger: logger
+        ).map(ListedCredential.init(row:))
     }
 
     /// Revokes the token with this prefix now. Returns `false` when there is no such unrevoked token.
     @discardableResult
     public func revoke(prefix: String, logger: Logger) async throws -> Bool {
-        let result = try await database.execute(
-            "UPDATE admin_token SET revoked_at = \(clock.now()) WHERE prefix = \(prefix) AND revoked_at IS NULL", logger: logger)
+        let result = try await credentials.database.execute(
+            "UPDATE admin_token SET revoked_at = \(credentials.clock.now()) WHERE prefix = \(prefix) AND revoked_at IS NULL", logger: logger)
         return result.affectedRows > 0
     }
 

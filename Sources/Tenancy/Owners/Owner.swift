@@ -23,18 +23,4 @@ public struct Owner: Sendable, Hashable {
     public var webhookKey: String
     public var createdAt: Int64
     public var updatedAt: Int64
-
-    public init(
-        id: OwnerID, name: String, email: String, status: Status, onboardingState: OnboardingState, webhookKey: String,
-        createdAt: Int64, updatedAt: Int64
-    ) {
-        self.id = id
-        self.name = name
-        self.email = email
-        self.status = status
-        self.onboardingState = onboardingState
-        self.webhookKey = webhookKey
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
 }

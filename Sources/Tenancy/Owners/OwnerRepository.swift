@@ -16,19 +16,23 @@ public struct OwnerRepository: Sendable {
 
     /// Creates an owner with a fresh random webhook key. Name and email are validated.
     public func create(name: String, email: String, logger: Logger) async throws -> Owner {
+        try await database.withConnection(logger: logger) { try await create(name: name, email: email, on: $0) }
+    }
+
+    /// Creates an owner on the caller's connection (inside its transaction). Name and email are validated first.
+    /// - Throws: ``TenancyError/Code/validation`` for a bad name or e-mail (nothing written).
+    public func create(name: String, email: String, on connection: any SQLConnection) async throws -> Owner {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
         guard Validation.isEmail(email) else { throw TenancyError.validation("email is not a valid address") }
         let now = clock.now()
         let webhookKey = RandomToken.secret(bits: 160)
-        let result = try await database.execute(
+        let result = try await connection.execute(
             """
             INSERT INTO owner (name, email, status, onboarding_state, webhook_key, created_at, updated_at)
             VALUES (\(name), \(email), 'active', 'pending', \(webhookKey), \(now), \(now))
-            """,
-            logger: logger
-        )
+            """)
         guard let id = result.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for new owner") }
         return Owner(
             id: OwnerID(id), name: name, email: email, status: .active, onboardingState: .pending,

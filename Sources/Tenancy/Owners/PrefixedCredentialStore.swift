@@ -1,7 +1,41 @@
 // Copyright (c) the Gatehouse authors
 import Logging
-import Storage
+public import Storage
 import GatehouseCore
+
+/// A newly issued prefixed credential (an owner API key `gh_…`, an admin token `gha_…`). `secret` is the only time the
+/// full credential exists outside its holder.
+public struct IssuedCredential: Sendable, CustomStringConvertible {
+    /// Public, unique: names the credential in listings (and an admin token in audit rows, `admin:<prefix>`, and
+    /// `revoke-token`).
+    public let prefix: String
+    /// The full credential (`<scheme>_<prefix>_<secret>`): shown once, stored only as a keyed hash.
+    public let secret: String
+
+    public var description: String { "IssuedCredential(prefix: \(prefix), secret: redacted)" }
+}
+
+/// What may be listed about a prefixed credential (never the secret or its hash).
+public struct ListedCredential: Sendable, Hashable {
+    public let prefix: String
+    /// What its holder calls it ("alice laptop"); always set for admin tokens, optional for API keys.
+    public let name: String?
+    public let createdAt: Int64
+    public let lastUsedAt: Int64?
+    /// `nil` for a credential that does not expire (admin tokens never do).
+    public let expiresAt: Int64?
+    public let revokedAt: Int64?
+
+    /// Reads a row with the columns `prefix, name, created_at, last_used_at, expires_at, revoked_at`.
+    init(row: SQLRow) throws {
+        prefix = try row.decode("prefix")
+        name = try row.decodeIfPresent("name")
+        createdAt = try row.decode("created_at")
+        lastUsedAt = try row.decodeIfPresent("last_used_at")
+        expiresAt = try row.decodeIfPresent("expires_at")
+        revokedAt = try row.decodeIfPresent("revoked_at")
+    }
+}
 
 /// The rules owner API keys and admin tokens share: a random 256-bit secret behind a 60-bit public prefix
 /// (`<scheme>_<prefix>_<secret>`), stored only as a keyed hash (``TokenHasher``) under a purpose of its own, looked up
@@ -25,9 +59,9 @@ struct PrefixedCredentialStore: Sendable {
     let clock: WallClock
 
     /// A new credential: its public prefix, the full secret (shown once) and the keyed hash to store.
-    func issue() -> (prefix: String, secret: String, hash: [UInt8]) {
+    func issue() -> (credential: IssuedCredential, hash: [UInt8]) {
         let issued = PrefixedToken(scheme: scheme)
-        return (issued.prefix, issued.token, hasher.hash(issued.token, purpose: purpose))
+        return (IssuedCredential(prefix: issued.prefix, secret: issued.token), hasher.hash(issued.token, purpose: purpose))
     }
 
     /// The public prefix of a well-formed credential of this kind, else `nil`.

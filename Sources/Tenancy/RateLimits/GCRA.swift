@@ -50,14 +50,6 @@ public struct RateLimitDecision: Sendable, Hashable {
     /// Nanoseconds until the bucket is full again (the whole burst available).
     public let resetAfterNanos: Int64
 
-    public init(allowed: Bool, policy: RateLimitPolicy, remaining: Int, retryAfterNanos: Int64, resetAfterNanos: Int64) {
-        self.allowed = allowed
-        self.policy = policy
-        self.remaining = remaining
-        self.retryAfterNanos = retryAfterNanos
-        self.resetAfterNanos = resetAfterNanos
-    }
-
     /// `Retry-After` in whole seconds, rounded up, at least 1 (a client retrying sooner would be refused again).
     public var retryAfterSeconds: Int { max(1, Self.seconds(roundingUp: retryAfterNanos)) }
 

@@ -105,7 +105,7 @@ extension GatewayAPITests {
                 #expect(try await gw.get(query).status == .unauthorized)
                 #expect(try await gw.get(query, headers: gw.ownerA.bearer).status == .unauthorized)
                 let admin = try await gw.components.adminTokens.create(name: "metrics-test", logger: gw.logger)
-                let report = try await gw.get(query, headers: [.authorization: "Bearer \(admin.token)"])
+                let report = try await gw.get(query, headers: [.authorization: "Bearer \(admin.secret)"])
                 #expect(report.status == .ok, "\(report.body)")
                 let total = report.json?["total"]
                 #expect(total?["payments_created"] == 1)

@@ -22,7 +22,7 @@ extension GatewayAPITests {
     @Suite struct RateLimitAdminTests {
         /// The controller on `/admin` of a router with the gateway's error edge and admin authentication, sharing the
         /// harness's components; `token` is an admin token the calls present.
-        static func adminApp(_ gw: GatewayHarness) async throws -> (app: some ApplicationProtocol, token: IssuedAdminToken) {
+        static func adminApp(_ gw: GatewayHarness) async throws -> (app: some ApplicationProtocol, token: IssuedCredential) {
             let token = try await gw.components.adminTokens.create(name: "test", logger: gw.logger)
             let router = Router(context: GatehouseRequestContext.self)
             router.add(middleware: ErrorMiddleware())
@@ -38,9 +38,9 @@ extension GatewayAPITests {
         }
 
         static func call(
-            _ client: some TestClientProtocol, _ token: IssuedAdminToken, _ method: HTTPRequest.Method, _ path: String, body: String? = nil
+            _ client: some TestClientProtocol, _ token: IssuedCredential, _ method: HTTPRequest.Method, _ path: String, body: String? = nil
         ) async throws -> Answer {
-            let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token.token)"]
+            let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(token.secret)"]
             return try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) {
                 Answer(status: $0.status, json: try? JSONValue(parsing: String(buffer: $0.body)))
             }
