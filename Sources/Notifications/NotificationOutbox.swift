@@ -60,13 +60,11 @@ public struct OutboxEntry: Sendable, Hashable {
 ///
 /// This is the transactional-outbox pattern: the e-mail row commits or rolls back with the payment change it reports,
 /// so a settled payment always gets its e-mails (once the worker runs) and a rolled-back one never does.
-public struct NotificationOutbox: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+public struct NotificationOutbox: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// Inserts `email` as a pending row due now, on the caller's connection (inside its transaction).

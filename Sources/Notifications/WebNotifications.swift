@@ -65,13 +65,11 @@ public struct NotificationCheck: Sendable, Hashable {
 }
 
 /// Web notifications (the `notification` table): written inside business transactions, read once by their recipient.
-public struct WebNotifications: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+public struct WebNotifications: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// Returns the recipient's unread notifications (at most `limit`, oldest first) and marks them read, in one

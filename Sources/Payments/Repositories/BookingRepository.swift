@@ -51,13 +51,11 @@ public struct NewBooking: Sendable, Hashable {
 }
 
 /// Bookings and their renters, always scoped to one owner.
-public struct BookingRepository: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+public struct BookingRepository: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// Creates the booking (and its renter, reusing one with the same email for this owner) in one transaction.

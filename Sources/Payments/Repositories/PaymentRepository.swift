@@ -39,13 +39,11 @@ public struct PaymentStatusChange: Sendable, Hashable {
 
 /// Payments. Reads by id alone are for callers that check access themselves (renter tokens);
 /// every owner-facing read is scoped by owner.
-public struct PaymentRepository: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+public struct PaymentRepository: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// Inserts a payment (status `pending`) on the caller's connection; reconciliation first looks at it

@@ -6,13 +6,11 @@ public import Storage
 
 /// `webhook_inbox`: every signed payOS webhook, keyed by (owner, orderCode, reference), so a duplicate is absorbed and a
 /// row a crash left unprocessed is processed again. Written before the webhook's effect; marked processed with it.
-public struct WebhookInboxRepository: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+public struct WebhookInboxRepository: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// Stores a verified webhook unless its key is already there. Returns `false` when it was (nothing written).

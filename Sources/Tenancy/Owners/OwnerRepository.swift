@@ -5,13 +5,11 @@ public import Storage
 public import GatehouseCore
 
 /// Owners (tenants): create, look up, suspend.
-public struct OwnerRepository: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+public struct OwnerRepository: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// Creates an owner with a fresh random webhook key. Name and email are validated.

@@ -6,13 +6,11 @@ public import Vault
 
 /// `payment_config`: what may be shown about an owner's payOS setup (a client id hint, the credential version) and
 /// when its webhook URL was last confirmed with payOS. The credentials themselves are in the vault.
-public struct PaymentConfigRepository: Sendable {
-    let database: any SQLDatabase
-    let clock: WallClock
+public struct PaymentConfigRepository: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// Records a newly stored credential set (its hint and version) and marks the config active, on the caller's

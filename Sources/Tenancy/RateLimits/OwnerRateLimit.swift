@@ -56,13 +56,11 @@ public struct OwnerRateLimit: Sendable, Hashable {
 }
 
 /// `owner_rate_limit`: per-owner limits, read by every instance's ``RateLimitReloader``.
-public struct RateLimitRepository: Sendable {
-    public let database: any SQLDatabase
-    let clock: WallClock
+public struct RateLimitRepository: SQLRepository {
+    public let storage: RepositoryStorage
 
-    public init(database: any SQLDatabase, clock: WallClock = .system) {
-        self.database = database
-        self.clock = clock
+    public init(storage: RepositoryStorage) {
+        self.storage = storage
     }
 
     /// The owner's stored limits, or `nil` when the owner runs on the defaults.
