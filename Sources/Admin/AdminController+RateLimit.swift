@@ -1,9 +1,9 @@
 // Copyright (c) the Gatehouse authors
-public import Hummingbird
+import Hummingbird
 import Logging
 import Tenancy
 import GatehouseCore
-public import GatehouseHTTP
+import GatehouseHTTP
 
 /// `PUT` / `GET /admin/owners/{id}/rate-limit`: an owner's request limit (API and renter traffic) and its cap on
 /// calls to payOS.

@@ -3,12 +3,12 @@ import CoreMetrics
 import Foundation
 import Gateway
 import Sodium
-public import Hummingbird
-public import Logging
+import Hummingbird
+import Logging
 public import Prometheus
-public import Storage
+import Storage
 import Tenancy
-public import GatehouseCore
+import GatehouseCore
 import GatehouseHTTP
 
 /// Where Gatehouse's Prometheus metrics live: one registry, the swift-metrics factory that writes into it, and the

@@ -11,43 +11,24 @@ public import GatehouseCore
 /// Cost: one indexed range query per instance per interval, independent of how many pages poll.
 /// Bound: a change made anywhere is visible here within `interval` plus the query time.
 public struct PaymentChangeFeed: Service {
-    let repository: PaymentRepository
-    let view: PaymentStatusView
+    let follower: ChangeFollower<PaymentSnapshot>
     let clock: WallClock
-    let interval: Duration
     let overlapMillis: Int64
-    let batchLimit: Int
-    let logger: Logger
 
     public init(
         repository: PaymentRepository, view: PaymentStatusView, clock: WallClock = .system, interval: Duration = .seconds(1),
         overlapMillis: Int64 = 5_000, batchLimit: Int = 5_000, logger: Logger
     ) {
-        self.repository = repository
-        self.view = view
+        self.follower = ChangeFollower(
+            read: { try await repository.snapshots(changedSince: $0, limit: $1, logger: logger) }, updatedAt: \.updatedAt,
+            apply: { view.refresh(with: $0) }, clock: clock, interval: interval, overlapMillis: overlapMillis, batchLimit: batchLimit,
+            failureMessage: "payment change feed poll failed", logger: logger)
         self.clock = clock
-        self.interval = interval
         self.overlapMillis = overlapMillis
-        self.batchLimit = batchLimit
-        self.logger = logger
     }
 
     public func run() async throws {
-        var since = clock.now() - overlapMillis
-        await PeriodicTask(interval: interval, failureMessage: "payment change feed poll failed", logger: logger).run {
-            since = try await poll(since: since, startedAt: clock.now())
-        }
-    }
-
-    /// One look at the database; returns where the next look starts.
-    func poll(since: Int64, startedAt: Int64) async throws -> Int64 {
-        var cursor = since
-        while true {
-            let rows = try await repository.snapshots(changedSince: cursor, limit: batchLimit, logger: logger)
-            view.refresh(with: rows)
-            guard rows.count == batchLimit, let last = rows.last?.updatedAt, last > cursor else { break }
-            cursor = last
-        }
-        return startedAt - overlapMillis
+        // Changes committed before this instance started are read when a payment is first polled.
+        await follower.run(since: clock.now() - overlapMillis)
     }
 }

@@ -2,7 +2,7 @@
 import PayOS
 import Tenancy
 public import GatehouseCore
-public import Payments
+import Payments
 
 /// What every renter page needs besides its content: the language and the CSP nonce.
 public struct PageContext: Sendable, Hashable {

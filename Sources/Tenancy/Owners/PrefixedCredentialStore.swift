@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Logging
-public import Storage
+import Storage
 import GatehouseCore
 
 /// A newly issued prefixed credential (an owner API key `gh_…`, an admin token `gha_…`). `secret` is the only time the

@@ -13,46 +13,20 @@ public import GatehouseCore
 /// per instance per interval. The first look reads every stored row, before the server accepts requests when
 /// ``loadAll()`` is called from `beforeServerStarts`.
 public struct RateLimitReloader: Service {
-    let repository: RateLimitRepository
-    let limiter: TenantRateLimiter
-    let clock: WallClock
-    let interval: Duration
-    let overlapMillis: Int64
-    let logger: Logger
+    let follower: ChangeFollower<OwnerRateLimit>
 
     public init(
         repository: RateLimitRepository, limiter: TenantRateLimiter, clock: WallClock = .system, interval: Duration = .seconds(1),
         overlapMillis: Int64 = 5_000, logger: Logger
     ) {
-        self.repository = repository
-        self.limiter = limiter
-        self.clock = clock
-        self.interval = interval
-        self.overlapMillis = overlapMillis
-        self.logger = logger
+        self.follower = ChangeFollower(
+            read: { try await repository.changed(since: $0, limit: $1, logger: logger) }, updatedAt: \.updatedAt,
+            apply: { limiter.apply($0) }, clock: clock, interval: interval, overlapMillis: overlapMillis,
+            failureMessage: "rate limit reload failed", logger: logger)
     }
 
-    public func run() async throws {
-        var since: Int64 = 0
-        await PeriodicTask(interval: interval, failureMessage: "rate limit reload failed", logger: logger).run {
-            let started = clock.now()
-            try await load(since: since)
-            since = started - overlapMillis
-        }
-    }
+    public func run() async throws { await follower.run(since: 0) }
 
     /// Reads every stored limit (start-up).
-    public func loadAll() async throws { try await load(since: 0) }
-
-    /// Applies the rows changed at or after `since`.
-    func load(since: Int64) async throws {
-        var cursor = since
-        let batch = 5_000
-        while true {
-            let rows = try await repository.changed(since: cursor, limit: batch, logger: logger)
-            limiter.apply(rows)
-            guard rows.count == batch, let last = rows.last?.updatedAt, last > cursor else { break }
-            cursor = last
-        }
-    }
+    public func loadAll() async throws { try await follower.round(since: 0) }
 }
