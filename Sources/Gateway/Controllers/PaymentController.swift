@@ -44,6 +44,7 @@ public struct PaymentController: Sendable {
         routes.get("/payment/qr/{id}", use: qr)
         routes.get("/payment/success/{id}", use: success)
         routes.get("/payment/failed/{id}", use: failed)
+        routes.post("/payment/cancel/{id}", use: cancel)
         return routes
     }
 
@@ -181,7 +182,8 @@ public struct PaymentController: Sendable {
         let nonce = HTMLPage.makeNonce()
         let model = StatusPageModel(
             page: PageContext(locale: request.pageLocale, nonce: nonce), payment: payment, booking: booking, now: clock.now(),
-            qrSVG: qrSVG, refreshURL: "/payment/refresh-status/\(payment.id.rawValue)", waitSeconds: 25,
+            qrSVG: qrSVG, refreshURL: "/payment/refresh-status/\(payment.id.rawValue)", cancelURL: "/payment/cancel/\(payment.id.rawValue)",
+            waitSeconds: 25,
             notificationsURL: NotificationController.renterURL(payment.id))
         return try HTMLPage(html: pages.statusPage(model), nonce: nonce, extraHeaders: cookieHeaders(request, context))
             .response(from: request, context: context)
@@ -294,16 +296,39 @@ public struct PaymentController: Sendable {
     /// `GET /payment/cancel`: payOS sends the renter here after pressing cancel. The link is cancelled at payOS when the
     /// request carries this payment's renter token (so nobody else can cancel a renter's payment by guessing an
     /// orderCode); otherwise its real state is only confirmed.
+    /// payOS's redirect after the renter cancelled on payOS's page: shows the state payOS reports, changes nothing by
+    /// itself. The query is unsigned and any site can link here, so a cancel happens only at payOS (its checkout page)
+    /// or through ``cancel(request:context:)``.
     @Sendable func payOSCancel(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let payment = try await paymentFromRedirect(request, context: context)
-        let audit = Self.audit(renter: payment, context)
-        let settled: Payment
-        if await access.hasRenterToken(payment, request: request, context: context) {
-            settled = try await payments.cancelAtPayOS(payment, reason: "Renter cancelled", audit: audit, logger: context.logger)
-        } else {
-            settled = try await payments.confirmWithPayOS(payment, source: .return, audit: audit, logger: context.logger)
-        }
+        let settled = try await payments.confirmWithPayOS(payment, source: .return, audit: Self.audit(renter: payment, context), logger: context.logger)
         return redirect(to: settledPath(settled), cookies: [:])
+    }
+
+    /// `POST /payment/cancel/{id}`: the status page's cancel button. Only from our own page: a browser's
+    /// `Sec-Fetch-Site: same-origin`, or else an `Origin` naming this host; anything else is 403 `CROSS_SITE_REQUEST`
+    /// (the renter cookie is `SameSite=Lax`, which a cross-site form POST does not carry, but older browsers differ).
+    @Sendable func cancel(request: Request, context: RenterRequestContext) async throws -> Response {
+        try Self.requireSameOrigin(request)
+        let (payment, _) = try await load(context)
+        let audit = AuditContext(actor: "renter:payment:\(payment.id.rawValue)", requestID: context.requestID)
+        let settled =
+            payment.status == .pending
+            ? try await payments.cancelAtPayOS(payment, reason: "Renter cancelled", audit: audit, logger: context.logger) : payment
+        return redirect(to: settledPath(settled), cookies: cookieHeaders(request, context))
+    }
+
+    static let crossSiteRequest = APIError(
+        status: .forbidden, code: "CROSS_SITE_REQUEST", message: "cancelling a payment is only possible from its own page")
+
+    static func requireSameOrigin(_ request: Request) throws {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!] {
+            guard site == "same-origin" else { throw crossSiteRequest }
+            return
+        }
+        guard let origin = request.headers[.origin], let authority = request.head.authority,
+            origin == "https://\(authority)" || origin == "http://\(authority)"
+        else { throw crossSiteRequest }
     }
 
     private func paymentFromRedirect(_ request: Request, context: GatehouseRequestContext) async throws -> Payment {

@@ -85,6 +85,8 @@ struct StatusPageModel: Sendable, Hashable {
     /// Relative URL of the status JSON (the seed's `{status, message, payment_status, redirect}`), e.g.
     /// `/payment/refresh-status/456`. The script appends `wait=<waitSeconds>` for long-polling.
     var refreshURL: String
+    /// Where the page's cancel button posts (`POST /payment/cancel/{id}`); `nil` hides the button.
+    var cancelURL: String? = nil
     /// How long the server may hold a long-poll before answering "still pending".
     var waitSeconds: Int = 25
     /// Relative URL answering `{"has_new": Bool, "notifications": [{"message": String, "created_at": String?}]}`;
@@ -103,6 +105,7 @@ extension StatusPageModel {
         now: Int64,
         qrSVG: String?,
         refreshURL: String,
+        cancelURL: String? = nil,
         waitSeconds: Int = 25,
         notificationsURL: String? = nil,
         notifications: [RenterNotice] = []
@@ -120,6 +123,7 @@ extension StatusPageModel {
             transferContent: payment.qrCode.flatMap(VietQR.purpose(of:)) ?? payment.description,
             checkoutURL: payment.checkoutURL,
             refreshURL: refreshURL,
+            cancelURL: cancelURL,
             waitSeconds: waitSeconds,
             notificationsURL: notificationsURL,
             notifications: notifications

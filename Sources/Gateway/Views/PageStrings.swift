@@ -51,6 +51,7 @@ struct PageStrings: Sendable {
     var copyFailed: String
     var copyLabelPrefix: String
     var checkoutLink: String
+    var cancelPayment: String
     var checkoutHint: String
     var checkoutHintWithoutQR: String
     var noQRHint: String
@@ -152,6 +153,7 @@ struct PageStrings: Sendable {
         copyFailed: "Hãy chọn và sao chép thủ công",
         copyLabelPrefix: "Sao chép",
         checkoutLink: "Thanh toán trên trang payOS",
+        cancelPayment: "Hủy thanh toán",
         checkoutHint: "Không quét được mã? Mở trang thanh toán của payOS.",
         checkoutHintWithoutQR: "Bạn cũng có thể thanh toán trên trang của payOS.",
         noQRHint: "Mã QR chưa sẵn sàng. Bạn có thể chuyển khoản theo thông tin dưới đây.",
@@ -220,6 +222,7 @@ struct PageStrings: Sendable {
         copyFailed: "Select and copy it manually",
         copyLabelPrefix: "Copy",
         checkoutLink: "Pay on the payOS page",
+        cancelPayment: "Cancel payment",
         checkoutHint: "Can't scan the code? Open payOS's checkout page.",
         checkoutHintWithoutQR: "You can also pay on payOS's checkout page.",
         noQRHint: "The QR code is not ready yet. You can transfer using the details below.",

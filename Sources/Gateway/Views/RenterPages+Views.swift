@@ -94,6 +94,7 @@ struct StatusView: PageView {
     var checkoutURL: String?
     var underpaidText: String?
     var refreshURL: String
+    var cancelURL: String?
     var waitSeconds: Int
     var notificationsURL: String
     var notifications: [NoticeView]
@@ -158,6 +159,7 @@ struct StatusView: PageView {
             self.underpaidText = nil
         }
         self.refreshURL = model.refreshURL
+        self.cancelURL = model.cancelURL
         self.waitSeconds = max(0, model.waitSeconds)
         self.notificationsURL = model.notificationsURL ?? ""
         self.notifications = model.notifications.map {

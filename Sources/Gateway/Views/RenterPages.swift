@@ -13,7 +13,7 @@ import GatehouseCore
 /// Pages are self-contained: CSS and JavaScript are inlined in `<style>` / `<script>` elements carrying the model's
 /// nonce, and nothing is loaded from another origin (no fonts, no CDN), so the controller can send a strict CSP:
 /// `default-src 'none'; script-src 'nonce-N'; style-src 'nonce-N'; img-src 'self' data: blob:; connect-src 'self';
-/// base-uri 'none'; form-action 'none'; frame-ancestors 'none'` (`img-src data: blob:` only serves "Save QR image").
+/// base-uri 'none'; form-action 'self'; frame-ancestors 'none'` (`img-src data: blob:` only serves "Save QR image").
 ///
 /// Escaping: every value goes through mustache's HTML escaping (`{{…}}`, which also escapes quotes, so values are
 /// safe inside attributes). Exactly three things are inserted raw (`{{{…}}}`): our own stylesheet and script from

@@ -131,24 +131,68 @@ extension GatewayAPITests {
             }
         }
 
+        static let sameOrigin: HTTPFields = [HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]
+
         @Test(arguments: TestDatabases.backends)
-        func cancelWithTheRenterCookieCancelsTheLinkAtPayOS(backend: TestBackend) async throws {
+        func theStatusPagesCancelButtonCancelsTheLinkAtPayOS(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in
                 let payment = try await gw.bookAndCreatePayment(gw.ownerA)
-                let r = try await gw.get("/payment/cancel?code=00&cancel=true&status=CANCELLED&orderCode=\(payment.orderCode)", headers: payment.cookie)
+                let page = try await gw.get("/payment/status/\(payment.paymentID)", headers: payment.cookie.merging([.accept: "text/html"]))
+                #expect(page.body.contains(#"<form class="cancel" method="post" action="/payment/cancel/\#(payment.paymentID)">"#))
+
+                let r = try await gw.post("/payment/cancel/\(payment.paymentID)", "", headers: payment.cookie.merging(Self.sameOrigin))
                 #expect(r.status == .seeOther)
                 #expect(r.location == "/payment/failed/\(payment.paymentID)")
-
                 let link = try await gw.link(payment, of: gw.ownerA)
-                #expect(link.canceledAt != nil)
                 #expect(link.status(at: Int64(Date().timeIntervalSince1970)) == .cancelled)
                 #expect(link.cancellationReason == "Renter cancelled")
-                let stored = try #require(try await gw.storedPayment(payment, of: gw.ownerA))
-                #expect(stored.status == .cancelled)
-
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .cancelled)
                 let failedPage = try await gw.get("/payment/failed/\(payment.paymentID)", headers: payment.cookie.merging([.accept: "text/html"]))
                 #expect(failedPage.status == .ok)
                 #expect(failedPage.isHTML)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func noOtherSiteCanCancelARentersPayment(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                // A link or a redirect to payOS's cancel URL, carrying the renter's (SameSite=Lax) cookie: it only shows
+                // the state payOS reports.
+                let linked = try await gw.get("/payment/cancel?code=00&cancel=true&status=CANCELLED&orderCode=\(payment.orderCode)", headers: payment.cookie)
+                #expect(linked.status == .seeOther)
+                #expect(linked.location == "/payment/status/\(payment.paymentID)")
+                // A form on another site posting with the cookie (older browsers send it): refused.
+                let crossSite: [HTTPFields] = [
+                    [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"], [HTTPField.Name("Sec-Fetch-Site")!: "same-site"],
+                    [.origin: "https://evil.example"], [:],
+                ]
+                for headers in crossSite {
+                    let r = try await gw.post("/payment/cancel/\(payment.paymentID)", "", headers: payment.cookie.merging(headers))
+                    #expect(r.status == .forbidden, "\(headers)")
+                    #expect(r.errorCode == "CROSS_SITE_REQUEST", "\(headers)")
+                }
+                // Our own page without the renter's token is no grant.
+                #expect(try await gw.post("/payment/cancel/\(payment.paymentID)", "", headers: Self.sameOrigin).status == .notFound)
+                #expect(try await gw.link(payment, of: gw.ownerA).canceledAt == nil)
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .pending)
+                #expect(!gw.payOS.calls.contains { $0.path.hasSuffix("/cancel") })
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func aCancelOnPayOSsPageIsRecordedFromTheRedirect(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                let link = try await gw.link(payment, of: gw.ownerA)
+                // The renter presses cancel on payOS's checkout page: payOS cancels the link and redirects.
+                let sandboxPort = try #require(URLComponents(string: gw.sandboxURL)?.port)
+                let atPayOS = try await HTTPResult.fetch(port: sandboxPort, .post, "/web/\(link.id)/cancel")
+                let redirect = try #require(atPayOS.location.flatMap { URLComponents(string: $0) })
+                #expect(redirect.path == "/payment/cancel")
+                let r = try await gw.get("/payment/cancel?\(redirect.percentEncodedQuery ?? "")", headers: payment.cookie)
+                #expect(r.location == "/payment/failed/\(payment.paymentID)")
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .cancelled)
             }
         }
 

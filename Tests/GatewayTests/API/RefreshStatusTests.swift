@@ -50,7 +50,9 @@ extension GatewayAPITests {
         func cancelledPaymentRedirectsToTheFailedPage(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in
                 let payment = try await gw.bookAndCreatePayment(gw.ownerA)
-                _ = try await gw.get("/payment/cancel?orderCode=\(payment.orderCode)", headers: payment.cookie)
+                let cancelled = try await gw.post(
+                    "/payment/cancel/\(payment.paymentID)", "", headers: payment.cookie.merging([HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]))
+                #expect(cancelled.status == .seeOther)
                 let r = try await gw.get("/payment/refresh-status/\(payment.paymentID)", headers: payment.cookie)
                 #expect(r.json?["status"] == "cancelled")
                 #expect(r.json?["message"] == "Thanh toán đã bị hủy")
