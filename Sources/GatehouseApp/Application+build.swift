@@ -140,7 +140,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     // The metrics controller's routes carry their full path (`/admin/metrics`).
     router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens, failures: authFailures)).group(context: AdminRequestContext.self)
         .addRoutes(MetricsController<AdminRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
-    router.addRoutes(components.dashboardController.endpoints)
+    router.addRoutes(components.dashboardController(authFailures: authFailures).endpoints)
     return router
 }
 

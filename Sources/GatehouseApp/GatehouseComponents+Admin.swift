@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import Admin
-import GatehouseHTTP
+public import GatehouseHTTP
 
 extension GatehouseComponents {
     /// Every admin operation, shared by the `/admin` JSON API and the dashboard.
@@ -17,11 +17,11 @@ extension GatehouseComponents {
         AdminController(operations: adminOperations)
     }
 
-    /// The `/admin` dashboard over these components.
-    public var dashboardController: DashboardController {
+    /// The `/admin` dashboard over these components; failed sign-ins spend `authFailures`, the admin API's budget.
+    public func dashboardController(authFailures: AuthFailureLimiter) -> DashboardController {
         DashboardController(
             sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock), operations: adminOperations,
             series: PaymentMetricsSeries(metrics: paymentMetrics), pages: adminPages,
-            secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), clock: clock)
+            secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), authFailures: authFailures, clock: clock)
     }
 }

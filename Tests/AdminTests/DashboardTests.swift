@@ -115,6 +115,26 @@ extension AdminSuites {
             }
         }
 
+        @Test func wrongTokensOnTheSignInFormSpendTheAddresssAuthenticationBudget() async throws {
+            try await AdminHarness.run(.sqlite, environment: ["GATEHOUSE_AUTH_FAILURE_BURST": "2", "GATEHOUSE_AUTH_FAILURES_PER_MINUTE": "1"]) { (h: AdminHarness) async throws -> Void in
+                func attempt(_ token: String) async throws -> HTTPResponse.Status {
+                    let form = try await h.request(.get, "/admin/sign-in")
+                    let csrf = try #require(Self.hidden("csrf", in: form.body))
+                    let pre = try #require(Self.cookieValue("gh_admin_signin", in: form.setCookies))
+                    return try await h.request(
+                        .post, "/admin/sign-in", headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "gh_admin_signin=\(pre)"],
+                        body: "csrf=\(csrf)&token=\(token)"
+                    ).status
+                }
+                #expect(try await attempt("nope-1") == .unauthorized)
+                #expect(try await attempt("nope-2") == .unauthorized)
+                // Spent: even the right token waits, on the form and on the admin API from the same address.
+                #expect(try await attempt(h.adminToken.secret) == .tooManyRequests)
+                #expect(try await h.request(.get, "/admin/owners", headers: [.authorization: "Bearer \(h.adminToken.secret)"]).status == .tooManyRequests)
+                #expect(h.components.observability.exposition().contains(#"gatehouse_auth_failures_total{kind="admin"} 2"#))
+            }
+        }
+
         /// A paid or unpaid payment of `owner`, created `ago` ms before now (rows as the payment service writes them).
         static func insertPayment(
             _ h: AdminHarness, owner: OwnerID, orderCode: Int64, ago: Int64, status: String, paidAfter: Int64?

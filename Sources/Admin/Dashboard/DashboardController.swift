@@ -31,17 +31,20 @@ public struct DashboardController: Sendable {
     let series: any AdminPaymentSeries
     let pages: AdminPages
     let secureCookies: Bool
+    /// Wrong admin tokens on the sign-in form spend the same per-address budget as on the admin API.
+    let authFailures: AuthFailureLimiter
     let clock: WallClock
 
     public init(
         sessions: AdminSessionRepository, operations: AdminOperations, series: any AdminPaymentSeries, pages: AdminPages, secureCookies: Bool,
-        clock: WallClock = .system
+        authFailures: AuthFailureLimiter, clock: WallClock = .system
     ) {
         self.sessions = sessions
         self.operations = operations
         self.series = series
         self.pages = pages
         self.secureCookies = secureCookies
+        self.authFailures = authFailures
         self.clock = clock
     }
 
@@ -85,8 +88,10 @@ public struct DashboardController: Sendable {
         guard !expected.isEmpty, let presented = form["csrf"], ConstantTimeText.equals(presented, expected) else {
             return page(request, "signin", title: "Sign in", model: [:], csrf: "", session: nil, error: strings["badForm"], status: .forbidden)
         }
+        try authFailures.admit(request, context: context, kind: .admin)
         guard let token = form["token"], let session = try await sessions.signIn(token: token.trimmingCharacters(in: .whitespaces), logger: context.logger)
         else {
+            authFailures.recordFailure(request, context: context, kind: .admin)
             var response = page(request, "signin", title: "Sign in", model: [:], csrf: expected, session: nil, error: strings["badSignIn"], status: .unauthorized)
             response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, expected, maxAge: 1800)))
             return response

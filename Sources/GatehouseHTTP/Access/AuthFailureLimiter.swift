@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import Hummingbird
+public import Hummingbird
 public import CoreMetrics
 import Logging
 public import Tenancy
@@ -45,7 +45,7 @@ public struct AuthFailureLimiter: Sendable {
     }
 
     /// Refuses (429) a request presenting a credential from an address whose failures used up its bucket.
-    func admit(_ request: Request, context: GatehouseRequestContext, kind: Kind) throws {
+    public func admit(_ request: Request, context: GatehouseRequestContext, kind: Kind) throws {
         let key = bucket(request, context: context)
         guard !buckets.wouldAdmit(key, policy: policy) else { return }
         refusals[kind]?.increment()
@@ -54,7 +54,7 @@ public struct AuthFailureLimiter: Sendable {
     }
 
     /// Charges one failed authentication to the request's address.
-    func recordFailure(_ request: Request, context: GatehouseRequestContext, kind: Kind) {
+    public func recordFailure(_ request: Request, context: GatehouseRequestContext, kind: Kind) {
         failures[kind]?.increment()
         _ = buckets.admit(bucket(request, context: context), policy: policy)
         context.logger.notice("authentication failed", metadata: ["auth.kind": "\(kind.rawValue)"])
