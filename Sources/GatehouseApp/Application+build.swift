@@ -115,7 +115,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     // Renter traffic: the grant is made once (renter token, or the owner's key), then charged to the payment's owner
     // (valid renter token) or else the client IP; routes that need the grant run in its context (404 without one).
     let renter = router.group()
-        .add(middleware: RenterAccessMiddleware(access: access))
+        .add(middleware: access)
         .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies))
     renter.group(context: RenterRequestContext.self).addRoutes(paymentController.renterEndpoints)
     renter.addRoutes(paymentController.redirectEndpoints)
@@ -125,7 +125,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
 
     // Owner API: `Authorization: Bearer <API key>`, charged to the owner.
     let owner = router.group()
-        .add(middleware: OwnerAuthMiddleware(authenticator: authenticator))
+        .add(middleware: authenticator)
         .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies))
         .group(context: OwnerRequestContext.self)
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)

@@ -29,7 +29,7 @@ public struct PrincipalContext<Principal: RequestPrincipal>: ChildRequestContext
     public var maxUploadSize: Int { GatehouseRequestContext.maxUploadSize }
 }
 
-/// An owner API route's context: an active owner, by a key ``OwnerAuthMiddleware`` accepted.
+/// An owner API route's context: an active owner, by a key ``OwnerAuthenticator`` accepted.
 public typealias OwnerRequestContext = PrincipalContext<Owner>
 
 extension Owner: RequestPrincipal {
@@ -47,7 +47,7 @@ extension PrincipalContext where Principal == Owner {
     public var audit: AuditContext { AuditContext(actor: "owner:\(principal.id.rawValue)", requestID: requestID) }
 }
 
-/// A renter route's context: built only when ``RenterAccessMiddleware`` granted access to the route's payment; every
+/// A renter route's context: built only when ``RenterAccess`` granted access to the route's payment; every
 /// other request gets 404, the answer for a payment that does not exist.
 public typealias RenterRequestContext = PrincipalContext<RenterGrant>
 
@@ -64,7 +64,7 @@ extension PrincipalContext where Principal == RenterGrant {
     public var paymentID: PaymentID { principal.paymentID }
 }
 
-/// `GET /api/notifications/check`'s context, after ``RenterAccessMiddleware``: its two audiences never mix.
+/// `GET /api/notifications/check`'s context, after ``RenterAccess``: its two audiences never mix.
 public typealias NotificationReaderContext = PrincipalContext<NotificationReader>
 
 /// Who reads notifications on `GET /api/notifications/check`.

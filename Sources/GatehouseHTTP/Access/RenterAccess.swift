@@ -6,7 +6,7 @@ import Tenancy
 public import GatehouseCore
 public import Payments
 
-/// A right to see one payment, and how it was obtained. Made once per request by ``RenterAccessMiddleware``; routes
+/// A right to see one payment, and how it was obtained. Made once per request by ``RenterAccess``; routes
 /// get it from ``RenterRequestContext``.
 public struct RenterGrant: Sendable {
     public enum Basis: Sendable, Hashable {
@@ -101,34 +101,29 @@ public struct RenterAccess: Sendable {
     }
 }
 
-/// The renter routes' gate: verifies the request's renter token (or the owner's key) once, and records the grant for
-/// ``RenterRequestContext`` and for ``RateLimitMiddleware``, mounted after it, which charges the payment's owner when the
-/// grant came from the renter's token and the client IP otherwise (no token, a wrong one, an owner's key, payOS's
-/// redirects) — so guessing payment ids spends the guesser's own IP budget.
+/// ``RenterAccess`` is also the renter routes' gate (mount it on their group): verifies the request's renter token (or
+/// the owner's key) once, and records the grant for ``RenterRequestContext`` and for ``RateLimitMiddleware``, mounted
+/// after it, which charges the payment's owner when the grant came from the renter's token and the client IP otherwise
+/// (no token, a wrong one, an owner's key, payOS's redirects) — so guessing payment ids spends the guesser's own IP
+/// budget.
 ///
 /// Never refuses by itself except for a suspended owner's key (403 `OWNER_SUSPENDED`, as everywhere): a route that
 /// needs the grant refuses in its context (404 for renter routes), after the limiter has charged the request.
 ///
 /// The payment is the route's `{id}` or the `?payment_id=` query.
-public struct RenterAccessMiddleware: RouterMiddleware {
+extension RenterAccess: RouterMiddleware {
     public typealias Context = GatehouseRequestContext
 
-    let access: RenterAccess
-
-    public init(access: RenterAccess) {
-        self.access = access
-    }
-
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let owner = try await access.authenticator.owner(request, context: context)
+        let owner = try await authenticator.owner(request, context: context)
         // The query is parsed once here; routes read what they need of it again only off the hot path.
         let query = request.uri.queryParameters
         var shape = RenterRequestShape(payment: Self.requestedPayment(query, context: context), renterToken: false, bearer: request.bearerToken != nil)
         var grant: RenterGrant? = nil
         if case .id(let id) = shape.payment {
-            let presented = RenterAccess.PresentedToken(id, request: request, query: query)
+            let presented = PresentedToken(id, request: request, query: query)
             shape.renterToken = presented != nil
-            grant = try await access.grant(for: id, presented: presented, owner: owner, logger: context.logger)
+            grant = try await self.grant(for: id, presented: presented, owner: owner, logger: context.logger)
         }
         var context = context
         var charged: OwnerID? = nil

@@ -37,7 +37,7 @@ struct RequestAccess: Sendable {
 
     /// An active owner, by its API key (``OwnerAuthenticator``).
     var owner: Owner? { storage?.owner }
-    /// A grant to see one payment (``RenterAccessMiddleware``).
+    /// A grant to see one payment (``RenterAccess``).
     var grant: RenterGrant? { storage?.grant }
     /// An admin, by an admin token (``AdminAuthMiddleware``).
     var admin: AdminPrincipal? { storage?.admin }

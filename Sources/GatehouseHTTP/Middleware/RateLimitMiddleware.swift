@@ -54,8 +54,8 @@ public struct ClientAddressMiddleware: RouterMiddleware {
 /// Enforces the per-owner request limit (GCRA, this instance's share, see ``TenantRateLimiter``) and, for
 /// traffic no owner can be charged for, the per-client-IP limit.
 ///
-/// Mount it after the group's access middleware, which says whom to charge: ``OwnerAuthMiddleware`` the authenticated
-/// owner; ``RenterAccessMiddleware`` the payment's owner when the request carries the payment's valid renter token (the
+/// Mount it after the group's access middleware, which says whom to charge: ``OwnerAuthenticator`` the authenticated
+/// owner; ``RenterAccess`` the payment's owner when the request carries the payment's valid renter token (the
 /// grant it made once, from the in-process ``PaymentStatusView``, so a poll costs no database query), and the client IP
 /// for everything else (no or a wrong token, an owner's key, payOS's browser redirects).
 ///

@@ -14,7 +14,7 @@ public struct BookingController: Sendable {
         self.bookings = bookings
     }
 
-    /// Routes; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthMiddleware``.
+    /// Routes; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthenticator``.
     public var endpoints: RouteCollection<OwnerRequestContext> {
         let routes = RouteCollection(context: OwnerRequestContext.self)
         routes.post("/api/bookings", use: create)

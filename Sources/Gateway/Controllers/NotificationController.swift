@@ -15,7 +15,7 @@ import Payments
 /// - An owner: `Authorization: Bearer <API key>` without `payment_id` → the owner's notifications (403 when suspended).
 ///
 /// Each notification is returned once: the check marks what it returns as read. Who may read what (the two audiences
-/// never mix) is decided before the handler runs, by ``RenterAccessMiddleware`` and ``NotificationReaderContext``.
+/// never mix) is decided before the handler runs, by ``RenterAccess`` and ``NotificationReaderContext``.
 public struct NotificationController: Sendable {
     let notifications: WebNotifications
 
@@ -23,7 +23,7 @@ public struct NotificationController: Sendable {
         self.notifications = notifications
     }
 
-    /// Routes; mount in the ``NotificationReaderContext`` group behind ``RenterAccessMiddleware`` (renters call it too).
+    /// Routes; mount in the ``NotificationReaderContext`` group behind ``RenterAccess`` (renters call it too).
     public var endpoints: RouteCollection<NotificationReaderContext> {
         let routes = RouteCollection(context: NotificationReaderContext.self)
         routes.get("/api/notifications/check", use: check)

@@ -18,7 +18,7 @@ public struct OwnerController: Sendable {
         self.apiKeys = apiKeys
     }
 
-    /// Routes; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthMiddleware``.
+    /// Routes; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthenticator``.
     public var endpoints: RouteCollection<OwnerRequestContext> {
         let routes = RouteCollection(context: OwnerRequestContext.self)
         routes.put("/api/owner/payos-credentials", use: storeCredentials)

@@ -27,7 +27,7 @@ public struct PaymentController: Sendable {
         self.clock = clock
     }
 
-    /// Routes for owners; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthMiddleware``.
+    /// Routes for owners; mount in the ``OwnerRequestContext`` group behind ``OwnerAuthenticator``.
     public var ownerEndpoints: RouteCollection<OwnerRequestContext> {
         let routes = RouteCollection(context: OwnerRequestContext.self)
         routes.post("/payment/process_payment", use: processPayment)
@@ -36,7 +36,7 @@ public struct PaymentController: Sendable {
     }
 
     /// Routes for a payment's renter (or its owner); mount in the ``RenterRequestContext`` group behind
-    /// ``RenterAccessMiddleware``.
+    /// ``RenterAccess``.
     public var renterEndpoints: RouteCollection<RenterRequestContext> {
         let routes = RouteCollection(context: RenterRequestContext.self)
         routes.get("/payment/status/{id}", use: status)

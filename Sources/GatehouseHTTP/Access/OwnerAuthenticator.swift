@@ -38,19 +38,14 @@ public struct OwnerAuthenticator: Sendable {
     }
 }
 
-/// The owner API's gate: a missing or wrong key is 401, a suspended owner 403 `OWNER_SUSPENDED`. Routes run in
-/// ``OwnerRequestContext``; the request is charged to the owner by a ``RateLimitMiddleware`` mounted after it.
-public struct OwnerAuthMiddleware: RouterMiddleware {
+/// ``OwnerAuthenticator`` is also the owner API's gate (mount it on the owner group): a missing or wrong key is 401, a
+/// suspended owner 403 `OWNER_SUSPENDED`. Routes run in ``OwnerRequestContext``; the request is charged to the owner by
+/// a ``RateLimitMiddleware`` mounted after it.
+extension OwnerAuthenticator: RouterMiddleware {
     public typealias Context = GatehouseRequestContext
 
-    let authenticator: OwnerAuthenticator
-
-    public init(authenticator: OwnerAuthenticator) {
-        self.authenticator = authenticator
-    }
-
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let owner = try await authenticator.owner(request, context: context) else { throw APIError.unauthorized }
+        guard let owner = try await owner(request, context: context) else { throw APIError.unauthorized }
         var context = context
         context.access = RequestAccess(owner: owner, chargedOwner: owner.id)
         context.logger[metadataKey: "tenant.id"] = .stringConvertible(owner.id)
