@@ -127,7 +127,7 @@ actor SandboxState {
     // MARK: Payment links
 
     /// Creates a link, enforcing order-code uniqueness per channel (code 231).
-    func createLink(_ request: CreatePaymentRequest, channel: SandboxChannel) throws(PayOSBusinessError) -> SandboxPaymentLink {
+    func createLink(_ request: CreatePaymentLinkRequest, channel: SandboxChannel) throws(PayOSBusinessError) -> SandboxPaymentLink {
         guard linkIDsByOrderCode[channel.clientId]?[request.orderCode] == nil else { throw .orderCodeExists }
         var id: String
         repeat {

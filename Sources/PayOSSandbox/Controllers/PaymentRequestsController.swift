@@ -22,14 +22,14 @@ struct PaymentRequestsController {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let channel = context.channel
         do {
-            let create = try CreatePaymentRequest(body: Array(body.readableBytesView))
+            let create = try CreatePaymentLinkRequest(sandboxBody: Array(body.readableBytesView))
             let signatureMatches = PayOSSignature.verifyCreateRequest(
                 amount: create.amount,
                 cancelUrl: create.cancelUrl,
                 description: create.description,
                 orderCode: create.orderCode,
                 returnUrl: create.returnUrl,
-                signature: create.signature,
+                signature: create.signature ?? "",
                 checksumKey: channel.checksumKey
             )
             guard signatureMatches else { throw PayOSBusinessError.invalidSignature }
