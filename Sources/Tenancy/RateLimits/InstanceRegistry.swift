@@ -55,9 +55,29 @@ public struct InstanceRegistry: Service {
     public func announce() async throws -> Int {
         let count = try await beat()
         guard count > 1 else { return count }
-        // Every live instance counts at each of its heartbeats, at most one interval apart: after one interval
-        // (plus a margin for the count query itself) each of them has seen this instance.
-        try await Task.sleep(for: heartbeatInterval + .milliseconds(250))
+        // Every live instance counts at each of its heartbeats. Rather than assume they beat on time (a loaded machine
+        // delays them), watch their rows: once each has written a heartbeat after this row existed, it has counted this
+        // instance; once each has written one more, that count has reached its limiter too. Bounded, so a wedged peer
+        // (which goes stale anyway) cannot hold a start-up for ever.
+        var mark = clock.now()
+        var confirmations = 0
+        let deadline = ContinuousClock.now + heartbeatInterval * 20
+        while confirmations < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: heartbeatInterval / 4)
+            let cutoff = clock.now() - staleAfterMillis
+            let rows = try await database.query(
+                """
+                SELECT MIN(heartbeat_at) AS oldest, MAX(heartbeat_at) AS newest FROM gateway_instance
+                WHERE instance_key <> \(instanceKey) AND heartbeat_at >= \(cutoff)
+                """, logger: logger)
+            guard let oldest = try rows.first?.decodeIfPresent("oldest", as: Int64.self),
+                let newest = try rows.first?.decodeIfPresent("newest", as: Int64.self)
+            else { break }
+            if oldest > mark {
+                confirmations += 1
+                mark = newest
+            }
+        }
         return try await beat()
     }
 
