@@ -89,21 +89,22 @@ public struct GatehouseComponents: Sendable {
                 credentials: credentials, probes: probes, owners: owners, paymentConfig: paymentConfig, payOS: payOS, auditLog: auditLog,
                 database: database)
 
-            // Notifications
+            // Notifications (renter links in e-mails are completed with the renter token at send time)
+            let renterTokens = RenterTokens(hasher: hasher)
             let notifications = try NotificationWiring.make(
                 configuration: configuration, database: database, clock: clock, mailFrom: configuration.mailFrom,
-                workerConfiguration: .init(lease: .seconds(configuration.outboxLeaseSeconds)), logger: logger)
+                workerConfiguration: .init(lease: .seconds(configuration.outboxLeaseSeconds)), renterToken: renterTokens.token(paymentCode:),
+                logger: logger)
 
             // Payments: one settlement (state change + notifications + status view) shared by every path that settles.
             let bookings = BookingRepository(database: database, clock: clock)
             let paymentRepository = PaymentRepository(database: database, clock: clock)
             let statusView = PaymentStatusView(repository: paymentRepository)
-            let renterTokens = RenterTokens(hasher: hasher)
             let settlement = PaymentSettlement(
                 database: database, payments: paymentRepository,
                 notifications: PaymentNotifications(
                     outbox: notifications.outbox, web: notifications.web, payments: paymentRepository, bookings: bookings, owners: owners,
-                    configuration: .init(publicURL: configuration.publicURL, renterToken: renterTokens.token(paymentCode:)), logger: logger),
+                    configuration: .init(publicURL: configuration.publicURL, linksRenterToken: true), logger: logger),
                 statusView: statusView)
             let payments = PaymentService(
                 database: database, bookings: bookings, payments: paymentRepository,

@@ -33,10 +33,12 @@ public struct NotificationWiring: Sendable {
     /// - Parameters:
     ///   - mailFrom: the sender, e.g. `Gatehouse <no-reply@gatehouse.example.vn>`; derived from the public URL when nil.
     ///   - workerConfiguration: retry and lease settings (the lease must exceed the SMTP timeout, 60 s).
+    ///   - renterToken: completes renter links in e-mail bodies at send time (the outbox stores them without the token).
     /// - Throws: ``ConfigurationError`` naming the variable when the SMTP URL or the sender is unusable.
     public static func make(
         configuration: GatehouseConfiguration, database: any SQLDatabase, clock: WallClock = .system, mailFrom: String? = nil,
-        workerConfiguration: OutboxWorker.Configuration = .init(), logger: Logger
+        workerConfiguration: OutboxWorker.Configuration = .init(), renterToken: (@Sendable (_ paymentCode: String) -> String)? = nil,
+        logger: Logger
     ) throws -> NotificationWiring {
         let sender = try senderAddress(mailFrom: mailFrom, publicURL: configuration.publicURL, smtp: configuration.smtpURL != nil)
         let transport: any MailTransport
@@ -61,7 +63,9 @@ public struct NotificationWiring: Sendable {
         let outbox = NotificationOutbox(database: database, clock: clock)
         return NotificationWiring(
             transport: transport, outbox: outbox,
-            worker: OutboxWorker(database: database, transport: transport, clock: clock, configuration: workerConfiguration, logger: logger),
+            worker: OutboxWorker(
+                database: database, transport: transport, clock: clock, configuration: workerConfiguration, renterToken: renterToken,
+                logger: logger),
             web: WebNotifications(database: database, clock: clock), transportSummary: summary, mailDirectory: mailDirectory)
     }
 

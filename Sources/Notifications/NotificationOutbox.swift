@@ -18,14 +18,24 @@ public struct OutboxEmail: Sendable, Hashable {
     /// Names the logical e-mail (e.g. `payment:42:renter:success`, ≤ 128 characters): the outbox holds at most one
     /// row per key, so enqueueing the same e-mail twice (a retried transaction, a second settlement path) sends it once.
     public var dedupeKey: String
+    /// The payment whose renter link the body carries, by payment code: the body holds
+    /// ``renterTokenPlaceholder`` where the link's token goes, and the worker puts the token in at send time. The
+    /// token itself is never stored (renter tokens are not kept anywhere, only their keyed hashes).
+    public var renterLinkPaymentCode: String?
 
-    public init(ownerID: OwnerID, kind: String, recipient: String, subject: String, body: String, dedupeKey: String) {
+    /// Stands for the renter token in a stored body (`…/payment/success/42?t={{renter_token}}`).
+    public static let renterTokenPlaceholder = "{{renter_token}}"
+
+    public init(
+        ownerID: OwnerID, kind: String, recipient: String, subject: String, body: String, dedupeKey: String, renterLinkPaymentCode: String? = nil
+    ) {
         self.ownerID = ownerID
         self.kind = kind
         self.recipient = recipient
         self.subject = subject
         self.body = body
         self.dedupeKey = dedupeKey
+        self.renterLinkPaymentCode = renterLinkPaymentCode
     }
 }
 
@@ -45,6 +55,8 @@ public struct OutboxEntry: Sendable, Hashable {
     public let subject: String
     public let body: String
     public let dedupeKey: String
+    /// See ``OutboxEmail/renterLinkPaymentCode``.
+    public let renterLinkPaymentCode: String?
     public let status: OutboxStatus
     /// Delivery attempts started (a worker counts an attempt when it claims the row).
     public let attempts: Int
@@ -80,9 +92,10 @@ public struct NotificationOutbox: SQLRepository {
         do {
             try await connection.execute(
                 """
-                INSERT INTO outbox (owner_id, kind, recipient, subject, body, dedupe_key, status, attempts, next_attempt_at, created_at)
+                INSERT INTO outbox (owner_id, kind, recipient, subject, body, dedupe_key, link_payment_code, status, attempts,
+                                    next_attempt_at, created_at)
                 VALUES (\(email.ownerID), \(email.kind), \(email.recipient), \(email.subject), \(email.body), \(email.dedupeKey),
-                        'pending', 0, \(now), \(now))
+                        \(email.renterLinkPaymentCode), 'pending', 0, \(now), \(now))
                 """)
             return true
         } catch let error as StorageError where error.code == .duplicate {
@@ -134,10 +147,14 @@ public struct NotificationOutbox: SQLRepository {
         guard !email.subject.isEmpty, email.subject.unicodeScalars.count <= 300, !email.subject.contains(where: \.isNewline) else {
             throw .validation("outbox subject must be one line of 1 to 300 characters")
         }
+        if let code = email.renterLinkPaymentCode, code.isEmpty || code.unicodeScalars.count > 100 {
+            throw .validation("outbox link payment code must be 1 to 100 characters")
+        }
     }
 
     static let columns = """
-        id, owner_id, kind, recipient, subject, body, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, sent_at
+        id, owner_id, kind, recipient, subject, body, dedupe_key, link_payment_code, status, attempts, next_attempt_at, last_error,
+        created_at, sent_at
         """
 
     static func decode(_ row: SQLRow) throws -> OutboxEntry {
@@ -145,6 +162,7 @@ public struct NotificationOutbox: SQLRepository {
             id: try row.decode("id"), ownerID: try row.decode("owner_id"), kind: try row.decode("kind"),
             recipient: try row.decode("recipient"), subject: try row.decodeIfPresent("subject") ?? "",
             body: try row.decodeIfPresent("body") ?? "", dedupeKey: try row.decode("dedupe_key"),
+            renterLinkPaymentCode: try row.decodeIfPresent("link_payment_code"),
             status: OutboxStatus(rawValue: try row.decode("status")) ?? .dead, attempts: try row.decode("attempts"),
             nextAttemptAt: try row.decode("next_attempt_at"), lastError: try row.decodeIfPresent("last_error"),
             createdAt: try row.decode("created_at"), sentAt: try row.decodeIfPresent("sent_at"))

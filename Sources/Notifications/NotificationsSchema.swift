@@ -1,7 +1,8 @@
 // Copyright (c) the Gatehouse authors
 public import Storage
 
-/// The tables Notifications owns: web notifications and the e-mail outbox (v1), and the outbox's metrics indexes (v2).
+/// The tables Notifications owns: web notifications and the e-mail outbox (v1), the outbox's metrics indexes (v2), and
+/// (v5) bodies that no longer hold renter tokens (`outbox.link_payment_code`; the token is put in at send time).
 /// `notification` refers to `payment` (Payments'), so the composition root puts this module's parts after Payments'.
 public enum NotificationsSchema {
     public static let parts: [SchemaPart] = [
@@ -54,5 +55,44 @@ public enum NotificationsSchema {
                 "CREATE INDEX IF NOT EXISTS idx_outbox_owner_created ON outbox (owner_id, created_at)",
             ]
         },
+            SchemaPart(version: 5, owner: "Notifications", statements: renterTokensOutOfStoredBodies),
     ]
+
+    /// Adds `outbox.link_payment_code` and takes the renter tokens out of the bodies stored before it: in every renter
+    /// e-mail whose body carries `?t=<token>` (32 characters of the token alphabet), each occurrence of the token
+    /// becomes ``OutboxEmail/renterTokenPlaceholder`` and the row names its payment (found through the dedupe key
+    /// `payment:<id>:renter:success`), so a pending row is still sent with a working link and a sent one keeps no token.
+    /// Running it twice changes nothing more (a body without a token no longer matches).
+    @Sendable static func renterTokensOutOfStoredBodies(_ dialect: SQLDialect) -> [SQLQuery] {
+        let token = "SUBSTR(body, INSTR(body, '?t=') + 3, 32)"
+        let placeholder = OutboxEmail.renterTokenPlaceholder
+        switch dialect {
+        case .sqlite:
+            let alphabet = "[abcdefghijkmnpqrstuvwxyz23456789]"
+            return [
+                // SQLite has no ADD COLUMN IF NOT EXISTS; its migrations are transactional, so this runs exactly once.
+                "ALTER TABLE outbox ADD COLUMN link_payment_code TEXT NULL",
+                SQLQuery(unsafeSQL: """
+                    UPDATE outbox SET
+                        link_payment_code = (SELECT payment.payment_code FROM payment
+                                             WHERE 'payment:' || payment.id || ':renter:success' = outbox.dedupe_key),
+                        body = REPLACE(body, \(token), '\(placeholder)')
+                    WHERE kind = 'payment_success_renter' AND INSTR(body, '?t=') > 0
+                      AND \(token) GLOB '\(String(repeating: alphabet, count: 32))'
+                    """),
+            ]
+        case .mariadb:
+            return [
+                "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS link_payment_code VARCHAR(100) NULL",
+                SQLQuery(unsafeSQL: """
+                    UPDATE outbox SET
+                        link_payment_code = (SELECT payment.payment_code FROM payment
+                                             WHERE CONCAT('payment:', payment.id, ':renter:success') = outbox.dedupe_key),
+                        body = REPLACE(body, \(token), '\(placeholder)')
+                    WHERE kind = 'payment_success_renter' AND INSTR(body, '?t=') > 0
+                      AND CAST(\(token) AS BINARY) REGEXP '^[a-km-np-z2-9]{32}$'
+                    """),
+            ]
+        }
+    }
 }

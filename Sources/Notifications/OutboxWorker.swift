@@ -84,17 +84,30 @@ public struct OutboxWorker: Service {
     let transport: any MailTransport
     let clock: WallClock
     public let configuration: Configuration
+    /// The renter token of a payment code, for bodies that carry a renter link (``OutboxEmail/renterLinkPaymentCode``).
+    let renterToken: (@Sendable (_ paymentCode: String) -> String)?
     let logger: Logger
 
+    /// - Parameter renterToken: completes stored renter links at send time; without it such a link goes out without its
+    ///   token (it then opens only in the browser that holds the payment's cookie).
     public init(
         database: any SQLDatabase, transport: any MailTransport, clock: WallClock = .system, configuration: Configuration = .init(),
-        logger: Logger
+        renterToken: (@Sendable (_ paymentCode: String) -> String)? = nil, logger: Logger
     ) {
         self.database = database
         self.transport = transport
         self.clock = clock
         self.configuration = configuration
+        self.renterToken = renterToken
         self.logger = logger
+    }
+
+    /// The body to send: the stored one with its renter link completed (the token exists only in this message).
+    func renderedBody(_ entry: OutboxEntry) -> String {
+        guard let code = entry.renterLinkPaymentCode else { return entry.body }
+        let placeholder = OutboxEmail.renterTokenPlaceholder
+        guard let renterToken else { return entry.body.replacing("?t=" + placeholder, with: "").replacing(placeholder, with: "") }
+        return entry.body.replacing(placeholder, with: renterToken(code))
     }
 
     /// Looks for due rows every ``Configuration/pollInterval`` until graceful shutdown. A send in progress finishes;
@@ -186,7 +199,7 @@ public struct OutboxWorker: Service {
             // The Message-ID is the outbox row's: a re-send after a crash between the SMTP server's "250" and our commit of
             // `sent` (the one window at-least-once delivery leaves) is the same message to receivers that deduplicate.
             message = MailMessage(
-                to: [try MailAddress(entry.recipient)], subject: entry.subject, text: entry.body,
+                to: [try MailAddress(entry.recipient)], subject: entry.subject, text: renderedBody(entry),
                 idLeft: "gh-outbox-\(entry.id)-\(entry.createdAt)")
         } catch {
             return await fail(claim, error: error, permanent: true, metadata: metadata)

@@ -23,13 +23,13 @@ public struct PaymentNotifications: Sendable {
     public struct Configuration: Sendable {
         /// Where renters reach Gatehouse (no trailing slash), for the receipt link in the renter's e-mail.
         public var publicURL: String?
-        /// The renter token of a payment code (`PaymentService.renterToken(paymentCode:)`), so the receipt link opens
-        /// without the cookie; `nil` leaves the link out of the e-mail.
-        public var renterToken: (@Sendable (_ paymentCode: String) -> String)?
+        /// Whether the receipt link carries the renter's token, so it opens without the cookie (the outbox worker puts
+        /// the token in at send time and must then be given the renter tokens); `false` leaves the link out.
+        public var linksRenterToken: Bool
 
-        public init(publicURL: String? = nil, renterToken: (@Sendable (_ paymentCode: String) -> String)? = nil) {
+        public init(publicURL: String? = nil, linksRenterToken: Bool = false) {
             self.publicURL = publicURL
-            self.renterToken = renterToken
+            self.linksRenterToken = linksRenterToken
         }
     }
 
@@ -90,9 +90,11 @@ public struct PaymentNotifications: Sendable {
         try await web.insert(content.ownerNotice, on: connection)
     }
 
+    /// The receipt link as stored: its token is ``OutboxEmail/renterTokenPlaceholder``, which the outbox worker
+    /// completes at send time (``OutboxEmail/renterLinkPaymentCode``), so no renter token is ever written to the outbox.
     private func receiptURL(_ payment: Payment) -> String? {
-        guard let base = configuration.publicURL, let token = configuration.renterToken?(payment.paymentCode) else { return nil }
-        return "\(base)/payment/success/\(payment.id.rawValue)?t=\(token)"
+        guard let base = configuration.publicURL, configuration.linksRenterToken else { return nil }
+        return "\(base)/payment/success/\(payment.id.rawValue)?t=\(OutboxEmail.renterTokenPlaceholder)"
     }
 }
 
@@ -148,7 +150,8 @@ struct PaymentSuccessContent: Sendable {
         return OutboxEmail(
             ownerID: payment.ownerID, kind: "payment_success_renter", recipient: address,
             subject: "Đã nhận thanh toán – đặt phòng đã được xác nhận / Payment received – booking confirmed (\(payment.paymentCode))",
-            body: vi + Self.separator + en + Self.footer, dedupeKey: "payment:\(payment.id.rawValue):renter:success")
+            body: vi + Self.separator + en + Self.footer, dedupeKey: "payment:\(payment.id.rawValue):renter:success",
+            renterLinkPaymentCode: receiptURL == nil ? nil : payment.paymentCode)
     }
 
     /// "New payment", to the owner.

@@ -95,7 +95,7 @@ struct PaymentsWorld: Sendable {
             notifications: PaymentNotifications(
                 outbox: NotificationOutbox(database: database, clock: wallClock), web: WebNotifications(database: database, clock: wallClock),
                 payments: repository, bookings: bookings, owners: owners,
-                configuration: .init(publicURL: "https://pay.example.vn", renterToken: tokens.token(paymentCode:)), logger: logger),
+                configuration: .init(publicURL: "https://pay.example.vn", linksRenterToken: true), logger: logger),
             statusView: statusView)
         let idempotencyKeys = IdempotencyKeyRepository(database: database)
         let payments = PaymentService(

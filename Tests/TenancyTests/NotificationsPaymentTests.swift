@@ -16,11 +16,12 @@ import GatehouseCore
 @Suite struct NotificationsPaymentTests {
     let logger = TestDatabases.logger
 
-    func notifications(_ db: any SQLDatabase, clock: WallClock, renterToken: (@Sendable (String) -> String)? = nil) -> PaymentNotifications {
+    func notifications(_ db: any SQLDatabase, clock: WallClock, linksRenterToken: Bool = false) -> PaymentNotifications {
         PaymentNotifications(
             outbox: NotificationOutbox(database: db, clock: clock), web: WebNotifications(database: db, clock: clock),
             payments: PaymentRepository(database: db, clock: clock), bookings: BookingRepository(database: db, clock: clock),
-            owners: OwnerRepository(database: db, clock: clock), configuration: .init(publicURL: "https://pay.example.vn", renterToken: renterToken), logger: logger)
+            owners: OwnerRepository(database: db, clock: clock),
+            configuration: .init(publicURL: "https://pay.example.vn", linksRenterToken: linksRenterToken), logger: logger)
     }
 
     /// Settles the fixture's payment as `event`, enqueueing notifications in the same transaction.
@@ -42,7 +43,7 @@ import GatehouseCore
         try await withTestDatabase(backend) { db in
             let clock = ManualClock()
             let fixture = try await NotificationFixture.make(db, clock: clock.wallClock, logger: logger)
-            let notifications = notifications(db, clock: clock.wallClock, renterToken: { "tok-\($0)" })
+            let notifications = notifications(db, clock: clock.wallClock, linksRenterToken: true)
             let change = try #require(
                 try await settle(fixture, .paid(totalPaid: 500_000, source: .webhook), db: db, clock: clock.wallClock, notifications: notifications))
             #expect(change.to == .success)
@@ -75,7 +76,10 @@ import GatehouseCore
             #expect(renter.subject.hasPrefix("Đã nhận thanh toán"))
             #expect(renter.body.contains("Xin chào Nguyễn Văn Ánh"))
             #expect(renter.body.contains("Nhà nghỉ Hoa Sen"))
-            #expect(renter.body.contains("https://pay.example.vn/payment/success/\(id)?t=tok-\(fixture.payment.paymentCode)"))
+            // The receipt link is stored without its token: the worker completes it at send time.
+            #expect(renter.body.contains("https://pay.example.vn/payment/success/\(id)?t=\(OutboxEmail.renterTokenPlaceholder)"))
+            #expect(renter.renterLinkPaymentCode == fixture.payment.paymentCode)
+            #expect(owner.renterLinkPaymentCode == nil && !owner.body.contains("/payment/success/"))
             #expect(renter.body.contains("21:00 15/01/2024 – 00:00 16/01/2024"))
             #expect(owner.subject == "Thanh toán mới 500.000 ₫ / New payment (\(fixture.payment.paymentCode))")
             #expect(owner.body.contains("Nguyễn Văn Ánh, renter@example.vn, 0912 345 678"))
@@ -167,6 +171,56 @@ import GatehouseCore
                 #expect(raw.utf8.allSatisfy { $0 < 128 })
             }
         }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func theRenterTokenIsPutIntoTheLinkAtSendTimeAndNeverStored(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let clock = ManualClock()
+            let fixture = try await NotificationFixture.make(db, clock: clock.wallClock, logger: logger)
+            try await settle(
+                fixture, .paid(totalPaid: 500_000, source: .webhook), db: db, clock: clock.wallClock,
+                notifications: notifications(db, clock: clock.wallClock, linksRenterToken: true))
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-link-mail-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let token = "tok\(uniqueToken())"
+            let worker = OutboxWorker(
+                database: db, transport: FileMailer(directory: folder, sender: try MailAddress("no-reply@gatehouse.test")),
+                clock: clock.wallClock, renterToken: { code in code == fixture.payment.paymentCode ? token : "wrong-payment" }, logger: logger)
+            #expect(try await worker.processDue().sent == 2)
+
+            let bodies = try FileManager.default.contentsOfDirectory(atPath: folder).map { try Self.decodedBody(of: "\(folder)/\($0)") }
+            let link = "https://pay.example.vn/payment/success/\(fixture.payment.id.rawValue)?t=\(token)"
+            #expect(bodies.filter { $0.contains(link) }.count == 1)  // the renter's, in both languages
+            #expect(bodies.allSatisfy { !$0.contains(OutboxEmail.renterTokenPlaceholder) })
+            // Nothing stored holds the token: not the row, not after sending.
+            let stored = try await db.query("SELECT body FROM outbox", logger: logger).map { try $0.decode("body", as: String.self) }
+            #expect(stored.count == 2 && stored.allSatisfy { !$0.contains(token) })
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func withoutRenterTokensTheLinkGoesOutWithoutAQuery(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let clock = ManualClock()
+            let fixture = try await NotificationFixture.make(db, clock: clock.wallClock, logger: logger)
+            try await settle(
+                fixture, .paid(totalPaid: 500_000, source: .webhook), db: db, clock: clock.wallClock,
+                notifications: notifications(db, clock: clock.wallClock, linksRenterToken: true))
+            let entry = try #require(try await NotificationOutbox(database: db).entries(logger: logger).first { $0.kind == "payment_success_renter" })
+            let worker = OutboxWorker(database: db, transport: FileMailer(directory: "/nonexistent", sender: try MailAddress("a@b.vn")), logger: logger)
+            let body = worker.renderedBody(entry)
+            #expect(body.contains("https://pay.example.vn/payment/success/\(fixture.payment.id.rawValue)\n"))
+            #expect(!body.contains("?t=") && !body.contains(OutboxEmail.renterTokenPlaceholder))
+        }
+    }
+
+    /// The base64 text part of a message ``FileMailer`` wrote, decoded.
+    static func decodedBody(of path: String) throws -> String {
+        let raw = try String(contentsOfFile: path, encoding: .utf8)
+        let body = try #require(raw.range(of: "\r\n\r\n")).upperBound
+        let data = try #require(Data(base64Encoded: raw[body...].replacingOccurrences(of: "\r\n", with: "")))
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     // MARK: Web notifications
