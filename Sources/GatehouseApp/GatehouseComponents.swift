@@ -82,9 +82,10 @@ public struct GatehouseComponents: Sendable {
             let owners = OwnerRepository(database: database, clock: clock)
             let paymentConfig = PaymentConfigRepository(database: database, clock: clock)
             let probes = OnboardingProbeRepository(database: database, clock: clock)
+            let webhookKeys = WebhookKeys(hasher: hasher)
             let credentials = OwnerCredentialsService(
                 database: database, vault: vault, keyAccess: keyAccess, owners: owners, paymentConfig: paymentConfig, payOS: payOS,
-                publicURL: configuration.publicURL)
+                webhookKeys: webhookKeys, publicURL: configuration.publicURL)
             let onboarding = OnboardingService(
                 credentials: credentials, probes: probes, owners: owners, paymentConfig: paymentConfig, payOS: payOS, auditLog: auditLog,
                 database: database)
@@ -114,7 +115,7 @@ public struct GatehouseComponents: Sendable {
                     publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds),
                     firstReconcileCheckMillis: Int64(configuration.reconcileFirstCheckSeconds) * 1_000))
             let webhooks = WebhookService(
-                owners: owners, payments: paymentRepository, inbox: WebhookInboxRepository(database: database, clock: clock),
+                owners: owners, webhookKeys: webhookKeys, payments: paymentRepository, inbox: WebhookInboxRepository(database: database, clock: clock),
                 settlement: settlement, keyAccess: keyAccess, payOS: payOS,
                 rejections: WebhookRejectionRepository(database: database, clock: clock),
                 metrics: WebhookMetrics(factory: observability.factory), onboardingProbes: probes, auditLog: auditLog, database: database,

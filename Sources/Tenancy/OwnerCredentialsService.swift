@@ -14,6 +14,8 @@ public struct OwnerCredentialsService: Sendable {
     let owners: OwnerRepository
     let paymentConfig: PaymentConfigRepository
     let payOS: PayOSClient
+    /// Owners' webhook keys (the path segment of each owner's webhook URL).
+    public let webhookKeys: WebhookKeys
     /// Where payOS reaches Gatehouse (no trailing slash).
     let publicURL: String
 
@@ -23,7 +25,7 @@ public struct OwnerCredentialsService: Sendable {
     ///   - keyAccess: the owner's payOS calls (confirm-webhook), under the owner's payOS cap.
     public init(
         database: any SQLDatabase, vault: Vault, keyAccess: TenantKeyAccess, owners: OwnerRepository, paymentConfig: PaymentConfigRepository,
-        payOS: PayOSClient, publicURL: String
+        payOS: PayOSClient, webhookKeys: WebhookKeys, publicURL: String
     ) {
         self.database = database
         self.vault = vault
@@ -31,11 +33,12 @@ public struct OwnerCredentialsService: Sendable {
         self.owners = owners
         self.paymentConfig = paymentConfig
         self.payOS = payOS
+        self.webhookKeys = webhookKeys
         self.publicURL = publicURL
     }
 
-    /// The owner's own webhook URL: `<public URL>/webhook/payos/<owner's random webhook key>`.
-    public func webhookURL(for owner: Owner) -> String { "\(publicURL)/webhook/payos/\(owner.webhookKey)" }
+    /// The owner's own webhook URL: `<public URL>/webhook/payos/<owner's webhook key>` (``WebhookKeys``).
+    public func webhookURL(for owner: Owner) -> String { "\(publicURL)/webhook/payos/\(webhookKeys.key(for: owner))" }
 
     /// Registers the owner's webhook URL with payOS (`confirm-webhook`, with the owner's active credentials):
     /// payOS probes the URL with a signed sample, which Gatehouse itself answers. Records the time on success.

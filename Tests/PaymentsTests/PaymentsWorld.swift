@@ -82,9 +82,11 @@ struct PaymentsWorld: Sendable {
         let keyAccess = TenantKeyAccess(
             vault: vault, rateLimiter: TenantRateLimiter(defaults: .init(requests: unlimited, payOS: payOSCap, perIP: unlimited)))
         let owners = OwnerRepository(database: database, clock: wallClock)
+        let webhookKeys = WebhookKeys(hasher: TokenHasher(pepper: Array(repeating: 9, count: 32)))
         let credentials = OwnerCredentialsService(
             database: database, vault: vault, keyAccess: keyAccess, owners: owners,
-            paymentConfig: PaymentConfigRepository(database: database, clock: wallClock), payOS: payOS, publicURL: "https://pay.example.vn")
+            paymentConfig: PaymentConfigRepository(database: database, clock: wallClock), payOS: payOS, webhookKeys: webhookKeys,
+            publicURL: "https://pay.example.vn")
 
         let bookings = BookingRepository(database: database, clock: wallClock)
         let repository = PaymentRepository(database: database, clock: wallClock)
@@ -103,7 +105,7 @@ struct PaymentsWorld: Sendable {
             keyAccess: keyAccess, payOS: payOS, tokens: tokens, statusView: statusView, clock: wallClock,
             configuration: .init(publicURL: "https://pay.example.vn"))
         let webhooks = WebhookService(
-            owners: owners, payments: repository, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
+            owners: owners, webhookKeys: webhookKeys, payments: repository, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
             keyAccess: keyAccess, payOS: payOS, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
             metrics: WebhookMetrics(factory: NOOPMetricsHandler.instance),
             onboardingProbes: OnboardingProbeRepository(database: database, clock: wallClock), auditLog: auditLog, database: database,

@@ -106,7 +106,7 @@ struct WebhookIngestBench: AsyncParsableCommand {
                 let (owner, created) = try await createPendingPayments(
                     components: components, channel: channel, count: payments, concurrency: 8,
                     label: "webhook-ingest (\(backend.rawValue))", logger: logger)
-                path = "/webhook/payos/\(owner.webhookKey)"
+                path = "/webhook/payos/\(components.credentials.webhookKeys.key(for: owner))"
                 for payment in created { _ = try await sandbox.pay(String(payment.payment.orderCode), clientId: channel.clientId) }
                 bodies = await sandbox.deliveries(clientId: channel.clientId).filter { $0.state == .noWebhookURL }.map(\.body)
                 guard bodies.count == payments else { throw ValidationError("expected \(payments) webhooks, the sandbox made \(bodies.count)") }

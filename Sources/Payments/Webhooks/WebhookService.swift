@@ -56,6 +56,7 @@ public struct WebhookService: Sendable {
     }
 
     let owners: OwnerRepository
+    let webhookKeys: WebhookKeys
     let payments: PaymentRepository
     let inbox: WebhookInboxRepository
     let settlement: PaymentSettlement
@@ -78,11 +79,12 @@ public struct WebhookService: Sendable {
     ///   - onboardingProbes: where a webhook the owner's keys cannot verify goes while the owner proves new credentials.
     ///   - auditLog, database: where a refused signature is audited.
     public init(
-        owners: OwnerRepository, payments: PaymentRepository, inbox: WebhookInboxRepository, settlement: PaymentSettlement,
+        owners: OwnerRepository, webhookKeys: WebhookKeys, payments: PaymentRepository, inbox: WebhookInboxRepository, settlement: PaymentSettlement,
         keyAccess: TenantKeyAccess, payOS: PayOSClient, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
         onboardingProbes: OnboardingProbeRepository, auditLog: AuditLog, database: any SQLDatabase, configuration: Configuration = .init()
     ) {
         self.owners = owners
+        self.webhookKeys = webhookKeys
         self.payments = payments
         self.inbox = inbox
         self.settlement = settlement
@@ -107,7 +109,7 @@ public struct WebhookService: Sendable {
         let unverified = try Self.parse(body)
         let ownerID: OwnerID
         if let webhookKey {
-            guard let owner = try await owners.get(webhookKey: webhookKey, logger: logger) else {
+            guard let owner = try await webhookKeys.owner(presentedKey: webhookKey, in: owners, logger: logger) else {
                 try await countRejection(owner: nil, logger: logger)
                 throw Refusal(reason: .unknownOwner)
             }

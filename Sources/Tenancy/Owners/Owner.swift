@@ -19,8 +19,9 @@ public struct Owner: Sendable, Hashable {
     public var email: String
     public var status: Status
     public var onboardingState: OnboardingState
-    /// The random, unguessable path segment of this owner's webhook URL (`/webhook/payos/{key}`).
-    public var webhookKey: String
+    /// The public id of this owner's webhook key (``WebhookKeys/key(for:)`` gives the key, the secret path segment of
+    /// `/webhook/payos/{key}`); for owners created before keys had ids, the key itself.
+    public var webhookKeyID: String
     public var createdAt: Int64
     public var updatedAt: Int64
 }

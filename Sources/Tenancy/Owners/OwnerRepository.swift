@@ -12,7 +12,7 @@ public struct OwnerRepository: SQLRepository {
         self.storage = storage
     }
 
-    /// Creates an owner with a fresh random webhook key. Name and email are validated.
+    /// Creates an owner with a fresh webhook key id (``WebhookKeys``). Name and email are validated.
     public func create(name: String, email: String, logger: Logger) async throws -> Owner {
         try await database.withConnection(logger: logger) { try await create(name: name, email: email, on: $0) }
     }
@@ -25,16 +25,16 @@ public struct OwnerRepository: SQLRepository {
         guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
         guard Validation.isEmail(email) else { throw TenancyError.validation("email is not a valid address") }
         let now = clock.now()
-        let webhookKey = RandomToken.secret(bits: 160)
+        let webhookKeyID = WebhookKeys.newKeyID()
         let result = try await connection.execute(
             """
             INSERT INTO owner (name, email, status, onboarding_state, webhook_key, created_at, updated_at)
-            VALUES (\(name), \(email), 'active', 'pending', \(webhookKey), \(now), \(now))
+            VALUES (\(name), \(email), 'active', 'pending', \(webhookKeyID), \(now), \(now))
             """)
         guard let id = result.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for new owner") }
         return Owner(
             id: OwnerID(id), name: name, email: email, status: .active, onboardingState: .pending,
-            webhookKey: webhookKey, createdAt: now, updatedAt: now)
+            webhookKeyID: webhookKeyID, createdAt: now, updatedAt: now)
     }
 
     /// The owner with this id, or `nil`.
@@ -48,8 +48,8 @@ public struct OwnerRepository: SQLRepository {
         try await connection.query("SELECT \(unescaped: Self.columns) FROM owner WHERE id = \(id)").first.map(Self.decode)
     }
 
-    /// The owner whose webhook URL carries `key`, or `nil`.
-    public func get(webhookKey key: String, logger: Logger) async throws -> Owner? {
+    /// The owner whose webhook key has this stored id (see ``WebhookKeys/owner(presentedKey:in:logger:)``), or `nil`.
+    public func get(webhookKeyID key: String, logger: Logger) async throws -> Owner? {
         try await database.query("SELECT \(unescaped: Self.columns) FROM owner WHERE webhook_key = \(key)", logger: logger)
             .first.map(Self.decode)
     }
@@ -84,7 +84,7 @@ public struct OwnerRepository: SQLRepository {
             email: try row.decode("email"),
             status: Owner.Status(rawValue: try row.decode("status")) ?? .suspended,
             onboardingState: Owner.OnboardingState(rawValue: try row.decode("onboarding_state")) ?? .pending,
-            webhookKey: try row.decode("webhook_key"),
+            webhookKeyID: try row.decode("webhook_key"),
             createdAt: try row.decode("created_at"),
             updatedAt: try row.decode("updated_at")
         )

@@ -31,7 +31,7 @@ extension GatewayAPITests {
         }
 
         static func webhookPath(_ gw: GatewayHarness, _ tenant: TestTenant) -> String {
-            "/webhook/payos/\(tenant.owner.webhookKey)"
+            "/webhook/payos/\(gw.components.credentials.webhookKeys.key(for: tenant.owner))"
         }
 
         static func inboxCount(_ gw: GatewayHarness) async throws -> Int {
@@ -52,7 +52,7 @@ extension GatewayAPITests {
                 #expect(failed.status == .internalServerError)
                 let failure = try #require(logs.all.first { $0.message == "request failed" })
                 #expect(failure.metadata["http.route"] == "/webhook/payos/{key}")
-                logs.expectNoSecrets([gw.ownerA.owner.webhookKey])
+                logs.expectNoSecrets([gw.components.credentials.webhookKeys.key(for: gw.ownerA.owner)])
             }
         }
 

@@ -49,7 +49,7 @@ extension GatewayAPITests {
                 try await gw.sandbox.addChannel(
                     SandboxChannel(
                         clientId: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey, accountName: "NHA TRO HOA SEN",
-                        webhookUrl: "\(gw.baseURL)/webhook/payos/\(owner.owner.webhookKey)"),
+                        webhookUrl: "\(gw.baseURL)/webhook/payos/\(gw.components.credentials.webhookKeys.key(for: owner.owner))"),
                     replace: true)
 
                 let bookingID = try await gw.createBooking(owner, renterEmail: renterEmail)

@@ -66,7 +66,7 @@ extension GatewayAPITests {
                 #expect(Self.sample(text, "gatehouse_outbox", ["status=\"pending\""]) != nil)
                 #expect(Self.sample(text, "gatehouse_reconciliation_backlog") == 0)
                 // No secret, token or raw path: keys, the owner's webhook key, the renter token.
-                for secret in [gw.ownerA.channel.apiKey, gw.ownerA.channel.checksumKey, gw.ownerB.channel.checksumKey, gw.ownerA.owner.webhookKey,
+                for secret in [gw.ownerA.channel.apiKey, gw.ownerA.channel.checksumKey, gw.ownerB.channel.checksumKey, gw.components.credentials.webhookKeys.key(for: gw.ownerA.owner),
                     "no-such-owner-key", payment.token, gw.ownerA.apiKey]
                 {
                     #expect(!text.contains(secret))

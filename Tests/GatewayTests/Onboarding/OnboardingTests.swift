@@ -71,7 +71,7 @@ extension GatewayAPITests {
                 // The stored set works: payOS's own webhooks for this owner now verify on any instance.
                 let probe = PayOSWebhookBody.signed(PayOSWebhookData.confirmationSample, checksumKey: C.channelB.checksumKey)
                 let delivered = try await cluster.request(
-                    .post, "/webhook/payos/\(owner.webhookKey)", port: cluster.receiverPort, body: probe.jsonText)
+                    .post, "/webhook/payos/\(cluster.initiator.credentials.webhookKeys.key(for: owner))", port: cluster.receiverPort, body: probe.jsonText)
                 #expect(delivered.status == .ok)
                 Self.expectNoSecrets(stored.body, "PUT")
                 Self.expectNoSecrets(cluster.logs.text, "the logs")
@@ -157,7 +157,7 @@ extension GatewayAPITests {
                 #expect(second.json?["previous_checksum_key_usable_until"]?.stringValue?.isEmpty == false)
 
                 // During the grace window webhooks signed with either key verify; with neither, they are refused and counted.
-                let path = "/webhook/payos/\(owner.webhookKey)"
+                let path = "/webhook/payos/\(cluster.initiator.credentials.webhookKeys.key(for: owner))"
                 for key in [C.channelA.checksumKey, rotated.checksumKey] {
                     let body = PayOSWebhookBody.signed(PayOSWebhookData.confirmationSample, checksumKey: key).jsonText
                     #expect(try await cluster.request(.post, path, port: cluster.receiverPort, body: body).status == .ok)
