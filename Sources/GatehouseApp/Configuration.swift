@@ -81,6 +81,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var ipRateLimitBurst: Int
     public var authFailureBurst: Int
     public var authFailuresPerMinute: Int
+    /// Onboarding proofs (payOS credential submissions) per owner per sliding hour.
+    public var onboardingAttemptsPerHour: Int
     /// Comma-separated CIDRs of trusted reverse proxies (validated).
     public var trustedProxies: String
     public var instanceHeartbeatSeconds: Int
@@ -173,6 +175,7 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.ipRateLimitBurst = try integer("GATEHOUSE_IP_RATE_LIMIT_BURST", default: 200, range: 1...1_000_000)
         self.authFailureBurst = try integer("GATEHOUSE_AUTH_FAILURE_BURST", default: 10, range: 1...10_000)
         self.authFailuresPerMinute = try integer("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", default: 10, range: 1...60_000)
+        self.onboardingAttemptsPerHour = try integer("GATEHOUSE_ONBOARDING_ATTEMPTS_PER_HOUR", default: 10, range: 1...1_000)
         self.trustedProxies = value("GATEHOUSE_TRUSTED_PROXIES") ?? ""
         if TrustedProxies(parsing: trustedProxies) == nil {
             throw ConfigurationError(

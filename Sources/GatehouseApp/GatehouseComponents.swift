@@ -88,7 +88,7 @@ public struct GatehouseComponents: Sendable {
                 webhookKeys: webhookKeys, publicURL: configuration.publicURL)
             let onboarding = OnboardingService(
                 credentials: credentials, probes: probes, owners: owners, paymentConfig: paymentConfig, payOS: payOS, auditLog: auditLog,
-                database: database)
+                database: database, clock: clock, attemptsPerHour: configuration.onboardingAttemptsPerHour)
 
             // Notifications (renter links in e-mails are completed with the renter token at send time)
             let renterTokens = RenterTokens(hasher: hasher)

@@ -36,6 +36,13 @@ public struct TenantKeyAccess: Sendable {
         }
     }
 
+    /// Admits one payOS call made for the owner with keys that are not (yet) its stored ones — the onboarding proof's
+    /// confirm-webhook with candidate keys — under the same cap as calls with the stored ones.
+    /// - Throws: ``RateLimitError`` when the owner's payOS cap is exhausted (the call must not be made).
+    public func admitPayOSCall(owner: OwnerID) throws(RateLimitError) {
+        try rateLimiter.admitPayOSCall(owner: owner)
+    }
+
     /// Unseals the checksum keys a webhook of this owner may be signed with (the active one and, during a rotation's
     /// grace window, the previous one), active first, and hands them to `verify`. No payOS call: not rate limited.
     public func withWebhookVerificationKeys<Value>(

@@ -11,3 +11,13 @@ extension OnboardingError: APIErrorConvertible {
         return mapped
     }
 }
+
+/// 429 `ONBOARDING_ATTEMPTS_EXCEEDED` with `Retry-After`: the owner's proofs for the hour are used up.
+extension OnboardingAttemptsExceeded: APIErrorConvertible {
+    public var apiError: APIError {
+        APIError(
+            status: .tooManyRequests, code: "ONBOARDING_ATTEMPTS_EXCEEDED",
+            message: "too many credential proofs for this owner (at most \(attemptsPerHour) an hour); retry after \(retryAfterSeconds) s",
+            headers: [.retryAfter: "\(retryAfterSeconds)"])
+    }
+}

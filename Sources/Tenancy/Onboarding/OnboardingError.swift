@@ -29,3 +29,22 @@ public struct OnboardingError: Error, Hashable, CustomStringConvertible, CustomD
     public var description: String { "OnboardingError(payOS credentials invalid: \(part))" }
     public var debugDescription: String { description }
 }
+
+/// Too many onboarding proofs for one owner in the last hour: nothing was sent to payOS.
+///
+/// The proof answers which part of a candidate set payOS refused, so without a cap it would be an oracle for guessing
+/// client id / API key pairs; and each attempt is a payOS call and a probe. Attempts are counted per owner over a
+/// sliding hour, fleet-wide (from the audit trail, where each attempt is recorded before payOS is called).
+public struct OnboardingAttemptsExceeded: Error, Hashable, CustomStringConvertible {
+    /// The cap that was reached.
+    public let attemptsPerHour: Int
+    /// Seconds until the oldest counted attempt leaves the window (at least 1).
+    public let retryAfterSeconds: Int
+
+    public init(attemptsPerHour: Int, retryAfterSeconds: Int) {
+        self.attemptsPerHour = attemptsPerHour
+        self.retryAfterSeconds = max(1, retryAfterSeconds)
+    }
+
+    public var description: String { "OnboardingAttemptsExceeded(\(attemptsPerHour) per hour, retry after \(retryAfterSeconds) s)" }
+}

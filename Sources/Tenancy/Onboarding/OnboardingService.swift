@@ -24,6 +24,11 @@ public import GatehouseCore
 public struct OnboardingService: Sendable {
     /// How long an attempt accepts probes: longer than payOS's probe timeout plus the client's retries.
     public var attemptLifetimeMillis: Int64 = 120_000
+    /// Proofs per owner per sliding hour (see ``OnboardingAttemptsExceeded``). Ten leaves room for typos and a
+    /// rotation while making a guessing oracle useless.
+    public var attemptsPerHour: Int = 10
+    static let attemptAction = "credentials.proof_attempt"
+    static let hourMillis: Int64 = 3_600_000
 
     let credentials: OwnerCredentialsService
     let probes: OnboardingProbeRepository
@@ -31,15 +36,17 @@ public struct OnboardingService: Sendable {
     let paymentConfig: PaymentConfigRepository
     let payOS: PayOSClient
     let auditLog: AuditLog
-    /// Where refused proofs are audited.
+    /// Where attempts and refused proofs are audited.
     let database: any SQLDatabase
+    let clock: WallClock
 
     /// - Parameters:
     ///   - payOS: called with the *candidate* credentials (not the owner's stored ones, so not through ``TenantKeyAccess``).
     ///   - auditLog, database: where a refused proof is audited.
     public init(
         credentials: OwnerCredentialsService, probes: OnboardingProbeRepository, owners: OwnerRepository,
-        paymentConfig: PaymentConfigRepository, payOS: PayOSClient, auditLog: AuditLog, database: any SQLDatabase
+        paymentConfig: PaymentConfigRepository, payOS: PayOSClient, auditLog: AuditLog, database: any SQLDatabase, clock: WallClock = .system,
+        attemptsPerHour: Int = 10
     ) {
         self.credentials = credentials
         self.probes = probes
@@ -48,13 +55,17 @@ public struct OnboardingService: Sendable {
         self.payOS = payOS
         self.auditLog = auditLog
         self.database = database
+        self.clock = clock
+        self.attemptsPerHour = max(1, attemptsPerHour)
     }
 
     /// Proves the candidate set, then seals and activates it.
     ///
     /// - Returns: the stored set's hint-only description.
-    /// - Throws: ``TenancyError/validation(_:)`` for malformed input; ``OnboardingError`` naming the failed part (nothing
-    ///   stored, the refusal audited); ``PayOSError`` when payOS is unreachable or answers unusably (nothing stored).
+    /// - Throws: ``TenancyError/validation(_:)`` for malformed input; ``OnboardingAttemptsExceeded`` past the hourly cap
+    ///   (payOS not called); ``RateLimitError`` when the owner's payOS cap is exhausted; ``OnboardingError`` naming the
+    ///   failed part (nothing stored, the refusal audited); ``PayOSError`` when payOS is unreachable or answers unusably
+    ///   (nothing stored).
     public func submit(
         owner id: OwnerID, clientID: String, apiKey: String, checksumKey: String, audit: AuditContext, logger: Logger
     ) async throws -> CredentialInfo {
@@ -63,6 +74,7 @@ public struct OnboardingService: Sendable {
         var logger = logger
         logger[metadataKey: "tenant.id"] = "\(id)"
         let candidate = PayOSCredentials(clientId: clientID, apiKey: apiKey, checksumKey: checksumKey)
+        try await admitAttempt(owner: id, audit: audit, logger: logger)
         do {
             try await prove(candidate, webhookURL: credentials.webhookURL(for: owner), owner: id, logger: logger)
         } catch let error as OnboardingError {
@@ -78,6 +90,25 @@ public struct OnboardingService: Sendable {
         try await paymentConfig.markWebhookConfirmed(owner: id, logger: logger)
         logger.info("payOS credentials proven and stored", metadata: ["credentials.version": "\(info.activeVersion)"])
         return info
+    }
+
+    /// Counts the owner's attempts in the last hour (every instance's: they are audit rows) and, under the cap,
+    /// records this one before payOS is called; then charges the call to the owner's payOS cap like any other.
+    private func admitAttempt(owner id: OwnerID, audit: AuditContext, logger: Logger) async throws {
+        let since = clock.now() - Self.hourMillis
+        let rows = try await database.query(
+            """
+            SELECT at FROM audit_log WHERE owner_id = \(id.rawValue) AND action = \(Self.attemptAction) AND at > \(since)
+            ORDER BY at LIMIT \(attemptsPerHour)
+            """, logger: logger)
+        if rows.count >= attemptsPerHour {
+            let oldest: Int64 = try rows[0].decode("at")
+            let retryAfter = Int((oldest + Self.hourMillis - clock.now() + 999) / 1_000)
+            logger.notice("onboarding proof refused: hourly attempts used up", metadata: ["onboarding.attempts": "\(rows.count)"])
+            throw OnboardingAttemptsExceeded(attemptsPerHour: attemptsPerHour, retryAfterSeconds: retryAfter)
+        }
+        _ = try await auditLog.append(AuditEntry(audit, ownerID: id.rawValue, action: Self.attemptAction), database: database, logger: logger)
+        try credentials.keyAccess.admitPayOSCall(owner: id)
     }
 
     private func prove(_ candidate: PayOSCredentials, webhookURL: String, owner: OwnerID, logger: Logger) async throws {
