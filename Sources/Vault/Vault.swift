@@ -296,21 +296,19 @@ public final class Vault: Sendable {
             duplicated = duplicated || sealed[kind] != nil
             sealed[kind] = (try row.decode("version"), try row.decode("sealed"))
         }
-        guard let client = sealed[.clientID], let api = sealed[.apiKey], let checksum = sealed[.checksumKey],
-            client.version == api.version, api.version == checksum.version
-        else {
-            throw VaultError(code: .noCredentials, detail: "owner \(owner) has no complete active credential set")
-        }
         return try await auditedUnseal(
             owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger,
-            detail: ["kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "version": .int(client.version)]
+            detail: ["kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "version": .int(newest)]
         ) {
             let dataKey = try CredentialEnvelope.unwrapDataKey(wrapped, owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion))
             let stateKey = CredentialEnvelope.stateKey(dataKey: dataKey)
             defer { stateKey.wipe() }
+            // Tags first: a set made incomplete or mixed by rows moved between states is tampering, not "no credentials".
             for row in rows { try Self.requireState(row, owner: owner, stateKey: stateKey) }
-            guard !duplicated, client.version == newest else {
-                throw VaultError(code: .stateTampered, detail: "owner \(owner) has more than one active version, or an active version that is not the newest")
+            guard !duplicated, let client = sealed[.clientID], let api = sealed[.apiKey], let checksum = sealed[.checksumKey],
+                client.version == newest, api.version == newest, checksum.version == newest
+            else {
+                throw VaultError(code: .stateTampered, detail: "owner \(owner) has no single active set of the newest version")
             }
             return UnsealedCredentials(
                 ownerID: owner, version: client.version,
