@@ -79,7 +79,7 @@ public enum VaultSchema {
                 ]
             ),
         ]),
-        SchemaPart(version: 5, owner: "Vault") { dialect in
+        SchemaPart(version: 6, owner: "Vault") { dialect in
             /// `vault_credential.state_mac`: the tag binding a row's state and usable-until instant to its owner's data key
             /// (``CredentialEnvelope/stateTag(owner:kind:version:state:usableUntil:stateKey:)``). NULL on destroyed rows and
             /// on rows written before this version, which ``Vault/authenticateLegacyCredentialStates(audit:logger:)`` tags
@@ -95,5 +95,5 @@ public enum VaultSchema {
     ]
 
     /// The schema version that added `vault_credential.state_mac`: rows older than its `applied_at` may lack a tag.
-    public static let stateTagVersion = 5
+    public static let stateTagVersion = 6
 }

@@ -189,7 +189,7 @@ import GatehouseCore
     }
 
     @Test(arguments: TestDatabases.backends)
-    func version5AddsTheTagColumnAndCanBeReRunOnMariaDB(backend: TestBackend) async throws {
+    func theStateTagMigrationAddsTheTagColumnAndCanBeReRunOnMariaDB(backend: TestBackend) async throws {
         try await withTestDatabase(backend, options: .init(migrate: false)) { db in
             let applied = try await db.migrate(logger: logger)
             #expect(applied.first { $0.version == VaultSchema.stateTagVersion }?.name == "vault credential state tags")
