@@ -71,6 +71,8 @@ public struct GatehouseComponents: Sendable {
                 database: database, masterKeys: masterKeys, clock: clock,
                 configuration: .init(checksumKeyGrace: .seconds(configuration.checksumGraceSeconds)))
             try await AuditLog(clock: clock).prepare(database: database, logger: logger)
+            // Credential rows from before state tags existed get theirs (or are destroyed) before any of them is read.
+            try await vault.authenticateLegacyCredentialStates(audit: AuditContext(actor: "system:vault-upgrade"), logger: logger)
             let pepper = try await vault.platformSecret(named: "token-pepper", logger: logger)
             let hasher = TokenHasher(pepper: pepper.withUnsafeBytes { Array($0) })
             let payOS = PayOSClient(httpClient: httpClient, configuration: .init(baseURL: configuration.payOSBaseURL))

@@ -15,7 +15,10 @@ public enum GatehouseSchema {
     /// Every migration, in version order.
     public static let migrations: [Migration] = Migration.assemble(
         TenancySchema.parts + VaultSchema.parts + PaymentsSchema.parts + NotificationsSchema.parts + AdminSchema.parts,
-        names: [1: "v1 schema", 2: "metrics and onboarding", 3: "rate limits and instance registry", 4: "admin sessions", 5: "renter tokens out of the outbox"])
+        names: [
+            1: "v1 schema", 2: "metrics and onboarding", 3: "rate limits and instance registry", 4: "admin sessions",
+            5: "renter tokens out of the outbox", 6: "vault credential state tags",
+        ])
 }
 
 extension SQLDatabase {

@@ -13,6 +13,16 @@ public enum CredentialKind: String, Sendable, Hashable, CaseIterable, Comparable
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
+/// The life of a stored credential row (`vault_credential.state`).
+public enum CredentialState: String, Sendable, Hashable, CaseIterable {
+    /// The current set: used for payOS calls and webhook verification.
+    case active
+    /// A replaced checksum key, still verifying webhooks until its `usable_until`.
+    case previous
+    /// Gone: the sealed blob is removed; never used again.
+    case destroyed
+}
+
 /// Envelope encryption: how data keys are wrapped and credentials sealed. Pure crypto, no storage.
 ///
 /// Two layers, both XChaCha20-Poly1305 with a random nonce:
@@ -28,6 +38,13 @@ public enum CredentialKind: String, Sendable, Hashable, CaseIterable, Comparable
 ///
 /// Why envelopes: rotating a master key re-wraps one small DEK per owner instead of re-sealing
 /// every credential, and a credential rotation never touches the master key.
+///
+/// The associated data deliberately leaves out a row's **state** and **usable-until** instant: they change
+/// after sealing (a rotation demotes the active checksum key to `previous` with the end of its grace window),
+/// and the row's blob should not have to be re-sealed for that. They are authenticated by a separate
+/// **state tag** instead (see ``stateTag(owner:kind:version:state:usableUntil:stateKey:)``), so a database
+/// writer cannot keep a replaced checksum key usable by setting its row back to `active` or moving its
+/// grace window later.
 public enum CredentialEnvelope {
     /// Data key length in bytes (32).
     public static let dataKeyLength = XChaCha20Poly1305.keyLength
@@ -42,6 +59,47 @@ public enum CredentialEnvelope {
     /// `gatehouse:cred:v1|owner=<id>|kind=<kind>|version=<n>`.
     public static func credentialAssociatedData(owner: Int64, kind: CredentialKind, version: Int) -> [UInt8] {
         Array("gatehouse:cred:v1|owner=\(owner)|kind=\(kind.rawValue)|version=\(version)".utf8)
+    }
+
+    // MARK: State tags
+
+    /// Why a MAC over the state rather than re-sealing the credential with the state in its associated data:
+    /// a state change then needs the data key only (no decryption, no plaintext in memory), the sealed blob
+    /// never changes once written, and master-key rotation leaves the tags alone (the data key is unchanged).
+    ///
+    /// The key is a subkey of the owner's data key (``KeyDerivation``, context `ghcstate`, subkey 1), so the
+    /// data key itself serves one algorithm only. Tags are keyed BLAKE2b-256 over
+    /// ``stateAssociatedData(owner:kind:version:state:usableUntil:)``, compared in constant time.
+    public static func stateKey(dataKey: SecureBytes) -> SecureBytes {
+        KeyDerivation.subkey(1, context: "ghcstate", from: dataKey)
+    }
+
+    /// `gatehouse:cred-state:v1|owner=<id>|kind=<kind>|version=<n>|state=<state>|usable_until=<ms or ->`.
+    ///
+    /// Every field is an integer or a closed set of names, so the encoding is unambiguous. It binds the slot
+    /// (owner, kind, version) as well as the state, so a tag copied to another row does not verify.
+    public static func stateAssociatedData(owner: Int64, kind: CredentialKind, version: Int, state: CredentialState, usableUntil: Int64?) -> [UInt8] {
+        let until = usableUntil.map(String.init) ?? "-"
+        return Array("gatehouse:cred-state:v1|owner=\(owner)|kind=\(kind.rawValue)|version=\(version)|state=\(state.rawValue)|usable_until=\(until)".utf8)
+    }
+
+    /// The tag a row in `state` (with `usableUntil`) carries in `vault_credential.state_mac`.
+    public static func stateTag(
+        owner: Int64, kind: CredentialKind, version: Int, state: CredentialState, usableUntil: Int64?, stateKey: SecureBytes
+    ) -> [UInt8] {
+        BLAKE2b.hash(stateAssociatedData(owner: owner, kind: kind, version: version, state: state, usableUntil: usableUntil), key: stateKey)
+    }
+
+    /// Checks a row's state tag.
+    /// - Throws: ``VaultError/Code/stateTampered`` when the tag is missing or does not match (state, usable-until
+    ///   or slot changed after the vault wrote them).
+    public static func verifyState(
+        _ tag: [UInt8]?, owner: Int64, kind: CredentialKind, version: Int, state: CredentialState, usableUntil: Int64?, stateKey: SecureBytes
+    ) throws(VaultError) {
+        let expected = stateTag(owner: owner, kind: kind, version: version, state: state, usableUntil: usableUntil, stateKey: stateKey)
+        guard let tag, ConstantTime.equals(tag, expected) else {
+            throw VaultError(code: .stateTampered, detail: "state of \(kind.rawValue) version \(version) of owner \(owner) did not authenticate")
+        }
     }
 
     // MARK: Data keys

@@ -23,7 +23,8 @@ public import GatehouseCore
 /// Storage layout (see ``CredentialEnvelope`` for the cryptography): `vault_data_key` holds one
 /// wrapped data key per owner; `vault_credential` holds one row per (owner, kind, version) with
 /// state `active`, `previous` (a checksum key in its grace window) or `destroyed` (sealed blob
-/// removed); `vault_rotation` records master key rotation runs; `audit_log` receives a row for
+/// removed), each live row carrying a state tag (``CredentialEnvelope/stateTag(owner:kind:version:state:usableUntil:stateKey:)``)
+/// that binds its state and usable-until instant to the owner's data key; `vault_rotation` records master key rotation runs; `audit_log` receives a row for
 /// every unseal, store, destruction and master key operation.
 ///
 /// A `Sendable` class with no mutable state except the key ring (behind a lock, changed only by
@@ -48,6 +49,8 @@ public final class Vault: Sendable {
         public static let store = "vault.credentials.store"
         public static let rotate = "vault.credentials.rotate"
         public static let destroy = "vault.credentials.destroy"
+        /// Rows from before state tags existed, tagged or destroyed at the first start after the upgrade.
+        public static let stateTagsBackfill = "vault.credentials.state_authenticated"
         public static let rotationStart = "vault.kek.rotation_start"
         public static let rewrap = "vault.kek.rewrap"
         public static let rotationFinish = "vault.kek.rotation_finish"
@@ -127,35 +130,49 @@ public final class Vault: Sendable {
                 let latest = try await connection.query("SELECT MAX(version) AS v FROM vault_credential WHERE owner_id = \(owner)")
                 let version = (try latest.first?.decodeIfPresent("v", as: Int.self) ?? 0) + 1
 
+                let stateKey = CredentialEnvelope.stateKey(dataKey: dataKey.key)
+                defer { stateKey.wipe() }
                 var destroyed: [String] = []
+                var unverified: [String] = []
                 var demoted: Int? = nil
                 let live = try await connection.query(
-                    "SELECT id, kind, version, state FROM vault_credential WHERE owner_id = \(owner) AND state <> 'destroyed'"
+                    """
+                    SELECT id, kind, version, state, usable_until, state_mac FROM vault_credential
+                    WHERE owner_id = \(owner) AND state <> 'destroyed'
+                    """
                 )
                 for row in live {
                     let id: Int64 = try row.decode("id")
                     let kind: String = try row.decode("kind")
                     let rowVersion: Int = try row.decode("version")
-                    let state: String = try row.decode("state")
-                    if kind == CredentialKind.checksumKey.rawValue && state == "active" {
+                    // Only a row whose state verifies may be demoted (and so stay usable); anything else is destroyed.
+                    let state = try Self.verifiedState(row, owner: owner, stateKey: stateKey)
+                    if kind == CredentialKind.checksumKey.rawValue && state == .active {
+                        let tag = CredentialEnvelope.stateTag(
+                            owner: owner, kind: .checksumKey, version: rowVersion, state: .previous, usableUntil: graceEnd, stateKey: stateKey)
                         try await connection.execute(
-                            "UPDATE vault_credential SET state = 'previous', usable_until = \(graceEnd) WHERE id = \(id)"
+                            "UPDATE vault_credential SET state = 'previous', usable_until = \(graceEnd), state_mac = \(tag) WHERE id = \(id)"
                         )
                         demoted = rowVersion
                     } else {
                         try await connection.execute(
-                            "UPDATE vault_credential SET state = 'destroyed', sealed = NULL, destroyed_at = \(now) WHERE id = \(id)"
+                            """
+                            UPDATE vault_credential SET state = 'destroyed', sealed = NULL, state_mac = NULL, destroyed_at = \(now)
+                            WHERE id = \(id)
+                            """
                         )
                         destroyed.append("\(kind):\(rowVersion)")
+                        if state == nil { unverified.append("\(kind):\(rowVersion)") }
                     }
                 }
                 for (kind, secret) in [(CredentialKind.clientID, clientID), (.apiKey, apiKey), (.checksumKey, checksumKey)] {
                     let sealed = CredentialEnvelope.seal(secret, owner: owner, kind: kind, version: version, dataKey: dataKey.key)
+                    let tag = CredentialEnvelope.stateTag(owner: owner, kind: kind, version: version, state: .active, usableUntil: nil, stateKey: stateKey)
                     try await connection.execute(
                         """
-                        INSERT INTO vault_credential (owner_id, kind, version, state, sealed, hint, created_at, usable_until, destroyed_at)
+                        INSERT INTO vault_credential (owner_id, kind, version, state, sealed, hint, created_at, usable_until, destroyed_at, state_mac)
                         VALUES (\(owner), \(kind.rawValue), \(version), 'active', \(sealed), \((kind == .clientID ? hint : nil).sqlValue),
-                                \(now), \(nil as Int64?), \(nil as Int64?))
+                                \(now), \(nil as Int64?), \(nil as Int64?), \(tag))
                         """
                     )
                 }
@@ -166,6 +183,10 @@ public final class Vault: Sendable {
                     "data_key_created": .bool(dataKey.created),
                 ]
                 if !destroyed.isEmpty { detail.fields["destroyed"] = .strings(destroyed.sorted()) }
+                if !unverified.isEmpty {
+                    detail.fields["destroyed_unverified"] = .strings(unverified.sorted())
+                    logger.warning("vault credential rows whose state did not verify were destroyed", metadata: ["vault.rows": "\(unverified.count)"])
+                }
                 if let demoted {
                     detail.fields["previous_checksum_version"] = .int(demoted)
                     detail.fields["previous_usable_until"] = .integer(graceEnd)
@@ -247,12 +268,16 @@ public final class Vault: Sendable {
     }
 
     /// Unseals the active set. The caller must wipe it (``withCredentials(owner:purpose:audit:logger:isolation:_:)`` does).
+    ///
+    /// Every row used must carry a state tag that verifies, and the active version must be the owner's newest: a row
+    /// set back to `active` by a database writer fails both (``VaultError/Code/stateTampered``, audited as a failed unseal).
     package func unsealCredentials(owner: Int64, purpose: String, audit: AuditContext, logger: Logger) async throws -> UnsealedCredentials {
         try Self.validate(purpose: purpose, audit: audit)
         let logger = Self.logger(logger, owner: owner)
         let rows = try await database.query(
             """
-            SELECT c.kind, c.version, c.sealed, d.kek_version, d.wrapped_dek
+            SELECT c.kind, c.version, c.state, c.usable_until, c.state_mac, c.sealed, d.kek_version, d.wrapped_dek,
+                   (SELECT MAX(v.version) FROM vault_credential v WHERE v.owner_id = c.owner_id) AS newest
             FROM vault_credential c JOIN vault_data_key d ON d.owner_id = c.owner_id
             WHERE c.owner_id = \(owner) AND c.state = 'active'
             """,
@@ -263,21 +288,28 @@ public final class Vault: Sendable {
         }
         let kekVersion: Int = try first.decode("kek_version")
         let wrapped: [UInt8] = try first.decode("wrapped_dek")
+        let newest: Int = try first.decode("newest")
         var sealed: [CredentialKind: (version: Int, blob: [UInt8])] = [:]
+        var duplicated = false
         for row in rows {
             guard let kind = CredentialKind(rawValue: try row.decode("kind")) else { continue }
+            duplicated = duplicated || sealed[kind] != nil
             sealed[kind] = (try row.decode("version"), try row.decode("sealed"))
-        }
-        guard let client = sealed[.clientID], let api = sealed[.apiKey], let checksum = sealed[.checksumKey],
-            client.version == api.version, api.version == checksum.version
-        else {
-            throw VaultError(code: .noCredentials, detail: "owner \(owner) has no complete active credential set")
         }
         return try await auditedUnseal(
             owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger,
-            detail: ["kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "version": .int(client.version)]
+            detail: ["kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "version": .int(newest)]
         ) {
             let dataKey = try CredentialEnvelope.unwrapDataKey(wrapped, owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion))
+            let stateKey = CredentialEnvelope.stateKey(dataKey: dataKey)
+            defer { stateKey.wipe() }
+            // Tags first: a set made incomplete or mixed by rows moved between states is tampering, not "no credentials".
+            for row in rows { try Self.requireState(row, owner: owner, stateKey: stateKey) }
+            guard !duplicated, let client = sealed[.clientID], let api = sealed[.apiKey], let checksum = sealed[.checksumKey],
+                client.version == newest, api.version == newest, checksum.version == newest
+            else {
+                throw VaultError(code: .stateTampered, detail: "owner \(owner) has no single active set of the newest version")
+            }
             return UnsealedCredentials(
                 ownerID: owner, version: client.version,
                 clientID: try CredentialEnvelope.open(client.blob, owner: owner, kind: .clientID, version: client.version, dataKey: dataKey),
@@ -287,31 +319,40 @@ public final class Vault: Sendable {
         }
     }
 
+    /// The active checksum key and, within its grace window, the previous one. Every `active`/`previous` row must carry
+    /// a state tag that verifies, the active version must be the newest and the previous one the version just before it;
+    /// otherwise nothing is used (``VaultError/Code/stateTampered``): verifying with a key a database writer revived is
+    /// worse than refusing webhooks until an operator stores the credentials again (payOS retries them).
     private func unsealVerificationKeys(owner: Int64, purpose: String, audit: AuditContext, logger: Logger) async throws -> [WebhookVerificationKey] {
         try Self.validate(purpose: purpose, audit: audit)
         let logger = Self.logger(logger, owner: owner)
         let now = clock.now()
         let rows = try await database.query(
             """
-            SELECT c.version, c.state, c.sealed, c.usable_until, d.kek_version, d.wrapped_dek
+            SELECT c.kind, c.version, c.state, c.sealed, c.usable_until, c.state_mac, d.kek_version, d.wrapped_dek,
+                   (SELECT MAX(v.version) FROM vault_credential v WHERE v.owner_id = c.owner_id) AS newest
             FROM vault_credential c JOIN vault_data_key d ON d.owner_id = c.owner_id
             WHERE c.owner_id = \(owner) AND c.kind = 'checksum_key' AND c.state IN ('active', 'previous')
             """,
             logger: logger
         )
         var candidates: [(version: Int, active: Bool, until: Int64?, blob: [UInt8])] = []
+        var activeVersions: [Int] = [], previousVersions: [Int] = []
         for row in rows {
             let state: String = try row.decode("state")
+            let version: Int = try row.decode("version")
+            if state == "active" { activeVersions.append(version) } else { previousVersions.append(version) }
             let until: Int64? = try row.decodeIfPresent("usable_until")
             guard let blob: [UInt8] = try row.decodeIfPresent("sealed") else { continue }
             if state == "previous", (until ?? .min) <= now { continue }  // past its grace window, even if not destroyed yet
-            candidates.append((try row.decode("version"), state == "active", until, blob))
+            candidates.append((version, state == "active", until, blob))
         }
         guard candidates.contains(where: \.active), let first = rows.first else {
             throw VaultError(code: .noCredentials, detail: "owner \(owner) has no active checksum key")
         }
         candidates.sort { ($0.active ? 1 : 0, $0.version) > ($1.active ? 1 : 0, $1.version) }
         let kekVersion: Int = try first.decode("kek_version")
+        let newest: Int = try first.decode("newest")
         return try await auditedUnseal(
             owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger,
             detail: ["kinds": ["checksum_key"], "versions": .strings(candidates.map { String($0.version) })]
@@ -319,6 +360,12 @@ public final class Vault: Sendable {
             let dataKey = try CredentialEnvelope.unwrapDataKey(
                 try first.decode("wrapped_dek"), owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion)
             )
+            let stateKey = CredentialEnvelope.stateKey(dataKey: dataKey)
+            defer { stateKey.wipe() }
+            for row in rows { try Self.requireState(row, owner: owner, stateKey: stateKey) }
+            guard activeVersions == [newest], previousVersions.allSatisfy({ $0 == newest - 1 }), previousVersions.count <= 1 else {
+                throw VaultError(code: .stateTampered, detail: "owner \(owner) has checksum key rows in states the vault never leaves them in")
+            }
             return try candidates.map { candidate throws(VaultError) in
                 WebhookVerificationKey(
                     version: candidate.version, isActive: candidate.active, usableUntil: candidate.active ? nil : candidate.until,
@@ -398,7 +445,7 @@ public final class Vault: Sendable {
                     let kind: String = try row.decode("kind")
                     let version: Int = try row.decode("version")
                     try await connection.execute(
-                        "UPDATE vault_credential SET state = 'destroyed', sealed = NULL, destroyed_at = \(now) WHERE id = \(id)"
+                        "UPDATE vault_credential SET state = 'destroyed', sealed = NULL, state_mac = NULL, destroyed_at = \(now) WHERE id = \(id)"
                     )
                     try await self.auditLog.append(
                         AuditEntry(audit, ownerID: try row.decode("owner_id"), action: AuditAction.destroy,
@@ -477,6 +524,29 @@ public final class Vault: Sendable {
             """
         )
         return DataKey(key: key, kekVersion: ring.activeVersion, created: true)
+    }
+
+    /// The row's state when its tag verifies (`state`, `usable_until`, `state_mac`, `kind`, `version` columns), else `nil`.
+    static func verifiedState(_ row: SQLRow, owner: Int64, stateKey: SecureBytes) throws -> CredentialState? {
+        do {
+            return try requireState(row, owner: owner, stateKey: stateKey)
+        } catch let error as VaultError where error.code == .stateTampered {
+            return nil
+        }
+    }
+
+    /// The row's state, checked against its tag.
+    /// - Throws: ``VaultError/Code/stateTampered`` for an unknown kind or state, a missing tag or one that does not verify.
+    @discardableResult
+    static func requireState(_ row: SQLRow, owner: Int64, stateKey: SecureBytes) throws -> CredentialState {
+        let version: Int = try row.decode("version")
+        guard let kind = CredentialKind(rawValue: try row.decode("kind")), let state = CredentialState(rawValue: try row.decode("state")) else {
+            throw VaultError(code: .stateTampered, detail: "a credential row of owner \(owner) (version \(version)) has an unknown kind or state")
+        }
+        try CredentialEnvelope.verifyState(
+            try row.decodeIfPresent("state_mac"), owner: owner, kind: kind, version: version, state: state,
+            usableUntil: try row.decodeIfPresent("usable_until"), stateKey: stateKey)
+        return state
     }
 
     static func validate(purpose: String, audit: AuditContext) throws(VaultError) {

@@ -17,6 +17,10 @@ public struct VaultError: DetailedError, Hashable, Sendable {
         /// to another owner or slot, or a wrong master key. Deliberately one code for all of them
         /// (this is the vault's "authentication failed").
         case sealBroken
+        /// A credential row's state or usable-until instant (or the slot they belong to) does not match the tag the
+        /// vault wrote with them: someone changed the row outside the vault (e.g. set a replaced checksum key back to
+        /// `active`, or moved its grace window later). The row is never used; storing a new credential set replaces it.
+        case stateTampered
         /// A master key version is needed that the key ring does not hold.
         case unknownKEKVersion
         /// A master key cannot be retired: it is active or still wraps data keys.

@@ -78,6 +78,22 @@ public enum VaultSchema {
                     .bigint("rewrapped", default: 0),
                 ]
             ),
-        ])
+        ]),
+        SchemaPart(version: 6, owner: "Vault") { dialect in
+            /// `vault_credential.state_mac`: the tag binding a row's state and usable-until instant to its owner's data key
+            /// (``CredentialEnvelope/stateTag(owner:kind:version:state:usableUntil:stateKey:)``). NULL on destroyed rows and
+            /// on rows written before this version, which ``Vault/authenticateLegacyCredentialStates(audit:logger:)`` tags
+            /// (or destroys) at startup.
+            switch dialect {
+            case .sqlite:
+                // SQLite has no ADD COLUMN IF NOT EXISTS; its migrations are transactional, so this runs exactly once.
+                ["ALTER TABLE vault_credential ADD COLUMN state_mac BLOB NULL CHECK (length(state_mac) <= 64)"]
+            case .mariadb:
+                ["ALTER TABLE vault_credential ADD COLUMN IF NOT EXISTS state_mac VARBINARY(64) NULL"]
+            }
+        },
     ]
+
+    /// The schema version that added `vault_credential.state_mac`: rows older than its `applied_at` may lack a tag.
+    public static let stateTagVersion = 6
 }

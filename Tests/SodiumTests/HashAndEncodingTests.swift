@@ -37,6 +37,17 @@ import Testing
         #expect(BLAKE2b.hash(token, key: SecureBytes.random(count: 32)) != BLAKE2b.hash(token, key: SecureBytes.random(count: 32)))
     }
 
+    @Test func keyDerivationMatchesBLAKE2bWithSaltAndPersonalAndSeparatesPurposes() {
+        let master = SecureBytes(copying: Array(0..<32) as [UInt8])
+        let subkey = KeyDerivation.subkey(1, context: "ghcstate", from: master)
+        // hashlib.blake2b(b"", key=bytes(range(32)), salt=(1).to_bytes(8, "little") + bytes(8),
+        //                 person=b"ghcstate" + bytes(8), digest_size=32): libsodium's crypto_kdf construction.
+        #expect(subkey.withUnsafeBytes { Hex.encode($0) } == "53f310ed1955708361e57b88aa108633e2d41b7f3e5a384eb0397a4e4068932b")
+        #expect(!subkey.constantTimeEquals(KeyDerivation.subkey(2, context: "ghcstate", from: master)))
+        #expect(!subkey.constantTimeEquals(KeyDerivation.subkey(1, context: "ghother_", from: master)))
+        #expect(!subkey.constantTimeEquals(master))
+    }
+
     @Test func base64RoundTripsStandardPaddedText() throws {
         let bytes = Array(0..<32) as [UInt8]
         #expect(Base64.encode(bytes) == "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")

@@ -54,6 +54,37 @@ import GatehouseCore
             String(decoding: CredentialEnvelope.credentialAssociatedData(owner: 42, kind: .checksumKey, version: 5), as: UTF8.self)
                 == "gatehouse:cred:v1|owner=42|kind=checksum_key|version=5"
         )
+        #expect(
+            String(
+                decoding: CredentialEnvelope.stateAssociatedData(owner: 42, kind: .checksumKey, version: 5, state: .previous, usableUntil: 1_700),
+                as: UTF8.self) == "gatehouse:cred-state:v1|owner=42|kind=checksum_key|version=5|state=previous|usable_until=1700"
+        )
+        #expect(
+            String(decoding: CredentialEnvelope.stateAssociatedData(owner: 42, kind: .apiKey, version: 6, state: .active, usableUntil: nil), as: UTF8.self)
+                == "gatehouse:cred-state:v1|owner=42|kind=api_key|version=6|state=active|usable_until=-"
+        )
+    }
+
+    @Test func aStateTagVerifiesOnlyForItsOwnSlotStateAndWindow() throws {
+        let key = CredentialEnvelope.stateKey(dataKey: dataKey)
+        let tag = CredentialEnvelope.stateTag(owner: 7, kind: .checksumKey, version: 1, state: .previous, usableUntil: 1_000, stateKey: key)
+        try CredentialEnvelope.verifyState(tag, owner: 7, kind: .checksumKey, version: 1, state: .previous, usableUntil: 1_000, stateKey: key)
+        expectVaultError(.stateTampered) {
+            try CredentialEnvelope.verifyState(tag, owner: 7, kind: .checksumKey, version: 1, state: .previous, usableUntil: 1_001, stateKey: key)
+        }
+        expectVaultError(.stateTampered) {
+            try CredentialEnvelope.verifyState(tag, owner: 7, kind: .checksumKey, version: 1, state: .active, usableUntil: nil, stateKey: key)
+        }
+        expectVaultError(.stateTampered) {
+            try CredentialEnvelope.verifyState(tag, owner: 7, kind: .checksumKey, version: 2, state: .previous, usableUntil: 1_000, stateKey: key)
+        }
+        expectVaultError(.stateTampered) {
+            try CredentialEnvelope.verifyState(nil, owner: 7, kind: .checksumKey, version: 1, state: .previous, usableUntil: 1_000, stateKey: key)
+        }
+        let otherOwnersKey = CredentialEnvelope.stateKey(dataKey: SecureBytes.random(count: 32))
+        expectVaultError(.stateTampered) {
+            try CredentialEnvelope.verifyState(tag, owner: 7, kind: .checksumKey, version: 1, state: .previous, usableUntil: 1_000, stateKey: otherOwnersKey)
+        }
     }
 
     @Test func errorsAreGeneric() {

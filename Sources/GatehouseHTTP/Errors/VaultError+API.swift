@@ -15,6 +15,10 @@ extension VaultError: APIErrorConvertible {
         case .unknownKEKVersion:
             .init(status: .badRequest, code: "UNKNOWN_KEK_VERSION", message: "the key ring holds no such master key version")
         case .concurrentChange: .conflict("another change to the same keys is in progress; retry")
+        case .stateTampered:
+            .init(
+                status: .internalServerError, code: "CREDENTIALS_INTEGRITY",
+                message: "the stored payOS credentials failed an integrity check; store them again")
         default: .internalError
         }
     }
