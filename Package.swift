@@ -19,7 +19,8 @@ let swiftSettings: [SwiftSetting] = [
 //   4. PayOS, Vault                                      the payOS protocol and client; sealed owner credentials and the audit log
 //   5. Tenancy, Notifications                            owners, keys, limits, key access; the e-mail outbox and web notifications
 //   6. Payments                                          bookings, payments, webhooks, reconciliation (no HTTP framework up to here)
-//   7. GatehouseHTTP                                     the shared HTTP layer: contexts, errors, authentication, rate-limit middleware
+//   7. GatehouseHTTP                                     the shared HTTP layer: contexts, errors, authentication, rate-limit middleware,
+//                                                        the HTTP server's connection timeouts
 //   8. Gateway, Admin, PayOSSandbox                      owner API and renter pages; admin API and dashboard; the local payOS
 //   9. GatehouseApp                                      configuration and the composition root
 //  10. GatehouseCLI, GatehouseBench                      the `gatehouse` and `gatehouse-bench` executables
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -166,9 +168,11 @@ let package = Package(
                 "Tenancy",
                 "Vault",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
@@ -485,6 +489,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -38,6 +38,10 @@ public func buildApplication(
         heartbeatInterval: .seconds(configuration.instanceHeartbeatSeconds), logger: logger)
     var app = Application(
         router: router,
+        // Slow and silent clients cannot hold sockets: idle connections and unfinished request heads are closed.
+        server: .gatehouse(
+            idleTimeout: .seconds(configuration.idleTimeoutSeconds), requestHeadTimeout: .seconds(configuration.requestHeadTimeoutSeconds),
+            metrics: components.observability.factory),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Gatehouse"),
         services: [components.database] + extraServices + [
             changeFeed,
@@ -111,7 +115,8 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     let access = RenterAccess(
         statusView: components.statusView, tokens: components.renterTokens, authenticator: authenticator,
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
-    let paymentController = PaymentController(payments: components.payments, access: access, pages: pages, clock: components.clock)
+    let paymentController = PaymentController(
+        payments: components.payments, access: access, pages: pages, longPolls: components.longPolls, clock: components.clock)
     // Renter traffic: the grant is made once (renter token, or the owner's key), then charged to the payment's owner
     // (valid renter token) or else the client IP; routes that need the grant run in its context (404 without one).
     let renter = router.group()

@@ -17,7 +17,9 @@ public import Tenancy
 /// - `GATEHOUSE_MASTER_KEY_FILE` (path): the same in a file readable by its owner only. One of the two is required
 ///   by `serve`; `dev` generates a key file in the data directory on first run.
 /// - `GATEHOUSE_PUBLIC_URL` (URL, default `http://<host>:<port>`): the address renters and payOS reach.
-/// - `GATEHOUSE_PAYOS_BASE_URL` (URL, default `https://api-merchant.payos.vn`).
+/// - `GATEHOUSE_PAYOS_BASE_URL` (URL, default `https://api-merchant.payos.vn`): `https://`, or `http://` only to a
+///   loopback host (`127.0.0.0/8`, `::1`, `localhost`: the dev sandbox and the tests), because owners' payOS keys and
+///   signed payment data travel on it.
 /// - `GATEHOUSE_SMTP_URL` (secret URL, default unset): `smtp://user:pass@host:port` (STARTTLS required) or `smtps://…`; `?tls=none` (plain, never with credentials) for a local relay.
 /// - `GATEHOUSE_PAYMENT_TTL_SECONDS` (integer 60–86400, default 900): lifetime of a payment link.
 /// - `GATEHOUSE_CHECKSUM_GRACE_SECONDS` (integer 0–2592000, default 86400): how long a rotated checksum key
@@ -46,6 +48,14 @@ public import Tenancy
 ///   name the client; without it the socket peer is the client.
 /// - `GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS` (integer 1–60, default 2): instance registry heartbeat; an instance is
 ///   dead after 3 missed heartbeats.
+/// - `GATEHOUSE_IDLE_TIMEOUT_SECONDS` (integer 1–3600, default 75): a connection with no request in progress that reads
+///   nothing for this long is closed. Above nginx's upstream `keepalive_timeout` (60 s in deploy/), so the proxy always
+///   closes an idle upstream connection first and never sends a request on one Gatehouse is closing.
+/// - `GATEHOUSE_REQUEST_HEAD_TIMEOUT_SECONDS` (integer 1–300, default 10): a request head must be complete this long
+///   after its first byte (slowloris); a browser or nginx sends it in one packet, 10 s leaves room for a bad mobile link.
+/// - `GATEHOUSE_MAX_LONG_POLLS` (integer 1–100000, default 512): `refresh-status?wait=N` requests held at once by this
+///   instance; beyond, 503 `LONG_POLLS_EXHAUSTED` with `Retry-After`. 512 is half of the 1,024 file descriptors a
+///   service gets by default; raise it with the descriptor limit.
 /// - `GATEHOUSE_METRICS_TOKEN` (secret, at least 32 characters, default unset): when set, `GET /metrics` requires
 ///   `Authorization: Bearer <token>`; unset, `/metrics` is open and must be kept off the internet by the proxy.
 public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
@@ -86,6 +96,11 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     /// Comma-separated CIDRs of trusted reverse proxies (validated).
     public var trustedProxies: String
     public var instanceHeartbeatSeconds: Int
+    /// Closing idle connections and request heads that do not complete (slowloris).
+    public var idleTimeoutSeconds: Int
+    public var requestHeadTimeoutSeconds: Int
+    /// Long polls this instance holds at once.
+    public var maxLongPolls: Int
     /// Secret: the bearer token Prometheus scrapes `/metrics` with (unset: no token required).
     public var metricsToken: String?
 
@@ -140,6 +155,12 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             ?? "http://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)"
         self.payOSBaseURL = try Self.httpURL(value("GATEHOUSE_PAYOS_BASE_URL"), variable: "GATEHOUSE_PAYOS_BASE_URL")
             ?? "https://api-merchant.payos.vn"
+        if let url = URL(string: payOSBaseURL), url.scheme?.lowercased() == "http", !Self.isLoopback(host: url.host ?? "") {
+            throw ConfigurationError(
+                variable: "GATEHOUSE_PAYOS_BASE_URL",
+                problem: "must be an https:// URL: payOS keys and payment data would cross the network in clear "
+                    + "(http:// is accepted only for a loopback host: 127.0.0.0/8, ::1 or localhost)")
+        }
         self.smtpURL = value("GATEHOUSE_SMTP_URL")
         if let smtp = smtpURL {
             let lower = smtp.lowercased()
@@ -182,6 +203,9 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
                 variable: "GATEHOUSE_TRUSTED_PROXIES", problem: "must be a comma-separated list of IP networks (CIDR), got '\(trustedProxies)'")
         }
         self.instanceHeartbeatSeconds = try integer("GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS", default: 2, range: 1...60)
+        self.idleTimeoutSeconds = try integer("GATEHOUSE_IDLE_TIMEOUT_SECONDS", default: 75, range: 1...3_600)
+        self.requestHeadTimeoutSeconds = try integer("GATEHOUSE_REQUEST_HEAD_TIMEOUT_SECONDS", default: 10, range: 1...300)
+        self.maxLongPolls = try integer("GATEHOUSE_MAX_LONG_POLLS", default: 512, range: 1...100_000)
         self.metricsToken = value("GATEHOUSE_METRICS_TOKEN")
         if let token = metricsToken, token.utf8.count < 32 || token.contains(where: { $0.isWhitespace }) {
             throw ConfigurationError(
@@ -217,6 +241,19 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         return text
     }
 
+    /// Whether `host` (as `URL.host` gives it) is this machine's loopback: `localhost`, `::1`, or a dotted-quad
+    /// IPv4 address in 127.0.0.0/8 (four decimal parts, so `127.0.0.1.example.com` is not one).
+    static func isLoopback(host: String) -> Bool {
+        var host = host.lowercased()
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4,
+            parts.allSatisfy({ part in part.count <= 3 && part.allSatisfy { $0.isASCII && $0.isNumber } && (Int(part).map { $0 <= 255 } ?? false) })
+        else { return false }
+        return parts[0] == "127"
+    }
+
     /// The database as shown to people: scheme and host only, never credentials.
     public var databaseSummary: String {
         guard let url = databaseURL else { return "sqlite (\(dataDirectory)/gatehouse.sqlite)" }
@@ -234,6 +271,7 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)") "
             + "rateLimit=\(rateLimitRPS)/s burst \(rateLimitBurst) payOSRateLimit=\(payOSRateLimitRPS)/s burst \(payOSRateLimitBurst) "
             + "ipRateLimit=\(ipRateLimitRPS)/s burst \(ipRateLimitBurst) trustedProxies=\(trustedProxies.isEmpty ? "none" : trustedProxies)" + " "
+            + "idleTimeout=\(idleTimeoutSeconds)s requestHeadTimeout=\(requestHeadTimeoutSeconds)s maxLongPolls=\(maxLongPolls) "
             + "metricsToken=\(metricsToken == nil ? "unset" : "set (redacted)")"
     }
 }

@@ -51,6 +51,8 @@ public struct GatehouseComponents: Sendable {
     public let observability: Observability
     /// The owner onboarding page (`GET /owner/onboarding`).
     public let onboardingPage: OnboardingController<GatehouseRequestContext>
+    /// This instance's cap on renter long polls (`GATEHOUSE_MAX_LONG_POLLS`), counted in `/metrics`.
+    public let longPolls: LongPollLimiter
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.
@@ -131,7 +133,8 @@ public struct GatehouseComponents: Sendable {
                 credentials: credentials, webhooks: webhooks, payOS: payOS,
                 pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
                 rateLimits: RateLimitRepository(database: database, clock: clock), onboarding: onboarding, keyAccess: keyAccess,
-                paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController())
+                paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController(),
+                longPolls: LongPollLimiter(capacity: configuration.maxLongPolls, metrics: observability.factory))
         } catch {
             await database.shutdown()
             throw error

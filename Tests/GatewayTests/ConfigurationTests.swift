@@ -16,6 +16,9 @@ import Testing
         #expect(configuration.payOSBaseURL == "https://api-merchant.payos.vn")
         #expect(configuration.paymentTTLSeconds == 900)
         #expect(configuration.checksumGraceSeconds == 86_400)
+        #expect(configuration.idleTimeoutSeconds == 75)
+        #expect(configuration.requestHeadTimeoutSeconds == 10)
+        #expect(configuration.maxLongPolls == 512)
     }
 
     @Test func commandLineOptionsWinOverTheEnvironment() throws {
@@ -35,6 +38,9 @@ import Testing
         (["GATEHOUSE_PAYMENT_TTL_SECONDS": "5"], "GATEHOUSE_PAYMENT_TTL_SECONDS"),
         (["GATEHOUSE_LOG_LEVEL": "loud"], "GATEHOUSE_LOG_LEVEL"),
         (["GATEHOUSE_MASTER_KEYS": "1:abc", "GATEHOUSE_MASTER_KEY_FILE": "/k"], "GATEHOUSE_MASTER_KEYS"),
+        (["GATEHOUSE_IDLE_TIMEOUT_SECONDS": "0"], "GATEHOUSE_IDLE_TIMEOUT_SECONDS"),
+        (["GATEHOUSE_REQUEST_HEAD_TIMEOUT_SECONDS": "301"], "GATEHOUSE_REQUEST_HEAD_TIMEOUT_SECONDS"),
+        (["GATEHOUSE_MAX_LONG_POLLS": "0"], "GATEHOUSE_MAX_LONG_POLLS"),
     ])
     func unusableValuesAreRefusedNamingTheVariable(environment: [String: String], variable: String) {
         #expect(throws: ConfigurationError.self) { try GatehouseConfiguration(environment: environment) }
@@ -44,6 +50,30 @@ import Testing
             #expect(error.variable == variable)
             #expect(error.description.contains(variable))
         }
+    }
+
+    /// Owners' payOS keys and signed payment data travel to this URL: plain http only to this machine (the dev sandbox,
+    /// the tests), never across a network.
+    @Test(arguments: [
+        "http://api-merchant.payos.vn", "http://10.0.0.5:8080", "http://127.0.0.1.nip.io", "http://127.1", "http://[::2]:9000",
+        "http://localhost.example.com", "HTTP://payos.example", "http://0.0.0.0:8081",
+    ])
+    func anHTTPPayOSURLIsRefusedUnlessItsHostIsLoopback(url: String) {
+        do {
+            _ = try GatehouseConfiguration(environment: ["GATEHOUSE_PAYOS_BASE_URL": url])
+            Issue.record("\(url) was accepted")
+        } catch {
+            #expect(error.variable == "GATEHOUSE_PAYOS_BASE_URL")
+            #expect(error.description.contains("https://"))
+        }
+    }
+
+    @Test(arguments: [
+        "http://127.0.0.1:8081", "http://127.45.6.7", "http://localhost:9000", "http://LOCALHOST", "http://[::1]:8081",
+        "https://api-merchant.payos.vn", "https://10.0.0.5:8443",
+    ])
+    func anHTTPSOrLoopbackPayOSURLIsAccepted(url: String) throws {
+        #expect(try GatehouseConfiguration(environment: ["GATEHOUSE_PAYOS_BASE_URL": url]).payOSBaseURL == url)
     }
 
     @Test func secretsNeverAppearInTheDescriptionOrErrors() throws {

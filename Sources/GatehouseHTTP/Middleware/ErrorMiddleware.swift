@@ -2,6 +2,7 @@
 public import Hummingbird
 import HTTPTypes
 import Logging
+import Payments
 
 /// The edge: every error thrown by a route becomes a `{error, code}` JSON response (or, for pages,
 /// the HTML error page given by `renderPage`), and every response carries `X-Request-ID`.
@@ -24,7 +25,9 @@ public struct ErrorMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let mapped = APIError.from(error)
-            if mapped.status.code >= 500 {
+            // A full long-poll cap is an expected overload answer, counted in its own metric: logged like a refusal, so
+            // a flood of polls does not become a flood of error lines.
+            if mapped.status.code >= 500, !(error is LongPollLimitError) {
                 context.logger.error(
                     "request failed",
                     // The route template, never the path: paths carry webhook keys and payment ids.

@@ -19,11 +19,14 @@ public struct PaymentController: Sendable {
     let access: RenterAccess
     let pages: RenterPages
     let clock: WallClock
+    /// This instance's cap on long polls (`refresh-status?wait=N`).
+    let longPolls: LongPollLimiter
 
-    public init(payments: PaymentService, access: RenterAccess, pages: RenterPages, clock: WallClock = .system) {
+    public init(payments: PaymentService, access: RenterAccess, pages: RenterPages, longPolls: LongPollLimiter, clock: WallClock = .system) {
         self.payments = payments
         self.access = access
         self.pages = pages
+        self.longPolls = longPolls
         self.clock = clock
     }
 
@@ -198,7 +201,9 @@ public struct PaymentController: Sendable {
     }
 
     /// `GET /payment/refresh-status/{id}[?wait=N]`: the hot path — answered from the in-process status view; with
-    /// `wait` (≤ 30 s) a long poll that returns the moment the status changes.
+    /// `wait` (≤ 30 s) a long poll that returns the moment the status changes. A long poll takes one of the instance's
+    /// slots (``LongPollLimiter``; 503 `LONG_POLLS_EXHAUSTED` when none is free); a plain poll, or a wait on a payment
+    /// that is already settled, never touches the limiter.
     @Sendable func refreshStatus(request: Request, context: RenterRequestContext) async throws -> Response {
         let id = context.paymentID
         var snapshot = context.grant.snapshot
@@ -208,8 +213,10 @@ public struct PaymentController: Sendable {
                 throw APIError.validation("wait must be an integer number of seconds from 0 to 30")
             }
             if seconds > 0, snapshot.status == .pending {
-                snapshot = try await payments.waitForChange(
-                    of: id, from: .pending, timeout: .seconds(seconds), logger: context.logger) ?? snapshot
+                let current = snapshot
+                snapshot = try await longPolls.withSlot {
+                    try await payments.waitForChange(of: id, from: .pending, timeout: .seconds(seconds), logger: context.logger) ?? current
+                }
             }
         }
         let locale = request.pageLocale(query: query)
