@@ -122,8 +122,12 @@ final class ManualWallClock: Sendable {
         try await withTestDatabase(backend) { db in
             let limiterA = TenantRateLimiter(defaults: defaults)
             let limiterB = TenantRateLimiter(defaults: defaults)
-            let a = InstanceRegistry(database: db, limiter: limiterA, heartbeatInterval: .seconds(1), logger: logger)
-            let b = InstanceRegistry(database: db, limiter: limiterB, heartbeatInterval: .seconds(1), logger: logger)
+            // A loaded machine delays heartbeats by seconds: generous staleness and wait bounds keep this test about
+            // the ordering (B returns only after A counted it), not about how fast the machine is.
+            let a = InstanceRegistry(
+                database: db, limiter: limiterA, heartbeatInterval: .seconds(1), missedBeats: 60, announceTimeout: .seconds(300), logger: logger)
+            let b = InstanceRegistry(
+                database: db, limiter: limiterB, heartbeatInterval: .seconds(1), missedBeats: 60, announceTimeout: .seconds(300), logger: logger)
             #expect(try await a.announce() == 1)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await a.run() }

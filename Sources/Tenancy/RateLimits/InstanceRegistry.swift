@@ -20,6 +20,8 @@ public struct InstanceRegistry: Service {
     let clock: WallClock
     let heartbeatInterval: Duration
     let missedBeats: Int
+    /// How long ``announce()`` waits for the live peers at most.
+    let announceTimeout: Duration
     /// This instance's random key (never reused: a restarted process is a new instance).
     public let instanceKey: String
     let host: String
@@ -28,13 +30,14 @@ public struct InstanceRegistry: Service {
 
     public init(
         database: any SQLDatabase, limiter: TenantRateLimiter, clock: WallClock = .system, heartbeatInterval: Duration = .seconds(2),
-        missedBeats: Int = 3, logger: Logger
+        missedBeats: Int = 3, announceTimeout: Duration? = nil, logger: Logger
     ) {
         self.database = database
         self.limiter = limiter
         self.clock = clock
         self.heartbeatInterval = heartbeatInterval
         self.missedBeats = max(2, missedBeats)
+        self.announceTimeout = announceTimeout ?? heartbeatInterval * 20
         self.instanceKey = RandomToken.base32(count: 20)
         self.host = String("\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)".prefix(255))
         self.startedAt = clock.now()
@@ -61,7 +64,7 @@ public struct InstanceRegistry: Service {
         // (which goes stale anyway) cannot hold a start-up for ever.
         var mark = clock.now()
         var confirmations = 0
-        let deadline = ContinuousClock.now + heartbeatInterval * 20
+        let deadline = ContinuousClock.now + announceTimeout
         while confirmations < 2, ContinuousClock.now < deadline {
             try await Task.sleep(for: heartbeatInterval / 4)
             let cutoff = clock.now() - staleAfterMillis
@@ -77,6 +80,9 @@ public struct InstanceRegistry: Service {
                 confirmations += 1
                 mark = newest
             }
+        }
+        if confirmations < 2, ContinuousClock.now >= deadline {
+            logger.warning("started before every live instance counted this one (their heartbeats are late)")
         }
         return try await beat()
     }
