@@ -284,7 +284,10 @@ public struct AdminController: Sendable {
         let limit = try integer("limit") ?? 50
         guard limit <= 500 else { throw APIError.validation("limit must be 1 to 500") }
         // `audit_log.action` is VARCHAR(64); the filter is checked like the text it is compared with.
-        let action = try value("action").map { try TextField("action", maximum: 64).validated($0) }
+        var action: String? = nil
+        if let raw = value("action") {
+            do { action = try TextField("action", maximum: 64).validated(raw) } catch { throw APIError.validation(error.message) }
+        }
         return AdminAuditFilter(
             owner: try integer("owner").map { OwnerID($0) }, action: action, from: try time("from"), to: try time("to"),
             limit: Int(limit), before: try integer("before"))
