@@ -283,9 +283,13 @@ public struct AdminController: Sendable {
         }
         let limit = try integer("limit") ?? 50
         guard limit <= 500 else { throw APIError.validation("limit must be 1 to 500") }
-        if let action = value("action"), action.utf8.count > 64 { throw APIError.validation("action must be at most 64 bytes") }
+        // `audit_log.action` is VARCHAR(64); the filter is checked like the text it is compared with.
+        var action: String? = nil
+        if let raw = value("action") {
+            do { action = try TextField("action", maximum: 64).validated(raw) } catch { throw APIError.validation(error.message) }
+        }
         return AdminAuditFilter(
-            owner: try integer("owner").map { OwnerID($0) }, action: value("action"), from: try time("from"), to: try time("to"),
+            owner: try integer("owner").map { OwnerID($0) }, action: action, from: try time("from"), to: try time("to"),
             limit: Int(limit), before: try integer("before"))
     }
 

@@ -160,7 +160,7 @@ public struct PaymentService: Sendable {
         }
         let description = try Self.payOSDescription(request.description, booking: booking)
         if let key = idempotencyKey {
-            guard !key.isEmpty, key.utf8.count <= 200 else { throw TenancyError.validation("Idempotency-Key must be 1 to 200 characters") }
+            try Self.checkIdempotencyKey(key)
             if let replay = try await claimIdempotencyKey(owner: owner, key: key, digest: request.digest, logger: logger) {
                 return replay
             }
@@ -261,20 +261,34 @@ public struct PaymentService: Sendable {
         return 100_000_000_000 + Int64(random % 900_000_000_000)
     }
 
+    /// An `Idempotency-Key` header: 1 to 200 visible ASCII characters (`idempotency_key.idem_key` is `VARCHAR(200)`).
+    /// ASCII only because a header value is bytes: other bytes are not reliably UTF-8, and ill-formed ones reach us
+    /// as U+FFFD, so two different keys could be stored as one (a false replay). The draft standard makes it an
+    /// `sf-string`, which is ASCII too.
+    static func checkIdempotencyKey(_ key: String) throws(TenancyError) {
+        guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .validation("Idempotency-Key must be 1 to 200 visible ASCII characters (no spaces or control characters)")
+        }
+    }
+
+    /// `payment.description` as the owner gives it, before accents are removed: one line, within the column.
+    static let descriptionField = TextField("description", maximum: 255)
+    /// The description payOS takes: at most 25 UTF-16 code units (payOS's own rule, see ``CreatePaymentLinkRequest``).
+    static let payOSDescriptionField = TextField("description", maximum: CreatePaymentLinkRequest.maximumDescriptionLength, unit: .utf16Units)
+
     /// The payOS description: the owner's text with Vietnamese accents removed, or a derived one; ≤ 25 ASCII characters.
     static func payOSDescription(_ given: String?, booking: Booking) throws(TenancyError) -> String {
-        guard let given = given?.trimmingCharacters(in: .whitespacesAndNewlines), !given.isEmpty else {
-            return "Dat phong \(booking.id.rawValue)"
-        }
+        let given = try descriptionField.validated(given ?? "", required: false)
+        guard !given.isEmpty else { return "Dat phong \(booking.id.rawValue)" }
         let folded = given.replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "D")
             .folding(options: [.diacriticInsensitive, .widthInsensitive], locale: Locale(identifier: "vi_VN"))
         guard folded.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) else {
             throw .validation("description must be plain text (letters, digits, punctuation)")
         }
-        guard folded.count <= CreatePaymentLinkRequest.maximumDescriptionLength else {
-            throw .validation("description must be at most 25 characters (payOS limit)")
+        guard payOSDescriptionField.unit.count(folded) <= payOSDescriptionField.maximum else {
+            throw .validation("description must be at most 25 characters without accents (payOS's limit: 25 UTF-16 code units)")
         }
-        return folded
+        return try payOSDescriptionField.validated(folded)
     }
 
     // MARK: Settling

@@ -72,11 +72,14 @@ public struct OwnerCredentialsService: Sendable {
         return info
     }
 
-    /// Checks the shape of a credential set (1 to 256 characters each, no spaces); the message names the field only.
+    /// Checks the shape of a credential set (1 to 256 UTF-8 bytes each: they are sealed as bytes and the first two are
+    /// sent as HTTP header values; no spaces, no control characters; not trimmed: used exactly as given); the message
+    /// names the field only, never the value.
     public static func validate(clientID: String, apiKey: String, checksumKey: String) throws(TenancyError) {
         for (name, value) in [("client_id", clientID), ("api_key", apiKey), ("checksum_key", checksumKey)] {
-            guard !value.isEmpty, value.utf8.count <= 256, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-                throw TenancyError.validation("\(name) must be 1 to 256 characters without spaces")
+            _ = try TextField(name, maximum: 256, unit: .utf8Bytes, trimsWhiteSpace: false).validated(value)
+            guard !value.unicodeScalars.contains(where: \.properties.isWhitespace) else {
+                throw TenancyError.validation("\(name) must be 1 to 256 bytes (UTF-8) without spaces")
             }
         }
     }

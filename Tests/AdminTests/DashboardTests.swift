@@ -231,6 +231,8 @@ extension AdminSuites {
                 #expect(filtered.body.contains(AdminOperations.AuditAction.setRateLimit))
                 #expect(!filtered.body.contains("admin.owner.suspend"))
                 #expect(try await h.request(.get, "/admin/dashboard/audit?from=yesterday", headers: browser.headers).status == .badRequest)
+                let lineBreak = try await h.request(.get, "/admin/dashboard/audit?action=owner%0Acreate", headers: browser.headers)
+                #expect(lineBreak.status == .badRequest && lineBreak.isHTML && lineBreak.body.contains("action must be one line"))
             }
         }
     }

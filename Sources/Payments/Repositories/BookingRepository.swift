@@ -28,24 +28,22 @@ public struct NewBooking: Sendable, Hashable {
         self.renterPhone = renterPhone
     }
 
+    /// The text fields, each limited to its column's length in code points (`booking.room_title`, `renter.name`,
+    /// `renter.email`, `renter.phone`; the payment copies the renter's into `customer_*` columns of the same lengths).
+    public static let roomTitle = TextField("room_title", maximum: 200)
+    public static let renterName = TextField("renter_name", maximum: 100)
+    public static let renterEmailLength = 120
+    public static let renterPhoneLength = 20
+
     /// Checks every field, naming the first one that is wrong.
     public func validated() throws(TenancyError) -> NewBooking {
         var copy = self
-        copy.roomTitle = roomTitle.trimmingCharacters(in: .whitespacesAndNewlines)
-        copy.renterName = renterName.trimmingCharacters(in: .whitespacesAndNewlines)
-        copy.renterEmail = renterEmail.trimmingCharacters(in: .whitespacesAndNewlines)
-        copy.renterPhone = renterPhone?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !copy.roomTitle.isEmpty, copy.roomTitle.count <= 200 else { throw .validation("room_title must be 1 to 200 characters") }
+        copy.roomTitle = try Self.roomTitle.validated(roomTitle)
         guard endTime > startTime else { throw .validation("end_time must be after start_time") }
         guard amount > 0, amount <= 10_000_000_000 else { throw .validation("amount must be a positive integer number of VND (at most 10,000,000,000)") }
-        guard !copy.renterName.isEmpty, copy.renterName.count <= 100 else { throw .validation("renter_name must be 1 to 100 characters") }
-        guard Validation.isEmail(copy.renterEmail) else { throw .validation("renter_email is not a valid address") }
-        if let phone = copy.renterPhone {
-            guard phone.count <= 20, phone.allSatisfy({ $0.isNumber || "+ -().".contains($0) }) else {
-                throw .validation("renter_phone must be at most 20 digits, spaces or + - ( ) .")
-            }
-            if phone.isEmpty { copy.renterPhone = nil }
-        }
+        copy.renterName = try Self.renterName.validated(renterName)
+        copy.renterEmail = try Validation.email(renterEmail, field: "renter_email", maximum: Self.renterEmailLength)
+        copy.renterPhone = try Validation.phone(renterPhone, field: "renter_phone", maximum: Self.renterPhoneLength)
         return copy
     }
 }

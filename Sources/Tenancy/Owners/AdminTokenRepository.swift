@@ -34,13 +34,13 @@ public struct AdminTokenRepository: Sendable {
             clock: clock)
     }
 
+    /// `admin_token.name`: one line, limited to its column's length in code points.
+    public static let name = TextField("name", maximum: 100)
+
     /// Creates a token named `name` (1…100 characters, for people: "alice laptop").
     /// - Throws: ``TenancyError/Code/validation`` for an empty or over-long name.
     public func create(name: String, logger: Logger) async throws -> IssuedCredential {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(name.count), !name.contains(where: { $0.isNewline }) else {
-            throw TenancyError.validation("name must be 1 to 100 characters on one line")
-        }
+        let name = try Self.name.validated(name)
         let (issued, hash) = credentials.issue()
         try await credentials.database.execute(
             """

@@ -12,6 +12,10 @@ public struct OwnerRepository: SQLRepository {
         self.storage = storage
     }
 
+    /// `owner.name` and `owner.email`: limited to their columns' lengths in code points.
+    public static let name = TextField("name", maximum: 200)
+    public static let emailLength = 254
+
     /// Creates an owner with a fresh webhook key id (``WebhookKeys``). Name and email are validated.
     public func create(name: String, email: String, logger: Logger) async throws -> Owner {
         try await database.withConnection(logger: logger) { try await create(name: name, email: email, on: $0) }
@@ -20,10 +24,8 @@ public struct OwnerRepository: SQLRepository {
     /// Creates an owner on the caller's connection (inside its transaction). Name and email are validated first.
     /// - Throws: ``TenancyError/Code/validation`` for a bad name or e-mail (nothing written).
     public func create(name: String, email: String, on connection: any SQLConnection) async throws -> Owner {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        let email = email.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else { throw TenancyError.validation("name must be 1 to 200 characters") }
-        guard Validation.isEmail(email) else { throw TenancyError.validation("email is not a valid address") }
+        let name = try Self.name.validated(name)
+        let email = try Validation.email(email, field: "email", maximum: Self.emailLength)
         let now = clock.now()
         let webhookKeyID = WebhookKeys.newKeyID()
         let result = try await connection.execute(
