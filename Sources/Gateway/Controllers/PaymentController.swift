@@ -192,6 +192,9 @@ public struct PaymentController: Sendable {
             .response(from: request, context: context)
     }
 
+    /// The seed's contract: `status` is one of `pending`, `success`, `failed` (its page stops polling on the last two), so
+    /// a cancelled or expired payment answers `failed`, with the precise value in `payment_status` and the failed page
+    /// in `redirect`.
     struct RefreshBody: Encodable {
         let status: String
         let message: String
@@ -231,8 +234,17 @@ public struct PaymentController: Sendable {
 
     static func refreshBody(_ status: PaymentStatus, settledPath: String, locale: PageLocale) -> RefreshBody {
         RefreshBody(
-            status: status.rawValue, message: statusMessage(status, locale: locale), payment_status: status.rawValue,
+            status: seedStatus(status), message: statusMessage(status, locale: locale), payment_status: status.rawValue,
             redirect: status == .pending ? nil : settledPath)
+    }
+
+    /// `pending`, `success` or `failed`: the three values the seed's front end knows.
+    static func seedStatus(_ status: PaymentStatus) -> String {
+        switch status {
+        case .pending: "pending"
+        case .success: "success"
+        case .failed, .cancelled, .expired: "failed"
+        }
     }
 
     /// The pending answer is the same for every payment: encoded once per language, not once per poll.

@@ -54,7 +54,9 @@ extension GatewayAPITests {
                     "/payment/cancel/\(payment.paymentID)", "", headers: payment.cookie.merging([HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]))
                 #expect(cancelled.status == .seeOther)
                 let r = try await gw.get("/payment/refresh-status/\(payment.paymentID)", headers: payment.cookie)
-                #expect(r.json?["status"] == "cancelled")
+                // The seed's page stops polling only on success or failed: cancelled answers failed, precisely in payment_status.
+                #expect(r.json?["status"] == "failed")
+                #expect(r.json?["payment_status"] == "cancelled")
                 #expect(r.json?["message"] == "Thanh toán đã bị hủy")
                 #expect(r.json?["redirect"] == .string("/payment/failed/\(payment.paymentID)"))
             }
