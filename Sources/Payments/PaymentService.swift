@@ -306,10 +306,21 @@ public struct PaymentService: Sendable {
 
     /// Cancels the link at payOS (the renter pressed cancel) and records it.
     @discardableResult
+    ///
+    /// payOS refuses to cancel a link that is already paid or expired (a business error, e.g. code 20): the renter may
+    /// have paid in another tab a moment ago. Then the link is fetched and settled from what payOS says, so the renter
+    /// lands on the page that tells the truth (success, or failed) rather than an error.
     public func cancelAtPayOS(_ payment: Payment, reason: String?, audit: AuditContext, logger: Logger) async throws -> Payment {
         guard payment.status == .pending else { return payment }
-        let link = try await keyAccess.withPayOSCredentials(owner: payment.ownerID, purpose: "payment.cancel", audit: audit, logger: logger) {
-            try await payOS.cancelPaymentLink(.orderCode(payment.orderCode), reason: reason, credentials: $0, logger: logger)
+        let link: PaymentLink
+        do {
+            link = try await keyAccess.withPayOSCredentials(owner: payment.ownerID, purpose: "payment.cancel", audit: audit, logger: logger) {
+                try await payOS.cancelPaymentLink(.orderCode(payment.orderCode), reason: reason, credentials: $0, logger: logger)
+            }
+        } catch let error as PayOSError where error.code == .business {
+            logger.notice(
+                "payOS refused the cancel; settling from the link's state", metadata: ["payos.code": "\(error.businessCode ?? "-")"])
+            return try await confirmWithPayOS(payment, source: .return, audit: audit, logger: logger)
         }
         return try await apply(link, to: payment, source: .return, logger: logger)
     }

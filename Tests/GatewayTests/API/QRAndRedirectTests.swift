@@ -214,6 +214,24 @@ extension GatewayAPITests {
             }
         }
 
+        /// The renter paid in another tab a moment ago (payOS has it, the webhook has not arrived) and presses cancel
+        /// on our page: payOS refuses to cancel a paid link (code 20), so the link's state is fetched and settled and
+        /// the renter lands on the success page, not an error.
+        @Test(arguments: TestDatabases.backends)
+        func aCancelPayOSRefusesEndsOnThePageThatTellsTheTruth(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .pending)
+                let r = try await gw.post("/payment/cancel/\(payment.paymentID)", "", headers: payment.cookie.merging(Self.sameOrigin))
+                #expect(r.status == .seeOther)
+                #expect(r.location == "/payment/success/\(payment.paymentID)")
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .success)
+                #expect(gw.payOS.calls.contains { $0.path.hasSuffix("/cancel") })
+                #expect(try await gw.link(payment, of: gw.ownerA).canceledAt == nil)
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func cancellingAPaidPaymentKeepsItPaid(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in
