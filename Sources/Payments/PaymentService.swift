@@ -158,7 +158,7 @@ public struct PaymentService: Sendable {
         if let amount = request.amount, amount != booking.amount {
             throw TenancyError.validation("amount must equal the booking's amount (\(booking.amount) VND)")
         }
-        let description = try Self.payOSDescription(request.description, booking: booking)
+        let description = try Self.payOSDescription(request.description)
         if let key = idempotencyKey {
             try Self.checkIdempotencyKey(key)
             if let replay = try await claimIdempotencyKey(owner: owner, key: key, digest: request.digest, logger: logger) {
@@ -199,7 +199,7 @@ public struct PaymentService: Sendable {
     }
 
     private func createLinkAndStore(
-        owner: OwnerID, booking: Booking, description: String, idempotencyKey: String?, audit: AuditContext, logger: Logger
+        owner: OwnerID, booking: Booking, description given: String?, idempotencyKey: String?, audit: AuditContext, logger: Logger
     ) async throws -> CreatedPayment {
         guard booking.paymentStatus != .paid else { throw TenancyError.conflict("this booking is already paid") }
         guard let renter = try await bookings.renter(owner: owner, id: booking.renterID, logger: logger) else {
@@ -214,6 +214,7 @@ public struct PaymentService: Sendable {
         var lastError: (any Error)? = nil
         for _ in 0..<3 {
             let orderCode = Self.newOrderCode()
+            let description = given ?? Self.defaultDescription(orderCode: orderCode)
             let linkRequest = CreatePaymentLinkRequest(
                 orderCode: orderCode, amount: booking.amount, description: description, cancelUrl: "\(base)/payment/cancel",
                 returnUrl: "\(base)/payment/return", buyerName: renter.name, buyerEmail: renter.email, buyerPhone: renter.phone,
@@ -226,6 +227,11 @@ public struct PaymentService: Sendable {
             } catch let error as PayOSError where error.isBusiness(PayOSError.BusinessCode.orderCodeExists) {
                 lastError = error
                 continue
+            } catch let error as PayOSError where error.isBusiness("20") && error.businessDescription?.contains("tối đa 9") == true {
+                // The owner's receiving account is not linked through payOS: payOS takes at most 9 characters there.
+                throw TenancyError.validation(
+                    "description must be at most 9 characters for this owner's bank account (it is not linked through payOS); "
+                        + "leave it out to get a short one derived from the order")
             }
             let created = link.created
             let newPayment = NewPayment(
@@ -276,10 +282,18 @@ public struct PaymentService: Sendable {
     /// The description payOS takes: at most 25 UTF-16 code units (payOS's own rule, see ``CreatePaymentLinkRequest``).
     static let payOSDescriptionField = TextField("description", maximum: CreatePaymentLinkRequest.maximumDescriptionLength, unit: .utf16Units)
 
-    /// The payOS description: the owner's text with Vietnamese accents removed, or a derived one; ≤ 25 ASCII characters.
-    static func payOSDescription(_ given: String?, booking: Booking) throws(TenancyError) -> String {
+    /// The default description: `D` and the orderCode in base 36, upper case — 9 characters at most, so it fits every
+    /// payOS account (9 for accounts not linked through payOS, 25 for linked ones), and unique to the order, so a
+    /// transfer's content names the payment it is for.
+    static func defaultDescription(orderCode: Int64) -> String {
+        "D" + String(orderCode, radix: 36, uppercase: true)
+    }
+
+    /// The payOS description the owner gave, with Vietnamese accents removed (≤ 25 ASCII characters), or `nil` when
+    /// none was given (then ``defaultDescription(orderCode:)``).
+    static func payOSDescription(_ given: String?) throws(TenancyError) -> String? {
         let given = try descriptionField.validated(given ?? "", required: false)
-        guard !given.isEmpty else { return "Dat phong \(booking.id.rawValue)" }
+        guard !given.isEmpty else { return nil }
         let folded = given.replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "D")
             .folding(options: [.diacriticInsensitive, .widthInsensitive], locale: Locale(identifier: "vi_VN"))
         guard folded.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) else {

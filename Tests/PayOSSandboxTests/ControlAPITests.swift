@@ -15,8 +15,9 @@ import Testing
             let response = try await sandbox.control(.POST, "/channels", json: ["clientId": "new", "apiKey": "k1", "checksumKey": "c1"])
             #expect(response.status == 201)
             let channel = try #require(try response.json().objectValue)
-            #expect(channel.keys == ["clientId", "bin", "accountNumber", "accountName", "webhookUrl"])
+            #expect(channel.keys == ["clientId", "bin", "accountNumber", "accountName", "webhookUrl", "linkedAccount"])
             #expect(channel["bin"] == "970422" && channel["accountName"] == "GATEHOUSE SANDBOX MERCHANT" && channel["webhookUrl"] == .null)
+            #expect(channel["linkedAccount"] == true)
             let account = try #require(channel["accountNumber"]?.stringValue)
             #expect(account.wholeMatch(of: /VQRQ[0-9A-F]{9}/) != nil)
             // The keys work, and are never echoed.
@@ -33,13 +34,13 @@ import Testing
         try await TestSandbox.with(channels: []) { sandbox in
             let body: JSONValue = [
                 "clientId": "x", "apiKey": "k", "checksumKey": "c", "bin": "970436", "accountNumber": "0071000123456",
-                "accountName": "CONG TY ABC", "webhookUrl": "https://merchant.example.vn/hook",
+                "accountName": "CONG TY ABC", "webhookUrl": "https://merchant.example.vn/hook", "linkedAccount": false,
             ]
             let channel = try await sandbox.control(.POST, "/channels", json: body).json()
             #expect(
                 channel == [
                     "clientId": "x", "bin": "970436", "accountNumber": "0071000123456", "accountName": "CONG TY ABC",
-                    "webhookUrl": "https://merchant.example.vn/hook",
+                    "webhookUrl": "https://merchant.example.vn/hook", "linkedAccount": false,
                 ]
             )
         }

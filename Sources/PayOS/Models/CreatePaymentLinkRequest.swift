@@ -12,6 +12,8 @@ public struct CreatePaymentLinkRequest: PayOSCodableModel {
     /// payOS refuses longer descriptions with code `20` ("Mô tả tối đa 25 kí tự"); counted in UTF-16 code
     /// units, as the (Node.js) backend counts. Bank accounts not linked through payOS allow only 9.
     public static let maximumDescriptionLength = 25
+    /// The limit when the receiving bank account is not linked through payOS (code `20`, "Mô tả tối đa 9 kí tự").
+    public static let maximumUnlinkedAccountDescriptionLength = 9
     /// Tax percentages the SDK types allow for items and invoices.
     public static let allowedTaxPercentages: Set<Int64> = [-2, -1, 0, 5, 10]
 

@@ -33,6 +33,9 @@ struct PaymentRequestsController {
                 checksumKey: channel.checksumKey
             )
             guard signatureMatches else { throw PayOSBusinessError.invalidSignature }
+            if !channel.linkedAccount, create.description.utf16.count > CreatePaymentLinkRequest.maximumUnlinkedAccountDescriptionLength {
+                throw PayOSBusinessError.descriptionTooLongForAccount
+            }
             let link = try await state.createLink(create, channel: channel)
             context.logger.info("Payment link created", metadata: ["payos.order_code": "\(link.orderCode)", "payos.payment_link_id": "\(link.id)"])
             let base = await state.checkoutBaseURL

@@ -21,6 +21,8 @@ public struct PayOSBusinessError: Error, Hashable, CustomStringConvertible {
     public static let invalidInput = Self(code: "20", desc: "Thông tin truyền lên không đúng.", data: .null, status: .ok)
     /// Code 20 with the field prefix a Node client printed verbatim.
     public static let descriptionTooLong = Self(code: "20", desc: "description: Mô tả tối đa 25 kí tự", data: .null, status: .ok)
+    /// An account not linked through payOS takes at most 9 characters of description.
+    public static let descriptionTooLongForAccount = Self(code: "20", desc: "description: Mô tả tối đa 9 kí tự", data: .null, status: .ok)
     /// Code 201: the create signature does not match.
     public static let invalidSignature = Self(code: "201", desc: "Mã kiểm tra(signature) không hợp lệ", data: .null, status: .ok)
     /// Code 231: the order code is already used in this channel.

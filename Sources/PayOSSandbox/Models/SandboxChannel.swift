@@ -20,6 +20,9 @@ public struct SandboxChannel: Sendable, Hashable {
     /// Where payment webhooks go; set by `POST /confirm-webhook` (after a successful probe) or given up front,
     /// as a merchant would save it in the payOS dashboard.
     public var webhookUrl: String?
+    /// Whether the receiving account is linked through payOS. payOS takes descriptions of at most 25 characters for
+    /// linked accounts and at most 9 for others (code 20, "description: Mô tả tối đa 9 kí tự").
+    public var linkedAccount: Bool
 
     /// Default bank when a channel names none: MB (Military Commercial Joint Stock Bank), which payOS itself uses.
     public static let defaultBIN = "970422"
@@ -35,7 +38,8 @@ public struct SandboxChannel: Sendable, Hashable {
         bin: String = SandboxChannel.defaultBIN,
         accountNumber: String? = nil,
         accountName: String = SandboxChannel.defaultAccountName,
-        webhookUrl: String? = nil
+        webhookUrl: String? = nil,
+        linkedAccount: Bool = true
     ) {
         self.clientId = clientId
         self.apiKey = apiKey
@@ -44,6 +48,7 @@ public struct SandboxChannel: Sendable, Hashable {
         self.accountNumber = accountNumber ?? Self.defaultAccountNumber(for: clientId)
         self.accountName = accountName
         self.webhookUrl = webhookUrl
+        self.linkedAccount = linkedAccount
     }
 
     /// `VQRQ` + 9 upper-case characters derived from the client id, so the same channel keeps the same account.
@@ -59,6 +64,7 @@ public struct SandboxChannel: Sendable, Hashable {
             "accountNumber": .string(accountNumber),
             "accountName": .string(accountName),
             "webhookUrl": webhookUrl.map(JSONValue.string) ?? .null,
+            "linkedAccount": .bool(linkedAccount),
         ]
     }
 }
@@ -67,7 +73,7 @@ public struct SandboxChannel: Sendable, Hashable {
 
 extension SandboxChannel {
     /// Parses the control API's channel object `{clientId, apiKey, checksumKey, bin?, accountNumber?, accountName?,
-    /// webhookUrl?}` (also the element type of the `--channels` file). Unknown keys are refused so typos surface.
+    /// webhookUrl?, linkedAccount?}` (also the element type of the `--channels` file). Unknown keys are refused so typos surface.
     ///
     /// - Parameter clientIdFromPath: When the client id comes from the URL, the body may omit it but must not contradict it.
     /// - Throws: ``SandboxControlError`` naming the first bad field.
@@ -75,7 +81,7 @@ extension SandboxChannel {
         guard let object = json.objectValue else {
             throw .invalidInput("a channel must be a JSON object")
         }
-        let known: Set<String> = ["clientId", "apiKey", "checksumKey", "bin", "accountNumber", "accountName", "webhookUrl"]
+        let known: Set<String> = ["clientId", "apiKey", "checksumKey", "bin", "accountNumber", "accountName", "webhookUrl", "linkedAccount"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw .invalidInput("unknown channel field '\(unknown)'")
         }
@@ -118,7 +124,8 @@ extension SandboxChannel {
             bin: bin,
             accountNumber: accountNumber,
             accountName: accountName,
-            webhookUrl: webhookUrl
+            webhookUrl: webhookUrl,
+            linkedAccount: try input.optionalBool("linkedAccount") ?? true
         )
     }
 

@@ -59,6 +59,37 @@ extension GatewayAPITests {
             }
         }
 
+        /// payOS takes at most 9 characters of description for an account not linked through payOS: the default
+        /// description fits (derived from the orderCode, so a transfer names its order), and a longer one the owner
+        /// gives is refused 400 with nothing stored.
+        @Test(arguments: TestDatabases.backends)
+        func descriptionsFitAnAccountNotLinkedThroughPayOS(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                var channel = GatewayHarness.channelA
+                channel.linkedAccount = false
+                try await gw.sandbox.addChannel(channel, replace: true)
+
+                let created = try await gw.bookAndCreatePayment(gw.ownerA)
+                let link = try await gw.link(created, of: gw.ownerA)
+                #expect(link.description.count <= 9)
+                #expect(link.description == "D" + String(created.orderCode, radix: 36, uppercase: true))
+
+                let bookingID = try await gw.createBooking(gw.ownerA)
+                let refused = try await gw.post(
+                    "/payment/process_payment", #"{"booking_id": \#(bookingID), "description": "Đặt phòng Hoa Sen"}"#, headers: gw.ownerA.bearer)
+                #expect(refused.status == .badRequest)
+                #expect(refused.errorCode == "VALIDATION_ERROR")
+                #expect(refused.json?["error"]?.stringValue?.contains("9 characters") == true)
+                let stored = try await gw.components.database.query(
+                    "SELECT COUNT(*) AS n FROM payment WHERE booking_id = \(bookingID)", logger: gw.logger)
+                #expect(try stored.first?.decode("n", as: Int64.self) == 0)
+                // Nine characters are taken.
+                let nine = try await gw.post(
+                    "/payment/process_payment", #"{"booking_id": \#(bookingID), "description": "Phòng 101"}"#, headers: gw.ownerA.bearer)
+                #expect(nine.status == .created, "\(nine.body)")
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func eachOwnersPaymentGoesThroughItsOwnPayOSAccount(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in
