@@ -51,6 +51,8 @@ public struct GatehouseComponents: Sendable {
     public let observability: Observability
     /// The owner onboarding page (`GET /owner/onboarding`).
     public let onboardingPage: OnboardingController<GatehouseRequestContext>
+    /// The OpenAPI document served at `GET /openapi.json` (read from the Gateway bundle once).
+    public let apiDocument: OpenAPIDocument
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.
@@ -127,7 +129,8 @@ public struct GatehouseComponents: Sendable {
                 credentials: credentials, webhooks: webhooks, payOS: payOS,
                 pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
                 rateLimits: RateLimitRepository(database: database, clock: clock), onboarding: onboarding, keyAccess: keyAccess,
-                paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController())
+                paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController(),
+                apiDocument: try OpenAPIDocument())
         } catch {
             await database.shutdown()
             throw error
