@@ -54,3 +54,8 @@ def no_other_owner_data(ctx, response, case):
     if leaks:
         raise AssertionError(f"{case.method} {case.path} answered owner B's ids at {', '.join(leaks)} to owner A's key")
     return None
+
+
+# The check must be able to fail: B's payment inside a list, and B's booking, are found.
+assert _leaks({"payments": [{"id": OTHER["payment_id"], "order_code": 1}]}) == ["$.payments[0].id"]
+assert _leaks({"id": OTHER["booking_id"], "room_title": "x"}) == ["$.id"]
