@@ -214,7 +214,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Templates")],
+            resources: [.copy("Templates"), .copy("OpenAPI")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -331,11 +331,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Shared test support: one way to start Gatehouse, in-process (TestGatehouse on a GatehouseTestBed: database,
-        // payOS sandbox, live HTTP server) or as a `gatehouse serve` child process (GatehouseProcess).
+        // payOS sandbox, live HTTP server) or as a `gatehouse serve` child process (GatehouseProcess); the API contract
+        // (the OpenAPI document and a JSON-Schema validator) every harness holds responses to.
         .target(
             name: "GatehouseTestSupport",
             dependencies: [
                 "GatehouseApp",
+                "Gateway",
                 "LogTestSupport",
                 "PayOS",
                 "PayOSSandbox",

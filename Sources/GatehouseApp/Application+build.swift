@@ -95,6 +95,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
             return Response(status: error.status, headers: headers, body: .init(byteBuffer: .init(string: pages.errorPage(model))))
         })
     router.addRoutes(HealthController<GatehouseRequestContext>().endpoints)
+    router.addRoutes(OpenAPIController<GatehouseRequestContext>(document: components.apiDocument).endpoints)
     router.addRoutes(
         PrometheusController<GatehouseRequestContext>(
             registry: components.observability.registry,

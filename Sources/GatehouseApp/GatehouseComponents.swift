@@ -53,6 +53,8 @@ public struct GatehouseComponents: Sendable {
     public let onboardingPage: OnboardingController<GatehouseRequestContext>
     /// This instance's cap on renter long polls (`GATEHOUSE_MAX_LONG_POLLS`), counted in `/metrics`.
     public let longPolls: LongPollLimiter
+    /// The OpenAPI document served at `GET /openapi.json` (read from the Gateway bundle once).
+    public let apiDocument: OpenAPIDocument
 
     /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
     /// On failure the database is shut down again.
@@ -134,7 +136,8 @@ public struct GatehouseComponents: Sendable {
                 pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
                 rateLimits: RateLimitRepository(database: database, clock: clock), onboarding: onboarding, keyAccess: keyAccess,
                 paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController(),
-                longPolls: LongPollLimiter(capacity: configuration.maxLongPolls, metrics: observability.factory))
+                longPolls: LongPollLimiter(capacity: configuration.maxLongPolls, metrics: observability.factory),
+                apiDocument: try OpenAPIDocument())
         } catch {
             await database.shutdown()
             throw error

@@ -27,11 +27,13 @@ extension GatewayAPITests {
             let components: GatehouseComponents
             let port: Int
 
-            /// One request on a fresh connection.
+            /// One request on a fresh connection, its answer held to the API contract.
             func request(
                 _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: String? = nil
             ) async throws -> HTTPResult {
-                try await HTTPResult.fetch(port: port, method, path, headers: headers, body: body)
+                let result = try await HTTPResult.fetch(port: port, method, path, headers: headers, body: body)
+                APIContract.shared.expectConforms(method, path, result)
+                return result
             }
         }
 

@@ -66,11 +66,13 @@ struct OnboardingCluster: Sendable {
         body(clientID: channel.clientId, apiKey: channel.apiKey, checksumKey: channel.checksumKey)
     }
 
-    /// One request to an instance on a fresh connection.
+    /// One request to an instance on a fresh connection, its answer held to the API contract.
     func request(
         _ method: HTTPRequest.Method, _ path: String, port: Int? = nil, headers: HTTPFields = [:], body: String? = nil
     ) async throws -> HTTPResult {
-        try await HTTPResult.fetch(port: port ?? initiatorPort, method, path, headers: headers, body: body)
+        let result = try await HTTPResult.fetch(port: port ?? initiatorPort, method, path, headers: headers, body: body)
+        APIContract.shared.expectConforms(method, path, result)
+        return result
     }
 
     func count(_ sql: String) async throws -> Int64 {

@@ -41,11 +41,13 @@ public struct HTTPResult: Sendable {
 
     /// Checks the edge's invariants on this answer to `method path`: an `X-Request-ID`; none of `forbiddenText` in the
     /// body (compared case-insensitively: SQL, internal type names, secrets); for a JSON error, a `{error, code}` body
-    /// (except `/health…`, which answers its own document with 500 when unhealthy).
+    /// (except `/health…`, which answers its own document with 500 when unhealthy); and the API contract
+    /// (``APIContract``: status, content type, headers and body as the OpenAPI document says).
     public func expectEdgeInvariants(
         _ method: HTTPRequest.Method, _ path: String, forbiddenText: [String], sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let what = "\(method) \(path) → \(status.code)"
+        APIContract.shared.expectConforms(method, path, self, sourceLocation: sourceLocation)
         #expect(requestID?.isEmpty == false, "every response carries X-Request-ID: \(what)", sourceLocation: sourceLocation)
         let lowered = body.lowercased()
         for text in forbiddenText where !text.isEmpty && lowered.contains(text.lowercased()) {

@@ -5,7 +5,7 @@ public import Logging
 public import LogTestSupport
 public import PayOSSandbox
 public import StorageTestSupport
-import Testing
+public import Testing
 
 /// A Gatehouse running in-process on a live loopback port, on a ``GatehouseTestBed``: its components (services and
 /// database, for arranging state and reading it back) and its port.
@@ -43,8 +43,13 @@ public struct TestGatehouse: Sendable {
         }
     }
 
-    /// One request on a fresh connection (see ``HTTPResult/fetch(port:_:_:headers:body:)``).
-    public func send(_ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: String? = nil) async throws -> HTTPResult {
-        try await HTTPResult.fetch(port: port, method, path, headers: headers, body: body)
+    /// One request on a fresh connection (see ``HTTPResult/fetch(port:_:_:headers:body:)``), its answer held to the API
+    /// contract (``APIContract``).
+    public func send(
+        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:], body: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> HTTPResult {
+        let result = try await HTTPResult.fetch(port: port, method, path, headers: headers, body: body)
+        APIContract.shared.expectConforms(method, path, result, sourceLocation: sourceLocation)
+        return result
     }
 }
