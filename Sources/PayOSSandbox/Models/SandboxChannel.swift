@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import PayOS
+public import PayOS
 import Sodium
 
 /// One payOS merchant channel ("kênh thanh toán"): the credentials an SDK is configured with plus the bank account
@@ -20,6 +20,10 @@ public struct SandboxChannel: Sendable, Hashable {
     /// Where payment webhooks go; set by `POST /confirm-webhook` (after a successful probe) or given up front,
     /// as a merchant would save it in the payOS dashboard.
     public var webhookUrl: String?
+    /// Fields payOS does not document today, added to every webhook `data` (signed), to the webhook's top level, and
+    /// to the `data` of every API answer (signed where payOS signs): how the sandbox shows that a merchant keeps
+    /// working when payOS adds a field, as it once added `currency`. A documented key is never replaced.
+    public var extraFields: JSONObject
 
     /// Default bank when a channel names none: MB (Military Commercial Joint Stock Bank), which payOS itself uses.
     public static let defaultBIN = "970422"
@@ -35,7 +39,8 @@ public struct SandboxChannel: Sendable, Hashable {
         bin: String = SandboxChannel.defaultBIN,
         accountNumber: String? = nil,
         accountName: String = SandboxChannel.defaultAccountName,
-        webhookUrl: String? = nil
+        webhookUrl: String? = nil,
+        extraFields: JSONObject = JSONObject()
     ) {
         self.clientId = clientId
         self.apiKey = apiKey
@@ -44,6 +49,14 @@ public struct SandboxChannel: Sendable, Hashable {
         self.accountNumber = accountNumber ?? Self.defaultAccountNumber(for: clientId)
         self.accountName = accountName
         self.webhookUrl = webhookUrl
+        self.extraFields = extraFields
+    }
+
+    /// `object` with this channel's ``extraFields`` appended (keys it already has are kept as they are).
+    func addingExtraFields(to object: JSONObject) -> JSONObject {
+        var object = object
+        for (key, value) in extraFields where !object.contains(key) { object[key] = value }
+        return object
     }
 
     /// `VQRQ` + 9 upper-case characters derived from the client id, so the same channel keeps the same account.
@@ -59,6 +72,7 @@ public struct SandboxChannel: Sendable, Hashable {
             "accountNumber": .string(accountNumber),
             "accountName": .string(accountName),
             "webhookUrl": webhookUrl.map(JSONValue.string) ?? .null,
+            "extraFields": .object(extraFields),
         ]
     }
 }
@@ -67,7 +81,7 @@ public struct SandboxChannel: Sendable, Hashable {
 
 extension SandboxChannel {
     /// Parses the control API's channel object `{clientId, apiKey, checksumKey, bin?, accountNumber?, accountName?,
-    /// webhookUrl?}` (also the element type of the `--channels` file). Unknown keys are refused so typos surface.
+    /// webhookUrl?, extraFields?}` (also the element type of the `--channels` file). Unknown keys are refused so typos surface.
     ///
     /// - Parameter clientIdFromPath: When the client id comes from the URL, the body may omit it but must not contradict it.
     /// - Throws: ``SandboxControlError`` naming the first bad field.
@@ -75,7 +89,7 @@ extension SandboxChannel {
         guard let object = json.objectValue else {
             throw .invalidInput("a channel must be a JSON object")
         }
-        let known: Set<String> = ["clientId", "apiKey", "checksumKey", "bin", "accountNumber", "accountName", "webhookUrl"]
+        let known: Set<String> = ["clientId", "apiKey", "checksumKey", "bin", "accountNumber", "accountName", "webhookUrl", "extraFields"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw .invalidInput("unknown channel field '\(unknown)'")
         }
@@ -111,6 +125,12 @@ extension SandboxChannel {
         if let webhookUrl, WebhookURL(webhookUrl) == nil {
             throw .invalidInput("webhookUrl must be an absolute http or https URL")
         }
+        var extraFields = JSONObject()
+        switch object["extraFields"] {
+        case nil, .null?: break
+        case .object(let fields)?: extraFields = fields
+        default: throw .invalidInput("extraFields must be a JSON object")
+        }
         self.init(
             clientId: clientId,
             apiKey: apiKey,
@@ -118,7 +138,8 @@ extension SandboxChannel {
             bin: bin,
             accountNumber: accountNumber,
             accountName: accountName,
-            webhookUrl: webhookUrl
+            webhookUrl: webhookUrl,
+            extraFields: extraFields
         )
     }
 
