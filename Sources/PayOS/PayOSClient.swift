@@ -13,7 +13,7 @@ import NIOHTTP1
 /// A payOS merchant-API client (spec 2) over AsyncHTTPClient.
 ///
 /// One client serves every property owner: credentials are passed per call. Answers are handled by
-/// ``PayOSResponseDecoder`` (fail closed: bad or missing signatures, unknown keys and non-"00" codes are errors);
+/// ``PayOSResponseDecoder`` (fail closed: bad or missing signatures, missing or mistyped keys and non-"00" codes are errors; keys payOS adds are signed and ignored);
 /// transient failures are retried per ``PayOSRetryPolicy``.
 ///
 /// ## Ownership of the HTTP client

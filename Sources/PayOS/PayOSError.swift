@@ -21,7 +21,7 @@ public struct PayOSError: Error, Sendable, Hashable, CustomStringConvertible, Cu
         case business
         /// A signed answer whose signature is missing or wrong: the answer is not trusted.
         case invalidSignature
-        /// An answer that is not the documented JSON (bad JSON, unknown keys, wrong types, echo mismatch).
+        /// An answer that is not the documented JSON (bad JSON, missing keys, wrong types, echo mismatch).
         case invalidResponse
         /// The request was refused before sending (see ``PayOSError/schemaError``).
         case invalidRequest

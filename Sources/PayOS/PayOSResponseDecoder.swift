@@ -44,8 +44,8 @@ public struct PayOSHTTPHeader: Sendable, Hashable {
 ///   `invalidResponse`.
 /// * 2xx: the body must be a JSON envelope; `code != "00"` → `business(code)`; `data` absent or `null` →
 ///   `invalidResponse`; for signed operations a missing or wrong `signature` → `invalidSignature` (checked
-///   over `data` exactly as received, before anything else reads it); then `data` must match the model
-///   exactly → otherwise `invalidResponse`.
+///   over `data` exactly as received, every key included, before anything else reads it); then the model's keys
+///   must be present with their types (keys payOS adds are ignored) → otherwise `invalidResponse`.
 public enum PayOSResponseDecoder {
     /// Whether and how the answer's `data` is signed.
     public enum SignatureCheck: Sendable {

@@ -2,9 +2,15 @@
 public import GatehouseCore
 import Sodium
 
-/// Verifies the webhooks payOS POSTs to a merchant (spec 5.1–5.2), the way the Python 1.x SDK does:
-/// the body must match the webhook schema exactly (``PayOSWebhookBody``, 16-key ``PayOSWebhookData``), and the
-/// signature must equal the body signature of the 16-key data model under one of the candidate checksum keys.
+/// Verifies the webhooks payOS POSTs to a merchant (spec 5.1–5.2), the way payOS's SDKs do
+/// (`verifyPaymentWebhookData`): the signature is the body signature of `data` as received — every key sorted,
+/// unknown ones included, with payOS's value text (``PayOSSignature/canonicalText(of:)``) — under one of the
+/// candidate checksum keys. The known keys must have their documented types (``PayOSWebhookBody``); unknown keys
+/// are signed but otherwise ignored, so a field payOS adds cannot stop payments.
+///
+/// A body missing some of the 16 documented optional keys also verifies when signed with those keys as empty
+/// (the Python 1.x model form, spec 4.2 W3): both texts are HMACs under the merchant's key, so accepting either
+/// admits nothing a key holder did not sign.
 public enum PayOSWebhook {
     /// A webhook whose signature verified.
     public struct Verified: Sendable, Hashable {
@@ -50,11 +56,21 @@ public enum PayOSWebhook {
         let keys = checksumKeys.filter { !$0.isEmpty }
         guard !keys.isEmpty else { throw PayOSWebhookError(.noChecksumKey) }
 
-        let signedData = webhook.data.toJSON()
+        // `data` is an object here: the schema check above required one.
+        let received = object["data"]?.objectValue ?? JSONObject()
+        var texts = [received]
+        let absent = PayOSWebhookData.keys.filter { received[$0] == nil }
+        if !absent.isEmpty {
+            var modelForm = received
+            for key in absent { modelForm[key] = .null }
+            texts.append(modelForm)
+        }
         var matched: Int?
         for (index, key) in keys.enumerated() {
-            let equal = PayOSSignature.verifyBody(signedData, signature: webhook.signature, checksumKey: key)
-            if equal, matched == nil { matched = index }
+            for signed in texts {
+                let equal = PayOSSignature.verifyBody(signed, signature: webhook.signature, checksumKey: key)
+                if equal, matched == nil { matched = index }
+            }
         }
         guard let matched else { throw PayOSWebhookError(.invalidSignature) }
         // Map back to the caller's index (empty keys were skipped).
@@ -69,7 +85,7 @@ public struct PayOSWebhookError: Error, Hashable, Sendable, CustomStringConverti
     public enum Code: String, ErrorCode {
         /// The body is not JSON (or not UTF-8).
         case invalidJSON
-        /// The JSON does not have the webhook shape (missing/extra keys, wrong types).
+        /// The JSON does not have the webhook shape (missing keys, wrong types).
         case schema
         /// No `signature`, or an empty one.
         case missingSignature

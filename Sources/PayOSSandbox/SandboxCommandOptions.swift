@@ -15,7 +15,8 @@ public struct SandboxCommandOptions: Sendable, Hashable {
     public var host: String
     /// Port to bind (default 8089; 0 picks a free one).
     public var port: Int
-    /// JSON array of channel objects `{clientId, apiKey, checksumKey, bin?, accountNumber?, accountName?, webhookUrl?}`.
+    /// JSON array of channel objects `{clientId, apiKey, checksumKey, bin?, accountNumber?, accountName?, webhookUrl?, extraFields?}`
+    /// (`extraFields`: an object of fields payOS does not document, added to webhooks and answers; see ``SandboxChannel``).
     public var channelsFile: String?
     /// Base of `checkoutUrl` when the sandbox is reached through another address (phone on the LAN, tunnel).
     public var publicBaseURL: String?

@@ -270,7 +270,7 @@ actor SandboxState {
 
     private func queueWebhook(link: SandboxPaymentLink, transaction: PaymentTransaction) -> [Int] {
         guard let channel = channels[link.clientId] else { return [] }
-        let body = WebhookEnvelope.body(data: link.webhookData(for: transaction), checksumKey: channel.checksumKey).compactText
+        let body = WebhookEnvelope.body(data: link.webhookData(for: transaction), channel: channel).compactText
         func record(state: WebhookDelivery.State, duplicateOf: Int? = nil) -> Int {
             let id = deliveryLog.count + 1
             deliveryLog.append(

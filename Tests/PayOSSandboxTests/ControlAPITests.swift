@@ -15,7 +15,8 @@ import Testing
             let response = try await sandbox.control(.POST, "/channels", json: ["clientId": "new", "apiKey": "k1", "checksumKey": "c1"])
             #expect(response.status == 201)
             let channel = try #require(try response.json().objectValue)
-            #expect(channel.keys == ["clientId", "bin", "accountNumber", "accountName", "webhookUrl", "linkedAccount"])
+            #expect(channel.keys == ["clientId", "bin", "accountNumber", "accountName", "webhookUrl", "linkedAccount", "extraFields"])
+            #expect(channel["extraFields"] == [:])
             #expect(channel["bin"] == "970422" && channel["accountName"] == "GATEHOUSE SANDBOX MERCHANT" && channel["webhookUrl"] == .null)
             #expect(channel["linkedAccount"] == true)
             let account = try #require(channel["accountNumber"]?.stringValue)
@@ -34,15 +35,32 @@ import Testing
         try await TestSandbox.with(channels: []) { sandbox in
             let body: JSONValue = [
                 "clientId": "x", "apiKey": "k", "checksumKey": "c", "bin": "970436", "accountNumber": "0071000123456",
-                "accountName": "CONG TY ABC", "webhookUrl": "https://merchant.example.vn/hook", "linkedAccount": false,
+                "accountName": "CONG TY ABC", "webhookUrl": "https://merchant.example.vn/hook", "linkedAccount": false, "extraFields": ["feeAmount": 1100],
             ]
             let channel = try await sandbox.control(.POST, "/channels", json: body).json()
             #expect(
                 channel == [
                     "clientId": "x", "bin": "970436", "accountNumber": "0071000123456", "accountName": "CONG TY ABC",
-                    "webhookUrl": "https://merchant.example.vn/hook", "linkedAccount": false,
+                    "webhookUrl": "https://merchant.example.vn/hook", "linkedAccount": false, "extraFields": ["feeAmount": 1100],
                 ]
             )
+        }
+    }
+
+    /// `extraFields` stand for fields payOS may add: they appear in answers' `data`, signed with the rest, and never
+    /// replace a documented key.
+    @Test func extraFieldsAreAddedToAnswersAndSigned() async throws {
+        try await TestSandbox.with(channels: []) { sandbox in
+            let extra: JSONObject = ["feeAmount": 1100, "amount": 1, "payerNote": .null]
+            let channel = SandboxChannel(clientId: "extra", apiKey: "k", checksumKey: "c", extraFields: extra)
+            _ = try await sandbox.control(.POST, "/channels", json: ["clientId": "extra", "apiKey": "k", "checksumKey": "c", "extraFields": .object(extra)])
+            let response = try await sandbox.payOS(
+                .POST, "/v2/payment-requests", json: sandbox.createBody(orderCode: 7, channel: channel), channel: channel)
+            let envelope = try #require(try response.json().objectValue)
+            let data = try #require(envelope["data"]?.objectValue)
+            #expect(data["feeAmount"] == 1100 && data["payerNote"] == .null && data["amount"] == 50_000)
+            #expect(PayOSSignature.verifyBody(data, signature: envelope["signature"]?.stringValue ?? "", checksumKey: "c"))
+            #expect(try CreatePaymentLinkResponse(json: data).orderCode == 7)
         }
     }
 
@@ -57,6 +75,7 @@ import Testing
         (["clientId": "x", "apiKey": "k", "checksumKey": "c", "accountName": "Cửa hàng"], "accountName must be"),
         (["clientId": "x", "apiKey": "k", "checksumKey": "c", "webhookUrl": "ftp://x"], "webhookUrl must be"),
         (["clientId": "x", "apiKey": "k", "checksumKey": "c", "secret": "s"], "unknown channel field 'secret'"),
+        (["clientId": "x", "apiKey": "k", "checksumKey": "c", "extraFields": ["a"]], "extraFields must be a JSON object"),
         ([1], "a channel must be a JSON object"),
     ]
 

@@ -1,5 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
+import NIOHTTP1
+import PayOS
 import Testing
 
 @testable import PayOSSandbox
@@ -27,6 +29,42 @@ import Testing
         let summary = result.stdout.split(separator: "\n").last { $0.hasPrefix("payos-interop:") }.map(String.init) ?? "(no summary line)"
         #expect(result.status == 0, "interop driver failed:\n\(result.output)")
         #expect(summary.contains("checks passed") && !summary.contains("FAILED"), "\(summary)")
+    }
+
+    /// The variant with extra fields switched on: a channel whose answers and webhooks carry fields payOS does not
+    /// document today. The SDK's own signer must agree with the sandbox's signatures over every key. (payos 1.1.0's
+    /// `webhooks.verify` and answer models then refuse the unknown keys, `extra="forbid"`; the driver reports that.)
+    @Test(.timeLimit(.minutes(5)))
+    func officialPythonSDKSignsExtraFieldsAsTheSandboxDoes() async throws {
+        guard let python = try await Self.sdkPython() else { return }
+        let channel = {
+            var channel = channelA
+            channel.extraFields = ["feeAmount": 1100, "refunds": [], "payerNote": .null, "tags": ["a", ["z": 1, "b": true]]]
+            return channel
+        }()
+        let payloads: [JSONValue] = try await TestSandbox.with(channels: [channel]) { sandbox in
+            var payloads: [JSONValue] = []
+            let created = try await sandbox.payOS(.POST, "/v2/payment-requests", json: sandbox.createBody(orderCode: 42, channel: channel), channel: channel)
+            payloads.append(["name": "create answer", "body": .string(created.text)])
+            try await sandbox.sandbox.pay("42", amount: 20_000, clientId: channel.clientId)
+            try await sandbox.sandbox.pay("42", clientId: channel.clientId)
+            let link = try await sandbox.payOS(.GET, "/v2/payment-requests/42", channel: channel)
+            payloads.append(["name": "get answer", "body": .string(link.text)])
+            for (index, delivery) in await sandbox.sandbox.deliveries(clientId: channel.clientId).enumerated() {
+                payloads.append(["name": .string("webhook \(index + 1)"), "body": .string(delivery.body)])
+            }
+            return payloads
+        }
+        #expect(payloads.count == 4)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("extra-fields-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let spec: JSONValue = ["checksumKey": .string(channel.checksumKey), "payloads": .array(payloads)]
+        try Data(spec.compactBytes).write(to: file)
+        let driver = Self.repositoryRoot.appendingPathComponent("Tests/PayOSSandboxTests/Interop/extra_fields.py").path
+        let result = try await ChildProcess.run(python, [driver, file.path])
+        print(result.stdout, terminator: "")
+        #expect(result.status == 0, "extra-fields driver failed:\n\(result.output)")
+        #expect(result.stdout.contains("payos-interop-extra: 4/4 checks passed"), "\(result.output)")
     }
 
     /// The venv interpreter with the official SDK installed; nil after recording why the proof cannot run in CI.

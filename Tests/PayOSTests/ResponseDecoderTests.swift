@@ -95,13 +95,19 @@ import Testing
         #expect(error(response(200, envelope.toJSON()), as: PaymentLink.self)?.code == .invalidSignature)
     }
 
-    /// A correctly signed answer with a key the SDK does not know is still refused (Python 1.x: pydantic error).
-    @Test func signedAnswerWithUnknownKeyIsInvalidResponse() {
+    /// A key payOS adds is covered by the signature (computed over every key received) and otherwise ignored.
+    @Test func signedAnswerWithUnknownKeyIsReadAndTheKeyIsSigned() throws {
         var data = ProtocolSamples.paidLinkG1.toJSON()
         data["refunds"] = []
-        let failure = error(response(200, PayOSEnvelope.signedSuccess(data, checksumKey: key).toJSON()), as: PaymentLink.self)
-        #expect(failure?.code == .invalidResponse)
-        #expect(failure?.schemaError == PayOSSchemaError(.unexpectedKey, path: "refunds"))
+        data["fee"] = 1100
+        let envelope = PayOSEnvelope.signedSuccess(data, checksumKey: key)
+        let decoded = try PayOSResponseDecoder.decode(response(200, envelope.toJSON()), as: PaymentLink.self, signature: .body(checksumKey: key))
+        #expect(decoded == ProtocolSamples.paidLinkG1)
+        // The same signature over the answer without the added key (or with it changed) does not verify.
+        var tampered = envelope
+        data["fee"] = 0
+        tampered.data = .object(data)
+        #expect(error(response(200, tampered.toJSON()), as: PaymentLink.self)?.code == .invalidSignature)
     }
 
     // MARK: Business errors

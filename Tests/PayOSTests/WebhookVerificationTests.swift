@@ -3,8 +3,8 @@ import Testing
 
 @testable import PayOS
 
-/// `PayOSWebhook.verify` behaves as the Python 1.x SDK's `webhooks.verify` did in the spec's runs (9.2 W1–W3),
-/// plus key rotation.
+/// `PayOSWebhook.verify` behaves as payOS's SDKs' `verifyPaymentWebhookData` (the spec's runs 9.2 W1–W3): the
+/// signature is over `data` as received, unknown keys included; plus key rotation.
 @Suite struct WebhookVerificationTests {
     let key = Fixtures.projectKey
     let previousKey = "0f3c2b1a09e8d7c6b5a493827160f5e4d3c2b1a09e8d7c6b5a493827160f5e4d"
@@ -67,22 +67,43 @@ import Testing
         #expect(throws: Never.self) { try verify(body) }
     }
 
-    @Test func extraKeysAreRefusedEvenWhenResigned() throws {
+    /// A key payOS adds to `data` is signed with the rest (payOS's rule: all keys, sorted) and otherwise ignored;
+    /// the W1 signature, which does not cover it, no longer verifies. Unknown top-level keys are unsigned and ignored.
+    @Test func unknownKeysAreSignedWithTheRestAndOtherwiseIgnored() throws {
         var data = try #require(try w1()["data"]?.objectValue)
         data["fee"] = 0
+        data["payerName"] = .null
+        data["tags"] = ["a", ["z": 1, "b": true]]
         var inData = try w1()
         inData["data"] = .object(data)
+        #expect(refusal(inData)?.code == .invalidSignature)
         inData["signature"] = .string(PayOSSignature.body(data, checksumKey: key))
-        #expect(refusal(inData) == PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.unexpectedKey, path: "data.fee")))
+        #expect(try verify(inData).data == ProtocolSamples.webhookW1)
+        #expect(PayOSSignature.canonicalText(of: data).contains("&fee=0&") && PayOSSignature.canonicalText(of: data).contains("&payerName=&"))
+        #expect(PayOSSignature.canonicalText(of: data).hasSuffix("&tags=[\"a\",{\"b\":true,\"z\":1}]&transactionDateTime=2025-06-18 14:32:05&virtualAccountName=&virtualAccountNumber="))
 
         var topLevel = try w1()
         topLevel["id"] = "evt_1"
-        #expect(refusal(topLevel) == PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.unexpectedKey, path: "id")))
+        topLevel["currency"] = "VND"
+        #expect(try verify(topLevel).data == ProtocolSamples.webhookW1)
     }
 
-    /// W3: absent optional keys are signed as empty (Python 1.x), so the W1 signature still verifies, and the
-    /// present-keys-only (Node-style) signature does not.
-    @Test func missingOptionalKeysAreSignedAsEmptyLikePythonSDK() throws {
+    /// The known keys keep their types even when the body is correctly signed.
+    @Test func knownKeysOfTheWrongTypeAreSchemaErrorsEvenWhenSigned() throws {
+        var body = try w1()
+        var data = try #require(body["data"]?.objectValue)
+        data["amount"] = "500000"
+        body["data"] = .object(data)
+        body["signature"] = .string(PayOSSignature.body(data, checksumKey: key))
+        #expect(refusal(body) == PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.wrongType, path: "data.amount")))
+        var success = try w1()
+        success["success"] = "true"
+        #expect(refusal(success) == PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.wrongType, path: "success")))
+    }
+
+    /// W3: with optional keys absent, both the Python 1.x model form (absent keys signed as empty, the W1
+    /// signature) and the present-keys-only form (Node, Go) verify; a wrong signature still does not.
+    @Test func missingOptionalKeysVerifyInEitherSDKForm() throws {
         var body = try w1()
         var data = try #require(body["data"]?.objectValue)
         data["virtualAccountName"] = nil
@@ -92,6 +113,8 @@ import Testing
         #expect(verified.data.virtualAccountName == nil)
         #expect(PayOSSignature.body(data, checksumKey: key) == "4ada54f2a5db57cdfa0ebe4138781870462088ac2f3412bfbc8a3142743d6280")
         body["signature"] = "4ada54f2a5db57cdfa0ebe4138781870462088ac2f3412bfbc8a3142743d6280"
+        #expect(try verify(body).data.virtualAccountNumber == nil)
+        body["signature"] = "5ada54f2a5db57cdfa0ebe4138781870462088ac2f3412bfbc8a3142743d6280"
         #expect(refusal(body)?.code == .invalidSignature)
     }
 
@@ -105,13 +128,19 @@ import Testing
         #expect(refusal(body) == PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.missingKey, path: "data")))
     }
 
-    /// Stricter than Python's lax pydantic, which accepted `"123456789"`: the type is part of the protocol.
-    @Test func stringOrderCodeIsASchemaError() throws {
+    /// As payOS's Python SDK: `"123456789"` is the order code 123456789 (and signs as the same text); a string that
+    /// is not ASCII digits is a schema error.
+    @Test func numericStringOrderCodeIsReadAndOtherStringsAreSchemaErrors() throws {
         var body = try w1()
         var data = try #require(body["data"]?.objectValue)
         data["orderCode"] = "123456789"
         body["data"] = .object(data)
-        #expect(refusal(body) == PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.wrongType, path: "data.orderCode")))
+        #expect(try verify(body).data.orderCode == 123_456_789)
+        for bad: JSONValue in ["12a", "", " 123", "-5", "1e3", "١٢٣", "1234567890123456789012", .double(1.5), true] {
+            data["orderCode"] = bad
+            body["data"] = .object(data)
+            #expect(refusal(body) == PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.wrongType, path: "data.orderCode")), "\(bad)")
+        }
     }
 
     @Test func missingOrEmptySignatureIsReportedAsSuch() throws {

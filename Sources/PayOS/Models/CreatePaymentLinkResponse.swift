@@ -3,7 +3,7 @@ import GatehouseCore
 
 /// The signed `data` of a successful create (spec 2.1): exactly 12 keys.
 ///
-/// Decoding refuses unknown keys, as the Python 1.x SDK does; ``toJSON()`` always writes all 12 keys
+/// Decoding type-checks the 12 keys and ignores keys payOS may add (the signature covers them); ``toJSON()`` always writes all 12 keys
 /// (`expiredAt` as `null` when unset), which is what a simulator must emit.
 public struct CreatePaymentLinkResponse: PayOSStrictModel {
     /// The documented key set.

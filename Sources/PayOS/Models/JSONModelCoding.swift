@@ -7,8 +7,10 @@
 /// must be JSON integers, `null` and absence are the same for optional keys, required keys may not be `null`.
 public protocol PayOSCodableModel: PayOSJSONModel, Codable {}
 
-/// A ``PayOSCodableModel`` with a fixed key set, as the Python 1.x SDK parses it: decoding refuses any other
-/// key, and encoding writes every key (`null` for an unset optional), the only form every SDK reads alike.
+/// A ``PayOSCodableModel`` with a documented key set: encoding writes every key (`null` for an unset optional), the
+/// only form every SDK reads alike; decoding type-checks the known keys and ignores any other, as the Node and Go
+/// SDKs do, because payOS adds fields to live payloads (it added `currency`) and a refusal would stop payments.
+/// Signatures never depend on this model: they are computed over the `data` object as received, all keys included.
 public protocol PayOSStrictModel: PayOSCodableModel {
     /// The documented key set.
     static var keys: Set<String> { get }
@@ -32,14 +34,9 @@ struct JSONModelDecoder: Decoder {
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    /// Decodes `type` from `value`; a strict model first refuses keys outside its set, naming the first one found.
+    /// Decodes `type` from `value`; keys the model does not declare are ignored.
     static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, at path: [any CodingKey]) throws(PayOSSchemaError) -> T {
         if let scalar = try scalar(type, from: value, at: path) { return scalar }
-        if let strict = type as? any PayOSStrictModel.Type, case .object(let object) = value {
-            for key in object.keys where !strict.keys.contains(key) {
-                throw PayOSSchemaError(.unexpectedKey, path: (path + [JSONKey(key)]).jsonPath)
-            }
-        }
         do {
             return try T(from: JSONModelDecoder(value: value, codingPath: path))
         } catch let error as PayOSSchemaError {

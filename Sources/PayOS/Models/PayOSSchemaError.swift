@@ -13,7 +13,8 @@ public struct PayOSSchemaError: Error, Hashable, Sendable, CustomStringConvertib
         case notAnObject
         /// A required key is absent (or `null` where `null` is not allowed).
         case missingKey
-        /// A key outside the documented set (the Python 1.x SDK forbids extras).
+        /// A key outside the documented set, where one is refused (request bodies parsed by ``JSONObjectReader``);
+        /// payOS's answers and webhooks may carry keys the models do not know.
         case unexpectedKey
         /// The JSON type differs from the documented one (e.g. a string `orderCode`).
         case wrongType

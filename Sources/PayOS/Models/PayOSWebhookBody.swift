@@ -4,8 +4,10 @@ import GatehouseCore
 /// The body payOS POSTs to a merchant's webhook URL (spec 5.1): top-level `code`, `desc`, `success`,
 /// `data` and `signature`. Only `data` is signed.
 ///
-/// Decoding follows the Python 1.x SDK: `code`, `desc`, `data` and `signature` are required, `success` is
-/// optional, and any other top-level key is refused.
+/// Decoding reads the body as payOS's SDKs verify it: `code`, `desc`, `data` and `signature` are required and
+/// type-checked, `success` is optional, and any other key (top level or in `data`) is ignored here and kept in
+/// the raw body the caller stores. `data.orderCode` may be a JSON integer or a string of ASCII digits (payOS's
+/// Python SDK accepts both); any other string is a ``PayOSSchemaError/Code/wrongType`` at `data.orderCode`.
 public struct PayOSWebhookBody: PayOSStrictModel {
     /// The documented top-level key set.
     public static let keys: Set<String> = ["code", "desc", "success", "data", "signature"]
@@ -24,6 +26,18 @@ public struct PayOSWebhookBody: PayOSStrictModel {
         self.signature = signature
     }
 
+    public init(json: JSONObject) throws(PayOSSchemaError) {
+        var json = json
+        if case .object(var data)? = json["data"], case .string(let text)? = data["orderCode"] {
+            guard let orderCode = PayOSWebhookData.orderCode(fromDigits: text) else {
+                throw PayOSSchemaError(.wrongType, path: "data.orderCode")
+            }
+            data["orderCode"] = .int(orderCode)
+            json["data"] = .object(data)
+        }
+        self = try JSONModelDecoder.decode(Self.self, from: .object(json), at: [])
+    }
+
     /// A body around `data` signed with `checksumKey`, as payOS sends it.
     public static func signed(_ data: PayOSWebhookData, checksumKey: String) -> PayOSWebhookBody {
         PayOSWebhookBody(data: data, signature: data.signature(checksumKey: checksumKey))
@@ -39,11 +53,11 @@ public struct PayOSWebhookBody: PayOSStrictModel {
     }
 }
 
-/// The signed `data` of a webhook: exactly 16 keys (spec 5.1).
+/// The signed `data` of a webhook: the 16 documented keys (spec 5.1) payOS sends today.
 ///
-/// The Python 1.x SDK parses `data` into this fixed model and signs the model, so an absent optional key is
-/// signed as `key=`; decoding therefore treats absent, `null` and (for signing) `""` alike, and ``toJSON()``
-/// always writes all 16 keys, the only form every SDK verifies identically.
+/// Decoding treats absent and `null` alike and ignores keys payOS may add; ``toJSON()`` always writes all 16 keys,
+/// the only form every SDK verifies identically. Verification never signs this model: it signs `data` as received
+/// (see ``PayOSWebhook``), so an added key is covered by the signature without being understood here.
 public struct PayOSWebhookData: PayOSStrictModel {
     /// The documented key set.
     public static let keys: Set<String> = [
@@ -98,6 +112,12 @@ public struct PayOSWebhookData: PayOSStrictModel {
     /// does, by account number `12345678` with reference `TF230204212323`. Only meaningful after the signature
     /// verified; a merchant endpoint must answer it with 2xx without touching any order.
     public var isConfirmationProbe: Bool { accountNumber == "12345678" && reference == "TF230204212323" }
+
+    /// `text` as an order code when it is 1…18 ASCII digits (a JSON string `orderCode`), else `nil`.
+    static func orderCode(fromDigits text: String) -> Int64? {
+        guard (1...18).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int64(text)
+    }
 
     /// The body signature over all 16 keys (what Python 1.x computes and payOS sends).
     public func signature(checksumKey: String) -> String {

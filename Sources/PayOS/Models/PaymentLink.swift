@@ -2,7 +2,7 @@
 
 /// The signed `data` of `GET /v2/payment-requests/{id}` and of a cancel (spec 2.2): exactly 10 keys.
 ///
-/// Decoding refuses unknown keys (Python 1.x does); ``toJSON()`` writes all 10, `null` for unset optionals.
+/// Decoding type-checks the 10 keys and ignores keys payOS may add; ``toJSON()`` writes all 10, `null` for unset optionals.
 public struct PaymentLink: PayOSStrictModel {
     /// The documented key set.
     public static let keys: Set<String> = [

@@ -24,7 +24,7 @@ struct ConfirmWebhookController {
         }
         guard let url = WebhookURL(urlText) else { return .failure(.webhookURLInvalid("Invalid URL")) }
         let channel = context.channel
-        let probe = WebhookEnvelope.body(data: WebhookEnvelope.confirmProbeData, checksumKey: channel.checksumKey)
+        let probe = WebhookEnvelope.body(data: WebhookEnvelope.confirmProbeData, channel: channel)
         let outcome = await sender.post(probe.compactBytes, to: url)
         guard outcome.succeeded else {
             context.logger.info("Webhook URL refused", metadata: ["webhook.error": "\(outcome.error ?? "")"])
@@ -35,13 +35,13 @@ struct ConfirmWebhookController {
         let bank = BankDirectory.bank(forBIN: channel.bin)
         // No signature: no SDK checks one on this endpoint and nothing shows payOS sends one (spec 11).
         return .success(
-            [
+            channel.addingExtraFields(to: [
                 "webhookUrl": .string(urlText),
                 "accountName": .string(channel.accountName),
                 "accountNumber": .string(channel.accountNumber),
                 "name": .string(bank.name),
                 "shortName": .string(bank.shortName),
-            ],
+            ]),
             signedWith: nil
         )
     }

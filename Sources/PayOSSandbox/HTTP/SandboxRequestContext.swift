@@ -38,8 +38,9 @@ struct ChannelRequestContext: ChildRequestContext {
 extension ChannelRequestContext {
     /// A success envelope signed with the channel's checksum key — or, under the `invalidSignatureRate` fault,
     /// with a signature that does not verify (last hex digit changed, still 64 lowercase hex characters).
+    /// The channel's ``SandboxChannel/extraFields`` are added to `data` before signing.
     func signedSuccess(_ data: JSONObject) -> PayOSEnvelope {
-        var envelope = PayOSEnvelope.success(data, signedWith: channel.checksumKey)
+        var envelope = PayOSEnvelope.success(channel.addingExtraFields(to: data), signedWith: channel.checksumKey)
         if corruptSignature, let signature = envelope.body["signature"]?.stringValue, let last = signature.last {
             envelope.body["signature"] = .string(signature.dropLast() + (last == "0" ? "1" : "0"))
         }

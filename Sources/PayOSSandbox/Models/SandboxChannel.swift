@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import PayOS
+public import PayOS
 import Sodium
 
 /// One payOS merchant channel ("kênh thanh toán"): the credentials an SDK is configured with plus the bank account
@@ -23,6 +23,10 @@ public struct SandboxChannel: Sendable, Hashable {
     /// Whether the receiving account is linked through payOS. payOS takes descriptions of at most 25 characters for
     /// linked accounts and at most 9 for others (code 20, "description: Mô tả tối đa 9 kí tự").
     public var linkedAccount: Bool
+    /// Fields payOS does not document today, added to every webhook `data` (signed), to the webhook's top level, and
+    /// to the `data` of every API answer (signed where payOS signs): how the sandbox shows that a merchant keeps
+    /// working when payOS adds a field, as it once added `currency`. A documented key is never replaced.
+    public var extraFields: JSONObject
 
     /// Default bank when a channel names none: MB (Military Commercial Joint Stock Bank), which payOS itself uses.
     public static let defaultBIN = "970422"
@@ -39,7 +43,8 @@ public struct SandboxChannel: Sendable, Hashable {
         accountNumber: String? = nil,
         accountName: String = SandboxChannel.defaultAccountName,
         webhookUrl: String? = nil,
-        linkedAccount: Bool = true
+        linkedAccount: Bool = true,
+        extraFields: JSONObject = JSONObject()
     ) {
         self.clientId = clientId
         self.apiKey = apiKey
@@ -49,6 +54,14 @@ public struct SandboxChannel: Sendable, Hashable {
         self.accountName = accountName
         self.webhookUrl = webhookUrl
         self.linkedAccount = linkedAccount
+        self.extraFields = extraFields
+    }
+
+    /// `object` with this channel's ``extraFields`` appended (keys it already has are kept as they are).
+    func addingExtraFields(to object: JSONObject) -> JSONObject {
+        var object = object
+        for (key, value) in extraFields where !object.contains(key) { object[key] = value }
+        return object
     }
 
     /// `VQRQ` + 9 upper-case characters derived from the client id, so the same channel keeps the same account.
@@ -65,6 +78,7 @@ public struct SandboxChannel: Sendable, Hashable {
             "accountName": .string(accountName),
             "webhookUrl": webhookUrl.map(JSONValue.string) ?? .null,
             "linkedAccount": .bool(linkedAccount),
+            "extraFields": .object(extraFields),
         ]
     }
 }
@@ -73,7 +87,7 @@ public struct SandboxChannel: Sendable, Hashable {
 
 extension SandboxChannel {
     /// Parses the control API's channel object `{clientId, apiKey, checksumKey, bin?, accountNumber?, accountName?,
-    /// webhookUrl?, linkedAccount?}` (also the element type of the `--channels` file). Unknown keys are refused so typos surface.
+    /// webhookUrl?, linkedAccount?, extraFields?}` (also the element type of the `--channels` file). Unknown keys are refused so typos surface.
     ///
     /// - Parameter clientIdFromPath: When the client id comes from the URL, the body may omit it but must not contradict it.
     /// - Throws: ``SandboxControlError`` naming the first bad field.
@@ -81,7 +95,7 @@ extension SandboxChannel {
         guard let object = json.objectValue else {
             throw .invalidInput("a channel must be a JSON object")
         }
-        let known: Set<String> = ["clientId", "apiKey", "checksumKey", "bin", "accountNumber", "accountName", "webhookUrl", "linkedAccount"]
+        let known: Set<String> = ["clientId", "apiKey", "checksumKey", "bin", "accountNumber", "accountName", "webhookUrl", "linkedAccount", "extraFields"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw .invalidInput("unknown channel field '\(unknown)'")
         }
@@ -117,6 +131,12 @@ extension SandboxChannel {
         if let webhookUrl, WebhookURL(webhookUrl) == nil {
             throw .invalidInput("webhookUrl must be an absolute http or https URL")
         }
+        var extraFields = JSONObject()
+        switch object["extraFields"] {
+        case nil, .null?: break
+        case .object(let fields)?: extraFields = fields
+        default: throw .invalidInput("extraFields must be a JSON object")
+        }
         self.init(
             clientId: clientId,
             apiKey: apiKey,
@@ -125,7 +145,8 @@ extension SandboxChannel {
             accountNumber: accountNumber,
             accountName: accountName,
             webhookUrl: webhookUrl,
-            linkedAccount: try input.optionalBool("linkedAccount") ?? true
+            linkedAccount: try input.optionalBool("linkedAccount") ?? true,
+            extraFields: extraFields
         )
     }
 

@@ -154,14 +154,18 @@ public struct SandboxPaymentLink: Sendable, Hashable {
 
 /// Webhook envelopes (spec 5.1): `{code, desc, success, data, signature}`; only `data` is signed.
 enum WebhookEnvelope {
-    static func body(data: JSONObject, checksumKey: String) -> JSONValue {
-        [
+    /// The envelope of `data` for `channel`: its ``SandboxChannel/extraFields`` are added to `data` (and signed with
+    /// it) and to the top level.
+    static func body(data: JSONObject, channel: SandboxChannel) -> JSONValue {
+        let data = channel.addingExtraFields(to: data)
+        let body: JSONObject = [
             "code": "00",
             "desc": "success",
             "success": true,
             "data": .object(data),
-            "signature": .string(PayOSSignature.body(data, checksumKey: checksumKey)),
+            "signature": .string(PayOSSignature.body(data, checksumKey: channel.checksumKey)),
         ]
+        return .object(channel.addingExtraFields(to: body))
     }
 
     /// The docs' sample payload that payOS POSTs when a webhook URL is confirmed (spec 5.4). Merchant code recognises

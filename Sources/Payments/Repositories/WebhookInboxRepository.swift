@@ -52,10 +52,26 @@ public struct WebhookInboxRepository: SQLRepository {
             """)
     }
 
-    /// The sum of the order's distinct signed transfers received so far (`nil` when none is stored).
+    /// The sum of the order's distinct signed transfers received so far whose `data.code` is `"00"` (`nil` when none
+    /// is stored). A signed webhook with another code reports a transfer that did not succeed, so it pays nothing.
+    ///
+    /// The code is read from the stored body (every row holds a body that verified), in Swift: an order has a handful
+    /// of rows, and reading JSON in SQL differs between the backends.
     public func paidTotal(owner: OwnerID, orderCode: Int64, logger: Logger) async throws -> Int64? {
-        try await database.query(
-            "SELECT SUM(amount) AS total FROM webhook_inbox WHERE owner_id = \(owner) AND order_code = \(orderCode)", logger: logger
-        ).first.flatMap { try $0.decodeIfPresent("total", as: Int64.self) }
+        let rows = try await database.query(
+            "SELECT amount, body FROM webhook_inbox WHERE owner_id = \(owner) AND order_code = \(orderCode)", logger: logger)
+        var total: Int64?
+        for row in rows {
+            let body = try row.decode("body", as: String.self)
+            guard Self.reportsSuccess(body: body) else { continue }
+            total = (total ?? 0) + (try row.decode("amount", as: Int64.self))
+        }
+        return total
+    }
+
+    /// Whether a stored webhook body's signed `data.code` is `"00"`.
+    static func reportsSuccess(body: String) -> Bool {
+        guard let value = try? JSONValue(parsing: Array(body.utf8)) else { return false }
+        return value["data"]?["code"]?.stringValue == "00"
     }
 }

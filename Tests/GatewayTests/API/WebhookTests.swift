@@ -85,6 +85,30 @@ extension GatewayAPITests {
             }
         }
 
+        /// An `orderCode` sent as a numeric string settles (payOS's Python SDK accepts it); any other string is a 400
+        /// with the stable validation code, and nothing is stored.
+        @Test(arguments: TestDatabases.backends)
+        func anOrderCodeAsANumericStringSettlesAndANonNumericOneIs400(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
+                let signed = try Self.webhook(for: try await gw.link(payment, of: gw.ownerA), key: gw.ownerA.channel.checksumKey)
+                let number = "\"orderCode\":\(payment.orderCode)"
+                #expect(signed.contains(number))
+                let letters = signed.replacingOccurrences(of: number, with: "\"orderCode\":\"x\(payment.orderCode)\"")
+                let refused = try await gw.post(Self.webhookPath(gw, gw.ownerA), letters)
+                #expect(refused.status == .badRequest)
+                #expect(refused.errorCode == "VALIDATION_ERROR")
+                #expect(try await Self.inboxCount(gw) == 0)
+
+                let digits = signed.replacingOccurrences(of: number, with: "\"orderCode\":\"\(payment.orderCode)\"")
+                let settled = try await gw.post(Self.webhookPath(gw, gw.ownerA), digits)
+                #expect(settled.status == .ok)
+                #expect(settled.json?["order_code"] == .string(String(payment.orderCode)))
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .success)
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func aWebhookWithABadSignatureIsRefusedAndStoresNothing(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in

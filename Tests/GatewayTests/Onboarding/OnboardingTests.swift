@@ -37,6 +37,22 @@ extension GatewayAPITests {
 
         // MARK: Tests
 
+        /// payOS adds a field to its answers and to the probe (signed with the rest): the proof still succeeds.
+        @Test(arguments: TestDatabases.backends)
+        func theProofSucceedsWhenPayOSAddsFieldsToItsAnswersAndTheProbe(backend: TestBackend) async throws {
+            try await OnboardingCluster.run(backend) { cluster in
+                var channel = C.channelB
+                channel.extraFields = ["feeAmount": 0, "payerNote": .null, "labels": ["a"]]
+                try await cluster.sandbox.addChannel(channel, replace: true)
+                let (owner, bearer) = try await cluster.makeOwner("them-truong")
+                let stored = try await cluster.request(.put, "/api/owner/payos-credentials", headers: bearer, body: C.body(channel))
+                #expect(stored.status == .ok, "\(stored.body)")
+                #expect(stored.json?["webhook_registered"] == true)
+                #expect(try await cluster.initiator.owners.get(owner.id, logger: cluster.logger)?.onboardingState == .active)
+                #expect(try await cluster.count("SELECT COUNT(*) AS n FROM webhook_rejection") == 0)
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func correctKeysAreProvenThroughAnotherInstanceThenSealedAndActivated(backend: TestBackend) async throws {
             try await OnboardingCluster.run(backend) { cluster in
