@@ -17,8 +17,13 @@ import Tenancy
 /// a credential prefix is 12 characters of the base32 alphabet, exactly as it stands in the token; the presented renter
 /// token is the query's `t` when there is one, else the payment cookie's value, else none; a renter token matches only
 /// its own stored hash; percent-decoding leaves text without `%` alone and undoes any percent-encoding of its result.
+@_cdecl("FuzzAccessTokens_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzz(data, size) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let fields = parts(bytes(data, size), count: 4)
     let request = makeRequest(authorization: text(fields[0]), cookie: text(fields[1]), query: text(fields[2]))
     checkBearer(request)

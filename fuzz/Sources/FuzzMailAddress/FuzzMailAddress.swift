@@ -10,8 +10,13 @@ import FuzzSupport
 /// trimmed, at most 254 bytes, and parsing it again gives the same value; an encoded message's header is 7-bit ASCII
 /// with CRLF line ends only, lines within 78 characters (unless an address alone is longer), and the subject and
 /// display name decode back (quoted string or RFC 2047 encoded-words) to exactly what was given.
+@_cdecl("FuzzMailAddress_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzz(data, size) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let fields = parts(bytes(data, size), count: 3)
     let address = text(fields[0])
     let name: String? = fields[1].isEmpty ? nil : text(fields[1])

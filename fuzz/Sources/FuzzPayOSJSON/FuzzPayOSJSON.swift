@@ -8,8 +8,13 @@ import PayOS
 /// every lookup finds its entry; the compact text of a parsed value parses again, to a value with the same compact text
 /// (a fixed point), and to the same value when it holds no floating-point number; the canonical text and the body
 /// signature are the same for the value and its re-parse; a body signature verifies and a changed one does not.
+@_cdecl("FuzzPayOSJSON_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzz(data, size) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = bytes(data, size)
     guard let value = try? JSONValue(parsing: input) else { return 0 }
     check(value, depth: 0)

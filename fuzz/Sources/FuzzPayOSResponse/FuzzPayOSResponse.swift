@@ -12,8 +12,13 @@ import PayOS
 /// Invariants: decoding never traps; only a 2xx answer decodes; a signed model decodes only with a signature; a
 /// decoded model re-encoded in a signed success envelope decodes to the same model (with the signature checked); a
 /// `Retry-After` wait is never negative nor longer than a year.
+@_cdecl("FuzzPayOSResponse_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzz(data, size) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = bytes(data, size)
     guard let selector = input.first else { return 0 }
     let fields = parts(Array(input.dropFirst()), count: 2)

@@ -7,8 +7,13 @@ import PayOS
 /// Invariants: verification never traps and refuses as `invalidJSON` exactly the bodies the JSON reader refuses; a
 /// body that decodes re-encodes to JSON that decodes to the same body; its data signed under one of the candidate keys
 /// verifies, with that key's index and the same data, and does not verify under other keys.
+@_cdecl("FuzzPayOSWebhook_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzz(data, size) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = bytes(data, size)
     let keys = ["", "current-key", "previous-key"]
     let parsed = try? JSONValue(parsing: input)

@@ -13,8 +13,13 @@ import FuzzSupport
 /// byte, also through `CAST(… AS BLOB)`-style binary reads and an equality lookup; the raw input stored in a BLOB
 /// column reads back identical, decodes as a `String` exactly when it is valid UTF-8; on SQLite its text cast decodes
 /// to the repaired string; `Int64` decoding of the text agrees with `Int64.init(_:)`.
+@_cdecl("FuzzStorageText_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzz(data, size) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = bytes(data, size)
     let string = text(input)
     checkDecoders(input, string)
@@ -36,9 +41,12 @@ private func checkDecoders(_ input: [UInt8], _ string: String) {
 }
 
 enum Databases {
+    static let sqliteDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-fuzz-\(getpid())")
+
     static let sqlite: SQLiteConnectionHandle = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-fuzz-\(getpid())")
+        let directory = sqliteDirectory
         try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: Databases.sqliteDirectory) }
         let handle = try! SQLiteConnectionHandle.open(configuration: SQLiteConfiguration(path: directory.appendingPathComponent("fuzz.sqlite").path))
         try! handle.run("CREATE TABLE IF NOT EXISTS fuzz_text (id INTEGER PRIMARY KEY, t TEXT NULL, v VARCHAR(255) NULL, b BLOB NULL)")
         return handle

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import CLibFuzzer
 
 /// A broken invariant: prints what broke and traps, so libFuzzer records the input as a crash.
 public func invariant(
@@ -27,5 +28,20 @@ public func parts(_ bytes: [UInt8], count: Int) -> [[UInt8]] {
 /// Lossy text: what a transport that hands over Swift `String`s would make of the bytes.
 public func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-/// Bytes of a libFuzzer input.
-public func bytes(_ data: UnsafePointer<UInt8>, _ size: Int) -> [UInt8] { Array(UnsafeBufferPointer(start: data, count: size)) }
+
+/// Runs libFuzzer with `body` as the fuzz target: each target's `<Module>_main` (the program's `main`, see
+/// ``CLibFuzzer``) calls this with its arguments.
+public func runFuzzer(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
+    _ body: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt {
+    var argc = argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, body)
+}
+
+/// The bytes libFuzzer passes (`nil` with no bytes).
+public func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
+    guard let data, size > 0 else { return [] }
+    return Array(UnsafeBufferPointer(start: data, count: size))
+}
