@@ -5,7 +5,8 @@ import GatehouseCore
 struct EncodedMessage: Sendable, Hashable {
     /// `<random@domain>`.
     let messageID: String
-    /// The whole message, CRLF line ends, every line ≤ 78 characters.
+    /// The whole message, CRLF line ends, every line ≤ 78 characters except where an address or the Message-ID, which
+    /// cannot be folded, is longer (a long domain); never more than 998.
     let bytes: [UInt8]
     /// The recipients' addresses, for `RCPT TO`.
     let recipients: [String]
