@@ -47,9 +47,17 @@ private func checkBearer(_ request: Request) {
     invariant(!token.isEmpty, "empty bearer token")
     invariant(token.first?.isWhitespace == false && token.last?.isWhitespace == false, "bearer token keeps white space: \(token.debugDescription)")
     let header = request.headers[.authorization] ?? ""
-    invariant(header.lowercased().hasPrefix("bearer ") && header.contains(token), "bearer token not from a Bearer header")
+    // Compared as bytes: a combining mark after the space makes " ̃" one character, which a character search misses.
+    let headerBytes = Array(header.utf8)
+    invariant(Array(header.lowercased().utf8).starts(with: "bearer ".utf8), "bearer token not from a Bearer header")
+    invariant(containsBytes(headerBytes, Array(token.utf8)), "bearer token not in the header")
     let again = makeRequest(authorization: "Bearer " + token, cookie: "", query: "").bearerToken
     invariant(again == token, "Bearer <token> does not give the token back: \(again.debugDescription)")
+}
+
+private func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    guard needle.count <= haystack.count else { return false }
+    return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
 }
 
 private let base32 = Set("abcdefghijkmnpqrstuvwxyz23456789".utf8)
