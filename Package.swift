@@ -30,6 +30,9 @@ let package = Package(
     products: [
         .executable(name: "gatehouse", targets: ["GatehouseCLI"]),
         .executable(name: "gatehouse-bench", targets: ["GatehouseBench"]),
+        // The modules that read bytes from strangers, for the fuzz package under fuzz/ (it depends on this package by
+        // path); nothing in this package uses the product.
+        .library(name: "GatehouseParsers", targets: ["GatehouseCore", "PayOS", "Storage", "Mailer", "Tenancy", "Payments", "GatehouseHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -43,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Tests only: property tests of the parsers.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
         // MARK: C system libraries (Debian -dev packages)
@@ -358,6 +363,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseCoreTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "GatehouseCore",
                 "LogTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -374,6 +380,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "GatehouseApp",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "StorageTestSupport",
@@ -398,6 +405,7 @@ let package = Package(
         .testTarget(
             name: "PayOSTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "GatehouseCore",
                 "LogTestSupport",
                 "PayOS",
@@ -427,6 +435,7 @@ let package = Package(
         .testTarget(
             name: "MailerTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "Mailer",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -469,6 +478,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 "Sodium",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "GatehouseCore",

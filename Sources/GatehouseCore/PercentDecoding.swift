@@ -5,7 +5,8 @@
 public enum PercentDecoding {
     /// Decodes `%XX` escapes as UTF-8; `nil` for a malformed escape or bytes that are not UTF-8.
     public static func decode(_ text: Substring) -> String? {
-        guard text.contains("%") else { return String(text) }
+        // Bytes, not characters: `%` followed by a combining mark is one grapheme cluster that `contains("%")` misses.
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()

@@ -5,7 +5,8 @@ import GatehouseCore
 struct EncodedMessage: Sendable, Hashable {
     /// `<random@domain>`.
     let messageID: String
-    /// The whole message, CRLF line ends, every line ≤ 78 characters.
+    /// The whole message, CRLF line ends, every line ≤ 78 characters except where an address or the Message-ID, which
+    /// cannot be folded, is longer (a long domain); never more than 998.
     let bytes: [UInt8]
     /// The recipients' addresses, for `RCPT TO`.
     let recipients: [String]
@@ -49,7 +50,7 @@ enum MessageEncoder {
         func add(_ name: String, _ value: String) { header += "\(name): \(value)\r\n" }
         add("Date", rfc5322Date(unixSeconds: unixSeconds))
         add("From", mailbox(from, headerName: "From"))
-        add("To", message.to.map { mailbox($0, headerName: "") }.joined(separator: ",\r\n "))
+        add("To", message.to.map { mailbox($0, headerName: "To") }.joined(separator: ",\r\n "))
         if let replyTo = message.replyTo { add("Reply-To", mailbox(replyTo, headerName: "Reply-To")) }
         add("Subject", unstructured(message.subject, headerName: "Subject"))
         add("Message-ID", messageID)
@@ -75,19 +76,18 @@ enum MessageEncoder {
 
     // MARK: Headers
 
-    /// `Name <address>`, the name as a quoted string (plain ASCII) or encoded-words (anything else).
+    /// `Name <address>`, the name as a quoted string (plain ASCII, when `headerName: "name" <address>` fits one line as
+    /// written, escapes included) or encoded-words (anything else).
     static func mailbox(_ mailbox: MailAddress, headerName: String) -> String {
         guard let name = mailbox.displayName else { return mailbox.address }
-        let phrase: String
-        if name.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }), !name.contains("=?"),
-            headerName.count + name.count + mailbox.address.count + 8 <= maximumLineLength
-        {
-            phrase = "\"" + name.replacingBackslashAndQuote() + "\""
-        } else {
-            // The address goes on its own continuation line, so no line passes 78 characters.
-            return encodedWords(name, firstLinePrefix: headerName.count + 2) + "\r\n <\(mailbox.address)>"
+        if name.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) }), !name.contains("=?") {
+            let phrase = "\"" + name.replacingBackslashAndQuote() + "\""
+            if headerName.utf8.count + 2 + phrase.utf8.count + 2 + mailbox.address.utf8.count + 1 <= maximumLineLength {
+                return "\(phrase) <\(mailbox.address)>"
+            }
         }
-        return "\(phrase) <\(mailbox.address)>"
+        // The address goes on its own continuation line, so no line passes 78 characters.
+        return encodedWords(name, firstLinePrefix: headerName.count + 2) + "\r\n <\(mailbox.address)>"
     }
 
     /// An unstructured header value (the subject): as is when short plain ASCII, else encoded-words.

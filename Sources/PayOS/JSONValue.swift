@@ -127,7 +127,7 @@ extension JSONValue {
     public static let maximumDepth = 64
 
     /// Parses RFC 8259 JSON. Integers without fraction or exponent that fit `Int64` become ``int(_:)``;
-    /// other numbers become ``double(_:)``.
+    /// other numbers become ``double(_:)``, and a number beyond `Double`'s range is refused.
     public init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
         var parser = JSONParser(bytes: Array(bytes))
         self = try parser.parseDocument()
@@ -319,7 +319,9 @@ private struct JSONParser {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
-        guard let value = Double(text) else { throw fail("bad number") }
+        // A number beyond Double's range (`1e400`) is refused (RFC 8259 §6 lets a reader limit the range): as infinity
+        // it would be written back as `null` and sign as `null`, a text no payOS SDK computes.
+        guard let value = Double(text), value.isFinite else { throw fail("number out of range") }
         return .double(value)
     }
 

@@ -27,7 +27,7 @@ public struct TokenHasher: Sendable {
 
 /// Random identifiers and secrets.
 public enum RandomToken {
-    private static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)  // 32 symbols, no 0/o/1/l
+    fileprivate static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)  // 32 symbols, no 0/o/1/l
 
     /// `count` characters of unambiguous lowercase base32: 5 bits each.
     public static func base32(count: Int) -> String {
@@ -52,11 +52,16 @@ public struct PrefixedToken: Sendable {
         token = "\(scheme)_\(prefix)_\(RandomToken.secret(bits: 256))"
     }
 
+    private static let prefixAlphabet = Set(RandomToken.alphabet)
+
     /// The public prefix of a well-formed credential of `scheme`, else `nil` (no lookup is made for malformed input).
+    /// The prefix must be 12 characters of the base32 alphabet, as issued: counting grapheme clusters let any 12
+    /// "characters" through (emoji, combining marks, spaces), so a lookup key no credential can have.
     public static func prefix(of presented: String, scheme: String) -> String? {
         guard presented.utf8.count < 128 else { return nil }
         let parts = presented.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == scheme, parts[1].count == 12, !parts[2].isEmpty else { return nil }
+        guard parts.count == 3, parts[0] == scheme, parts[1].utf8.count == 12, parts[1].utf8.allSatisfy(prefixAlphabet.contains), !parts[2].isEmpty
+        else { return nil }
         return String(parts[1])
     }
 }

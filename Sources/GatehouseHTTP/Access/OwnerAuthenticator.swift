@@ -55,11 +55,14 @@ extension OwnerAuthenticator: RouterMiddleware {
 
 extension Request {
     /// The token of an `Authorization: Bearer …` header (owner API keys and admin tokens).
+    ///
+    /// Split on Unicode scalars, not characters: a space followed by a combining mark is one grapheme cluster, which
+    /// made the token of `Bearer  ̠x` unreadable from `Bearer ̠x`.
     public var bearerToken: String? {
         guard let header = headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        let scalars = header.unicodeScalars.drop { $0 == " " }
+        guard let space = scalars.firstIndex(of: " "), String(scalars[..<space]).lowercased() == "bearer" else { return nil }
+        let token = String(scalars[scalars.index(after: space)...]).trimmingCharacters(in: .whitespaces)
         return token.isEmpty ? nil : token
     }
 }
