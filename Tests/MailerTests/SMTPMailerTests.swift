@@ -151,9 +151,10 @@ import Glibc
         let error = await #expect(throws: MailerError.self) { try await mailer.send(message, logger: testLogger) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.isRetryable == true)
-        // Refused at once by the kernel, not waited out: a connect timeout would be `.timeout` after 5 s. The bound is
-        // generous so a loaded machine cannot fail it; the code above is what tells refusal from a timeout.
-        #expect(ContinuousClock.now - started < .seconds(4))
+        // Refused at once by the kernel, not waited out: a connect timeout would be `.timeout`, so the code above is what
+        // tells refusal from a timeout. The bound only catches a hang (it is the connect timeout's own scale, 5 s, with
+        // room for a loaded machine: a CI run measured 4.5 s here with several builds running).
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func aServerThatNeverAnswersTimesOut() async throws {
@@ -164,7 +165,7 @@ import Glibc
         let error = await #expect(throws: MailerError.self) { try await mailer.send(message, logger: testLogger) }
         #expect(error?.code == .timeout)
         #expect(ContinuousClock.now - started >= .milliseconds(600))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(30))  // a hang, not a slow machine
     }
 }
 
