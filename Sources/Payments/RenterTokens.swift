@@ -6,7 +6,6 @@ public import Tenancy
 /// owner's retried request and put in the receipt e-mail.
 public struct RenterTokens: Sendable {
     static let purpose = "renter-link"
-    static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)
 
     let hasher: TokenHasher
 
@@ -16,8 +15,7 @@ public struct RenterTokens: Sendable {
 
     /// The renter token of the payment with this code.
     public func token(paymentCode: String) -> String {
-        let mac = hasher.hash(paymentCode, purpose: "renter-token-derivation")
-        return String(decoding: mac.prefix(32).map { Self.alphabet[Int($0 & 31)] }, as: UTF8.self)
+        RandomToken.base32(of: hasher.hash(paymentCode, purpose: "renter-token-derivation").prefix(32))
     }
 
     /// The keyed hash stored for a token.

@@ -31,8 +31,12 @@ public enum RandomToken {
 
     /// `count` characters of unambiguous lowercase base32: 5 bits each.
     public static func base32(count: Int) -> String {
-        let bytes = SecureRandom.bytes(count: count)
-        return String(decoding: bytes.map { alphabet[Int($0 & 31)] }, as: UTF8.self)
+        base32(of: SecureRandom.bytes(count: count))
+    }
+
+    /// One character of the same alphabet per byte (its low 5 bits): how a keyed hash becomes a derived token.
+    public static func base32(of bytes: some Sequence<UInt8>) -> String {
+        String(decoding: bytes.map { alphabet[Int($0 & 31)] }, as: UTF8.self)
     }
 
     /// A secret of `bits` random bits in base32 (rounded up to whole characters).

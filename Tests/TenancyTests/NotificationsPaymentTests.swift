@@ -177,10 +177,7 @@ import GatehouseCore
     func theRenterTokenIsPutIntoTheLinkAtSendTimeAndNeverStored(backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in
             let clock = ManualClock()
-            let fixture = try await NotificationFixture.make(db, clock: clock.wallClock, logger: logger)
-            try await settle(
-                fixture, .paid(totalPaid: 500_000, source: .webhook), db: db, clock: clock.wallClock,
-                notifications: notifications(db, clock: clock.wallClock, linksRenterToken: true))
+            let fixture = try await paidWithReceiptLink(db, clock: clock)
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-link-mail-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let token = "tok\(uniqueToken())"
@@ -203,16 +200,22 @@ import GatehouseCore
     func withoutRenterTokensTheLinkGoesOutWithoutAQuery(backend: TestBackend) async throws {
         try await withTestDatabase(backend) { db in
             let clock = ManualClock()
-            let fixture = try await NotificationFixture.make(db, clock: clock.wallClock, logger: logger)
-            try await settle(
-                fixture, .paid(totalPaid: 500_000, source: .webhook), db: db, clock: clock.wallClock,
-                notifications: notifications(db, clock: clock.wallClock, linksRenterToken: true))
+            let fixture = try await paidWithReceiptLink(db, clock: clock)
             let entry = try #require(try await NotificationOutbox(database: db).entries(logger: logger).first { $0.kind == "payment_success_renter" })
             let worker = OutboxWorker(database: db, transport: FileMailer(directory: "/nonexistent", sender: try MailAddress("a@b.vn")), logger: logger)
             let body = worker.renderedBody(entry)
             #expect(body.contains("https://pay.example.vn/payment/success/\(fixture.payment.id.rawValue)\n"))
             #expect(!body.contains("?t=") && !body.contains(OutboxEmail.renterTokenPlaceholder))
         }
+    }
+
+    /// The fixture's payment settled as paid, its renter e-mail carrying the receipt link.
+    func paidWithReceiptLink(_ db: any SQLDatabase, clock: ManualClock) async throws -> NotificationFixture {
+        let fixture = try await NotificationFixture.make(db, clock: clock.wallClock, logger: logger)
+        try await settle(
+            fixture, .paid(totalPaid: 500_000, source: .webhook), db: db, clock: clock.wallClock,
+            notifications: notifications(db, clock: clock.wallClock, linksRenterToken: true))
+        return fixture
     }
 
     /// The base64 text part of a message ``FileMailer`` wrote, decoded.

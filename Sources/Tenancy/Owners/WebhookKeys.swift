@@ -18,7 +18,6 @@ public struct WebhookKeys: Sendable {
     static let idLength = 16
     static let tagLength = 32
     static let legacyLength = 32
-    static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)
 
     let hasher: TokenHasher
 
@@ -56,7 +55,6 @@ public struct WebhookKeys: Sendable {
     }
 
     private func tag(of id: String) -> String {
-        let mac = hasher.hash(id, purpose: Self.purpose)
-        return String(decoding: mac.prefix(Self.tagLength).map { Self.alphabet[Int($0 & 31)] }, as: UTF8.self)
+        RandomToken.base32(of: hasher.hash(id, purpose: Self.purpose).prefix(Self.tagLength))
     }
 }
