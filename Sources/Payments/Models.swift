@@ -60,6 +60,23 @@ public enum SettlementSource: String, Sendable, Hashable, CaseIterable {
     case reconciliation
     /// payOS's return/cancel redirect, confirmed with payOS.
     case `return`
+    /// Cancelled at payOS by Gatehouse because a new link replaced it (one live link per booking).
+    case superseded
+}
+
+/// Why money payOS received on a payment is owed back to the renter (`payment.refund_reason`); the amount owed is
+/// the payment's `amountPaid`. A payment with a reason never paid its booking.
+public enum RefundReason: String, Sendable, Hashable, CaseIterable {
+    /// Money arrived on a link after it was cancelled (by the renter, or superseded by a new link for the booking).
+    case paidAfterCancel = "paid_after_cancel"
+    /// Money arrived on a link after it expired.
+    case paidAfterExpiry = "paid_after_expiry"
+    /// Money arrived on a link payOS reported failed.
+    case paidAfterFailure = "paid_after_failure"
+    /// The link was paid in full while its booking was already paid by another payment.
+    case bookingAlreadyPaid = "booking_already_paid"
+    /// The link ended (expired, cancelled or failed) with less than the amount received.
+    case underpaid
 }
 
 /// A payment of one booking through the owner's payOS account.
@@ -97,4 +114,12 @@ public struct Payment: Sendable, Hashable {
     public var createdAt: Int64
     public var updatedAt: Int64
     public var paidAt: Int64?
+    /// Set when money received on this payment is owed back (``RefundReason``); the amount is ``amountPaid``.
+    public var refundReason: RefundReason? = nil
+    /// Unix ms: when the refund was flagged, and when an admin recorded it as made.
+    public var refundFlaggedAt: Int64? = nil
+    public var refundResolvedAt: Int64? = nil
+
+    /// Whether a refund is owed and not yet recorded as made.
+    public var refundDue: Bool { refundReason != nil && refundResolvedAt == nil }
 }

@@ -2,7 +2,8 @@
 public import Storage
 
 /// The tables Payments owns: renters, bookings, payments, idempotency keys, the webhook inbox (v1), refused-signature
-/// counts, the inbox's payOS transaction time and the metrics indexes on it (v2).
+/// counts, the inbox's payOS transaction time and the metrics indexes on it (v2), refunds due and the per-booking link
+/// claim (v7).
 public enum PaymentsSchema {
     public static let parts: [SchemaPart] = [
         SchemaPart(version: 1, owner: "Payments", tables: [
@@ -171,6 +172,32 @@ public enum PaymentsSchema {
                 statements.append("ALTER TABLE webhook_inbox ADD COLUMN IF NOT EXISTS transaction_at BIGINT NULL")
             }
             statements.append("CREATE INDEX IF NOT EXISTS idx_webhook_inbox_received ON webhook_inbox (received_at)")
+            return statements
+        },
+        SchemaPart(version: 7, owner: "Payments") { dialect in
+            /// `payment.refund_reason`: money payOS received on a payment that did not pay its booking (a cancelled or
+            /// superseded link paid in the gap, an underpaid link that ended, a booking already paid by another
+            /// payment); the amount owed back is `amount_paid`. `refund_flagged_at` orders the admins' list (the index:
+            /// only flagged rows have a value), `refund_resolved_at` is set when an admin records the refund as made.
+            /// `booking.link_claim_*`: the lease one request holds while it creates the booking's payment link, so
+            /// concurrent requests on any instance create at most one live link per booking.
+            let columns: [(table: String, name: String, sqlite: String, mariadb: String)] = [
+                ("payment", "refund_reason", "TEXT NULL CHECK (length(refund_reason) <= 32)", "VARCHAR(32) NULL"),
+                ("payment", "refund_flagged_at", "INTEGER NULL", "BIGINT NULL"),
+                ("payment", "refund_resolved_at", "INTEGER NULL", "BIGINT NULL"),
+                ("booking", "link_claim_until", "INTEGER NULL", "BIGINT NULL"),
+                ("booking", "link_claim_id", "TEXT NULL CHECK (length(link_claim_id) <= 32)", "VARCHAR(32) NULL"),
+            ]
+            var statements = columns.map { column in
+                switch dialect {
+                case .sqlite:
+                    // SQLite has no ADD COLUMN IF NOT EXISTS; its migrations are transactional, so this runs exactly once.
+                    "ALTER TABLE \(column.table) ADD COLUMN \(column.name) \(column.sqlite)"
+                case .mariadb:
+                    "ALTER TABLE \(column.table) ADD COLUMN IF NOT EXISTS \(column.name) \(column.mariadb)"
+                }
+            }
+            statements.append("CREATE INDEX IF NOT EXISTS idx_payment_refund_flagged ON payment (refund_flagged_at)")
             return statements
         },
     ]
