@@ -162,6 +162,7 @@ struct PaymentSuccessContent: Sendable {
             case .webhook: ("webhook payOS", "payOS webhook")
             case .reconciliation: ("đối soát với payOS", "reconciliation with payOS")
             case .return: ("trang trả về, đã xác minh với payOS", "return page, verified with payOS")
+            case .superseded: ("liên kết thay thế, đã xác minh với payOS", "replaced link, verified with payOS")
             case nil: ("payOS", "payOS")
             }
         var vi = """

@@ -188,13 +188,13 @@ public enum PaymentsSchema {
                 ("booking", "link_claim_until", "INTEGER NULL", "BIGINT NULL"),
                 ("booking", "link_claim_id", "TEXT NULL CHECK (length(link_claim_id) <= 32)", "VARCHAR(32) NULL"),
             ]
-            var statements = columns.map { column in
+            var statements: [SQLQuery] = columns.map { column -> SQLQuery in
                 switch dialect {
                 case .sqlite:
                     // SQLite has no ADD COLUMN IF NOT EXISTS; its migrations are transactional, so this runs exactly once.
-                    "ALTER TABLE \(column.table) ADD COLUMN \(column.name) \(column.sqlite)"
+                    "ALTER TABLE \(unescaped: column.table) ADD COLUMN \(unescaped: column.name) \(unescaped: column.sqlite)"
                 case .mariadb:
-                    "ALTER TABLE \(column.table) ADD COLUMN IF NOT EXISTS \(column.name) \(column.mariadb)"
+                    "ALTER TABLE \(unescaped: column.table) ADD COLUMN IF NOT EXISTS \(unescaped: column.name) \(unescaped: column.mariadb)"
                 }
             }
             statements.append("CREATE INDEX IF NOT EXISTS idx_payment_refund_flagged ON payment (refund_flagged_at)")
