@@ -2,6 +2,7 @@
 import CoreMetrics
 import Foundation
 import Gateway
+import Payments
 import Sodium
 import Hummingbird
 import Logging
@@ -45,11 +46,13 @@ public struct Observability: Sendable {
 /// - `gatehouse_outbox{status}`: e-mails `pending`, `sent`, `dead`.
 /// - `gatehouse_reconciliation_backlog`: pending payments whose next check with payOS is overdue.
 /// - `gatehouse_webhook_rejections_last_hour`: refused webhook signatures in the current and previous hour rows.
+/// - `gatehouse_payment_refunds_due{reason}` and `gatehouse_payment_refunds_due_vnd{reason}`: payments whose money is
+///   owed back and not yet recorded as refunded, and the VND owed (alert on any rise: each is a renter out of pocket).
 ///
 /// Labels are closed sets (statuses, sources); no owner, no id, no secret.
 struct DatabaseGauges: Sendable {
     static let paymentStatuses = ["pending", "success", "failed", "cancelled", "expired"]
-    static let settlementSources = ["webhook", "reconciliation", "return"]
+    static let settlementSources = ["webhook", "reconciliation", "return", "superseded"]
     static let outboxStatuses = ["pending", "sent", "dead"]
 
     let registry: PrometheusCollectorRegistry
@@ -70,6 +73,23 @@ struct DatabaseGauges: Sendable {
                 "gatehouse_payments_settled", "Payments whose final state came from a webhook, reconciliation or the return page",
                 labels: [("settled_by", source)]
             ).set(Double(settled[source] ?? 0))
+        }
+        var refunds: [String: (count: Int64, amount: Int64)] = [:]
+        for row in try await database.query(
+            """
+            SELECT refund_reason AS k, COUNT(*) AS n, SUM(amount_paid) AS vnd FROM payment
+            WHERE refund_flagged_at IS NOT NULL AND refund_resolved_at IS NULL GROUP BY refund_reason
+            """, logger: logger)
+        {
+            if let key = try row.decodeIfPresent("k", as: String.self) {
+                refunds[key] = (try row.decode("n", as: Int64.self), try row.decodeIfPresent("vnd", as: Int64.self) ?? 0)
+            }
+        }
+        for reason in RefundReason.allCases.map(\.rawValue) {
+            gauge("gatehouse_payment_refunds_due", "Payments whose received money is owed back, not yet refunded", labels: [("reason", reason)])
+                .set(Double(refunds[reason]?.count ?? 0))
+            gauge("gatehouse_payment_refunds_due_vnd", "VND owed back to renters, not yet refunded", labels: [("reason", reason)])
+                .set(Double(refunds[reason]?.amount ?? 0))
         }
         let outbox = try await counts("SELECT status AS k, COUNT(*) AS n FROM outbox GROUP BY status", logger: logger)
         for status in Self.outboxStatuses {

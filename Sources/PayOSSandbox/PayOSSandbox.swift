@@ -118,11 +118,13 @@ public struct PayOSSandbox: Service {
     }
 
     /// Simulates a bank transfer to a link (default: the remaining amount) and queues its webhook.
+    /// - Parameter late: a transfer the bank completed as the link was being cancelled or expired (the renter paid
+    ///   in the gap): credited to a cancelled or expired link too, which keeps its status.
     /// - Returns: The transaction recorded.
     @discardableResult
-    public func pay(_ id: String, amount: Int64? = nil, clientId: String? = nil) async throws(SandboxControlError) -> PaymentTransaction {
+    public func pay(_ id: String, amount: Int64? = nil, clientId: String? = nil, late: Bool = false) async throws(SandboxControlError) -> PaymentTransaction {
         let link = try await state.resolve(controlID: id, clientId: clientId)
-        return try await state.pay(linkID: link.id, amount: amount, payer: .init()).transaction
+        return try await state.pay(linkID: link.id, amount: amount, payer: .init(), late: late).transaction
     }
 
     /// Sends a channel's held (reordered) webhooks now, newest first. Returns how many were released.

@@ -225,10 +225,13 @@ actor SandboxState {
 
     /// Records a transfer of `amount` (default: what remains) to the link, then queues its webhook, applying the
     /// channel's webhook faults.
-    func pay(linkID: String, amount: Int64?, payer: Payer) throws(SandboxControlError) -> PaymentOutcome {
+    ///
+    /// `late` credits a cancelled or expired link too (a transfer that was in flight when the link closed).
+    func pay(linkID: String, amount: Int64?, payer: Payer, late: Bool = false) throws(SandboxControlError) -> PaymentOutcome {
         guard var link = links[linkID] else { throw .paymentLinkNotFound(linkID) }
         let time = now()
-        guard link.isPayable(at: time) else { throw .notPayable(status: link.status(at: time).rawValue) }
+        let closed = [.cancelled, .expired].contains(link.status(at: time)) && link.amountRemaining > 0
+        guard link.isPayable(at: time) || (late && closed) else { throw .notPayable(status: link.status(at: time).rawValue) }
         let remaining = link.amountRemaining
         let amount = amount ?? remaining
         guard (1...remaining).contains(amount) else {

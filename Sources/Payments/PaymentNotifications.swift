@@ -58,10 +58,12 @@ public struct PaymentNotifications: Sendable {
 
     /// Enqueues the notifications of `change` on `connection`, inside the caller's (settlement) transaction.
     ///
-    /// Only a change *to* `success` notifies; any other change returns at once. Calling it twice for the same payment
-    /// adds nothing. A recipient address the mailer cannot use skips that one e-mail (logged) rather than failing the
+    /// A change *to* `success` notifies the renter and the owner; a change that flags a refund tells the owner (an
+    /// e-mail and a web notification); any other change returns at once. Calling it twice for the same change adds
+    /// nothing. A recipient address the mailer cannot use skips that one e-mail (logged) rather than failing the
     /// settlement; database errors propagate and roll the settlement back with everything else.
     public func enqueue(for change: PaymentStatusChange, on connection: any SQLConnection) async throws {
+        if let refund = change.refund { try await enqueueRefund(refund, for: change, on: connection) }
         guard change.to == .success, change.from != .success else { return }
         guard let payment = try await payments.get(owner: change.ownerID, id: change.paymentID, on: connection),
             let booking = try await bookings.get(owner: payment.ownerID, id: payment.bookingID, on: connection),
@@ -87,6 +89,27 @@ public struct PaymentNotifications: Sendable {
             try await outbox.enqueue(email, on: connection)
         }
         try await web.insert(content.renterNotice, on: connection)
+        try await web.insert(content.ownerNotice, on: connection)
+    }
+
+    /// The owner's "refund due" e-mail and web notification.
+    private func enqueueRefund(_ reason: RefundReason, for change: PaymentStatusChange, on connection: any SQLConnection) async throws {
+        guard let payment = try await payments.get(owner: change.ownerID, id: change.paymentID, on: connection),
+            let booking = try await bookings.get(owner: payment.ownerID, id: payment.bookingID, on: connection),
+            let owner = try await owners.get(payment.ownerID, on: connection)
+        else { return }
+        let renter = try await bookings.renter(owner: payment.ownerID, id: payment.renterID, on: connection)
+        let content = PaymentRefundContent(
+            payment: payment, booking: booking, owner: owner, reason: reason, renterName: renter?.name ?? payment.customerName ?? "",
+            renterAddress: renter?.email ?? payment.customerEmail)
+        logger.warning(
+            "refund due", metadata: ["payment.id": "\(payment.id)", "tenant.id": "\(payment.ownerID)", "refund.reason": "\(reason.rawValue)"])
+        let email = content.ownerEmail
+        if (try? NotificationOutbox.validate(email)) != nil {
+            _ = try await outbox.enqueue(email, on: connection)
+        } else {
+            logger.warning("refund e-mail skipped: the owner's address cannot be used", metadata: ["payment.id": "\(payment.id)"])
+        }
         try await web.insert(content.ownerNotice, on: connection)
     }
 

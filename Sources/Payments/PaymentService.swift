@@ -34,6 +34,8 @@ public struct CreatedPayment: Sendable {
     public let renterToken: String
     /// `true` when this answers a retried request with the same `Idempotency-Key`.
     public let replayed: Bool
+    /// `true` when the booking's live link matched the request and is returned instead of a new one.
+    public var reused: Bool = false
 }
 
 /// Creates payments through the owner's own payOS account and settles them from what payOS reports.
@@ -51,15 +53,26 @@ public struct PaymentService: Sendable {
         public var idempotencyTakeoverMillis: Int64
         /// Reconciliation first asks payOS about a payment this long after its creation (if no webhook came).
         public var firstReconcileCheckMillis: Int64
+        /// A live link is handed out again only while it has at least this long left: a renter needs time to pay.
+        public var reuseMinimumRemainingMillis: Int64
+        /// How long one request may hold a booking's link claim (a crashed holder's claim lapses after this): longer
+        /// than a cancel plus a create at payOS with all their retries.
+        public var linkClaimLeaseMillis: Int64
+        /// How long a request waits for another instance's request creating the same booking's link.
+        public var linkClaimWaitMillis: Int64
 
         public init(
             publicURL: String, linkLifetimeSeconds: Int64 = 900, idempotencyTakeoverMillis: Int64 = 120_000,
-            firstReconcileCheckMillis: Int64 = 30_000
+            firstReconcileCheckMillis: Int64 = 30_000, reuseMinimumRemainingMillis: Int64 = 120_000,
+            linkClaimLeaseMillis: Int64 = 300_000, linkClaimWaitMillis: Int64 = 30_000
         ) {
             self.publicURL = publicURL
             self.linkLifetimeSeconds = linkLifetimeSeconds
             self.idempotencyTakeoverMillis = idempotencyTakeoverMillis
             self.firstReconcileCheckMillis = firstReconcileCheckMillis
+            self.reuseMinimumRemainingMillis = reuseMinimumRemainingMillis
+            self.linkClaimLeaseMillis = linkClaimLeaseMillis
+            self.linkClaimWaitMillis = linkClaimWaitMillis
         }
     }
 
@@ -75,6 +88,8 @@ public struct PaymentService: Sendable {
     public let statusView: PaymentStatusView
     let clock: WallClock
     let configuration: Configuration
+    /// Serialises this instance's requests for one booking's link (the database claim serialises instances).
+    let linkGate: KeyedSerialGate<BookingID>
 
     /// - Parameters:
     ///   - database: for the transaction that stores a new payment with its idempotency answer.
@@ -84,8 +99,9 @@ public struct PaymentService: Sendable {
     public init(
         database: any SQLDatabase, bookings: BookingRepository, payments: PaymentRepository, idempotencyKeys: IdempotencyKeyRepository,
         settlement: PaymentSettlement, keyAccess: TenantKeyAccess, payOS: PayOSClient, tokens: RenterTokens, statusView: PaymentStatusView,
-        clock: WallClock = .system, configuration: Configuration
+        clock: WallClock = .system, configuration: Configuration, linkGate: KeyedSerialGate<BookingID> = KeyedSerialGate()
     ) {
+        self.linkGate = linkGate
         self.database = database
         self.bookings = bookings
         self.payments = payments
@@ -143,9 +159,16 @@ public struct PaymentService: Sendable {
 
     // MARK: Creating
 
-    /// Creates a payment link at the owner's payOS for a booking, and stores the payment.
+    /// Creates a payment link at the owner's payOS for a booking, and stores the payment — or hands out the
+    /// booking's live link: a booking has at most one live link.
     ///
     /// - The amount must equal the booking's; a booking already paid gets `conflict`.
+    /// - While the booking has a pending link with enough time left, the same amount and the same description (or
+    ///   none given and the link's is the default), that link is the answer (`reused`). Otherwise every pending link
+    ///   of the booking is cancelled at payOS first, and the new one is created only after payOS confirmed the
+    ///   cancel; a link payOS shows paid meanwhile settles the booking instead (`conflict`: already paid).
+    /// - Requests for one booking take turns (in this process, then through the booking's claim across
+    ///   instances), so concurrent requests create at most one link.
     /// - With an idempotency key, a retry with the same request returns the first answer (`replayed`), the same key
     ///   with another request is `conflict`, and a key whose first attempt is still running is `conflict` too.
     /// - payOS is called before anything is stored, so a payOS failure leaves no payment that looks payable.
@@ -166,9 +189,13 @@ public struct PaymentService: Sendable {
             }
         }
         do {
-            let created = try await createLinkAndStore(
-                owner: owner, booking: booking, description: description, idempotencyKey: idempotencyKey, audit: audit, logger: logger)
-            return created
+            return try await linkGate.withTurn(for: booking.id) {
+                try await withLinkClaim(owner: owner, booking: booking.id, logger: logger) {
+                    try await reuseOrReplaceLink(
+                        owner: owner, bookingID: booking.id, description: description, idempotencyKey: idempotencyKey, audit: audit,
+                        logger: logger)
+                }
+            }
         } catch {
             if let key = idempotencyKey {
                 // Release the key so a retry can try again; a stored answer is never removed.
@@ -198,10 +225,75 @@ public struct PaymentService: Sendable {
         return nil
     }
 
+    /// Runs `body` holding the booking's link claim, waiting (bounded) for another instance's request to finish.
+    private func withLinkClaim<T: Sendable>(owner: OwnerID, booking: BookingID, logger: Logger, _ body: () async throws -> T) async throws -> T {
+        let claimID = RandomToken.base32(count: 20)
+        let giveUpAt = clock.now() + configuration.linkClaimWaitMillis
+        var pause = Duration.milliseconds(50)
+        while try await !bookings.claimLink(
+            owner: owner, booking: booking, claimID: claimID, until: clock.now() + configuration.linkClaimLeaseMillis, logger: logger)
+        {
+            guard clock.now() < giveUpAt else {
+                throw TenancyError.conflict("a payment link for this booking is being created by another request; retry shortly")
+            }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(500))
+        }
+        do {
+            let value = try await body()
+            try? await bookings.releaseLink(owner: owner, booking: booking, claimID: claimID, logger: logger)
+            return value
+        } catch {
+            try? await bookings.releaseLink(owner: owner, booking: booking, claimID: claimID, logger: logger)
+            throw error
+        }
+    }
+
+    /// With the booking's claim held: the live link when it matches, else cancel the pending ones and create anew.
+    private func reuseOrReplaceLink(
+        owner: OwnerID, bookingID: BookingID, description: String?, idempotencyKey: String?, audit: AuditContext, logger: Logger
+    ) async throws -> CreatedPayment {
+        // Read again under the claim: the request before us may have paid, reused or replaced the link.
+        guard let booking = try await bookings.get(owner: owner, id: bookingID, logger: logger) else { throw TenancyError.notFound("booking") }
+        guard booking.paymentStatus != .paid else { throw TenancyError.conflict("this booking is already paid") }
+        let pending = try await payments.pending(owner: owner, booking: bookingID, logger: logger)
+        let now = clock.now()
+        if let live = pending.first(where: { isReusable($0, for: booking, description: description, now: now) }) {
+            if let key = idempotencyKey {
+                try await database.withTransaction(logger: logger) { connection in
+                    try await idempotencyKeys.recordAnswer(owner: owner, key: key, payment: live.id, on: connection)
+                }
+            }
+            logger.info("live payment link handed out again", metadata: ["payment.id": "\(live.id)", "tenant.id": "\(owner)"])
+            return CreatedPayment(payment: live, renterToken: renterToken(paymentCode: live.paymentCode), replayed: false, reused: true)
+        }
+        for old in pending {
+            let after = try await cancelAtPayOS(old, reason: "Replaced by a new payment link", source: .superseded, audit: audit, logger: logger)
+            switch after.status {
+            case .pending:
+                // payOS neither cancelled it nor shows it ended (e.g. a transfer is PROCESSING): no second live link.
+                throw TenancyError.conflict("the booking's current payment link is being paid and cannot be replaced now; retry shortly")
+            case .success:
+                throw TenancyError.conflict("this booking is already paid")
+            case .cancelled, .expired, .failed:
+                logger.info("payment link superseded", metadata: ["payment.id": "\(old.id)", "payment.status": "\(after.status.rawValue)"])
+            }
+        }
+        return try await createLinkAndStore(
+            owner: owner, booking: booking, description: description, idempotencyKey: idempotencyKey, audit: audit, logger: logger)
+    }
+
+    /// Whether `payment` answers a request for `booking` with `description` (`nil`: the default one).
+    func isReusable(_ payment: Payment, for booking: Booking, description: String?, now: Int64) -> Bool {
+        guard payment.status == .pending, payment.amount == booking.amount,
+            payment.expiresAt - now >= configuration.reuseMinimumRemainingMillis
+        else { return false }
+        return payment.description == (description ?? Self.defaultDescription(orderCode: payment.orderCode))
+    }
+
     private func createLinkAndStore(
         owner: OwnerID, booking: Booking, description given: String?, idempotencyKey: String?, audit: AuditContext, logger: Logger
     ) async throws -> CreatedPayment {
-        guard booking.paymentStatus != .paid else { throw TenancyError.conflict("this booking is already paid") }
         guard let renter = try await bookings.renter(owner: owner, id: booking.renterID, logger: logger) else {
             throw TenancyError.notFound("renter")
         }
@@ -242,7 +334,9 @@ public struct PaymentService: Sendable {
                 bankBIN: created?.bin ?? "", accountNumber: created?.accountNumber ?? "", accountName: created?.accountName ?? "",
                 customerName: renter.name, customerEmail: renter.email, customerPhone: renter.phone)
             let payment = try await database.withTransaction(logger: logger) { connection in
-                // Checked again under the write lock: a concurrent request may have settled the booking meanwhile.
+                // Checked again under the booking's row lock (the one settlement takes): a payment of this booking
+                // may have succeeded meanwhile.
+                _ = try await connection.query("SELECT id FROM booking WHERE id = \(booking.id)\(unescaped: connection.dialect.forUpdate)")
                 if try await payments.hasSuccessfulPayment(booking: booking.id, on: connection) {
                     throw TenancyError.conflict("this booking is already paid")
                 }
@@ -324,7 +418,9 @@ public struct PaymentService: Sendable {
     /// payOS refuses to cancel a link that is already paid or expired (a business error, e.g. code 20): the renter may
     /// have paid in another tab a moment ago. Then the link is fetched and settled from what payOS says, so the renter
     /// lands on the page that tells the truth (success, or failed) rather than an error.
-    public func cancelAtPayOS(_ payment: Payment, reason: String?, audit: AuditContext, logger: Logger) async throws -> Payment {
+    public func cancelAtPayOS(
+        _ payment: Payment, reason: String?, source: SettlementSource = .return, audit: AuditContext, logger: Logger
+    ) async throws -> Payment {
         guard payment.status == .pending else { return payment }
         let link: PaymentLink
         do {
@@ -334,14 +430,14 @@ public struct PaymentService: Sendable {
         } catch let error as PayOSError where error.code == .business {
             logger.notice(
                 "payOS refused the cancel; settling from the link's state", metadata: ["payos.code": "\(error.businessCode ?? "-")"])
-            return try await confirmWithPayOS(payment, source: .return, audit: audit, logger: logger)
+            return try await confirmWithPayOS(payment, source: source, audit: audit, logger: logger)
         }
-        return try await apply(link, to: payment, source: .return, logger: logger)
+        return try await apply(link, to: payment, source: source, logger: logger)
     }
 
     /// Settles what the link's state means (if anything) and returns the payment as stored afterwards.
     private func apply(_ link: PaymentLink, to payment: Payment, source: SettlementSource, logger: Logger) async throws -> Payment {
-        if let event = PaymentSettlement.event(for: link, source: source) {
+        if let event = PaymentSettlement.event(for: link, source: source, pastExpiry: clock.now() >= payment.expiresAt) {
             try await settlement.settle(payment.id, event: event, reference: link.transactions.last?.reference, logger: logger)
         }
         return try await payments.get(payment.id, logger: logger) ?? payment

@@ -54,13 +54,19 @@ public struct PaymentSettlement: Sendable {
     }
 
     /// What a payOS link's state means for our payment; `nil` when nothing has happened yet.
-    public static func event(for link: PaymentLink, source: SettlementSource) -> PaymentEvent? {
+    ///
+    /// - Parameter pastExpiry: whether the payment's link has expired by our clock. payOS keeps reporting a partly
+    ///   paid link UNDERPAID after it expired (money was received, so it never turns EXPIRED); once expired, no more
+    ///   can be paid, so that is an ending: the payment ends failed-underpaid and what was received is owed back.
+    public static func event(for link: PaymentLink, source: SettlementSource, pastExpiry: Bool = false) -> PaymentEvent? {
+        let total = link.amountPaid
         switch link.status {
-        case .paid, .underpaid: return .paid(totalPaid: link.amountPaid, source: source)
-        case .pending, .processing: return link.amountPaid > 0 ? .paid(totalPaid: link.amountPaid, source: source) : nil
-        case .cancelled: return .cancelled(source: source)
-        case .expired: return .expired(source: source)
-        case .failed: return .failed(source: source)
+        case .paid: return .paid(totalPaid: total, source: source)
+        case .underpaid: return pastExpiry ? .expired(source: source, totalPaid: total) : .paid(totalPaid: total, source: source)
+        case .pending, .processing: return total > 0 ? .paid(totalPaid: total, source: source) : nil
+        case .cancelled: return .cancelled(source: source, totalPaid: total)
+        case .expired: return .expired(source: source, totalPaid: total)
+        case .failed: return .failed(source: source, totalPaid: total)
         }
     }
 }

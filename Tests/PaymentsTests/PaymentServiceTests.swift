@@ -63,7 +63,8 @@ import Testing
         try await PaymentsWorld.run(backend, payOSCap: RateLimitPolicy(requestsPerSecond: 0.001, burst: 1)) { world in
             _ = try await world.createPayment()
             let unsealsBefore = try await world.count("audit_log", where: "action = 'vault.unseal'")
-            await #expect(throws: RateLimitError.self) { try await world.createPayment(idempotencyKey: "order-2") }
+            // Another description: the live link must be cancelled at payOS first, which the cap refuses.
+            await #expect(throws: RateLimitError.self) { try await world.createPayment(idempotencyKey: "order-2", description: "Coc phong") }
             #expect(try await world.count("audit_log", where: "action = 'vault.unseal'") == unsealsBefore)
             #expect(try await world.idempotencyKeys.get(owner: world.owner.id, key: "order-2", logger: world.logger) == nil)
             #expect(try await world.payments.list(owner: world.owner.id, logger: world.logger).count == 1)

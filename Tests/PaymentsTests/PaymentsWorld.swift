@@ -43,6 +43,8 @@ struct PaymentsWorld: Sendable {
     let owner: Owner
     let booking: Booking
     let logger: Logger
+    /// Builds another instance's payment service over the same database and payOS (its own in-process state).
+    let anotherInstance: @Sendable () -> PaymentService
 
     static let audit = AuditContext(actor: "test:payments")
 
@@ -100,10 +102,13 @@ struct PaymentsWorld: Sendable {
                 configuration: .init(publicURL: "https://pay.example.vn", linksRenterToken: true), logger: logger),
             statusView: statusView)
         let idempotencyKeys = IdempotencyKeyRepository(database: database)
-        let payments = PaymentService(
-            database: database, bookings: bookings, payments: repository, idempotencyKeys: idempotencyKeys, settlement: settlement,
-            keyAccess: keyAccess, payOS: payOS, tokens: tokens, statusView: statusView, clock: wallClock,
-            configuration: .init(publicURL: "https://pay.example.vn"))
+        let makePayments: @Sendable () -> PaymentService = {
+            PaymentService(
+                database: database, bookings: bookings, payments: repository, idempotencyKeys: idempotencyKeys, settlement: settlement,
+                keyAccess: keyAccess, payOS: payOS, tokens: tokens, statusView: statusView, clock: wallClock,
+                configuration: .init(publicURL: "https://pay.example.vn"))
+        }
+        let payments = makePayments()
         let webhooks = WebhookService(
             owners: owners, webhookKeys: webhookKeys, payments: repository, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
             keyAccess: keyAccess, payOS: payOS, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
@@ -122,7 +127,8 @@ struct PaymentsWorld: Sendable {
             logger: logger)
         return PaymentsWorld(
             database: database, sandbox: sandbox, clock: clock, payments: payments, webhooks: webhooks, settlement: settlement,
-            keyAccess: keyAccess, credentials: credentials, idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger)
+            keyAccess: keyAccess, credentials: credentials, idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger,
+            anotherInstance: makePayments)
     }
 
     // MARK: Helpers
@@ -132,6 +138,12 @@ struct PaymentsWorld: Sendable {
         try await payments.createPayment(
             owner: owner.id, PaymentRequest(bookingID: booking.id, description: description), idempotencyKey: idempotencyKey,
             audit: Self.audit, logger: logger)
+    }
+
+    /// Receives a webhook on the owner's URL.
+    @discardableResult
+    func receiveWebhook(_ body: [UInt8]) async throws -> WebhookService.Outcome {
+        try await webhooks.receive(body: body, webhookKey: credentials.webhookKeys.key(for: owner), audit: Self.audit, logger: logger).outcome
     }
 
     /// The payment as stored now.

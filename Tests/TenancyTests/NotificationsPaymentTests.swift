@@ -127,10 +127,33 @@ import GatehouseCore
             let notifications = notifications(db, clock: clock.wallClock)
             let partial = try await settle(fixture, .paid(totalPaid: 100_000, source: .webhook), db: db, clock: clock.wallClock, notifications: notifications)
             #expect(partial?.underpaid == true)
-            let cancelled = try await settle(fixture, .cancelled(source: .return), db: db, clock: clock.wallClock, notifications: notifications)
-            #expect(cancelled?.to == .cancelled)
             #expect(try await count(db, "outbox", logger: logger) == 0)
             #expect(try await count(db, "notification", logger: logger) == 0)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func anEndingWithMoneyOnItTellsTheOwnerARefundIsDueOnce(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let clock = ManualClock()
+            let fixture = try await NotificationFixture.make(db, clock: clock.wallClock, logger: logger)
+            let notifications = notifications(db, clock: clock.wallClock)
+            _ = try await settle(fixture, .paid(totalPaid: 100_000, source: .webhook), db: db, clock: clock.wallClock, notifications: notifications)
+            let ended = try await settle(fixture, .expired(source: .reconciliation, totalPaid: 100_000), db: db, clock: clock.wallClock, notifications: notifications)
+            #expect(ended?.to == .failed && ended?.refund == .underpaid)
+            let stored = try #require(try await PaymentRepository(database: db).get(fixture.payment.id, logger: logger))
+            #expect(stored.refundReason == .underpaid && stored.refundDue && stored.amountPaid == 100_000 && stored.underpaid)
+            let emails = try await db.query("SELECT kind, recipient, subject, body FROM outbox", logger: logger)
+            #expect(emails.count == 1)
+            #expect(try emails.first?.decode("kind", as: String.self) == "payment_refund_due_owner")
+            let body = try #require(try emails.first?.decode("body", as: String.self))
+            #expect(body.contains("100.000 ₫") && body.contains("100,000 ₫") && body.contains(fixture.payment.paymentCode))
+            let notices = try await db.query("SELECT kind, recipient_kind FROM notification", logger: logger)
+            #expect(try notices.map { try $0.decode("kind", as: String.self) } == ["payment_refund_due"])
+            #expect(try notices.first?.decode("recipient_kind", as: String.self) == "owner")
+            // Nothing more happens to an ended payment without new money.
+            #expect(try await settle(fixture, .expired(source: .reconciliation, totalPaid: 100_000), db: db, clock: clock.wallClock, notifications: notifications) == nil)
+            #expect(try await count(db, "outbox", logger: logger) == 1)
         }
     }
 

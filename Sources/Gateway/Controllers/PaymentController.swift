@@ -92,7 +92,8 @@ public struct PaymentController: Sendable {
         var headers: HTTPFields = [:]
         if created.replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         return JSONResponse(
-            status: created.replayed ? .ok : .created,
+            // 201 only for a new link; a replayed answer or the booking's live link handed out again is 200.
+            status: created.replayed || created.reused ? .ok : .created,
             ProcessPaymentResponse(
                 payment_id: payment.id.rawValue, redirect_url: renterPath, payment_url: payments.publicURL + renterPath,
                 checkout_url: payment.checkoutURL, order_code: payment.orderCode, expires_at: APITime.format(payment.expiresAt),

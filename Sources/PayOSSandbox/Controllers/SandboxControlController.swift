@@ -78,7 +78,7 @@ struct SandboxControlController {
         let id = try context.parameters.require("id")
         let json = try await Self.jsonBody(request, context: context, emptyAllowed: true)
         guard let object = json.objectValue else { throw SandboxControlError.invalidInput("the body must be a JSON object") }
-        let known: Set<String> = ["amount", "counterAccountBankId", "counterAccountBankName", "counterAccountName", "counterAccountNumber"]
+        let known: Set<String> = ["amount", "late", "counterAccountBankId", "counterAccountBankName", "counterAccountName", "counterAccountNumber"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw SandboxControlError.invalidInput("unknown field '\(unknown)'")
         }
@@ -90,7 +90,13 @@ struct SandboxControlController {
         if object["counterAccountName"] != nil { payer.name = try input.optionalString("counterAccountName") }
         if object["counterAccountNumber"] != nil { payer.accountNumber = try input.optionalString("counterAccountNumber") }
         let link = try await state.resolve(controlID: id, clientId: Self.clientID(request))
-        let outcome = try await state.pay(linkID: link.id, amount: amount, payer: payer)
+        let late: Bool
+        switch object["late"] {
+        case nil: late = false
+        case .bool(let value): late = value
+        default: throw SandboxControlError.invalidInput("late must be true or false")
+        }
+        let outcome = try await state.pay(linkID: link.id, amount: amount, payer: payer, late: late)
         context.logger.info(
             "Sandbox payment",
             metadata: ["payos.order_code": "\(link.orderCode)", "payos.reference": .string(outcome.transaction.reference)]

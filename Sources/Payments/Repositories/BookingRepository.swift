@@ -122,6 +122,28 @@ public struct BookingRepository: SQLRepository {
         }
     }
 
+    /// Claims the right to create the booking's payment link until `until` (Unix ms), for one request on any
+    /// instance: only one claim is live at a time, and a claim whose holder died lapses at `until`.
+    /// Returns whether `claimID` got it.
+    public func claimLink(owner: OwnerID, booking: BookingID, claimID: String, until: Int64, logger: Logger) async throws -> Bool {
+        let now = clock.now()
+        return try await database.execute(
+            """
+            UPDATE booking SET link_claim_id = \(claimID), link_claim_until = \(until)
+            WHERE id = \(booking) AND owner_id = \(owner) AND (link_claim_until IS NULL OR link_claim_until < \(now))
+            """, logger: logger
+        ).affectedRows == 1
+    }
+
+    /// Gives a claim back (only the holder's own: a lapsed claim taken over by another request stays theirs).
+    public func releaseLink(owner: OwnerID, booking: BookingID, claimID: String, logger: Logger) async throws {
+        try await database.execute(
+            """
+            UPDATE booking SET link_claim_id = NULL, link_claim_until = NULL
+            WHERE id = \(booking) AND owner_id = \(owner) AND link_claim_id = \(claimID)
+            """, logger: logger)
+    }
+
     static let columns = "id, owner_id, renter_id, room_title, start_time, end_time, amount, status, payment_status, created_at, updated_at"
 
     static func decode(_ row: SQLRow) throws -> Booking {

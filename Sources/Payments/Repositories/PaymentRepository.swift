@@ -35,6 +35,8 @@ public struct PaymentStatusChange: Sendable, Hashable {
     public let underpaid: Bool
     public let settledBy: SettlementSource?
     public let at: Int64
+    /// Set when this change flagged money on the payment as owed back (the amount is ``amountPaid``).
+    public var refund: RefundReason? = nil
 }
 
 /// Payments. Reads by id alone are for callers that check access themselves (renter tokens);
@@ -121,6 +123,16 @@ public struct PaymentRepository: SQLRepository {
         ).map(Self.decode)
     }
 
+    /// The booking's pending payments, newest first (normally at most one: one live link per booking).
+    public func pending(owner: OwnerID, booking: BookingID, logger: Logger) async throws -> [Payment] {
+        try await database.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM payment WHERE booking_id = \(booking) AND owner_id = \(owner) AND status = 'pending'
+            ORDER BY created_at DESC, id DESC
+            """, logger: logger
+        ).map(Self.decode)
+    }
+
     /// Whether the booking already has a successful payment.
     public func hasSuccessfulPayment(booking: BookingID, on connection: any SQLConnection) async throws -> Bool {
         try await !connection.query("SELECT id FROM payment WHERE booking_id = \(booking) AND status = 'success' LIMIT 1").isEmpty
@@ -138,8 +150,18 @@ public struct PaymentRepository: SQLRepository {
         let status = PaymentStatus(rawValue: try row.decode("status")) ?? .failed
         let owner: OwnerID = try row.decode("owner_id")
         let booking: BookingID = try row.decode("booking_id")
+        let amount: Int64 = try row.decode("amount")
         let amountPaid: Int64 = try row.decode("amount_paid")
-        let decision = PaymentStateMachine.decide(status: status, amount: try row.decode("amount"), amountPaid: amountPaid, event: event)
+        // Only a full payment of a pending link can pay the booking; only then does another payment matter. The
+        // booking row is locked first, so two links of one booking paid at once settle one after the other.
+        var paidElsewhere = false
+        if status == .pending, event.totalPaid >= amount {
+            _ = try await connection.query("SELECT id FROM booking WHERE id = \(booking)\(unescaped: connection.dialect.forUpdate)")
+            paidElsewhere = try await !connection.query(
+                "SELECT id FROM payment WHERE booking_id = \(booking) AND status = 'success' AND id <> \(id) LIMIT 1").isEmpty
+        }
+        let decision = PaymentStateMachine.decide(
+            status: status, amount: amount, amountPaid: amountPaid, event: event, bookingPaidElsewhere: paidElsewhere)
         let now = clock.now()
         switch decision {
         case .ignored:
@@ -149,13 +171,25 @@ public struct PaymentRepository: SQLRepository {
                 "UPDATE payment SET amount_paid = \(total), underpaid = 1, updated_at = \(now) WHERE id = \(id) AND status = 'pending'")
             return PaymentStatusChange(
                 paymentID: id, ownerID: owner, from: status, to: status, amountPaid: total, underpaid: true, settledBy: nil, at: now)
-        case .transition(let to, let total, let underpaid, let source):
+        case .lateMoney(let total, let refund):
+            // The first reason stays (an underpaid ending that then gets more money is still owed back as one refund).
+            try await connection.execute(
+                """
+                UPDATE payment SET amount_paid = \(total), refund_reason = COALESCE(refund_reason, \(refund.rawValue)),
+                    refund_flagged_at = COALESCE(refund_flagged_at, \(now)), refund_resolved_at = NULL,
+                    payos_transaction_id = COALESCE(\(reference), payos_transaction_id), updated_at = \(now)
+                WHERE id = \(id) AND status = \(status.rawValue)
+                """)
+            return PaymentStatusChange(
+                paymentID: id, ownerID: owner, from: status, to: status, amountPaid: total, underpaid: total < amount, settledBy: nil,
+                at: now, refund: refund)
+        case .transition(let to, let total, let underpaid, let source, let refund):
             let paidAt: Int64? = to == .success ? now : nil
             try await connection.execute(
                 """
                 UPDATE payment SET status = \(to.rawValue), amount_paid = \(total), underpaid = \(underpaid), settled_by = \(source.rawValue),
                     paid_at = \(paidAt), payos_transaction_id = COALESCE(\(reference), payos_transaction_id), next_check_at = NULL,
-                    updated_at = \(now)
+                    refund_reason = \(refund?.rawValue), refund_flagged_at = \(refund == nil ? nil : now), updated_at = \(now)
                 WHERE id = \(id) AND status = 'pending'
                 """)
             if to == .success {
@@ -163,14 +197,16 @@ public struct PaymentRepository: SQLRepository {
                     "UPDATE booking SET status = 'confirmed', payment_status = 'paid', updated_at = \(now) WHERE id = \(booking) AND owner_id = \(owner)")
             }
             return PaymentStatusChange(
-                paymentID: id, ownerID: owner, from: status, to: to, amountPaid: total, underpaid: underpaid, settledBy: source, at: now)
+                paymentID: id, ownerID: owner, from: status, to: to, amountPaid: total, underpaid: underpaid, settledBy: source, at: now,
+                refund: refund)
         }
     }
 
     static let columns = """
         id, owner_id, booking_id, renter_id, payment_code, order_code, amount, amount_paid, currency, status, underpaid, settled_by,
         payos_payment_link_id, checkout_url, qr_code, bank_bin, account_number, account_name, description, payos_transaction_id,
-        payment_method, customer_name, customer_email, customer_phone, expires_at, created_at, updated_at, paid_at
+        payment_method, customer_name, customer_email, customer_phone, expires_at, created_at, updated_at, paid_at,
+        refund_reason, refund_flagged_at, refund_resolved_at
         """
 
     static func decode(_ row: SQLRow) throws -> Payment {
@@ -187,6 +223,8 @@ public struct PaymentRepository: SQLRepository {
             paymentMethod: try row.decodeIfPresent("payment_method"), customerName: try row.decodeIfPresent("customer_name"),
             customerEmail: try row.decodeIfPresent("customer_email"), customerPhone: try row.decodeIfPresent("customer_phone"),
             expiresAt: try row.decode("expires_at"), createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"),
-            paidAt: try row.decodeIfPresent("paid_at"))
+            paidAt: try row.decodeIfPresent("paid_at"),
+            refundReason: (try row.decodeIfPresent("refund_reason", as: String.self)).flatMap(RefundReason.init(rawValue:)),
+            refundFlaggedAt: try row.decodeIfPresent("refund_flagged_at"), refundResolvedAt: try row.decodeIfPresent("refund_resolved_at"))
     }
 }

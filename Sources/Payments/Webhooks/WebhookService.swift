@@ -174,7 +174,7 @@ public struct WebhookService: Sendable {
             let link = try await keyAccess.withPayOSCredentials(owner: ownerID, purpose: "webhook.confirm", audit: audit, logger: logger) {
                 try await payOS.getPaymentLink(orderCode: data.orderCode, credentials: $0, logger: logger)
             }
-            event = PaymentSettlement.event(for: link, source: .webhook)
+            event = PaymentSettlement.event(for: link, source: .webhook, pastExpiry: payments.clock.now() >= payment.expiresAt)
             reference = link.transactions.last?.reference ?? data.reference
         } else {
             // Trusting the signed body alone: the paid total is the sum of this order's distinct signed transfers.

@@ -192,14 +192,57 @@ extension GatewayAPITests {
         }
 
         @Test(arguments: TestDatabases.backends)
-        func aSecondPaymentForAnUnpaidBookingIsAllowed(backend: TestBackend) async throws {
+        func aSecondRequestForABookingWithALiveLinkGetsThatLinkWith200(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingID = try await gw.createBooking(gw.ownerA)
+                let first = try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: gw.ownerA.bearer)
+                let second = try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: gw.ownerA.bearer)
+                #expect(first.status == .created && second.status == .ok)
+                for field in ["payment_id", "payment_url", "redirect_url", "order_code", "checkout_url", "expires_at", "status"] {
+                    #expect(second.json?[field] == first.json?[field], "\(field)")
+                }
+                #expect(second.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
+                #expect(gw.payOS.creates.count == 1)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func tenConcurrentRequestsForOneBookingCreateOneLink(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let bookingID = try await gw.createBooking(gw.ownerA)
+                let answers = try await withThrowingTaskGroup(of: HTTPResult.self) { group in
+                    for _ in 0..<10 {
+                        group.addTask {
+                            try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: gw.ownerA.bearer)
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(answers.filter { $0.status == .created }.count == 1)
+                #expect(answers.filter { $0.status == .ok }.count == 9)
+                #expect(Set(answers.compactMap { $0.json?["payment_id"]?.int64Value }).count == 1)
+                #expect(Set(answers.compactMap { $0.json?["payment_url"]?.stringValue }).count == 1)
+                #expect(gw.payOS.creates.count == 1)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func aRequestWithAnotherDescriptionCancelsTheLiveLinkAtPayOSBeforeCreatingTheNewOne(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in
                 let bookingID = try await gw.createBooking(gw.ownerA)
                 let first = try await gw.createPayment(gw.ownerA, bookingID: bookingID)
-                let second = try await gw.createPayment(gw.ownerA, bookingID: bookingID)
-                #expect(first.paymentID != second.paymentID)
-                #expect(first.orderCode != second.orderCode)
-                #expect(first.token != second.token)
+                let second = try await gw.post(
+                    "/payment/process_payment", #"{"booking_id": \#(bookingID), "description": "Coc phong 101"}"#, headers: gw.ownerA.bearer)
+                #expect(second.status == .created)
+                #expect(second.json?["payment_id"]?.int64Value != first.paymentID)
+                #expect(try await gw.link(first, of: gw.ownerA).status(at: Int64(Date().timeIntervalSince1970)) == .cancelled)
+                let old = try #require(try await gw.storedPayment(first, of: gw.ownerA))
+                #expect(old.status == .cancelled && old.settledBy == .superseded)
+                // payOS confirmed the cancel before the second link was asked for.
+                let calls = gw.payOS.calls.map { "\($0.method) \($0.path)" }
+                let cancel = try #require(calls.firstIndex(of: "POST /v2/payment-requests/\(first.orderCode)/cancel"))
+                let secondCreate = try #require(calls.lastIndex(of: "POST /v2/payment-requests"))
+                #expect(cancel < secondCreate && gw.payOS.creates.count == 2)
             }
         }
 
