@@ -20,6 +20,9 @@ public import Tenancy
 /// - `GATEHOUSE_PAYOS_BASE_URL` (URL, default `https://api-merchant.payos.vn`): `https://`, or `http://` only to a
 ///   loopback host (`127.0.0.0/8`, `::1`, `localhost`: the dev sandbox and the tests), because owners' payOS keys and
 ///   signed payment data travel on it.
+/// - `GATEHOUSE_PAYOS_CHECKOUT_URL` (URL, default `https://pay.payos.vn/web/`): payOS's hosted checkout, the prefix of a
+///   link's page (`<prefix><paymentLinkId>`). Used only for a link recovered after payOS's code 231, whose lookup does
+///   not return the page's address. Same scheme rule as the API URL; `dev` points it at its sandbox.
 /// - `GATEHOUSE_SMTP_URL` (secret URL, default unset): `smtp://user:pass@host:port` (STARTTLS required) or `smtps://…`; `?tls=none` (plain, never with credentials) for a local relay.
 /// - `GATEHOUSE_PAYMENT_TTL_SECONDS` (integer 60–86400, default 900): lifetime of a payment link.
 /// - `GATEHOUSE_CHECKSUM_GRACE_SECONDS` (integer 0–2592000, default 86400): how long a rotated checksum key
@@ -69,6 +72,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var masterKeyFile: String?
     public var publicURL: String
     public var payOSBaseURL: String
+    /// Ends with `/`; the payment link id is appended.
+    public var payOSCheckoutURL: String
     /// Secret: may contain a password.
     public var smtpURL: String?
     public var paymentTTLSeconds: Int
@@ -155,12 +160,16 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
             ?? "http://\(self.host.contains(":") ? "[\(self.host)]" : self.host):\(self.port)"
         self.payOSBaseURL = try Self.httpURL(value("GATEHOUSE_PAYOS_BASE_URL"), variable: "GATEHOUSE_PAYOS_BASE_URL")
             ?? "https://api-merchant.payos.vn"
-        if let url = URL(string: payOSBaseURL), url.scheme?.lowercased() == "http", !Self.isLoopback(host: url.host ?? "") {
+        try Self.requireHTTPSUnlessLoopback(
+            payOSBaseURL, variable: "GATEHOUSE_PAYOS_BASE_URL", why: "payOS keys and payment data would cross the network in clear")
+        let checkout = try Self.httpURL(value("GATEHOUSE_PAYOS_CHECKOUT_URL"), variable: "GATEHOUSE_PAYOS_CHECKOUT_URL")
+        if let checkout, checkout.contains("?") || checkout.contains("#") {
             throw ConfigurationError(
-                variable: "GATEHOUSE_PAYOS_BASE_URL",
-                problem: "must be an https:// URL: payOS keys and payment data would cross the network in clear "
-                    + "(http:// is accepted only for a loopback host: 127.0.0.0/8, ::1 or localhost)")
+                variable: "GATEHOUSE_PAYOS_CHECKOUT_URL", problem: "must not have a query or fragment (the link id is appended), got '\(checkout)'")
         }
+        self.payOSCheckoutURL = checkout.map { $0 + "/" } ?? "https://pay.payos.vn/web/"
+        try Self.requireHTTPSUnlessLoopback(
+            payOSCheckoutURL, variable: "GATEHOUSE_PAYOS_CHECKOUT_URL", why: "renters would be sent to a page anyone on the way can alter")
         self.smtpURL = value("GATEHOUSE_SMTP_URL")
         if let smtp = smtpURL {
             let lower = smtp.lowercased()
@@ -213,6 +222,13 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Points payOS's API and checkout at a sandbox on this machine (`gatehouse dev`): a link recovered after code 231
+    /// lives only there, so its checkout page must be the sandbox's too.
+    public mutating func useLocalSandbox(port: Int) {
+        payOSBaseURL = "http://127.0.0.1:\(port)"
+        payOSCheckoutURL = "http://127.0.0.1:\(port)/web/"
+    }
+
     /// The configured default limits.
     public var rateLimitDefaults: TenantRateLimiter.Defaults {
         .init(
@@ -239,6 +255,14 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         }
         while text.hasSuffix("/") { text.removeLast() }
         return text
+    }
+
+    /// Refuses a plain `http://` URL unless its host is this machine (the dev sandbox, the tests).
+    private static func requireHTTPSUnlessLoopback(_ text: String, variable: String, why: String) throws(ConfigurationError) {
+        guard let url = URL(string: text), url.scheme?.lowercased() == "http", !isLoopback(host: url.host ?? "") else { return }
+        throw ConfigurationError(
+            variable: variable,
+            problem: "must be an https:// URL: \(why) (http:// is accepted only for a loopback host: 127.0.0.0/8, ::1 or localhost)")
     }
 
     /// Whether `host` (as `URL.host` gives it) is this machine's loopback: `localhost`, `::1`, or a dotted-quad
@@ -268,7 +292,7 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var description: String {
         "host=\(host) port=\(port) dataDir=\(dataDirectory) database=\(databaseSummary) "
             + "masterKeys=\(masterKeys == nil ? (masterKeyFile.map { "file \($0)" } ?? "unset") : "set (redacted)") "
-            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)") "
+            + "publicURL=\(publicURL) payOS=\(payOSBaseURL) payOSCheckout=\(payOSCheckoutURL) smtp=\(smtpURL == nil ? "unset" : "set (redacted)") "
             + "rateLimit=\(rateLimitRPS)/s burst \(rateLimitBurst) payOSRateLimit=\(payOSRateLimitRPS)/s burst \(payOSRateLimitBurst) "
             + "ipRateLimit=\(ipRateLimitRPS)/s burst \(ipRateLimitBurst) trustedProxies=\(trustedProxies.isEmpty ? "none" : trustedProxies)" + " "
             + "idleTimeout=\(idleTimeoutSeconds)s requestHeadTimeout=\(requestHeadTimeoutSeconds)s maxLongPolls=\(maxLongPolls) "

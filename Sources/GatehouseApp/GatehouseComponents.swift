@@ -79,7 +79,9 @@ public struct GatehouseComponents: Sendable {
             try await vault.authenticateLegacyCredentialStates(audit: AuditContext(actor: "system:vault-upgrade"), logger: logger)
             let pepper = try await vault.platformSecret(named: "token-pepper", logger: logger)
             let hasher = TokenHasher(pepper: pepper.withUnsafeBytes { Array($0) })
-            let payOS = PayOSClient(httpClient: httpClient, configuration: .init(baseURL: configuration.payOSBaseURL))
+            let payOS = PayOSClient(
+                httpClient: httpClient,
+                configuration: .init(baseURL: configuration.payOSBaseURL, checkoutURLPrefix: configuration.payOSCheckoutURL))
             let auditLog = AuditLog(clock: clock)
             let rateLimiter = TenantRateLimiter(defaults: configuration.rateLimitDefaults)
             let keyAccess = TenantKeyAccess(vault: vault, rateLimiter: rateLimiter)

@@ -46,7 +46,7 @@ struct Dev: AsyncParsableCommand {
         let channel = try DevChannel.loadOrCreate(at: channelsFile)
         let sandboxPort = sandboxPort ?? configuration.port + 1
         let sandbox = try SandboxCommandOptions(host: "127.0.0.1", port: sandboxPort, channelsFile: channelsFile).makeSandbox(logger: logger)
-        configuration.payOSBaseURL = "http://127.0.0.1:\(sandboxPort)"
+        configuration.useLocalSandbox(port: sandboxPort)
 
         let masterKeys = try loadMasterKeys(configuration)
         // As `serve`: Hummingbird's request metrics and Gatehouse's own share `GET /metrics`.

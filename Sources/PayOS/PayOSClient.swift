@@ -36,7 +36,8 @@ public struct PayOSClient: Sendable {
         /// `User-Agent` header.
         public var userAgent: String
         /// Prefix of the hosted checkout page, used only to rebuild `checkoutUrl` for a recovered create
-        /// (a `GET` does not return it); payOS's own Sapo plug-in builds it the same way.
+        /// (a `GET` does not return it); payOS's own Sapo plug-in builds it the same way. Point it at a sandbox's
+        /// `<base>/web/` when ``baseURL`` is one: the link exists only there.
         public var checkoutURLPrefix: String
         /// Larger answers are refused (`invalidResponse`); a payment link with many transactions is a few kB.
         public var maximumResponseBytes: Int
@@ -100,6 +101,10 @@ public struct PayOSClient: Sendable {
     /// link, payOS answers code `231`; the link is then fetched and returned as recovered when its amount is
     /// the requested one and it is still usable (not cancelled, expired or failed). Otherwise the `231`
     /// ``PayOSError`` is thrown.
+    ///
+    /// The adopted link is kept, not cancelled and made again: the renter may already be on its checkout page, and a
+    /// cancel plus a new create would cost two more payOS calls and leave a window in which the cancelled link gets
+    /// paid. payOS's lookup returns no QR or bank details, so the result has none; its checkout page shows them.
     public func createPaymentLink(
         _ request: CreatePaymentLinkRequest,
         credentials: PayOSCredentials,

@@ -14,6 +14,7 @@ import Testing
         #expect(configuration.databaseURL == nil)
         #expect(configuration.publicURL == "http://127.0.0.1:8080")
         #expect(configuration.payOSBaseURL == "https://api-merchant.payos.vn")
+        #expect(configuration.payOSCheckoutURL == "https://pay.payos.vn/web/")
         #expect(configuration.paymentTTLSeconds == 900)
         #expect(configuration.checksumGraceSeconds == 86_400)
         #expect(configuration.idleTimeoutSeconds == 75)
@@ -74,6 +75,39 @@ import Testing
     ])
     func anHTTPSOrLoopbackPayOSURLIsAccepted(url: String) throws {
         #expect(try GatehouseConfiguration(environment: ["GATEHOUSE_PAYOS_BASE_URL": url]).payOSBaseURL == url)
+    }
+
+    /// A link recovered after payOS's code 231 is paid at `<checkout URL><paymentLinkId>`: the prefix ends with one `/`
+    /// however it is written, and a renter is never sent over plain http across a network.
+    @Test(arguments: [
+        ("https://pay.payos.vn/web/", "https://pay.payos.vn/web/"), ("https://pay.payos.vn/web", "https://pay.payos.vn/web/"),
+        ("http://127.0.0.1:8081/web//", "http://127.0.0.1:8081/web/"), ("http://localhost:9000/web", "http://localhost:9000/web/"),
+    ])
+    func theCheckoutURLIsAPrefixEndingInOneSlash(given: String, prefix: String) throws {
+        #expect(try GatehouseConfiguration(environment: ["GATEHOUSE_PAYOS_CHECKOUT_URL": given]).payOSCheckoutURL == prefix)
+    }
+
+    @Test(arguments: [
+        "http://pay.payos.vn/web/", "http://10.0.0.5:8081/web/", "ftp://pay.payos.vn/web/", "pay.payos.vn/web/",
+        "https://pay.payos.vn/web/?x=1", "https://pay.payos.vn/web/#top",
+    ])
+    func anUnsafeOrMalformedCheckoutURLIsRefused(url: String) {
+        do {
+            let configuration = try GatehouseConfiguration(environment: ["GATEHOUSE_PAYOS_CHECKOUT_URL": url])
+            Issue.record("\(url) was accepted as \(configuration.payOSCheckoutURL)")
+        } catch {
+            #expect(error.variable == "GATEHOUSE_PAYOS_CHECKOUT_URL")
+        }
+    }
+
+    /// `gatehouse dev` sends both payOS's API and its checkout to the in-process sandbox: a link recovered there exists
+    /// nowhere else.
+    @Test func devModePointsTheCheckoutAtTheSandbox() throws {
+        var configuration = try GatehouseConfiguration(environment: ["GATEHOUSE_PAYOS_CHECKOUT_URL": "https://pay.payos.vn/web/"])
+        configuration.useLocalSandbox(port: 8081)
+        #expect(configuration.payOSBaseURL == "http://127.0.0.1:8081")
+        #expect(configuration.payOSCheckoutURL == "http://127.0.0.1:8081/web/")
+        #expect(configuration.description.contains("payOSCheckout=http://127.0.0.1:8081/web/"))
     }
 
     @Test func secretsNeverAppearInTheDescriptionOrErrors() throws {

@@ -267,19 +267,24 @@ public struct PaymentController: Sendable {
         let qr_code: String?
         let qr_text: String?
         let account_info: AccountInfo
+        /// payOS's checkout page, which shows the QR when we have none (a link recovered after payOS's code 231).
+        let checkout_url: String?
     }
 
     /// `GET /payment/qr/{id}`: the seed's `{success, qr_code, account_info}`, the QR as an SVG data URI from payOS's `qrCode`.
+    /// Details payOS did not give are left out rather than answered as empty strings.
     @Sendable func qr(request: Request, context: RenterRequestContext) async throws -> JSONResponse<QRBody> {
         let (payment, _) = try await load(context)
         let dataURI = payment.qrCode.flatMap { $0.isEmpty ? nil : try? QRCode(encoding: $0).svgDataURI() }
         return JSONResponse(
             QRBody(
-                success: dataURI != nil, qr_code: dataURI, qr_text: payment.qrCode,
+                success: dataURI != nil, qr_code: dataURI, qr_text: payment.qrCode.nonBlank,
                 account_info: .init(
-                    bank_bin: payment.bankBIN, bank_name: payment.bankBIN.map(VietnamBanks.shortName(forBIN:)),
-                    account_number: payment.accountNumber, account_name: payment.accountName, amount: payment.amount - payment.amountPaid,
-                    transfer_content: payment.qrCode.flatMap(VietQR.purpose(of:)) ?? payment.description)),
+                    bank_bin: payment.bankBIN.nonBlank, bank_name: payment.bankBIN.nonBlank.map(VietnamBanks.shortName(forBIN:)),
+                    account_number: payment.accountNumber.nonBlank, account_name: payment.accountName.nonBlank,
+                    amount: payment.amount - payment.amountPaid,
+                    transfer_content: payment.qrCode.flatMap(VietQR.purpose(of:)) ?? payment.description),
+                checkout_url: SafeLink.absoluteHTTP(payment.checkoutURL)),
             headers: cookieHeaders(request, context))
     }
 

@@ -55,6 +55,9 @@ struct PageStrings: Sendable {
     var checkoutHint: String
     var checkoutHintWithoutQR: String
     var noQRHint: String
+    /// A link recovered after payOS's code 231: payOS gave us no QR or bank details, its own page has them.
+    var qrOnPayOSPage: String
+    var openPayOSCheckout: String
     var autoUpdate: String
     var reconnecting: String
     var noscriptRefresh: String
@@ -157,6 +160,8 @@ struct PageStrings: Sendable {
         checkoutHint: "Không quét được mã? Mở trang thanh toán của payOS.",
         checkoutHintWithoutQR: "Bạn cũng có thể thanh toán trên trang của payOS.",
         noQRHint: "Mã QR chưa sẵn sàng. Bạn có thể chuyển khoản theo thông tin dưới đây.",
+        qrOnPayOSPage: "Mã QR và thông tin chuyển khoản của khoản thanh toán này hiển thị trên trang thanh toán của payOS.",
+        openPayOSCheckout: "Mở trang payOS để quét mã QR",
         autoUpdate: "Trang tự cập nhật ngay khi nhận được tiền.",
         reconnecting: "Mất kết nối, đang thử lại…",
         noscriptRefresh: "Trang tự tải lại sau mỗi 10 giây.",
@@ -226,6 +231,8 @@ struct PageStrings: Sendable {
         checkoutHint: "Can't scan the code? Open payOS's checkout page.",
         checkoutHintWithoutQR: "You can also pay on payOS's checkout page.",
         noQRHint: "The QR code is not ready yet. You can transfer using the details below.",
+        qrOnPayOSPage: "The QR code and transfer details for this payment are shown on payOS's checkout page.",
+        openPayOSCheckout: "Open payOS's page to scan the QR code",
         autoUpdate: "This page updates as soon as your payment arrives.",
         reconnecting: "Connection lost, retrying…",
         noscriptRefresh: "This page reloads every 10 seconds.",

@@ -86,6 +86,9 @@ struct StatusView: PageView {
     var qrCaption: String?
     /// Why there is no QR when one was expected (not yet available); `nil` when the QR is shown or withheld on purpose.
     var noQRText: String?
+    /// payOS's checkout as the way to pay, where its QR is: set when we have neither QR nor bank details (a link
+    /// recovered after payOS's code 231, whose lookup returns neither); ``checkoutURL`` is then `nil`.
+    var payOSCheckoutURL: String?
     var transferTitle: String
     var checkoutHint: String
     var transferRows: [DetailRow]
@@ -123,7 +126,10 @@ struct StatusView: PageView {
         let underpaid = model.status == .pending && model.payment.amountPaid > 0 && model.payment.amountPaid < model.payment.amount
         let svg = QRMarkup.inlineSVG(model.qrSVG)
         self.qrSVG = underpaid ? nil : svg
-        self.noQRText = svg == nil && !underpaid ? s.noQRHint : nil
+        let checkout = SafeLink.absoluteHTTP(model.checkoutURL)
+        let onlyOnPayOS = svg == nil && !underpaid && model.accountNumber.nonBlank == nil && checkout != nil
+        self.payOSCheckoutURL = onlyOnPayOS ? checkout : nil
+        self.noQRText = svg == nil && !underpaid ? (onlyOnPayOS ? s.qrOnPayOSPage : s.noQRHint) : nil
         let bankName = model.bankBIN.nonBlank.map(VietnamBanks.shortName(forBIN:))
         let caption = [model.accountName.nonBlank, bankName].compactMap { $0 }.joined(separator: " · ")
         self.qrCaption = caption.isEmpty ? nil : caption
@@ -150,7 +156,7 @@ struct StatusView: PageView {
         self.checkoutHint = qrSVG == nil ? s.checkoutHintWithoutQR : s.checkoutHint
         self.hasTransferRows = model.accountNumber.nonBlank != nil
         self.paymentCode = model.payment.paymentCode
-        self.checkoutURL = SafeLink.absoluteHTTP(model.checkoutURL)
+        self.checkoutURL = onlyOnPayOS ? nil : checkout
         if underpaid {
             self.underpaidText = s.underpaidNotice
                 .replacingOccurrences(of: "{paid}", with: VND.format(model.payment.amountPaid, locale: locale))

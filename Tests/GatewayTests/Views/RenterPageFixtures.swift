@@ -40,6 +40,7 @@ enum RenterPageFixtures {
         amountPaid: Int64 = 0,
         checkoutURL: String? = "https://pay.payos.vn/web/6f4c1b2e9a3d4c5b8e7f",
         transferContent: String? = "CSXJ8QWEK2 PAY7K2M9Q4XWD",
+        bankDetails: Bool = true,
         notifications: [RenterNotice] = []
     ) -> StatusPageModel {
         StatusPageModel(
@@ -51,9 +52,9 @@ enum RenterPageFixtures {
             expiresAt: expiresAt,
             now: now,
             qrSVG: qrSVG,
-            bankBIN: "970422",
-            accountNumber: "0123456789",
-            accountName: "NGUYEN VAN AN",
+            bankBIN: bankDetails ? "970422" : "",
+            accountNumber: bankDetails ? "0123456789" : "",
+            accountName: bankDetails ? "NGUYEN VAN AN" : "",
             transferContent: transferContent,
             checkoutURL: checkoutURL,
             refreshURL: "/payment/refresh-status/456",

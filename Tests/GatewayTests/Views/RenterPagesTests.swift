@@ -73,6 +73,32 @@ import Payments
         #expect(html.contains("Mã QR chưa sẵn sàng"))
     }
 
+    /// A link recovered after payOS's code 231 has neither QR nor bank details (payOS's lookup returns neither): the page
+    /// says the QR is on payOS's page and links there prominently, with no empty QR frame or bank table.
+    @Test(arguments: [
+        (PageLocale.vi, "Mã QR và thông tin chuyển khoản của khoản thanh toán này hiển thị trên trang thanh toán của payOS.", "Mở trang payOS để quét mã QR"),
+        (PageLocale.en, "The QR code and transfer details for this payment are shown on payOS&#39;s checkout page.", "Open payOS&#39;s page to scan the QR code"),
+    ])
+    func withoutQRAndBankDetailsThePageSendsTheRenterToPayOSCheckout(locale: PageLocale, message: String, button: String) {
+        let html = pages.statusPage(RenterPageFixtures.status(locale, qrSVG: nil, bankDetails: false))
+        #expect(html.contains(message), "\(html)")
+        #expect(html.contains(
+            "<a id=\"payos-checkout\" class=\"btn btn-primary\" href=\"https://pay.payos.vn/web/6f4c1b2e9a3d4c5b8e7f\" rel=\"noopener noreferrer\">\(button)"))
+        // One link to payOS, the prominent one; no QR figure, no transfer table, no "details below".
+        #expect(HTMLInspection.count("https://pay.payos.vn/web/", in: html) == 1)
+        #expect(!html.contains("<figure class=\"qr\""))
+        #expect(!html.contains("class=\"rows\""))
+        #expect(!html.contains("Mã QR chưa sẵn sàng") && !html.contains("not ready yet"))
+    }
+
+    @Test func withBankDetailsButNoQRTheCheckoutStaysASecondaryLink() {
+        let html = pages.statusPage(RenterPageFixtures.status(.vi, qrSVG: nil))
+        #expect(html.contains("Mã QR chưa sẵn sàng"))
+        #expect(html.contains("class=\"rows\""))
+        #expect(!html.contains("id=\"payos-checkout\""))
+        #expect(html.contains("class=\"btn btn-secondary\" href=\"https://pay.payos.vn/web/6f4c1b2e9a3d4c5b8e7f\""))
+    }
+
     @Test func hostileTextIsEscapedEverywhere() {
         let hostile = "<script>alert(1)</script>\"'&"
         let model = RenterPageFixtures.status(.vi, roomTitle: hostile, transferContent: "\" onmouseover=\"alert(2)")

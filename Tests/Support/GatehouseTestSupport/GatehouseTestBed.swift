@@ -71,13 +71,14 @@ public struct GatehouseTestBed: Sendable {
         }
     }
 
-    /// An instance's configuration as environment variables: this bed's database, master keys and payOS, the given
-    /// public URL and data directory; `extra` wins over all of them.
+    /// An instance's configuration as environment variables: this bed's database, master keys and payOS (its checkout
+    /// the sandbox's, as in `gatehouse dev`), the given public URL and data directory; `extra` wins over all of them.
     public func environment(publicURL: String, dataDirectory: String, extra: [String: String] = [:]) -> [String: String] {
         extra.merging([
             "GATEHOUSE_DATABASE_URL": databaseURL,
             "GATEHOUSE_MASTER_KEYS": masterKeys,
             "GATEHOUSE_PAYOS_BASE_URL": payOSURL,
+            "GATEHOUSE_PAYOS_CHECKOUT_URL": sandboxURL + "/web/",
             "GATEHOUSE_PUBLIC_URL": publicURL,
             "GATEHOUSE_DATA_DIR": dataDirectory,
         ]) { given, _ in given }

@@ -19,6 +19,7 @@ public final class PayOSTap: Sendable {
         public var calls: [Call] = []
         var port: Int?
         var task: Task<Void, any Error>?
+        var createAnswersToLose = 0
     }
 
     private let state = Mutex(State())
@@ -61,6 +62,22 @@ public final class PayOSTap: Sendable {
         return tap
     }
 
+    /// The next `count` creates reach payOS (the link is made) but their answers are lost on the way back: the caller
+    /// gets a proxy's 504, as when payOS answers after the gateway's deadline. A retry then meets payOS's code 231.
+    public func loseAnswers(ofNextCreates count: Int) {
+        state.withLock { $0.createAnswersToLose = count }
+    }
+
+    /// Whether this create's answer is to be lost (counts it).
+    fileprivate func takeLostCreateAnswer(_ request: Request) -> Bool {
+        guard request.method == .post, request.uri.path == "/v2/payment-requests" else { return false }
+        return state.withLock { state in
+            guard state.createAnswersToLose > 0 else { return false }
+            state.createAnswersToLose -= 1
+            return true
+        }
+    }
+
     /// Stops serving: payOS is unreachable from then on (connections are refused).
     public func stop() async {
         guard let task = state.withLock({ state -> Task<Void, any Error>? in
@@ -80,7 +97,12 @@ struct RecordingResponder<Inner: HTTPResponder>: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         tap.record(request)
-        return try await inner.respond(to: request, context: context)
+        let lose = tap.takeLostCreateAnswer(request)
+        let response = try await inner.respond(to: request, context: context)
+        guard lose else { return response }
+        return Response(
+            status: .gatewayTimeout, headers: [.contentType: "text/html"],
+            body: .init(byteBuffer: ByteBuffer(string: "<html><body><h1>504 Gateway Time-out</h1></body></html>")))
     }
 }
 
