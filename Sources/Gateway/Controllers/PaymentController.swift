@@ -137,6 +137,8 @@ public struct PaymentController: Sendable {
         let created_at: String
         let expires_at: String
         let paid_at: String?
+        let refund_reason: String?
+        let refund_resolved_at: String?
 
         init(_ payment: Payment, qrDataURI: String?) {
             id = payment.id.rawValue
@@ -153,6 +155,8 @@ public struct PaymentController: Sendable {
             created_at = APITime.format(payment.createdAt)
             expires_at = APITime.format(payment.expiresAt)
             paid_at = payment.paidAt.map(APITime.format)
+            refund_reason = payment.refundReason?.rawValue
+            refund_resolved_at = payment.refundResolvedAt.map(APITime.format)
         }
     }
 
