@@ -10,7 +10,7 @@ import GatehouseCore
 import Notifications
 public import GatehouseHTTP
 
-/// The `/admin` JSON API: owners, their API keys and rate limits, the vault, the audit trail and dead e-mails.
+/// The `/admin` JSON API: owners, their API keys and rate limits, the vault, the audit trail, dead e-mails and refunds due.
 ///
 /// Mount ``endpoints`` on the `/admin` group behind ``AdminAuthMiddleware``, in ``AdminRequestContext``. Each route only
 /// translates HTTP to an ``AdminOperations`` call (which audits it with the context's admin and request id) and back.
@@ -39,6 +39,8 @@ public struct AdminController: Sendable {
         routes.get("audit", use: auditTrail)
         routes.get("notifications/dead", use: deadNotifications)
         routes.post("notifications/{id}/resend", use: resendNotification)
+        routes.get("refunds", use: refundList)
+        routes.post("refunds/{id}/resolve", use: resolveRefund)
         return routes
     }
 

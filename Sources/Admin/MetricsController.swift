@@ -14,6 +14,7 @@ import GatehouseHTTP
 /// - `from`, `to`: ISO-8601 instants with an offset, `[from, to)`; default the last 24 hours (`hour`) or 30 days (`day`)
 ///   up to now.
 /// - `bucket`: `hour` (default) or `day`; day buckets are Vietnam calendar days (UTC+07:00).
+/// `refunds_due` is the open refunds' count and VND amount now (not within `from`/`to`).
 ///
 /// Refusals: 400 `VALIDATION_ERROR` naming the parameter (malformed value, `from` not before `to`, too many buckets),
 /// 404 `NOT_FOUND` for an unknown owner.
@@ -92,6 +93,13 @@ public struct MetricsController<Context: RequestContext>: Sendable {
         let buckets: [SummaryBody]
         let owners: [SummaryBody]?
         let unattributed_invalid_signatures: Int64?
+        /// Refunds owed now (of `owner`, or of all owners): a backlog, not a figure of the interval.
+        let refunds_due: RefundsDue
+    }
+
+    struct RefundsDue: Encodable {
+        let count: Int64
+        let amount: Int64
     }
 
     // MARK: Handler
@@ -129,6 +137,7 @@ public struct MetricsController<Context: RequestContext>: Sendable {
         if let owner, try await owners.get(owner, logger: context.logger) == nil { throw APIError.notFound("owner") }
 
         let report = try await metrics.report(metricsRequest, logger: context.logger)
+        let refunds = try await AdminRefunds(database: metrics.database).openTotals(owner: owner, logger: context.logger)
         return JSONResponse(
             ReportBody(
                 owner: owner?.rawValue, from: APITime.format(from), to: APITime.format(to), bucket: bucket.rawValue,
@@ -144,6 +153,7 @@ public struct MetricsController<Context: RequestContext>: Sendable {
                         body.owner_id = $0.owner.rawValue
                         return body
                     } : nil,
-                unattributed_invalid_signatures: owner == nil ? report.unattributedInvalidSignatures : nil))
+                unattributed_invalid_signatures: owner == nil ? report.unattributedInvalidSignatures : nil,
+                refunds_due: RefundsDue(count: refunds.count, amount: refunds.amount)))
     }
 }

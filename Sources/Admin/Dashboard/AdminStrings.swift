@@ -25,6 +25,13 @@ enum AdminStrings {
         "badSignIn": "That is not a valid admin token.", "badForm": "The form expired; please try again.",
         "invalidRateLimit": "Requests per second must be 1–100000 and burst 1–1000000.", "notFound": "Not found.",
         "failed": "The action failed; see the server log with the request id.",
+        "refunds": "Refunds due", "openRefunds": "Refunds owed to renters", "noRefunds": "No refund is owed.", "payment": "Payment",
+        "orderCode": "order", "renter": "Renter", "amountToRefund": "To refund", "of": "of", "reason": "Reason",
+        "flaggedAt": "Flagged (UTC)", "markRefunded": "Mark refunded", "refundResolved": "Recorded as refunded.",
+        "reason_paid_after_cancel": "Paid after the link was cancelled or replaced",
+        "reason_paid_after_expiry": "Paid after the link expired", "reason_paid_after_failure": "Paid on a link payOS reported failed",
+        "reason_booking_already_paid": "The booking was already paid by another payment",
+        "reason_underpaid": "Paid less than the amount; the link ended",
     ]
 
     static let vi: [String: String] = [
@@ -45,5 +52,13 @@ enum AdminStrings {
         "badForm": "Biểu mẫu đã hết hạn, vui lòng thử lại.",
         "invalidRateLimit": "Yêu cầu mỗi giây phải từ 1 đến 100000 và dồn tối đa từ 1 đến 1000000.", "notFound": "Không tìm thấy.",
         "failed": "Thao tác thất bại; xem nhật ký máy chủ theo mã yêu cầu.",
+        "refunds": "Cần hoàn tiền", "openRefunds": "Khoản cần hoàn cho người thuê", "noRefunds": "Không có khoản nào cần hoàn.",
+        "payment": "Thanh toán", "orderCode": "mã đơn", "renter": "Người thuê", "amountToRefund": "Số tiền hoàn", "of": "trên",
+        "reason": "Lý do", "flaggedAt": "Ghi nhận lúc (UTC)", "markRefunded": "Đã hoàn tiền", "refundResolved": "Đã ghi nhận hoàn tiền.",
+        "reason_paid_after_cancel": "Thanh toán sau khi liên kết đã bị hủy hoặc thay thế",
+        "reason_paid_after_expiry": "Thanh toán sau khi liên kết hết hạn",
+        "reason_paid_after_failure": "Thanh toán trên liên kết payOS báo thất bại",
+        "reason_booking_already_paid": "Đặt phòng đã được thanh toán bằng giao dịch khác",
+        "reason_underpaid": "Thanh toán thiếu; liên kết đã kết thúc",
     ]
 }

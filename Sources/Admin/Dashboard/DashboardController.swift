@@ -12,7 +12,7 @@ import Notifications
 public import GatehouseHTTP
 
 /// The admin dashboard (`/admin`, HTML): sign in with an admin token, then owners, an owner's rate limit and charts,
-/// the vault, dead e-mails and the audit trail.
+/// the vault, dead e-mails, refunds due and the audit trail.
 ///
 /// Security:
 /// - the session is a random secret in an `HttpOnly; SameSite=Strict` cookie scoped to `/admin` (`Secure` when the
@@ -63,6 +63,8 @@ public struct DashboardController: Sendable {
         routes.post("/admin/dashboard/vault/rotate", use: rotate)
         routes.get("/admin/dashboard/notifications", use: notificationsPage)
         routes.post("/admin/dashboard/notifications/{id}/resend", use: resend)
+        routes.get("/admin/dashboard/refunds", use: refundsPage)
+        routes.post("/admin/dashboard/refunds/{id}/resolve", use: resolveRefund)
         routes.get("/admin/dashboard/audit", use: auditPage)
         return routes
     }
@@ -128,7 +130,9 @@ public struct DashboardController: Sendable {
                 row["csrf"] = session.csrfToken
                 rows.append(row)
             }
-            return page(request, "owners", title: strings["owners"] ?? "", model: ["owners": rows], session: session)
+            var model: [String: Any] = ["owners": rows]
+            model["refundsDue"] = try await refundsDueModel(locale(request), logger: context.logger)
+            return page(request, "owners", title: strings["owners"] ?? "", model: model, session: session)
         }
     }
 
