@@ -28,6 +28,7 @@ extension AdminSuites {
                 (.get, "/admin/owners/\(b)/rate-limit", nil), (.put, "/admin/owners/\(b)/rate-limit", #"{"requests_per_second":1,"burst":1}"#),
                 (.get, "/admin/metrics", nil), (.get, "/admin/metrics?owner=\(b)&bucket=day", nil),
                 (.get, "/admin/audit", nil), (.get, "/admin/notifications/dead", nil), (.post, "/admin/notifications/1/resend", nil),
+                (.get, "/admin/refunds", nil), (.post, "/admin/refunds/1/resolve", nil),
             ]
         }
 
