@@ -77,6 +77,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     router.add(middleware: MetricsMiddleware())
     let trustedProxies = components.configuration.trustedProxyNetworks
     router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies))
+    router.add(middleware: PayOSDeadlineMiddleware())
     router.add(
         middleware: ErrorMiddleware { request, error in
             // Page requests get the localized HTML error page with the real status; API requests get JSON.

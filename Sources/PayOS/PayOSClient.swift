@@ -62,6 +62,15 @@ public struct PayOSClient: Sendable {
     public let configuration: Configuration
     private let httpClient: HTTPClient
 
+    /// The caller's deadline for PayOS calls made in this task: a retry whose wait would end after it is not
+    /// waited for; the call fails at once with the error that asked for the wait (for a 429, `rateLimited`
+    /// carrying it). `nil` (the default): only ``PayOSRetryPolicy`` bounds the waits.
+    ///
+    /// A task-local rather than a parameter: the budget belongs to the request at the HTTP edge, several layers
+    /// above this client, and flows down to every call made for it — as cancellation does — without each layer
+    /// passing it on. Set it with `PayOSClient.$deadline.withValue(.now + .seconds(20)) { … }`.
+    @TaskLocal public static var deadline: ContinuousClock.Instant?
+
     /// The `HTTPClient` settings payOS calls need:
     /// * redirects disallowed: payOS does not redirect, and a followed redirect would carry the API key elsewhere;
     /// * no silent reconnect loop: by default AsyncHTTPClient keeps re-trying a refused connection until the
@@ -294,6 +303,10 @@ public struct PayOSClient: Sendable {
                     throw error
                 }
                 metadata["payos.retry_in_ms"] = "\(delay.milliseconds)"
+                if let deadline = Self.deadline, ContinuousClock.now + delay > deadline {
+                    logger.debug("payOS call failed; its retry would end after the caller's deadline", metadata: metadata)
+                    throw error
+                }
                 logger.debug("payOS call failed, retrying", metadata: metadata)
                 try await Task.sleep(for: delay)
                 attempt += 1

@@ -39,7 +39,7 @@ public struct PayOSHTTPHeader: Sendable, Hashable {
 
 /// Turns payOS answers into models or ``PayOSError``s, failing closed (spec 1.1).
 ///
-/// * HTTP 401/403 → `unauthorized`; 408 → `timeout`; 429 → `rateLimited` with `Retry-After`;
+/// * HTTP 401/403 → `unauthorized`; 408 → `timeout`; 429 → `rateLimited` with the wait asked for;
 ///   ≥ 500 → `unreachable`; another non-2xx → `business` when the body is an envelope with a code, else
 ///   `invalidResponse`.
 /// * 2xx: the body must be a JSON envelope; `code != "00"` → `business(code)`; `data` absent or `null` →
@@ -124,15 +124,30 @@ public enum PayOSResponseDecoder {
         return try? PayOSEnvelope(json: object)
     }
 
-    /// The wait a response asks for: `Retry-After` as delay-seconds or HTTP date (a date in the past is zero).
+    /// The wait a response asks for: `Retry-After` as delay-seconds or HTTP date, else `x-ratelimit-reset` as
+    /// Unix seconds, the two the SDKs honour (spec 1). A time in the past is zero.
     public static func retryAfter(in response: PayOSHTTPResponse, now: Date) -> Duration? {
-        response.header("Retry-After").flatMap { retryAfter($0, now: now) }
+        if let wait = response.header("Retry-After").flatMap({ retryAfter($0, now: now) }) { return wait }
+        return response.header("x-ratelimit-reset").flatMap { rateLimitReset($0, now: now) }
+    }
+
+    /// Parses an `x-ratelimit-reset` value, the Unix time (seconds, fractions accepted) when the limit resets, into
+    /// the wait from `now`. Anything else is `nil`.
+    public static func rateLimitReset(_ value: String, now: Date) -> Duration? {
+        guard let reset = Double(trimmed(value)), reset.isFinite, reset >= 0 else { return nil }
+        let wait = max(0, min(reset - now.timeIntervalSince1970, 86_400 * 365))
+        return .milliseconds(Int64((wait * 1000).rounded(.up)))
+    }
+
+    /// `value` without leading and trailing spaces and tabs (optional whitespace around a header value).
+    private static func trimmed(_ value: String) -> String {
+        String(value.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 
     /// Parses a `Retry-After` value: a non-negative number of seconds (fractions accepted, as the Python SDK
     /// does) or an IMF-fixdate such as `Wed, 21 Oct 2015 07:28:00 GMT`. Anything else is `nil`.
     public static func retryAfter(_ value: String, now: Date) -> Duration? {
-        let text = String(value.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        let text = trimmed(value)
         if let seconds = Double(text), seconds.isFinite {
             guard seconds >= 0 else { return nil }
             return .milliseconds(Int64((min(seconds, 86_400 * 365) * 1000).rounded()))

@@ -3,23 +3,24 @@
 /// When and how long to wait before retrying a payOS call (spec 1: the official SDKs retry twice).
 ///
 /// Only transient failures are retried (``PayOSError/isTransient``: unreachable incl. HTTP 5xx, timeout,
-/// HTTP 429). The wait is `Retry-After` when payOS sent one and it is within ``maximumRetryAfter``;
-/// a longer `Retry-After` ends the retries at once (the caller gets `rateLimited` with the wait, instead of
-/// a request that hangs for minutes). Otherwise it is exponential, `baseDelay · 2^retry` capped at
+/// HTTP 429). The wait is the one payOS asked for (`Retry-After` or `x-ratelimit-reset`) when it is within
+/// ``maximumRetryAfter`` (60 s, the SDKs' ceiling); a longer one ends the retries at once (the caller gets
+/// `rateLimited` with the wait, instead of a request that hangs for minutes). ``PayOSClient/deadline`` cuts any
+/// wait shorter. Otherwise it is exponential, `baseDelay · 2^retry` capped at
 /// ``maximumDelay``, reduced by up to 25 % at random so that many clients do not retry in step.
 public struct PayOSRetryPolicy: Sendable, Hashable {
     /// Retries after the first attempt (the SDKs use 2, i.e. 3 attempts).
     public var maximumRetries: Int
     public var baseDelay: Duration
     public var maximumDelay: Duration
-    /// Longest `Retry-After` that is waited for.
+    /// Longest wait asked for by payOS (`Retry-After`, `x-ratelimit-reset`) that is waited for.
     public var maximumRetryAfter: Duration
 
     public init(
         maximumRetries: Int = 2,
         baseDelay: Duration = .milliseconds(500),
         maximumDelay: Duration = .seconds(10),
-        maximumRetryAfter: Duration = .seconds(10)
+        maximumRetryAfter: Duration = .seconds(60)
     ) {
         self.maximumRetries = maximumRetries
         self.baseDelay = baseDelay

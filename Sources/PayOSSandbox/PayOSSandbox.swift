@@ -127,6 +127,20 @@ public struct PayOSSandbox: Service {
         return try await state.pay(linkID: link.id, amount: amount, payer: .init(), late: late).transaction
     }
 
+    /// Forces a link to `PROCESSING` or `FAILED` (as `POST /sandbox/payment-requests/{id}/status`).
+    @discardableResult
+    public func forceStatus(_ id: String, to status: PaymentLinkStatus, clientId: String? = nil) async throws(SandboxControlError)
+        -> SandboxPaymentLink
+    {
+        let link = try await state.resolve(controlID: id, clientId: clientId)
+        return try await state.forceStatus(linkID: link.id, to: status)
+    }
+
+    /// The payOS API calls received, oldest first (the newest 1 000), with the fault injected into each.
+    public func apiCalls(clientId: String? = nil) async -> [SandboxAPICall] {
+        await state.apiCalls(clientId: clientId)
+    }
+
     /// Sends a channel's held (reordered) webhooks now, newest first. Returns how many were released.
     @discardableResult
     public func flushHeldWebhooks(clientId: String) async throws(SandboxControlError) -> Int {

@@ -2,12 +2,18 @@
 import PayOS
 import Sodium
 import GatehouseCore
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Everything the sandbox remembers, for as long as it runs: channels, faults, payment links, the webhook
 /// delivery log. One actor, so each endpoint's check-then-act (order-code uniqueness, pay-then-notify) is atomic.
 actor SandboxState {
     private var channels: [String: SandboxChannel] = [:]
     private var faultsByClient: [String: SandboxFaults] = [:]
+    private var apiCallLog: [SandboxAPICall] = []
     private var links: [String: SandboxPaymentLink] = [:]
     /// clientId → orderCode → paymentLinkId. Order codes are unique per channel, never globally.
     private var linkIDsByOrderCode: [String: [Int64: String]] = [:]
@@ -113,15 +119,46 @@ actor SandboxState {
         if !newFaults.reorderWebhooks { releaseHeld(clientId: clientId) }
     }
 
-    /// Decides the fate of one API call: latency, then 429 (drawn first), then 500, then a wrong signature.
+    /// Decides the fate of one API call: latency, then 429 (drawn first), 500, HTML error page, connection reset,
+    /// and for a call that runs, a wrong signature, a missing one, or null data.
     func decideFault(clientId: String) -> (latencyMs: Int, outcome: FaultOutcome) {
         guard let faults = faultsByClient[clientId] else { return (0, .proceed) }
         if faultRandom.chance(faults.rateLimitRate) {
-            return (faults.latencyMs, .rateLimited(retryAfterSeconds: faults.retryAfterSeconds))
+            return (faults.latencyMs, .rateLimited(retryAfterSeconds: faults.retryAfterSeconds, header: faults.rateLimitHeader))
         }
         if faultRandom.chance(faults.errorRate) { return (faults.latencyMs, .serverError) }
-        if faultRandom.chance(faults.invalidSignatureRate) { return (faults.latencyMs, .invalidSignature) }
+        if faultRandom.chance(faults.htmlErrorRate) { return (faults.latencyMs, .htmlError(status: faults.htmlErrorStatus)) }
+        if faultRandom.chance(faults.connectionResetRate) { return (faults.latencyMs, .connectionReset) }
+        if faultRandom.chance(faults.invalidSignatureRate) { return (faults.latencyMs, .spoiledAnswer(.invalidSignature)) }
+        if faultRandom.chance(faults.missingSignatureRate) { return (faults.latencyMs, .spoiledAnswer(.missingSignature)) }
+        if faultRandom.chance(faults.nullDataRate) { return (faults.latencyMs, .spoiledAnswer(.nullData)) }
         return (faults.latencyMs, .proceed)
+    }
+
+    // MARK: API call log
+
+    /// Records a payOS API call as it arrives, with what the fault middleware did to it. The newest
+    /// ``apiCallLogLimit`` are kept, so a long-running dev sandbox does not grow without bound.
+    func recordAPICall(clientId: String, method: String, path: String, outcome: FaultOutcome) {
+        let fault: String? = switch outcome {
+        case .proceed: nil
+        case .serverError: "serverError"
+        case .rateLimited: "rateLimited"
+        case .htmlError: "htmlError"
+        case .connectionReset: "connectionReset"
+        case .spoiledAnswer(.invalidSignature): "invalidSignature"
+        case .spoiledAnswer(.missingSignature): "missingSignature"
+        case .spoiledAnswer(.nullData): "nullData"
+        }
+        apiCallLog.append(SandboxAPICall(clientId: clientId, method: method, path: path, receivedAt: Date().timeIntervalSince1970, fault: fault))
+        if apiCallLog.count > Self.apiCallLogLimit { apiCallLog.removeFirst(apiCallLog.count - Self.apiCallLogLimit) }
+    }
+
+    static let apiCallLogLimit = 1_000
+
+    func apiCalls(clientId: String?) -> [SandboxAPICall] {
+        guard let clientId else { return apiCallLog }
+        return apiCallLog.filter { $0.clientId == clientId }
     }
 
     // MARK: Payment links
@@ -201,9 +238,20 @@ actor SandboxState {
             link.cancellationReason = reason
             links[linkID] = link
             return link
-        case .paid, .expired:
+        case .paid, .expired, .processing, .failed:
             throw .notCancellable(status: status)
         }
+    }
+
+    /// Forces a link to `PROCESSING` or `FAILED` (control API); a final link is refused.
+    func forceStatus(linkID: String, to status: PaymentLinkStatus) throws(SandboxControlError) -> SandboxPaymentLink {
+        guard var link = links[linkID] else { throw .paymentLinkNotFound(linkID) }
+        guard status == .processing || status == .failed else { throw .invalidInput("status must be \"PROCESSING\" or \"FAILED\"") }
+        let time = now()
+        guard !link.isFinal(at: time) else { throw .statusFinal(status: link.status(at: time).rawValue) }
+        link.forcedStatus = status
+        links[linkID] = link
+        return link
     }
 
     // MARK: Paying

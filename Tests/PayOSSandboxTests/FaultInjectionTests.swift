@@ -25,7 +25,9 @@ import Testing
             // Whole-number rates print without a fraction, as JavaScript's JSON does.
             #expect(
                 initial == [
-                    "latencyMs": 0, "errorRate": 0, "rateLimitRate": 0, "retryAfterSeconds": 1, "invalidSignatureRate": 0,
+                    "latencyMs": 0, "errorRate": 0, "rateLimitRate": 0, "retryAfterSeconds": 1, "rateLimitHeader": "retry-after",
+                    "htmlErrorRate": 0, "htmlErrorStatus": 502, "connectionResetRate": 0, "invalidSignatureRate": 0,
+                    "missingSignatureRate": 0, "nullDataRate": 0,
                     "dropWebhookRate": 0, "duplicateWebhookRate": 0, "duplicateCopies": 1, "reorderWebhooks": false,
                 ]
             )
@@ -47,6 +49,9 @@ import Testing
         (["latencyMs": .double(1.5)], "latencyMs must be an integer"),
         (["retryAfterSeconds": 61], "retryAfterSeconds must be between 0 and 60"),
         (["reorderWebhooks": 1], "reorderWebhooks must be true or false"),
+        (["htmlErrorStatus": 500], "htmlErrorStatus must be 502 or 504"),
+        (["rateLimitHeader": "Retry-After-Ms"], "rateLimitHeader must be"),
+        (["nullDataRate": 2], "nullDataRate must be between 0 and 1"),
         (["errorRat": .double(0.5)], "unknown fault 'errorRat'"),
         ([1, 2], "faults must be a JSON object"),
     ]

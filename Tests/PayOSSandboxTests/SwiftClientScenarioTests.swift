@@ -501,12 +501,16 @@ struct SwiftClientHarness: Sendable {
         )
     }
 
+    /// Seed of the sandbox's fault decisions, so a fractional fault rate decides the same way every run.
+    static let seed: UInt64 = 20_250_618
+
     static func with<T: Sendable>(
+        seed: UInt64 = SwiftClientHarness.seed,
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: @Sendable (SwiftClientHarness) async throws -> T
     ) async throws -> T {
         let logs = LogCapture()
-        let result = try await TestSandbox.with(channels: [SwiftClientScenarioTests.channel], seed: 20_250_618) { sandbox in
+        let result = try await TestSandbox.with(channels: [SwiftClientScenarioTests.channel], seed: seed) { sandbox in
             let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: PayOSClient.recommendedHTTPClientConfiguration())
             do {
                 let result = try await body(SwiftClientHarness(sandbox: sandbox, httpClient: httpClient, logs: logs))

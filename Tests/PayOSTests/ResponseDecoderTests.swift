@@ -171,6 +171,26 @@ import Testing
         #expect(none.code == .rateLimited && none.retryAfter == nil)
     }
 
+    @Test func http429CarriesTheWaitUntilXRateLimitResetWhenNoRetryAfter() throws {
+        let reset = Int64(now.timeIntervalSince1970) + 12
+        let epoch = try #require(
+            error(PayOSHTTPResponse(status: 429, headers: [PayOSHTTPHeader("X-RateLimit-Reset", " \(reset) ")]), as: PaymentLink.self)
+        )
+        #expect(epoch.code == .rateLimited && epoch.retryAfter == .seconds(12))
+        // Retry-After wins when both are sent.
+        let both = try #require(
+            error(
+                PayOSHTTPResponse(status: 429, headers: [PayOSHTTPHeader("x-ratelimit-reset", "\(reset)"), PayOSHTTPHeader("Retry-After", "2")]),
+                as: PaymentLink.self
+            )
+        )
+        #expect(both.retryAfter == .seconds(2))
+        #expect(PayOSResponseDecoder.rateLimitReset("\(reset - 30)", now: now) == .zero)
+        #expect(PayOSResponseDecoder.rateLimitReset("\(reset).5", now: now) == .milliseconds(12_500))
+        #expect(PayOSResponseDecoder.rateLimitReset("soon", now: now) == nil)
+        #expect(PayOSResponseDecoder.rateLimitReset("-5", now: now) == nil)
+    }
+
     @Test func http5xxIsUnreachable() throws {
         for status in [500, 502, 503, 504] {
             let failure = try #require(error(PayOSHTTPResponse(status: status, body: Array("Internal Server Error".utf8)), as: PaymentLink.self))

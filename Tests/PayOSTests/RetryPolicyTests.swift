@@ -40,9 +40,10 @@ import Testing
     @Test func retryAfterIsHonouredUpToTheCap() {
         #expect(policy.delay(beforeRetry: 0, after: PayOSError(.rateLimited, retryAfter: .seconds(3)), jitter: 0) == .seconds(3))
         #expect(policy.delay(beforeRetry: 0, after: PayOSError(.rateLimited, retryAfter: .zero), jitter: 0) == .zero)
-        #expect(policy.delay(beforeRetry: 0, after: PayOSError(.rateLimited, retryAfter: .seconds(10)), jitter: 0) == .seconds(10))
+        // The SDKs' ceiling: up to 60 s is waited for.
+        #expect(policy.delay(beforeRetry: 0, after: PayOSError(.rateLimited, retryAfter: .seconds(60)), jitter: 0) == .seconds(60))
         // Longer than the cap: give up now and let the caller see how long to wait.
-        #expect(policy.delay(beforeRetry: 0, after: PayOSError(.rateLimited, retryAfter: .seconds(11)), jitter: 0) == nil)
+        #expect(policy.delay(beforeRetry: 0, after: PayOSError(.rateLimited, retryAfter: .seconds(61)), jitter: 0) == nil)
         #expect(policy.delay(beforeRetry: 0, after: PayOSError(.unreachable, httpStatus: 503, retryAfter: .seconds(2)), jitter: 0) == .seconds(2))
     }
 

@@ -13,6 +13,7 @@ struct PaymentRequestsController {
             .get(":id", use: get)
             .post(":id/cancel", use: cancel)
             .get(":id/invoices", use: invoices)
+            .get(":id/invoices/:invoiceId/download", use: downloadInvoice)
     }
 
     /// `POST /v2/payment-requests`: validate (code 20), check the 5-field signature (201), enforce order-code
@@ -84,5 +85,14 @@ struct PaymentRequestsController {
         let id = try context.parameters.require("id")
         guard await state.link(pathID: id, clientId: context.channel.clientId) != nil else { return .failure(.notFound) }
         return context.signedSuccess(["invoices": []])
+    }
+
+    /// `GET /v2/payment-requests/{id}/invoices/{invoiceId}/download`: payOS answers a PDF for an invoice it issued and
+    /// its JSON envelope otherwise (spec 2.4: the Node SDK then raises the envelope's code). The sandbox issues none,
+    /// so: code 101 for an unknown link, ``PayOSBusinessError/invoiceNotFound`` for a known one.
+    @Sendable func downloadInvoice(_ request: Request, context: ChannelRequestContext) async throws -> PayOSEnvelope {
+        let id = try context.parameters.require("id")
+        guard await state.link(pathID: id, clientId: context.channel.clientId) != nil else { return .failure(.notFound) }
+        return .failure(.invoiceNotFound)
     }
 }

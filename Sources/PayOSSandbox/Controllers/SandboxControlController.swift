@@ -19,6 +19,7 @@ struct SandboxControlController {
             .post("channels/:clientId/webhooks/flush", use: flushWebhooks)
             .get("payment-requests/:id", use: getPaymentLink)
             .post("payment-requests/:id/pay", use: pay)
+            .post("payment-requests/:id/status", use: forceStatus)
             .get("deliveries", use: listDeliveries)
     }
 
@@ -102,6 +103,25 @@ struct SandboxControlController {
             metadata: ["payos.order_code": "\(link.orderCode)", "payos.reference": .string(outcome.transaction.reference)]
         )
         return ControlJSON(outcome.json(at: state.now()))
+    }
+
+    /// `POST /sandbox/payment-requests/{orderCode|paymentLinkId}/status` with `{"status": "PROCESSING" | "FAILED"}`:
+    /// payOS's statuses no payment in the sandbox reaches by itself. No webhook is sent (payOS sends them only for
+    /// payments); `GET` answers the new status. 409 `payment_link_final` for a paid, cancelled, expired or failed link.
+    @Sendable func forceStatus(_ request: Request, context: SandboxRequestContext) async throws -> ControlJSON {
+        let id = try context.parameters.require("id")
+        guard let object = try await Self.jsonBody(request, context: context).objectValue else {
+            throw SandboxControlError.invalidInput("the body must be a JSON object")
+        }
+        if let unknown = object.keys.first(where: { $0 != "status" }) { throw SandboxControlError.invalidInput("unknown field '\(unknown)'") }
+        let text = try ControlInput(object).requiredString("status")
+        guard let status = PaymentLinkStatus(rawValue: text), status == .processing || status == .failed else {
+            throw SandboxControlError.invalidInput("status must be \"PROCESSING\" or \"FAILED\"")
+        }
+        let link = try await state.resolve(controlID: id, clientId: Self.clientID(request))
+        let forced = try await state.forceStatus(linkID: link.id, to: status)
+        context.logger.info("Sandbox status forced", metadata: ["payos.order_code": "\(link.orderCode)", "payos.status": "\(text)"])
+        return ControlJSON(["clientId": .string(forced.clientId), "paymentLink": .object(forced.infoJSON(at: state.now()))])
     }
 
     /// `GET /sandbox/deliveries[?clientId=…]` → `{"deliveries": [...]}`, oldest first.

@@ -25,30 +25,3 @@ struct PayOSAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
-
-/// Applies the channel's API faults before the endpoint runs: latency, then 429 or 500 (the call changes nothing),
-/// or a wrong response signature (the call takes effect, as when a response is corrupted in transit).
-struct FaultInjectionMiddleware: RouterMiddleware {
-    typealias Context = ChannelRequestContext
-    let state: SandboxState
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let decision = await state.decideFault(clientId: context.channel.clientId)
-        if decision.latencyMs > 0 { try await Task.sleep(for: .milliseconds(decision.latencyMs)) }
-        switch decision.outcome {
-        case .proceed:
-            return try await next(request, context)
-        case .invalidSignature:
-            context.logger.debug("Injected invalid signature")
-            var context = context
-            context.corruptSignature = true
-            return try await next(request, context)
-        case .serverError:
-            context.logger.debug("Injected 500")
-            return PayOSEnvelope.injectedServerError.response(from: request, context: context)
-        case .rateLimited(let retryAfter):
-            context.logger.debug("Injected 429")
-            return PayOSEnvelope.injectedRateLimit(retryAfterSeconds: retryAfter).response(from: request, context: context)
-        }
-    }
-}

@@ -29,6 +29,8 @@ public struct PayOSBusinessError: Error, Hashable, CustomStringConvertible {
     public static let orderCodeExists = Self(code: "231", desc: "Đơn thanh toán đã tồn tại", data: .null, status: .ok)
     /// Code 101: no such order code / payment link id in this channel.
     public static let notFound = Self(code: "101", desc: "Đơn thanh toán không tồn tại", data: .null, status: .ok)
+    /// Code 101 for an invoice payOS did not issue: payOS's real answer is unknown [INF]; 101 is its "not found".
+    public static let invoiceNotFound = Self(code: "101", desc: "Hóa đơn không tồn tại", data: .null, status: .ok)
     /// Code 20 for cancelling a paid or expired link. payOS's real answer is unknown [INF]; code 20 is its generic refusal.
     public static func notCancellable(status: PaymentLinkStatus) -> Self {
         Self(code: "20", desc: "Đơn thanh toán không thể hủy (trạng thái \(status.rawValue))", data: .null, status: .ok)
@@ -62,13 +64,13 @@ struct PayOSEnvelope: ResponseGenerator {
     /// Injected 500 (fault).
     static let injectedServerError = Self(status: .internalServerError, body: ["code": "500", "desc": "Internal Server Error", "data": .null])
 
-    /// Injected 429 with `Retry-After` (fault).
-    static func injectedRateLimit(retryAfterSeconds: Int) -> Self {
-        Self(
-            status: .tooManyRequests,
-            body: ["code": "429", "desc": "Too Many Requests", "data": .null],
-            extraHeaders: [.retryAfter: String(retryAfterSeconds)]
-        )
+    /// Injected 429 whose wait is in `Retry-After` (seconds) or `x-ratelimit-reset` (Unix seconds, `now` + the wait).
+    static func injectedRateLimit(retryAfterSeconds: Int, header: SandboxFaults.RateLimitHeader, now: Int64) -> Self {
+        let field: HTTPFields = switch header {
+        case .retryAfter: [.retryAfter: String(retryAfterSeconds)]
+        case .rateLimitReset: [.xRateLimitReset: String(now + Int64(retryAfterSeconds))]
+        }
+        return Self(status: .tooManyRequests, body: ["code": "429", "desc": "Too Many Requests", "data": .null], extraHeaders: field)
     }
 
     func response(from request: Request, context: some RequestContext) -> Response {
@@ -76,4 +78,8 @@ struct PayOSEnvelope: ResponseGenerator {
         headers.append(contentsOf: extraHeaders)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).compactBytes)))
     }
+}
+
+extension HTTPField.Name {
+    static let xRateLimitReset = Self("x-ratelimit-reset")!
 }

@@ -48,6 +48,11 @@ public struct SandboxControlError: Error, Hashable, HTTPResponseError, CustomStr
         .init(status: .conflict, code: "payment_link_not_cancellable", message: "the payment link is \(status) and cannot be cancelled")
     }
 
+    /// 409: forcing the status of a link that is already final.
+    static func statusFinal(status: String) -> Self {
+        .init(status: .conflict, code: "payment_link_final", message: "the payment link is \(status) and its status can no longer change")
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body: JSONValue = ["error": ["code": .string(code), "message": .string(message)]]
         return Response(

@@ -20,8 +20,8 @@ public struct SandboxRequestContext: RequestContext {
 struct ChannelRequestContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: SandboxChannel
-    /// Set by the fault middleware: this answer's signature must not verify (`invalidSignatureRate`).
-    var corruptSignature = false
+    /// Set by the fault middleware: how this call's signed success answer is spoiled, if at all.
+    var answerFault: AnswerFault?
 
     init(context: SandboxRequestContext) throws {
         guard let channel = context.channel else {
@@ -36,13 +36,22 @@ struct ChannelRequestContext: ChildRequestContext {
 }
 
 extension ChannelRequestContext {
-    /// A success envelope signed with the channel's checksum key — or, under the `invalidSignatureRate` fault,
-    /// with a signature that does not verify (last hex digit changed, still 64 lowercase hex characters).
-    /// The channel's ``SandboxChannel/extraFields`` are added to `data` before signing.
+    /// A success envelope signed with the channel's checksum key — or, under an answer fault, one whose signature
+    /// does not verify (last hex digit changed, still 64 lowercase hex characters), has no signature, or whose
+    /// `data` is null. The channel's ``SandboxChannel/extraFields`` are added to `data` before signing.
     func signedSuccess(_ data: JSONObject) -> PayOSEnvelope {
         var envelope = PayOSEnvelope.success(channel.addingExtraFields(to: data), signedWith: channel.checksumKey)
-        if corruptSignature, let signature = envelope.body["signature"]?.stringValue, let last = signature.last {
-            envelope.body["signature"] = .string(signature.dropLast() + (last == "0" ? "1" : "0"))
+        switch answerFault {
+        case nil:
+            break
+        case .invalidSignature:
+            if let signature = envelope.body["signature"]?.stringValue, let last = signature.last {
+                envelope.body["signature"] = .string(signature.dropLast() + (last == "0" ? "1" : "0"))
+            }
+        case .missingSignature:
+            envelope.body["signature"] = nil
+        case .nullData:
+            envelope.body = ["code": "00", "desc": "success", "data": .null]
         }
         return envelope
     }

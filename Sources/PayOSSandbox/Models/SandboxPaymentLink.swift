@@ -2,11 +2,14 @@
 public import PayOS
 import GatehouseCore
 
-/// The statuses the sandbox emits — a subset of payOS's closed enum (spec 2.8), so every SDK accepts them.
+/// The statuses the sandbox emits — payOS's closed enum (spec 2.8), so every SDK accepts them.
 ///
-/// `PROCESSING` and `FAILED` are never produced: nothing documents when payOS uses them.
+/// `PROCESSING` and `FAILED` arise only when forced through the control API (`POST /sandbox/payment-requests/{id}/status`):
+/// nothing documents when payOS uses them, but a client must still handle them.
 public enum PaymentLinkStatus: String, Sendable, Hashable {
     case pending = "PENDING"
+    /// Forced: money is on its way (the link still takes a payment, and does not expire meanwhile).
+    case processing = "PROCESSING"
     /// Some money arrived but less than `amount`: the link stays payable (the buyer may transfer the rest).
     /// payOS's enum has this value and no source defines it otherwise [INF], so it beats leaving a partly paid link
     /// indistinguishable from an untouched one.
@@ -14,6 +17,8 @@ public enum PaymentLinkStatus: String, Sendable, Hashable {
     case paid = "PAID"
     case cancelled = "CANCELLED"
     case expired = "EXPIRED"
+    /// Forced: final, like cancelled; the amounts and transactions stay as they were.
+    case failed = "FAILED"
 }
 
 /// One incoming bank transfer to a payment link.
@@ -76,6 +81,8 @@ public struct SandboxPaymentLink: Sendable, Hashable {
     public internal(set) var transactions: [PaymentTransaction] = []
     public internal(set) var canceledAt: Int64?
     public internal(set) var cancellationReason: String?
+    /// `PROCESSING` or `FAILED` when forced by the control API; a full payment or a cancel still wins.
+    public internal(set) var forcedStatus: PaymentLinkStatus?
 
     public var amountPaid: Int64 { transactions.reduce(0) { $0 + $1.amount } }
     public var amountRemaining: Int64 { max(amount - amountPaid, 0) }
@@ -85,17 +92,29 @@ public struct SandboxPaymentLink: Sendable, Hashable {
     public func status(at now: Int64) -> PaymentLinkStatus {
         if canceledAt != nil { return .cancelled }
         if amountPaid >= amount { return .paid }
+        if let forcedStatus { return forcedStatus }
         if amountPaid > 0 { return .underpaid }
         if let expiredAt, now >= expiredAt { return .expired }
         return .pending
     }
 
-    /// Whether a transfer can still be made: not cancelled, not fully paid, not past `expiredAt`.
+    /// Whether a transfer can still be made: not final, not past `expiredAt` (unless a transfer is processing).
     public func isPayable(at now: Int64) -> Bool {
-        let status = status(at: now)
-        guard status == .pending || status == .underpaid else { return false }
+        switch status(at: now) {
+        case .processing: return true
+        case .pending, .underpaid: break
+        case .paid, .cancelled, .expired, .failed: return false
+        }
         if let expiredAt, now >= expiredAt { return false }
         return true
+    }
+
+    /// Whether the status can no longer change (paid, cancelled, expired, failed).
+    public func isFinal(at now: Int64) -> Bool {
+        switch status(at: now) {
+        case .pending, .processing, .underpaid: false
+        case .paid, .cancelled, .expired, .failed: true
+        }
     }
 
     /// The exact 12-key `data` of a create response (spec 2.1), in payOS's key order.

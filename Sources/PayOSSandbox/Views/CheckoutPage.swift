@@ -45,7 +45,7 @@ struct CheckoutPage {
         } else if status == .paid {
             body +=
                 "<p><a class=\"button primary\" href=\"\(HTML.escape(CheckoutRedirect.url(for: link, status: status)))\">Quay lại cửa hàng</a></p>"
-        } else if status == .cancelled || status == .expired {
+        } else if status == .cancelled || status == .expired || status == .failed {
             body += "<p><a class=\"button\" href=\"\(HTML.escape(CheckoutRedirect.url(for: link, status: status)))\">Quay lại cửa hàng</a></p>"
         }
         body += "<p class=\"refresh\"><a href=\"\(action)\">Tải lại</a></p>"
@@ -85,7 +85,7 @@ struct CheckoutPage {
         .card{background:#fff;border-radius:12px;padding:1rem;box-shadow:0 1px 3px rgba(0,0,0,.08)}
         .qr{background:#fff;max-width:18rem;margin:0 auto 1rem}.qr svg{display:block;width:100%;height:auto}
         .status{display:inline-block;padding:.2rem .6rem;border-radius:999px;font-weight:600;font-size:.85rem;background:#e5e7eb}
-        .status-paid{background:#d1fae5;color:#065f46}.status-cancelled,.status-expired{background:#fee2e2;color:#991b1b}
+        .status-paid{background:#d1fae5;color:#065f46}.status-cancelled,.status-expired,.status-failed{background:#fee2e2;color:#991b1b}
         .status-underpaid{background:#fef3c7;color:#92400e}
         .notice{background:#eef2ff;border-radius:8px;padding:.6rem .8rem}
         dl{display:grid;grid-template-columns:auto 1fr;gap:.35rem .75rem;margin:1rem 0}

@@ -71,6 +71,22 @@ extension GatewayAPITests {
             }
         }
 
+        /// payOS asks for 30 s, within the client's 60 s ceiling but past the request's payOS budget: the owner is
+        /// answered at once instead of after nginx has given up.
+        @Test(arguments: TestDatabases.backends)
+        func aRateLimitWaitPastTheRequestsBudgetIsA503AtOnce(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                try await gw.sandbox.setFaults(SandboxFaults(rateLimitRate: 1, retryAfterSeconds: 30), clientId: GatewayHarness.channelA.clientId)
+                let bookingID = try await gw.createBooking(gw.ownerA)
+                let start = ContinuousClock.now
+                let response = try await gw.post("/payment/process_payment", #"{"booking_id": \#(bookingID)}"#, headers: gw.ownerA.bearer)
+                try await Self.expectRefusedWithNothingStored(
+                    response, status: .serviceUnavailable, code: "PAYOS_CONNECTION_ERROR", tenant: gw.ownerA, gw: gw)
+                #expect(gw.payOS.creates.count == 1)
+                #expect(ContinuousClock.now - start < .seconds(20))
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func stoppedPayOSIsA503ConnectionErrorWithNothingStored(backend: TestBackend) async throws {
             try await GatewayHarness.run(backend) { gw in

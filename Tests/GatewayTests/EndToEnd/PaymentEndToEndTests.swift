@@ -85,6 +85,27 @@ extension GatewayAPITests {
                 #expect(success.body.contains("Thanh toán thành công"))
             }
         }
+
+        /// payOS's statuses no payment reaches by itself, forced at the sandbox and read by the return redirect (which
+        /// trusts only payOS's GET): PROCESSING leaves the payment pending, FAILED settles it failed.
+        @Test(arguments: TestDatabases.backends)
+        func aProcessingLinkStaysPendingAndAFailedOneSettlesFailed(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                let clientId = gw.ownerA.channel.clientId
+                let returnPath = "/payment/return?code=00&status=PAID&orderCode=\(payment.orderCode)"
+
+                try await gw.sandbox.forceStatus(String(payment.orderCode), to: .processing, clientId: clientId)
+                let processing = try await gw.get(returnPath)
+                #expect(processing.status == .seeOther)
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .pending)
+
+                try await gw.sandbox.forceStatus(String(payment.orderCode), to: .failed, clientId: clientId)
+                let failed = try await gw.get(returnPath)
+                #expect(failed.location == "/payment/failed/\(payment.paymentID)")
+                let stored = try #require(try await gw.storedPayment(payment, of: gw.ownerA))
+                #expect(stored.status == .failed && stored.settledBy == .return)
+            }
+        }
     }
 }
-
