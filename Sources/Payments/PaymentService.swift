@@ -64,7 +64,7 @@ public struct PaymentService: Sendable {
         public init(
             publicURL: String, linkLifetimeSeconds: Int64 = 900, idempotencyTakeoverMillis: Int64 = 120_000,
             firstReconcileCheckMillis: Int64 = 30_000, reuseMinimumRemainingMillis: Int64 = 120_000,
-            linkClaimLeaseMillis: Int64 = 300_000, linkClaimWaitMillis: Int64 = 30_000
+            linkClaimLeaseMillis: Int64 = 300_000, linkClaimWaitMillis: Int64 = 10_000
         ) {
             self.publicURL = publicURL
             self.linkLifetimeSeconds = linkLifetimeSeconds
