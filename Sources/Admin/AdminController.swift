@@ -39,6 +39,7 @@ public struct AdminController: Sendable {
         routes.get("audit", use: auditTrail)
         routes.get("notifications/dead", use: deadNotifications)
         routes.post("notifications/{id}/resend", use: resendNotification)
+        routes.get("payments/export.csv", use: exportPayments)
         routes.get("refunds", use: refundList)
         routes.post("refunds/{id}/resolve", use: resolveRefund)
         return routes

@@ -22,6 +22,7 @@ public struct AdminOperations: Sendable {
         public static let expirePreviousChecksumKey = "admin.owner.expire_previous_checksum_key"
         public static let resendNotification = "admin.notification.resend"
         public static let resolveRefund = AdminRefunds.resolvedAction
+        public static let exportPayments = "admin.payments.export"
         public static let setRateLimit = "owner.rate_limit.set"
         public static let signIn = "admin.session.sign_in"
         public static let signOut = "admin.session.sign_out"
