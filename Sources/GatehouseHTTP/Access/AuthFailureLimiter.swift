@@ -4,8 +4,9 @@ public import CoreMetrics
 import Logging
 public import Tenancy
 
-/// Limits failed authentications (owner API keys, admin tokens) per client address, so credentials cannot be
-/// guessed at the rate the network allows.
+/// Limits failed authentications (owner API keys, admin tokens, and webhooks refused for their signature, their
+/// webhook key or their body) per client address, so credentials cannot be guessed at the rate the network allows
+/// and a forged-webhook flood is cut off before it costs the database anything.
 ///
 /// Only failures are charged: a client that presents a wrong key spends one token of its address's bucket (IPv6 per
 /// /64); once the bucket is empty, every request of that address that presents a credential is refused with 429
@@ -15,9 +16,12 @@ public import Tenancy
 /// alert `GatehouseAuthenticationFailures` fires on a sustained rate.
 public struct AuthFailureLimiter: Sendable {
     /// Which credential failed: the metrics' `kind` label.
-    public enum Kind: String, Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
         case owner
         case admin
+        /// A payOS webhook refused: bad or missing signature, unknown webhook key, not a webhook. payOS's own
+        /// deliveries verify, so its addresses are not charged; the budget is shared with the other kinds.
+        case webhook
     }
 
     /// The default: 10 failures at once, then one more every 6 s (10 a minute) per address.
@@ -37,8 +41,7 @@ public struct AuthFailureLimiter: Sendable {
         self.policy = policy
         self.trustedProxies = trustedProxies
         func counters(_ label: String) -> [Kind: Counter] {
-            [.owner: Counter(label: label, dimensions: [("kind", "owner")], factory: factory),
-             .admin: Counter(label: label, dimensions: [("kind", "admin")], factory: factory)]
+            Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0, Counter(label: label, dimensions: [("kind", $0.rawValue)], factory: factory)) })
         }
         self.failures = counters("gatehouse_auth_failures_total")
         self.refusals = counters("gatehouse_auth_refusals_total")

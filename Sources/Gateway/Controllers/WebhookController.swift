@@ -16,11 +16,16 @@ public import GatehouseHTTP
 ///
 /// Answers 2xx only after the webhook's effect committed; a bad signature is 400 `INVALID_SIGNATURE`; anything
 /// that may succeed later (database or payOS unavailable) is 5xx so that payOS delivers again.
+///
+/// Refusals (bad signature, unknown webhook key, not a webhook) are charged to the client's address; an address that
+/// used up its budget is answered 429 before the body is read, so a forged flood costs no database work.
 public struct WebhookController: Sendable {
     let webhooks: WebhookService
+    let failures: AuthFailureLimiter
 
-    public init(webhooks: WebhookService) {
+    public init(webhooks: WebhookService, failures: AuthFailureLimiter) {
         self.webhooks = webhooks
+        self.failures = failures
     }
 
     public var endpoints: RouteCollection<GatehouseRequestContext> {
@@ -47,6 +52,7 @@ public struct WebhookController: Sendable {
     }
 
     private func handle(_ request: Request, context: GatehouseRequestContext, webhookKey: String?) async throws -> JSONResponse<Answer> {
+        try failures.admit(request, context: context, kind: .webhook)
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: context.maxUploadSize)
@@ -65,6 +71,8 @@ public struct WebhookController: Sendable {
                 }
             return JSONResponse(Answer(message: message, order_code: String(result.data.orderCode), status: result.data.code == "00" ? "PAID" : nil))
         } catch let refusal as WebhookService.Refusal {
+            // The shared route's unattributable webhook is acknowledged (payOS's own probes look like that), not charged.
+            if !(refusal.reason == .unknownOwner && webhookKey == nil) { failures.recordFailure(request, context: context, kind: .webhook) }
             switch refusal.reason {
             case .invalidSignature:
                 throw APIError(status: .badRequest, code: "INVALID_SIGNATURE", message: "Invalid signature")

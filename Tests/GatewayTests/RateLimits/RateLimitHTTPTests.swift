@@ -8,6 +8,8 @@ import StorageTestSupport
 import Tenancy
 import Testing
 import Payments
+import PayOSSandbox
+import Storage
 
 extension HTTPResult {
     var rateLimitPolicy: String? { headers[HTTPField.Name("RateLimit-Policy")!] }
@@ -141,6 +143,45 @@ extension GatewayAPITests {
                 #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("198.51.100.2")).status == .notFound)
                 // A client cannot escape by prepending its own entries: the rightmost untrusted hop counts.
                 #expect(try await gw.get("/payment/refresh-status/424242", headers: Self.forwarded("203.0.113.50, 198.51.100.2")).status == .tooManyRequests)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func aForgedWebhookFloodIsCutOffPerAddressBeforeAnyDatabaseWorkWhilePayOSsOwnDeliveriesPass(backend: TestBackend) async throws {
+            let environment = [
+                "GATEHOUSE_AUTH_FAILURE_BURST": "3", "GATEHOUSE_AUTH_FAILURES_PER_MINUTE": "1", "GATEHOUSE_TRUSTED_PROXIES": "127.0.0.0/8, ::1",
+            ]
+            try await GatewayHarness.run(backend, environment: environment) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
+                let link = try await gw.link(payment, of: gw.ownerA)
+                let path = WebhookTests.webhookPath(gw, gw.ownerA)
+                let forged = try WebhookTests.webhook(for: link, reference: "FT-FORGED", key: gw.ownerB.channel.checksumKey)
+                var attacker = Self.forwarded("198.51.100.66")
+                attacker[.contentType] = "application/json"
+                func rejections() async throws -> Int64 {
+                    try await gw.components.database.query("SELECT SUM(count) AS n FROM webhook_rejection", logger: gw.logger).first?
+                        .decodeIfPresent("n", as: Int64.self) ?? 0
+                }
+                // Three refusals of three kinds use up the address's budget…
+                #expect(try await gw.request(.post, path, headers: attacker, body: forged).errorCode == "INVALID_SIGNATURE")
+                #expect(try await gw.request(.post, "/webhook/payos/no-such-key", headers: attacker, body: forged).status == .notFound)
+                #expect(try await gw.request(.post, path, headers: attacker, body: "{}").errorCode == "VALIDATION_ERROR")
+                let counted = try await rejections()
+                // …then the address is refused before anything is read or written, even with a well-signed body.
+                let signed = try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)
+                for body in [forged, signed] {
+                    let refused = try await gw.request(.post, path, headers: attacker, body: body)
+                    #expect(refused.status == .tooManyRequests && refused.errorCode == "RATE_LIMITED" && refused.retryAfter != nil)
+                }
+                #expect(try await rejections() == counted)
+                #expect(try await WebhookTests.inboxCount(gw) == 0)
+                // payOS's delivery from its own address settles the payment.
+                #expect(try await gw.request(.post, path, headers: Self.forwarded("203.0.113.7"), body: signed).status == .ok)
+                #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .success)
+                let metrics = gw.components.observability.exposition()
+                #expect(metrics.contains(#"gatehouse_auth_failures_total{kind="webhook"} 3"#))
+                #expect(metrics.contains(#"gatehouse_auth_refusals_total{kind="webhook"} 2"#))
             }
         }
 
