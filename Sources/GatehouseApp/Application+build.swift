@@ -76,6 +76,8 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     // raw path, so webhook keys, payment ids and tokens never become label values.
     router.add(middleware: MetricsMiddleware())
     let trustedProxies = components.configuration.trustedProxyNetworks
+    // One set of owner labels for both groups' limiters, so the series bound holds for the process.
+    let rateLimitMetrics = RateLimitMetrics(factory: components.observability.factory)
     router.add(middleware: ClientAddressMiddleware(trustedProxies: trustedProxies))
     router.add(middleware: PayOSDeadlineMiddleware())
     router.add(
@@ -100,7 +102,9 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     router.addRoutes(
         PrometheusController<GatehouseRequestContext>(
             registry: components.observability.registry,
-            gauges: DatabaseGauges(registry: components.observability.registry, database: components.database, clock: components.clock),
+            gauges: DatabaseGauges(
+                registry: components.observability.registry, database: components.database, clock: components.clock,
+                instanceStaleAfterMillis: Int64(components.configuration.instanceHeartbeatSeconds) * 1000 * Int64(InstanceRegistry.defaultMissedBeats)),
             bearerToken: components.configuration.metricsToken
         ).endpoints)
     router.addRoutes(
@@ -123,7 +127,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     // (valid renter token) or else the client IP; routes that need the grant run in its context (404 without one).
     let renter = router.group()
         .add(middleware: access)
-        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, metrics: rateLimitMetrics))
     renter.group(context: RenterRequestContext.self).addRoutes(paymentController.renterEndpoints)
     renter.addRoutes(paymentController.redirectEndpoints)
     renter.group(context: NotificationReaderContext.self).addRoutes(components.notifications.controller.endpoints)
@@ -133,7 +137,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     // Owner API: `Authorization: Bearer <API key>`, charged to the owner.
     let owner = router.group()
         .add(middleware: authenticator)
-        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies))
+        .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, metrics: rateLimitMetrics))
         .group(context: OwnerRequestContext.self)
     owner.addRoutes(BookingController(bookings: components.bookings).endpoints)
     owner.addRoutes(paymentController.ownerEndpoints)

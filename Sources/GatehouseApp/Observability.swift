@@ -48,6 +48,9 @@ public struct Observability: Sendable {
 /// - `gatehouse_webhook_rejections_last_hour`: refused webhook signatures in the current and previous hour rows.
 /// - `gatehouse_payment_refunds_due{reason}` and `gatehouse_payment_refunds_due_vnd{reason}`: payments whose money is
 ///   owed back and not yet recorded as refunded, and the VND owed (alert on any rise: each is a renter out of pocket).
+/// - `gatehouse_webhook_lag_last_hour_seconds{stat="avg"|"max"}`: payOS's transaction time → receipt, over the webhooks
+///   received in the last hour that concerned a payment (as `GET /admin/metrics` counts them; 0 without any).
+/// - `gatehouse_instances_alive`: gateway instances whose heartbeat is fresh (the registry every limiter share divides by).
 ///
 /// Labels are closed sets (statuses, sources); no owner, no id, no secret.
 struct DatabaseGauges: Sendable {
@@ -58,6 +61,8 @@ struct DatabaseGauges: Sendable {
     let registry: PrometheusCollectorRegistry
     let database: any SQLDatabase
     let clock: WallClock
+    /// A heartbeat older than this is a dead instance (``InstanceRegistry/staleAfterMillis``).
+    let instanceStaleAfterMillis: Int64
 
     /// Runs the gauge queries and sets every gauge (zero for states with no rows, so series never go stale).
     func refresh(logger: Logger) async throws {
@@ -107,6 +112,21 @@ struct DatabaseGauges: Sendable {
             "SELECT SUM(count) AS n FROM webhook_rejection WHERE hour_start >= \(hourStart - 3_600_000)", logger: logger
         ).first.flatMap { try $0.decodeIfPresent("n", as: Int64.self) } ?? 0
         gauge("gatehouse_webhook_rejections_last_hour", "Webhooks refused for their signature in this and the previous hour").set(Double(rejected))
+        let lag = try await database.query(
+            """
+            SELECT COUNT(*) AS n, SUM(received_at - transaction_at) AS sum_ms, MAX(received_at - transaction_at) AS max_ms FROM webhook_inbox
+            WHERE received_at >= \(now - 3_600_000) AND transaction_at IS NOT NULL AND outcome IS NOT NULL AND outcome <> 'unknown_order'
+            """, logger: logger
+        ).first
+        let lagHelp = "Webhook lag (payOS transaction time to receipt) over the last hour"
+        gauge("gatehouse_webhook_lag_last_hour_seconds", lagHelp, labels: [("stat", "avg")])
+            .set(Double(try lag?.decodeIfPresent("sum_ms", as: Int64.self) ?? 0) / Double(max(1, try lag?.decodeIfPresent("n", as: Int64.self) ?? 0)) / 1000)
+        gauge("gatehouse_webhook_lag_last_hour_seconds", lagHelp, labels: [("stat", "max")])
+            .set(Double(try lag?.decodeIfPresent("max_ms", as: Int64.self) ?? 0) / 1000)
+        let alive = try await database.query(
+            "SELECT COUNT(*) AS n FROM gateway_instance WHERE heartbeat_at >= \(now - instanceStaleAfterMillis)", logger: logger
+        ).first.flatMap { try $0.decodeIfPresent("n", as: Int64.self) } ?? 0
+        gauge("gatehouse_instances_alive", "Gateway instances with a fresh heartbeat in the shared registry").set(Double(alive))
     }
 
     /// The registry's gauge of that name and labels (created on first use; the same help text every time).

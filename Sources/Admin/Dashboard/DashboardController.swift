@@ -274,9 +274,17 @@ public struct DashboardController: Sendable {
             let query = request.uri.queryParameters
             var filterModel: [String: Any] = [:]
             for name in ["owner", "action", "from", "to"] { filterModel[name] = query[Substring(name)].map(String.init) ?? "" }
-            let filter: AdminAuditFilter
+            var filter: AdminAuditFilter
             do {
-                filter = try AdminController.auditFilter(request.queryValue)
+                // The dates are Vietnam days (the API's filter takes instants); the rest is checked as the API checks it.
+                filter = try AdminController.auditFilter { $0 == "from" || $0 == "to" ? nil : request.queryValue($0) }
+                for (name, endOfDay) in [("from", false), ("to", true)] {
+                    guard let text = request.queryValue(name), !text.isEmpty else { continue }
+                    guard let bound = AdminTime.bound(text, endOfDay: endOfDay) else {
+                        throw APIError.validation("\(name) must be a date (YYYY-MM-DD, Vietnam time)")
+                    }
+                    if endOfDay { filter.to = bound } else { filter.from = bound }
+                }
             } catch let error as APIError {
                 return page(
                     request, "audit", title: strings["audit"] ?? "", model: ["records": [Any](), "filter": filterModel], session: session,
@@ -285,7 +293,7 @@ public struct DashboardController: Sendable {
             let result = try await operations.auditPage(filter, logger: context.logger)
             let records: [[String: Any]] = result.records.map {
                 [
-                    "id": $0.id, "at": APITime.format($0.at), "actor": $0.actor, "owner": $0.ownerID.map { String($0.rawValue) } ?? "",
+                    "id": $0.id, "at": AdminTime.model($0.at, locale: locale(request)), "actor": $0.actor, "owner": $0.ownerID.map { String($0.rawValue) } ?? "",
                     "action": $0.action, "detail": $0.detail ?? "", "requestID": $0.requestID ?? "",
                 ]
             }

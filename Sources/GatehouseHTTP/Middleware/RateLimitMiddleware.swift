@@ -66,16 +66,19 @@ public struct RateLimitMiddleware: RouterMiddleware {
 
     let limiter: TenantRateLimiter
     let trustedProxies: TrustedProxies
+    let metrics: RateLimitMetrics?
 
-    public init(limiter: TenantRateLimiter, trustedProxies: TrustedProxies) {
+    public init(limiter: TenantRateLimiter, trustedProxies: TrustedProxies, metrics: RateLimitMetrics? = nil) {
         self.limiter = limiter
         self.trustedProxies = trustedProxies
+        self.metrics = metrics
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let decision: RateLimitDecision
         let advertised: RateLimitPolicy
-        if let owner = context.access.chargedOwner {
+        let owner = context.access.chargedOwner
+        if let owner {
             decision = limiter.admitRequest(owner: owner)
             advertised = limiter.effectiveLimit(owner: owner).requests
         } else {
@@ -85,6 +88,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
         }
         let instances = limiter.instances
         guard decision.allowed else {
+            metrics?.refusal(owner: owner)
             throw APIError.rateLimited(decision, advertised: advertised, instances: instances)
         }
         var response = try await next(request, context)

@@ -39,15 +39,15 @@ public struct WebhookMetrics: Sendable {
 }
 
 /// Owner ids as metric label values, at most `limit` distinct ids, then `other`.
-final class BoundedOwnerLabels: Sendable {
+public final class BoundedOwnerLabels: Sendable {
     private let limit: Int
     private let seen = Mutex(Set<Int64>())
 
-    init(limit: Int) {
+    public init(limit: Int) {
         self.limit = max(0, limit)
     }
 
-    func label(for owner: OwnerID?) -> String {
+    public func label(for owner: OwnerID?) -> String {
         guard let owner else { return "unknown" }
         let admitted = seen.withLock { seen in
             if seen.contains(owner.rawValue) { return true }

@@ -28,9 +28,12 @@ public struct InstanceRegistry: Service {
     let startedAt: Int64
     let logger: Logger
 
+    /// Missed heartbeats after which an instance counts as dead (also what `gatehouse_instances_alive` counts by).
+    public static let defaultMissedBeats = 3
+
     public init(
         database: any SQLDatabase, limiter: TenantRateLimiter, clock: WallClock = .system, heartbeatInterval: Duration = .seconds(2),
-        missedBeats: Int = 3, announceTimeout: Duration? = nil, logger: Logger
+        missedBeats: Int = defaultMissedBeats, announceTimeout: Duration? = nil, logger: Logger
     ) {
         self.database = database
         self.limiter = limiter

@@ -125,6 +125,35 @@ extension GatewayAPITests {
             }
         }
 
+        /// The Grafana dashboard's "instances alive" and "webhook lag" panels: both read from the shared database.
+        @Test(arguments: TestDatabases.backends)
+        func instancesAliveAndWebhookLagComeFromTheDatabase(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
+                let link = try await gw.link(payment, of: gw.ownerA)
+                #expect(try await gw.post(WebhookTests.webhookPath(gw, gw.ownerA), try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)).status == .ok)
+                let inbox = try #require(
+                    try await gw.components.database.query("SELECT received_at, transaction_at FROM webhook_inbox", logger: gw.logger).first)
+                let lagMillis = try inbox.decode("received_at", as: Int64.self) - (try inbox.decode("transaction_at", as: Int64.self))
+
+                // Besides this instance: a live peer and one whose heartbeat is long stale (a crashed instance).
+                let now = gw.components.clock.now()
+                for (key, heartbeat) in [("peer-live", now + 600_000), ("peer-dead", now - 60_000)] {
+                    try await gw.components.database.execute(
+                        "INSERT INTO gateway_instance (instance_key, host, started_at, heartbeat_at) VALUES (\(key), 'test', \(now), \(heartbeat))",
+                        logger: gw.logger)
+                }
+                let text = try await gw.get("/metrics").body
+                #expect(Self.sample(text, "gatehouse_webhook_lag_last_hour_seconds", ["stat=\"avg\""]) == Double(lagMillis) / 1000)
+                #expect(Self.sample(text, "gatehouse_webhook_lag_last_hour_seconds", ["stat=\"max\""]) == Double(lagMillis) / 1000)
+                // This instance's heartbeat is renewed every interval; wait for a scrape inside one if the machine stalls.
+                try await gw.wait("two live instances") {
+                    Self.sample(try await gw.get("/metrics").body, "gatehouse_instances_alive") == 2
+                }
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func aConfiguredMetricsTokenIsRequired(backend: TestBackend) async throws {
             let token = "metrics-token-0123456789abcdef0123456789"

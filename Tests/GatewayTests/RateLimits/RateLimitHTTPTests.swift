@@ -10,6 +10,8 @@ import Testing
 import Payments
 import PayOSSandbox
 import Storage
+import GatehouseHTTP
+import GatehouseCore
 
 extension HTTPResult {
     var rateLimitPolicy: String? { headers[HTTPField.Name("RateLimit-Policy")!] }
@@ -123,6 +125,13 @@ extension GatewayAPITests {
                 #expect(page.retryAfter != nil)
                 // B's renter with the token is still fine.
                 #expect(try await gw.get("/payment/refresh-status/\(paymentB.paymentID)", headers: paymentB.cookie).status == .ok)
+
+                // Each refusal counted once, by whom it was charged to: A's renter poll and A's API call; three per IP.
+                let metrics = try await gw.get("/metrics").body
+                let name = RateLimitMetrics.refusalsName
+                #expect(PrometheusEndpointTests.sample(metrics, name, ["limit=\"owner\"", "owner=\"\(gw.ownerA.id.rawValue)\""]) == 2)
+                #expect(PrometheusEndpointTests.sample(metrics, name, ["limit=\"ip\"", "owner=\"unknown\""]) == 3)
+                #expect(PrometheusEndpointTests.sample(metrics, name, ["owner=\"\(gw.ownerB.id.rawValue)\""]) == nil)
             }
         }
 

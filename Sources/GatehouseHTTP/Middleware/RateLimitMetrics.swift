@@ -1,0 +1,29 @@
+// Copyright (c) the Gatehouse authors
+public import CoreMetrics
+public import Payments
+import GatehouseCore
+
+/// This instance's count of requests refused by ``RateLimitMiddleware``, for Prometheus:
+/// `gatehouse_rate_limit_refusals_total{limit="owner"|"ip", owner=…}`.
+///
+/// `owner` is bounded like the webhook counter's (the first owner ids seen, then `other`; `unknown` for per-IP
+/// refusals, which no owner is charged for), so an owner flood cannot blow up the series count. Which owner to call
+/// is the point of the label: a steady rate for one owner means its limit is too low or its client misbehaves.
+public struct RateLimitMetrics: Sendable {
+    public static let refusalsName = "gatehouse_rate_limit_refusals_total"
+
+    let factory: any MetricsFactory
+    let labels: BoundedOwnerLabels
+
+    public init(factory: any MetricsFactory, maximumLabelledOwners: Int = 50) {
+        self.factory = factory
+        self.labels = BoundedOwnerLabels(limit: maximumLabelledOwners)
+    }
+
+    /// Counts one refusal: of the owner's request limit, or (owner `nil`) of the per-IP limit.
+    func refusal(owner: OwnerID?) {
+        Counter(
+            label: Self.refusalsName, dimensions: [("limit", owner == nil ? "ip" : "owner"), ("owner", labels.label(for: owner))], factory: factory
+        ).increment()
+    }
+}
