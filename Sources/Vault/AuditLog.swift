@@ -64,7 +64,8 @@ public struct AuditVerification: Sendable, Hashable {
 /// the transaction's snapshot), inserts, and keeps the lock until the caller's transaction commits.
 /// Locking a fixed, existing row by primary key takes a record lock only, so concurrent appenders
 /// queue up instead of deadlocking on gap locks as they would when locking "the latest row".
-/// The price is that appends — and so unseals — are serialised; see the benchmark for the figures.
+/// Appends are serialised, but standalone ones are group-committed (``AuditGroupCommitter``): one lock
+/// and one transaction per batch of concurrent appenders, not per row; `bench/README.md` has the figures.
 ///
 /// An append joins the caller's transaction: if the caller rolls back, the row disappears with the
 /// rest of its work, so the log never records something that did not happen.
@@ -84,6 +85,9 @@ public struct AuditLog: Sendable {
 
     /// Appends a row inside the caller's transaction.
     ///
+    /// This path cannot join a group-committed batch: its row must commit or roll back with the caller's own work,
+    /// so it takes the chain lock in the caller's transaction and holds it until that transaction ends.
+    ///
     /// - Parameters:
     ///   - entry: the row's fields (see ``AuditEntry`` for their limits).
     ///   - connection: a connection inside `withTransaction` (an append outside a transaction would
@@ -92,36 +96,24 @@ public struct AuditLog: Sendable {
     /// - Throws: ``VaultError/Code/invalidInput`` for an empty or over-long field; storage errors.
     @discardableResult
     public func append(_ entry: AuditEntry, on connection: any SQLConnection) async throws -> AuditRecord {
-        let (actor, ownerID, action, detail, requestID) = (entry.actor, entry.ownerID, entry.action, entry.detail, entry.requestID)
-        try Self.validate(actor: actor, action: action, requestID: requestID)
-        let detailText = detail?.json
-        if let detailText, detailText.utf8.count > 16 * 1024 {
-            throw VaultError.invalidInput("audit detail is longer than 16 KiB")
-        }
-        let at = clock.now()
-        try await lockChain(on: connection, at: at)
-        let headRows = try await connection.query(
-            "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1\(unescaped: connection.dialect.forUpdate)"
-        )
-        let prevHash: [UInt8]? = try headRows.first?.decode("hash")
-        let hash = Self.chainHash(prevHash: prevHash, at: at, actor: actor, ownerID: ownerID, action: action, detail: detailText, requestID: requestID)
-        let result = try await connection.execute(
-            """
-            INSERT INTO audit_log (at, actor, owner_id, action, detail, request_id, prev_hash, hash)
-            VALUES (\(at), \(actor), \(ownerID.sqlValue), \(action), \(detailText.sqlValue), \(requestID.sqlValue), \(prevHash.sqlValue), \(hash))
-            """
-        )
-        return AuditRecord(
-            id: result.lastInsertID ?? 0, at: at, actor: actor, ownerID: ownerID, action: action,
-            detail: detailText, requestID: requestID, prevHash: prevHash, hash: hash
-        )
+        let row = try PendingAuditRow(entry, at: clock.now())
+        return try await Self.chain([row], on: connection)[0]
     }
 
-    /// Appends a row in a transaction of its own.
+    /// Appends a row in a transaction of its own, group-committed with concurrent appends to the same database.
+    ///
+    /// Returns only once the row has committed; concurrent callers in this process share one chain lock and one
+    /// transaction per batch (see ``AuditGroupCommitter`` for why, and for what failure and cancellation mean).
+    /// - Throws: ``VaultError/Code/invalidInput`` for an empty or over-long field (this caller only); the batch's
+    ///   storage error when its transaction did not commit (every caller of that batch, none of whose rows exists).
     @discardableResult
     public func append(_ entry: AuditEntry, database: any SQLDatabase, logger: Logger) async throws -> AuditRecord {
-        try await database.withTransaction(logger: logger) { connection in
-            try await append(entry, on: connection)
+        let row = try PendingAuditRow(entry, at: clock.now())
+        if let committer = AuditGroupCommitter.shared(for: database) {
+            return try await committer.append(row, database: database, logger: logger)
+        }
+        return try await database.withTransaction(logger: logger) { connection in
+            try await Self.chain([row], on: connection)[0]
         }
     }
 
@@ -132,24 +124,8 @@ public struct AuditLog: Sendable {
     /// start-up, after migrations, removes that window.
     public func prepare(database: any SQLDatabase, logger: Logger) async throws {
         try await database.withTransaction(logger: logger) { connection in
-            try await lockChain(on: connection, at: clock.now())
+            try await Self.lockChain(on: connection, at: clock.now())
         }
-    }
-
-    /// Locks the genesis row, creating it first when the log is empty.
-    private func lockChain(on connection: any SQLConnection, at: Int64) async throws {
-        let lock: SQLQuery = "SELECT id FROM audit_log WHERE id = \(Self.genesisID)\(unescaped: connection.dialect.forUpdate)"
-        if try await !connection.query(lock).isEmpty { return }
-        let actor = "system:audit"
-        let detail = AuditDetail(["chain": "sha256-v1"]).json
-        let hash = Self.chainHash(prevHash: nil, at: at, actor: actor, ownerID: nil, action: Self.genesisAction, detail: detail, requestID: nil)
-        try await connection.execute(
-            """
-            \(unescaped: connection.dialect.insertIgnore) INTO audit_log (id, at, actor, owner_id, action, detail, request_id, prev_hash, hash)
-            VALUES (\(Self.genesisID), \(at), \(actor), \(nil as Int64?), \(Self.genesisAction), \(detail), \(nil as String?), \(nil as [UInt8]?), \(hash))
-            """
-        )
-        _ = try await connection.query(lock)
     }
 
     // MARK: Reading and verifying

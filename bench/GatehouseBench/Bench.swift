@@ -6,6 +6,8 @@ struct GatehouseBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse-bench",
         abstract: "Gatehouse benchmarks.",
-        subcommands: [StorageLookupBench.self, VaultUnsealBench.self, RefreshServerBench.self, WebhookIngestBench.self]
+        subcommands: [
+            StorageLookupBench.self, VaultUnsealBench.self, RefreshServerBench.self, WebhookIngestBench.self, AuditAppendBench.self,
+        ]
     )
 }

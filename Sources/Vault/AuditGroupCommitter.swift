@@ -1,0 +1,141 @@
+// Copyright (c) the Gatehouse authors
+import Logging
+import Storage
+import Synchronization
+
+/// Group commit for the audit log's standalone appends (``AuditLog/append(_:database:logger:)``).
+///
+/// **Why.** The chain allows one writer at a time (its genesis row is the lock). With one transaction per append,
+/// every appender in the fleet queues on that row and each pays a whole transaction — lock, read, insert, commit —
+/// for one row. Here concurrent appenders in a process share the lock and the transaction: each caller enqueues its
+/// checked, time-stamped row and suspends; one drain loop takes everything queued (at most ``maxBatch`` rows), opens
+/// ONE transaction, locks the chain once, chains and inserts the rows in queue order, commits, and only then resumes
+/// every caller with its own record. While a batch is in flight the next one accumulates, so the more callers wait,
+/// the more rows each commit carries. The chain is exactly what single appends would have produced in that order, so
+/// `gatehouse audit verify` is unchanged.
+///
+/// **Failure.** A batch commits or rolls back as a whole: if any statement or the commit fails, every caller in it
+/// gets that error and none of its rows exists; no caller is told success for an uncommitted row. The next batch
+/// starts afresh. Entries are validated before they are queued, so a malformed entry fails only its own caller.
+///
+/// **Cancellation.** A queued caller is not cancellable: it waits for its batch's outcome (appends are short), and
+/// its row may commit although its task was cancelled. The drain runs in its own task, so cancelling one caller can
+/// never abort a transaction carrying other callers' rows.
+///
+/// One committer exists per database object in a process (``shared(for:)``), because `AuditLog` is a small value
+/// every component creates for itself; keying by the database lets all of them share one queue without wiring.
+final class AuditGroupCommitter: Sendable {
+    /// The most rows one transaction carries. Bounds the lock hold time and the statement sizes (16 KiB of detail at
+    /// most per row) while leaving batches large enough that 32 concurrent appenders rarely wait for two commits.
+    static let maxBatch = 256
+
+    /// A caller waiting for its row's batch.
+    private struct Waiter: Sendable {
+        var row: PendingAuditRow
+        var logger: Logger
+        var continuation: CheckedContinuation<AuditRecord, any Error>
+    }
+
+    private struct State: Sendable {
+        var queue: [Waiter] = []
+        var draining = false
+        var inFlight = 0
+        var batches = 0
+    }
+
+    /// What the committer is doing, for tests and diagnostics.
+    struct Snapshot: Sendable, Hashable {
+        /// Rows waiting for the next batch.
+        var queued: Int
+        /// Rows in the transaction being committed now.
+        var inFlight: Int
+        /// Batches started so far.
+        var batches: Int
+    }
+
+    private let state = Mutex(State())
+
+    var snapshot: Snapshot {
+        state.withLock { Snapshot(queued: $0.queue.count, inFlight: $0.inFlight, batches: $0.batches) }
+    }
+
+    /// Queues `row` and returns once its batch has committed.
+    /// - Throws: the batch's error when it did not commit (the row was not written).
+    func append(_ row: PendingAuditRow, database: any SQLDatabase, logger: Logger) async throws -> AuditRecord {
+        try await withCheckedThrowingContinuation { continuation in
+            let startDrain = state.withLock { state in
+                state.queue.append(Waiter(row: row, logger: logger, continuation: continuation))
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            // A task of its own (not the caller's) so no caller's cancellation reaches the shared transaction; it
+            // ends as soon as the queue is empty, and it keeps `database` alive only while rows are queued.
+            if startDrain { Task { await self.drain(database: database) } }
+        }
+    }
+
+    /// Commits batches until the queue is empty.
+    private func drain(database: any SQLDatabase) async {
+        while true {
+            let batch = state.withLock { state -> [Waiter] in
+                let count = min(state.queue.count, Self.maxBatch)
+                guard count > 0 else {
+                    state.draining = false
+                    state.inFlight = 0
+                    return []
+                }
+                let batch = Array(state.queue.prefix(count))
+                state.queue.removeFirst(count)
+                state.inFlight = count
+                state.batches += 1
+                return batch
+            }
+            guard let first = batch.first else { return }
+            let rows = batch.map(\.row)
+            do {
+                let records = try await database.withTransaction(logger: first.logger) { connection in
+                    try await AuditLog.chain(rows, on: connection)
+                }
+                precondition(records.count == batch.count, "one audit record per queued row")
+                for (waiter, record) in zip(batch, records) { waiter.continuation.resume(returning: record) }
+            } catch {
+                first.logger.warning("audit batch failed", metadata: ["audit.rows": "\(batch.count)", "error.type": "\(type(of: error))"])
+                for waiter in batch { waiter.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    // MARK: One committer per database
+
+    /// A weak reference used only for its identity (compared with `===`, never called through), hence
+    /// `@unchecked Sendable`: nothing is ever read from or done to the referenced object.
+    private struct WeakIdentity: @unchecked Sendable {
+        weak var object: AnyObject?
+    }
+
+    private struct Entry: Sendable {
+        var database: WeakIdentity
+        var committer: AuditGroupCommitter
+    }
+
+    private static let registry = Mutex<[ObjectIdentifier: Entry]>([:])
+
+    /// The committer shared by every `AuditLog` appending to `database`, or `nil` when `database` is not a class
+    /// instance (no identity to share a queue by; such callers get one transaction per append).
+    ///
+    /// The registry holds databases weakly, so a database that is gone frees its entry; an entry is checked by
+    /// identity, so a new database that reuses a freed address gets a fresh committer.
+    static func shared(for database: any SQLDatabase) -> AuditGroupCommitter? {
+        guard type(of: database) is AnyObject.Type else { return nil }
+        let identity = WeakIdentity(object: database as AnyObject)
+        guard let key = identity.object.map(ObjectIdentifier.init) else { return nil }
+        return registry.withLock { entries in
+            if let entry = entries[key], entry.database.object === identity.object { return entry.committer }
+            entries = entries.filter { $0.value.database.object != nil }
+            let committer = AuditGroupCommitter()
+            entries[key] = Entry(database: identity, committer: committer)
+            return committer
+        }
+    }
+}
