@@ -6,6 +6,6 @@ struct GatehouseBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse-bench",
         abstract: "Gatehouse benchmarks.",
-        subcommands: [StorageLookupBench.self, VaultUnsealBench.self, RefreshServerBench.self, WebhookIngestBench.self]
+        subcommands: [StorageLookupBench.self, VaultUnsealBench.self, RefreshServerBench.self, WebhookIngestBench.self, MailLatencyBench.self]
     )
 }
