@@ -19,9 +19,10 @@ import Payments
 /// server, as a renter would feel it.
 ///
 /// Set-up as `webhook-ingest` (in-process sandbox, the real application on a fresh database), with the SMTP test sink
-/// (`scripts/smtp-test-server`: its URL and maildir) as the mail server. The webhooks are posted one at a time, a
-/// random 0–2 s apart (so the outbox worker's poll phase is sampled, not synchronised with); each delay ends when the
-/// sink's next numbered `<n>.json` names the payment's renter.
+/// (`scripts/smtp-test-server`: its URL and maildir) as the mail server. The webhooks are posted one at a time, each a
+/// random 0–5 s after the previous e-mail arrived (5 s is the outbox's default poll, so a polling worker's phase is
+/// sampled uniformly rather than synchronised with); each delay ends when the sink's next numbered `<n>.json` names
+/// the payment's renter.
 struct MailLatencyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mail-latency", abstract: "Measure webhook → first e-mail at the SMTP server.")
@@ -112,7 +113,7 @@ struct MailLatencyBench: AsyncParsableCommand {
             try sink.skipExisting()
             var delays: [Duration] = []
             for (body, renter) in zip(bodies, renters) {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0..<2_000)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0..<5_000)))
                 let posted = ContinuousClock.now
                 var request = HTTPClientRequest(url: path)
                 request.method = .POST
