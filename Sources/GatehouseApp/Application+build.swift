@@ -122,9 +122,10 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
         statusView: components.statusView, tokens: components.renterTokens, authenticator: authenticator,
         secureCookies: components.configuration.publicURL.lowercased().hasPrefix("https://"))
     let paymentController = PaymentController(
-        payments: components.payments, access: access, pages: pages, longPolls: components.longPolls, clock: components.clock)
-    // Renter traffic: the grant is made once (renter token, or the owner's key), then charged to the payment's owner
-    // (valid renter token) or else the client IP; routes that need the grant run in its context (404 without one).
+        payments: components.payments, access: access, pages: pages, longPolls: components.longPolls,
+        redirects: components.redirectConfirmations, clock: components.clock)
+    // Renter traffic: the grant is made once (renter token, or the owner's key), then charged to the payment's own renter
+    // bucket (valid renter token) or else the client IP; routes that need the grant run in its context (404 without one).
     let renter = router.group()
         .add(middleware: access)
         .add(middleware: RateLimitMiddleware(limiter: components.rateLimiter, trustedProxies: trustedProxies, metrics: rateLimitMetrics))

@@ -37,6 +37,8 @@ public import Tenancy
 ///   the instance checking it (after a crash, another picks it up then). Keep it above payOS's request timeout.
 /// - `GATEHOUSE_OUTBOX_LEASE_SECONDS` (integer 5–3600, default 300): how long a claimed e-mail stays with the worker that
 ///   claimed it before another may retry it (after a crash). Keep it above the SMTP timeout (60 s) in production.
+/// - `GATEHOUSE_OUTBOX_POLL_SECONDS` (integer 1–3600, default 5): how often the outbox worker looks for e-mail enqueued
+///   by other instances (this instance's own settlements wake it at once).
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
 /// - `GATEHOUSE_RATE_LIMIT_RPS` / `GATEHOUSE_RATE_LIMIT_BURST` (integers, default 1000 / 2000): each owner's API and
 ///   renter traffic, fleet-wide, unless an admin set the owner's own limit.
@@ -44,6 +46,12 @@ public import Tenancy
 ///   calls to payOS.
 /// - `GATEHOUSE_IP_RATE_LIMIT_RPS` / `GATEHOUSE_IP_RATE_LIMIT_BURST` (integers, default 100 / 200): per client IP, for
 ///   traffic no owner can be charged for.
+/// - `GATEHOUSE_RENTER_RATE_LIMIT_RPS` / `GATEHOUSE_RENTER_RATE_LIMIT_BURST` (integers, default 2 / 30): per payment,
+///   fleet-wide, for requests with the payment's valid renter token (never the owner's budget). One status page tab
+///   polls at most every 5 s plus a notification check every 15 s (≈ 0.27/s): 2/s lets several tabs and reloads run
+///   freely, 30 covers a page load's burst; a script hammering one payment is cut off after 30 requests.
+/// - `GATEHOUSE_RETURN_CONFIRM_SECONDS` (integer 0–60, default 5): payOS's return and cancel redirects (anonymous) ask
+///   payOS about a payment at most once per this interval per instance; within it they answer from the stored state.
 /// - `GATEHOUSE_AUTH_FAILURE_BURST` / `GATEHOUSE_AUTH_FAILURES_PER_MINUTE` (integers, default 10 / 10): failed owner
 ///   API key and admin token authentications per client address (IPv6 per /64); past them, requests presenting a
 ///   credential from that address are refused 429 until the budget refills.
@@ -85,6 +93,12 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var reconcileIntervalSeconds: Int
     public var reconcileLeaseSeconds: Int
     public var outboxLeaseSeconds: Int
+    public var outboxPollSeconds: Int
+    /// Per payment, for its renter's requests.
+    public var renterRateLimitRPS: Int
+    public var renterRateLimitBurst: Int
+    /// How long a payOS confirmation made for a return or cancel redirect stands for later redirects of the payment.
+    public var returnConfirmSeconds: Int
     /// Default per-owner request limit (requests per second, burst).
     public var rateLimitRPS: Int
     public var rateLimitBurst: Int
@@ -197,6 +211,10 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.reconcileIntervalSeconds = try integer("GATEHOUSE_RECONCILE_INTERVAL_SECONDS", default: 5, range: 1...300)
         self.reconcileLeaseSeconds = try integer("GATEHOUSE_RECONCILE_LEASE_SECONDS", default: 60, range: 5...600)
         self.outboxLeaseSeconds = try integer("GATEHOUSE_OUTBOX_LEASE_SECONDS", default: 300, range: 5...3_600)
+        self.outboxPollSeconds = try integer("GATEHOUSE_OUTBOX_POLL_SECONDS", default: 5, range: 1...3_600)
+        self.renterRateLimitRPS = try integer("GATEHOUSE_RENTER_RATE_LIMIT_RPS", default: 2, range: 1...100_000)
+        self.renterRateLimitBurst = try integer("GATEHOUSE_RENTER_RATE_LIMIT_BURST", default: 30, range: 1...1_000_000)
+        self.returnConfirmSeconds = try integer("GATEHOUSE_RETURN_CONFIRM_SECONDS", default: 5, range: 0...60)
         self.rateLimitRPS = try integer("GATEHOUSE_RATE_LIMIT_RPS", default: 1_000, range: 1...100_000)
         self.rateLimitBurst = try integer("GATEHOUSE_RATE_LIMIT_BURST", default: 2_000, range: 1...1_000_000)
         self.payOSRateLimitRPS = try integer("GATEHOUSE_PAYOS_RATE_LIMIT_RPS", default: 100, range: 1...10_000)
@@ -234,7 +252,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         .init(
             requests: RateLimitPolicy(requestsPerSecond: Double(rateLimitRPS), burst: rateLimitBurst),
             payOS: RateLimitPolicy(requestsPerSecond: Double(payOSRateLimitRPS), burst: payOSRateLimitBurst),
-            perIP: RateLimitPolicy(requestsPerSecond: Double(ipRateLimitRPS), burst: ipRateLimitBurst))
+            perIP: RateLimitPolicy(requestsPerSecond: Double(ipRateLimitRPS), burst: ipRateLimitBurst),
+            perPayment: RateLimitPolicy(requestsPerSecond: Double(renterRateLimitRPS), burst: renterRateLimitBurst))
     }
 
     /// The budget of failed authentications per client address.

@@ -30,6 +30,8 @@ public struct GatehouseComponents: Sendable {
     /// Derives and checks renter tokens (the renter-access layer checks a request's token with it).
     public let renterTokens: RenterTokens
     public let payments: PaymentService
+    /// payOS confirmations for the anonymous return and cancel redirects: one GET per payment per interval.
+    public let redirectConfirmations: RedirectConfirmations
     public let credentials: OwnerCredentialsService
     public let webhooks: WebhookService
     public let payOS: PayOSClient
@@ -102,7 +104,7 @@ public struct GatehouseComponents: Sendable {
             let renterTokens = RenterTokens(hasher: hasher)
             let notifications = try NotificationWiring.make(
                 configuration: configuration, database: database, clock: clock, mailFrom: configuration.mailFrom,
-                workerConfiguration: .init(lease: .seconds(configuration.outboxLeaseSeconds)), renterToken: renterTokens.token(paymentCode:),
+                workerConfiguration: .init(lease: .seconds(configuration.outboxLeaseSeconds), pollInterval: .seconds(configuration.outboxPollSeconds)), renterToken: renterTokens.token(paymentCode:),
                 logger: logger)
 
             // Payments: one settlement (state change + notifications + status view) shared by every path that settles.
@@ -134,6 +136,7 @@ public struct GatehouseComponents: Sendable {
                 apiKeys: APIKeyRepository(database: database, hasher: hasher, clock: clock),
                 adminTokens: AdminTokenRepository(database: database, hasher: hasher, clock: clock),
                 bookings: bookings, paymentRepository: paymentRepository, statusView: statusView, renterTokens: renterTokens, payments: payments,
+                redirectConfirmations: RedirectConfirmations(payments: payments, interval: .seconds(configuration.returnConfirmSeconds)),
                 credentials: credentials, webhooks: webhooks, payOS: payOS,
                 pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
                 rateLimits: RateLimitRepository(database: database, clock: clock), onboarding: onboarding, keyAccess: keyAccess,

@@ -60,12 +60,14 @@ public struct NotificationWiring: Sendable {
             summary = "files in \(directory)"
             mailDirectory = directory
         }
-        let outbox = NotificationOutbox(database: database, clock: clock)
+        // One signal: whatever enqueues through this outbox and commits wakes this worker (polling stays for other instances).
+        let wakeup = WakeUpSignal()
+        let outbox = NotificationOutbox(database: database, clock: clock, wakeup: wakeup)
         return NotificationWiring(
             transport: transport, outbox: outbox,
             worker: OutboxWorker(
                 database: database, transport: transport, clock: clock, configuration: workerConfiguration, renterToken: renterToken,
-                logger: logger),
+                wakeup: wakeup, logger: logger),
             web: WebNotifications(database: database, clock: clock), transportSummary: summary, mailDirectory: mailDirectory)
     }
 

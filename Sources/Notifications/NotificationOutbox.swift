@@ -74,9 +74,25 @@ public struct OutboxEntry: Sendable, Hashable {
 /// so a settled payment always gets its e-mails (once the worker runs) and a rolled-back one never does.
 public struct NotificationOutbox: SQLRepository {
     public let storage: RepositoryStorage
+    /// Fired after e-mail this instance enqueued has committed, so its ``OutboxWorker`` sends it at once instead of at
+    /// its next poll. `enqueue` runs inside the caller's transaction and cannot fire it: the caller does, after commit
+    /// (``wakeWorker()``).
+    public let wakeup: WakeUpSignal?
 
     public init(storage: RepositoryStorage) {
         self.storage = storage
+        self.wakeup = nil
+    }
+
+    /// - Parameter wakeup: shared with this instance's ``OutboxWorker`` (the composition root makes one).
+    public init(database: any SQLDatabase, clock: WallClock = .system, wakeup: WakeUpSignal?) {
+        self.storage = RepositoryStorage(database: database, clock: clock)
+        self.wakeup = wakeup
+    }
+
+    /// Tells this instance's worker that e-mail has committed. Call it after the transaction that enqueued it commits.
+    public func wakeWorker() {
+        wakeup?.signal()
     }
 
     /// Inserts `email` as a pending row due now, on the caller's connection (inside its transaction).
@@ -116,7 +132,9 @@ public struct NotificationOutbox: SQLRepository {
             UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = \(now), last_error = NULL
             WHERE id = \(id) AND status = 'dead'
             """, logger: logger)
-        return result.affectedRows == 1
+        guard result.affectedRows == 1 else { return false }
+        wakeWorker()
+        return true
     }
 
     /// One row, or `nil`.

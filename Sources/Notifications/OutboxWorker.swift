@@ -86,14 +86,19 @@ public struct OutboxWorker: Service {
     public let configuration: Configuration
     /// The renter token of a payment code, for bodies that carry a renter link (``OutboxEmail/renterLinkPaymentCode``).
     let renterToken: (@Sendable (_ paymentCode: String) -> String)?
+    /// Ends the wait between passes when this instance commits e-mail (``NotificationOutbox/wakeup``).
+    let wakeup: WakeUpSignal?
     let logger: Logger
 
     /// - Parameter renterToken: completes stored renter links at send time; without it such a link goes out without its
     ///   token (it then opens only in the browser that holds the payment's cookie).
+    /// - Parameter wakeup: the signal this instance's enqueuers fire after they commit e-mail; without it the worker
+    ///   only polls.
     public init(
         database: any SQLDatabase, transport: any MailTransport, clock: WallClock = .system, configuration: Configuration = .init(),
-        renterToken: (@Sendable (_ paymentCode: String) -> String)? = nil, logger: Logger
+        renterToken: (@Sendable (_ paymentCode: String) -> String)? = nil, wakeup: WakeUpSignal? = nil, logger: Logger
     ) {
+        self.wakeup = wakeup
         self.database = database
         self.transport = transport
         self.clock = clock
@@ -110,10 +115,12 @@ public struct OutboxWorker: Service {
         return entry.body.replacing(placeholder, with: renterToken(code))
     }
 
-    /// Looks for due rows every ``Configuration/pollInterval`` until graceful shutdown. A send in progress finishes;
-    /// rows not yet claimed stay for the next start (or another instance).
+    /// Looks for due rows when woken (see ``wakeup``) and at least every ``Configuration/pollInterval`` (rows other
+    /// instances enqueue), until graceful shutdown. Wake-ups during a pass coalesce into one more pass. A send in
+    /// progress finishes; rows not yet claimed stay for the next start (or another instance).
     public func run() async throws {
-        await PeriodicTask(interval: configuration.pollInterval, failureMessage: "outbox pass failed", logger: logger).run {
+        let pause: PeriodicTask.Pause = wakeup.map { .wakeable(by: $0) } ?? .sleep
+        await PeriodicTask(interval: configuration.pollInterval, failureMessage: "outbox pass failed", logger: logger, pause: pause).run {
             let summary = try await processDue()
             if summary.sent + summary.retried + summary.dead > 0 {
                 logger.debug(
@@ -154,7 +161,7 @@ public struct OutboxWorker: Service {
     /// - Returns: `false` when there is no such row or it is not dead.
     @discardableResult
     public func resend(id: Int64) async throws -> Bool {
-        try await NotificationOutbox(database: database, clock: clock).resend(id: id, logger: logger)
+        try await NotificationOutbox(database: database, clock: clock, wakeup: wakeup).resend(id: id, logger: logger)
     }
 
     // MARK: Steps (internal for tests that simulate crashes between them)

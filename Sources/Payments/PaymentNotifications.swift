@@ -62,13 +62,17 @@ public struct PaymentNotifications: Sendable {
     /// e-mail and a web notification); any other change returns at once. Calling it twice for the same change adds
     /// nothing. A recipient address the mailer cannot use skips that one e-mail (logged) rather than failing the
     /// settlement; database errors propagate and roll the settlement back with everything else.
-    public func enqueue(for change: PaymentStatusChange, on connection: any SQLConnection) async throws {
-        if let refund = change.refund { try await enqueueRefund(refund, for: change, on: connection) }
-        guard change.to == .success, change.from != .success else { return }
+    /// - Returns: whether an e-mail row was inserted (the caller wakes the outbox worker once it commits:
+    ///   ``emailsCommitted()``).
+    @discardableResult
+    public func enqueue(for change: PaymentStatusChange, on connection: any SQLConnection) async throws -> Bool {
+        var mailed = false
+        if let refund = change.refund { mailed = try await enqueueRefund(refund, for: change, on: connection) }
+        guard change.to == .success, change.from != .success else { return mailed }
         guard let payment = try await payments.get(owner: change.ownerID, id: change.paymentID, on: connection),
             let booking = try await bookings.get(owner: payment.ownerID, id: payment.bookingID, on: connection),
             let owner = try await owners.get(payment.ownerID, on: connection)
-        else { return }
+        else { return mailed }
         let renter = try await bookings.renter(owner: payment.ownerID, id: payment.renterID, on: connection)
         let renterName = renter?.name ?? payment.customerName ?? ""
         let renterEmail = renter?.email ?? payment.customerEmail
@@ -86,18 +90,25 @@ public struct PaymentNotifications: Sendable {
                 logger.warning("payment e-mail skipped: the recipient address cannot be used", metadata: metadata)
                 continue
             }
-            try await outbox.enqueue(email, on: connection)
+            if try await outbox.enqueue(email, on: connection) { mailed = true }
         }
         try await web.insert(content.renterNotice, on: connection)
         try await web.insert(content.ownerNotice, on: connection)
+        return mailed
+    }
+
+    /// Wakes this instance's outbox worker: call after the transaction in which ``enqueue(for:on:)`` returned `true`
+    /// has committed (before the commit the worker could not see the rows).
+    public func emailsCommitted() {
+        outbox.wakeWorker()
     }
 
     /// The owner's "refund due" e-mail and web notification.
-    private func enqueueRefund(_ reason: RefundReason, for change: PaymentStatusChange, on connection: any SQLConnection) async throws {
+    private func enqueueRefund(_ reason: RefundReason, for change: PaymentStatusChange, on connection: any SQLConnection) async throws -> Bool {
         guard let payment = try await payments.get(owner: change.ownerID, id: change.paymentID, on: connection),
             let booking = try await bookings.get(owner: payment.ownerID, id: payment.bookingID, on: connection),
             let owner = try await owners.get(payment.ownerID, on: connection)
-        else { return }
+        else { return false }
         let renter = try await bookings.renter(owner: payment.ownerID, id: payment.renterID, on: connection)
         let content = PaymentRefundContent(
             payment: payment, booking: booking, owner: owner, reason: reason, renterName: renter?.name ?? payment.customerName ?? "",
@@ -105,12 +116,14 @@ public struct PaymentNotifications: Sendable {
         logger.warning(
             "refund due", metadata: ["payment.id": "\(payment.id)", "tenant.id": "\(payment.ownerID)", "refund.reason": "\(reason.rawValue)"])
         let email = content.ownerEmail
+        var mailed = false
         if (try? NotificationOutbox.validate(email)) != nil {
-            _ = try await outbox.enqueue(email, on: connection)
+            mailed = try await outbox.enqueue(email, on: connection)
         } else {
             logger.warning("refund e-mail skipped: the owner's address cannot be used", metadata: ["payment.id": "\(payment.id)"])
         }
         try await web.insert(content.ownerNotice, on: connection)
+        return mailed
     }
 
     /// The receipt link as stored: its token is ``OutboxEmail/renterTokenPlaceholder``, which the outbox worker

@@ -5,8 +5,8 @@ public import PayOS
 public import Storage
 
 /// The one place a payment's state changes: the state machine's transition, the notifications of a success and the
-/// caller's own bookkeeping (a webhook marked processed) commit in one transaction, and the status view hears of the
-/// change after it commits. Every path that settles — the return page, the cancel redirect, reconciliation and
+/// caller's own bookkeeping (a webhook marked processed) commit in one transaction, and the status view and the outbox
+/// worker hear of the change after it commits. Every path that settles — the return page, the cancel redirect, reconciliation and
 /// webhooks — goes through one value built once by the composition root, so none can settle without notifying.
 public struct PaymentSettlement: Sendable {
     let database: any SQLDatabase
@@ -34,13 +34,15 @@ public struct PaymentSettlement: Sendable {
         _ id: PaymentID, event: PaymentEvent, reference: String?, logger: Logger,
         alsoInTransaction: (@Sendable (any SQLConnection, PaymentStatusChange?) async throws -> Void)? = nil
     ) async throws -> PaymentStatusChange? {
-        let change = try await database.withTransaction(logger: logger) { connection in
+        let (change, mailed) = try await database.withTransaction(logger: logger) { connection in
             let change = try await payments.apply(event, to: id, reference: reference, on: connection)
             // Notifications commit with the state change or not at all: none is lost, none is sent for a rolled-back change.
-            if let change { try await notifications.enqueue(for: change, on: connection) }
+            let mailed = if let change { try await notifications.enqueue(for: change, on: connection) } else { false }
             try await alsoInTransaction?(connection, change)
-            return change
+            return (change, mailed)
         }
+        // Committed: this instance's outbox worker sends the e-mails now rather than at its next poll.
+        if mailed { notifications.emailsCommitted() }
         if let change {
             statusView.publish(change)
             logger.info(

@@ -47,7 +47,7 @@ extension OwnerAuthenticator: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let owner = try await owner(request, context: context) else { throw APIError.unauthorized }
         var context = context
-        context.access = RequestAccess(owner: owner, chargedOwner: owner.id)
+        context.access = RequestAccess(owner: owner, charge: .owner(owner.id))
         context.logger[metadataKey: "tenant.id"] = .stringConvertible(owner.id)
         return try await next(request, context)
     }

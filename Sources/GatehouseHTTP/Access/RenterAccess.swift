@@ -103,9 +103,9 @@ public struct RenterAccess: Sendable {
 
 /// ``RenterAccess`` is also the renter routes' gate (mount it on their group): verifies the request's renter token (or
 /// the owner's key) once, and records the grant for ``RenterRequestContext`` and for ``RateLimitMiddleware``, mounted
-/// after it, which charges the payment's owner when the grant came from the renter's token and the client IP otherwise
-/// (no token, a wrong one, an owner's key, payOS's redirects) — so guessing payment ids spends the guesser's own IP
-/// budget.
+/// after it, which charges the payment's own renter bucket when the grant came from the renter's token (never the
+/// owner's API budget: renters cannot starve their owner, nor one renter another) and the client IP otherwise (no
+/// token, a wrong one, an owner's key, payOS's redirects) — so guessing payment ids spends the guesser's own IP budget.
 ///
 /// Never refuses by itself except for a suspended owner's key (403 `OWNER_SUSPENDED`, as everywhere): a route that
 /// needs the grant refuses in its context (404 for renter routes), after the limiter has charged the request.
@@ -126,9 +126,9 @@ extension RenterAccess: RouterMiddleware {
             grant = try await self.grant(for: id, presented: presented, owner: owner, logger: context.logger)
         }
         var context = context
-        var charged: OwnerID? = nil
-        if let grant, case .renterToken = grant.basis { charged = grant.ownerID }
-        context.access = RequestAccess(owner: owner, grant: grant, chargedOwner: charged, renterRequest: shape)
+        var charge = RequestCharge.clientAddress
+        if let grant, case .renterToken = grant.basis { charge = .renter(grant.paymentID) }
+        context.access = RequestAccess(owner: owner, grant: grant, charge: charge, renterRequest: shape)
         return try await next(request, context)
     }
 

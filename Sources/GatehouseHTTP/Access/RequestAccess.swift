@@ -11,14 +11,14 @@ struct RequestAccess: Sendable {
         let owner: Owner?
         let grant: RenterGrant?
         let admin: AdminPrincipal?
-        let chargedOwner: OwnerID?
+        let charge: RequestCharge
         let renterRequest: RenterRequestShape?
 
-        init(owner: Owner?, grant: RenterGrant?, admin: AdminPrincipal?, chargedOwner: OwnerID?, renterRequest: RenterRequestShape?) {
+        init(owner: Owner?, grant: RenterGrant?, admin: AdminPrincipal?, charge: RequestCharge, renterRequest: RenterRequestShape?) {
             self.owner = owner
             self.grant = grant
             self.admin = admin
-            self.chargedOwner = chargedOwner
+            self.charge = charge
             self.renterRequest = renterRequest
         }
     }
@@ -29,10 +29,10 @@ struct RequestAccess: Sendable {
     init() { storage = nil }
 
     init(
-        owner: Owner? = nil, grant: RenterGrant? = nil, admin: AdminPrincipal? = nil, chargedOwner: OwnerID? = nil,
+        owner: Owner? = nil, grant: RenterGrant? = nil, admin: AdminPrincipal? = nil, charge: RequestCharge = .clientAddress,
         renterRequest: RenterRequestShape? = nil
     ) {
-        storage = Storage(owner: owner, grant: grant, admin: admin, chargedOwner: chargedOwner, renterRequest: renterRequest)
+        storage = Storage(owner: owner, grant: grant, admin: admin, charge: charge, renterRequest: renterRequest)
     }
 
     /// An active owner, by its API key (``OwnerAuthenticator``).
@@ -41,10 +41,21 @@ struct RequestAccess: Sendable {
     var grant: RenterGrant? { storage?.grant }
     /// An admin, by an admin token (``AdminAuthMiddleware``).
     var admin: AdminPrincipal? { storage?.admin }
-    /// The owner whose request limit pays for this request; `nil` charges the client IP (``RateLimitMiddleware``).
-    var chargedOwner: OwnerID? { storage?.chargedOwner }
+    /// Whose budget pays for this request (``RateLimitMiddleware``).
+    var charge: RequestCharge { storage?.charge ?? .clientAddress }
     /// What a renter route's request asked for and presented (for the refusal it gets when no grant came of it).
     var renterRequest: RenterRequestShape? { storage?.renterRequest }
+}
+
+/// The rate-limit bucket a request is charged to.
+enum RequestCharge: Sendable, Hashable {
+    /// The authenticated owner's API budget.
+    case owner(OwnerID)
+    /// The payment's own renter budget: the request carried its valid renter token.
+    case renter(PaymentID)
+    /// The client's address: nobody else can be charged (no or a wrong token, an owner's key on a renter route,
+    /// payOS's redirects).
+    case clientAddress
 }
 
 /// The credentials a request to a renter route presented, without their values.

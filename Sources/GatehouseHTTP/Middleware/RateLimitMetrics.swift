@@ -4,7 +4,7 @@ public import Payments
 import GatehouseCore
 
 /// This instance's count of requests refused by ``RateLimitMiddleware``, for Prometheus:
-/// `gatehouse_rate_limit_refusals_total{limit="owner"|"ip", owner=…}`.
+/// `gatehouse_rate_limit_refusals_total{limit="owner"|"renter"|"ip", owner=…}`.
 ///
 /// `owner` is bounded like the webhook counter's (the first owner ids seen, then `other`; `unknown` for per-IP
 /// refusals, which no owner is charged for), so an owner flood cannot blow up the series count. Which owner to call
@@ -20,10 +20,17 @@ public struct RateLimitMetrics: Sendable {
         self.labels = BoundedOwnerLabels(limit: maximumLabelledOwners)
     }
 
-    /// Counts one refusal: of the owner's request limit, or (owner `nil`) of the per-IP limit.
-    func refusal(owner: OwnerID?) {
-        Counter(
-            label: Self.refusalsName, dimensions: [("limit", owner == nil ? "ip" : "owner"), ("owner", labels.label(for: owner))], factory: factory
-        ).increment()
+    /// Which limit refused a request.
+    enum Limit: String {
+        case owner
+        case renter
+        case ip
+    }
+
+    /// Counts one refusal: of the owner's request limit, a payment's renter limit (labelled with the payment's owner,
+    /// bounded like every owner label), or the per-IP limit.
+    func refusal(_ limit: Limit, owner: OwnerID?) {
+        Counter(label: Self.refusalsName, dimensions: [("limit", limit.rawValue), ("owner", labels.label(for: owner))], factory: factory)
+            .increment()
     }
 }

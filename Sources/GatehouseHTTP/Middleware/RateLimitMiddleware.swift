@@ -51,13 +51,13 @@ public struct ClientAddressMiddleware: RouterMiddleware {
     }
 }
 
-/// Enforces the per-owner request limit (GCRA, this instance's share, see ``TenantRateLimiter``) and, for
-/// traffic no owner can be charged for, the per-client-IP limit.
+/// Enforces the per-owner request limit (GCRA, this instance's share, see ``TenantRateLimiter``), the per-payment limit
+/// of renter requests and, for traffic nobody else can be charged for, the per-client-IP limit.
 ///
 /// Mount it after the group's access middleware, which says whom to charge: ``OwnerAuthenticator`` the authenticated
-/// owner; ``RenterAccess`` the payment's owner when the request carries the payment's valid renter token (the
-/// grant it made once, from the in-process ``PaymentStatusView``, so a poll costs no database query), and the client IP
-/// for everything else (no or a wrong token, an owner's key, payOS's browser redirects).
+/// owner; ``RenterAccess`` the payment's own renter bucket when the request carries the payment's valid renter token
+/// (the grant it made once, from the in-process ``PaymentStatusView``, so a poll costs no database query), and the
+/// client IP for everything else (no or a wrong token, an owner's key, payOS's browser redirects).
 ///
 /// Refusals are 429 `RATE_LIMITED` with `Retry-After`, `RateLimit-Policy` and `RateLimit`; admitted responses carry
 /// `RateLimit-Policy` and `RateLimit` too, so well-behaved clients can slow down before they are refused.
@@ -77,18 +77,28 @@ public struct RateLimitMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let decision: RateLimitDecision
         let advertised: RateLimitPolicy
-        let owner = context.access.chargedOwner
-        if let owner {
+        let limit: RateLimitMetrics.Limit
+        var labelOwner: OwnerID? = nil
+        switch context.access.charge {
+        case .owner(let owner):
+            limit = .owner
+            labelOwner = owner
             decision = limiter.admitRequest(owner: owner)
             advertised = limiter.effectiveLimit(owner: owner).requests
-        } else {
+        case .renter(let payment):
+            limit = .renter
+            labelOwner = context.access.grant?.ownerID
+            decision = limiter.admitRenter(payment: payment)
+            advertised = limiter.defaults.perPayment
+        case .clientAddress:
+            limit = .ip
             let address = ClientAddressMiddleware.clientAddress(request, context: context, trustedProxies: trustedProxies)
             decision = limiter.admitAnonymous(clientIP: address?.rateLimitBucket ?? "unknown")
             advertised = limiter.defaults.perIP
         }
         let instances = limiter.instances
         guard decision.allowed else {
-            metrics?.refusal(owner: owner)
+            metrics?.refusal(limit, owner: labelOwner)
             throw APIError.rateLimited(decision, advertised: advertised, instances: instances)
         }
         var response = try await next(request, context)

@@ -21,8 +21,15 @@ public struct PaymentController: Sendable {
     let clock: WallClock
     /// This instance's cap on long polls (`refresh-status?wait=N`).
     let longPolls: LongPollLimiter
+    /// payOS's redirects confirm through it: anonymous traffic costs the owner at most one payOS GET per payment per
+    /// interval.
+    let redirects: RedirectConfirmations
 
-    public init(payments: PaymentService, access: RenterAccess, pages: RenterPages, longPolls: LongPollLimiter, clock: WallClock = .system) {
+    public init(
+        payments: PaymentService, access: RenterAccess, pages: RenterPages, longPolls: LongPollLimiter, redirects: RedirectConfirmations,
+        clock: WallClock = .system
+    ) {
+        self.redirects = redirects
         self.payments = payments
         self.access = access
         self.pages = pages
@@ -315,10 +322,11 @@ public struct PaymentController: Sendable {
     // MARK: payOS redirects
 
     /// `GET /payment/return`: payOS sends the renter here after paying. The query is never trusted: the link's real
-    /// state is fetched from payOS, applied, and the renter is sent to the matching page.
+    /// state is fetched from payOS (shared with concurrent redirects, and at most once per interval: see
+    /// ``RedirectConfirmations``), applied, and the renter is sent to the matching page.
     @Sendable func payOSReturn(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let payment = try await paymentFromRedirect(request, context: context)
-        let confirmed = try await payments.confirmWithPayOS(payment, source: .return, audit: Self.audit(renter: payment, context), logger: context.logger)
+        let confirmed = try await redirects.confirm(payment, audit: Self.audit(renter: payment, context), logger: context.logger)
         return redirect(to: settledPath(confirmed), cookies: [:])
     }
 
@@ -330,7 +338,7 @@ public struct PaymentController: Sendable {
     /// or through ``cancel(request:context:)``.
     @Sendable func payOSCancel(request: Request, context: GatehouseRequestContext) async throws -> Response {
         let payment = try await paymentFromRedirect(request, context: context)
-        let settled = try await payments.confirmWithPayOS(payment, source: .return, audit: Self.audit(renter: payment, context), logger: context.logger)
+        let settled = try await redirects.confirm(payment, audit: Self.audit(renter: payment, context), logger: context.logger)
         return redirect(to: settledPath(settled), cookies: [:])
     }
 

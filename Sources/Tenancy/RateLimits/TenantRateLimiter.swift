@@ -14,8 +14,9 @@ public struct EffectiveRateLimit: Sendable, Hashable {
     public let updatedAt: Int64?
 }
 
-/// Every rate limit Gatehouse enforces, in one place: per owner (API and renter traffic), per owner on calls
-/// to payOS, and per client IP for traffic that cannot be attributed to an owner.
+/// Every rate limit Gatehouse enforces, in one place: per owner (its API traffic), per payment (its renter's traffic,
+/// so renters never spend the owner's budget nor each other's), per owner on calls to payOS, and per client IP for
+/// traffic that cannot be attributed to an owner or a payment.
 ///
 /// ## Several instances
 /// The limits are fleet-wide, but each instance counts only what it admits itself (no network round trip per
@@ -46,11 +47,19 @@ public final class TenantRateLimiter: Sendable {
         public var requests: RateLimitPolicy
         public var payOS: RateLimitPolicy
         public var perIP: RateLimitPolicy
+        /// One payment's renter requests (with its valid renter token).
+        public var perPayment: RateLimitPolicy
 
-        public init(requests: RateLimitPolicy, payOS: RateLimitPolicy, perIP: RateLimitPolicy) {
+        /// - Parameter perPayment: default 2/s, burst 30: a status page tab polls about 0.27/s (every 5 s, plus a
+        ///   notification check every 15 s), so several tabs and reloads run freely.
+        public init(
+            requests: RateLimitPolicy, payOS: RateLimitPolicy, perIP: RateLimitPolicy,
+            perPayment: RateLimitPolicy = RateLimitPolicy(requestsPerSecond: 2, burst: 30)
+        ) {
             self.requests = requests
             self.payOS = payOS
             self.perIP = perIP
+            self.perPayment = perPayment
         }
     }
 
@@ -59,6 +68,7 @@ public final class TenantRateLimiter: Sendable {
     private let requestBuckets: KeyedRateLimiter<OwnerID>
     private let payOSBuckets: KeyedRateLimiter<OwnerID>
     private let ipBuckets: KeyedRateLimiter<String>
+    private let paymentBuckets: KeyedRateLimiter<PaymentID>
     private let liveInstances = Atomic<Int>(1)
 
     public init(defaults: Defaults, clock: RateLimitClock = .continuous) {
@@ -66,6 +76,7 @@ public final class TenantRateLimiter: Sendable {
         self.requestBuckets = KeyedRateLimiter(clock: clock)
         self.payOSBuckets = KeyedRateLimiter(clock: clock)
         self.ipBuckets = KeyedRateLimiter(clock: clock, pruneThreshold: 256)
+        self.paymentBuckets = KeyedRateLimiter(clock: clock, pruneThreshold: 256)
     }
 
     // MARK: Limits
@@ -108,7 +119,7 @@ public final class TenantRateLimiter: Sendable {
 
     // MARK: Admission
 
-    /// One request of the owner's API or renter traffic: checked against this instance's share of its limit.
+    /// One request of the owner's API traffic: checked against this instance's share of its limit.
     public func admitRequest(owner: OwnerID) -> RateLimitDecision {
         requestBuckets.admit(owner, policy: effectiveLimit(owner: owner).requests.share(of: instances))
     }
@@ -118,6 +129,11 @@ public final class TenantRateLimiter: Sendable {
     public func admitPayOSCall(owner: OwnerID) throws(RateLimitError) {
         let decision = payOSBuckets.admit(owner, policy: effectiveLimit(owner: owner).payOS.share(of: instances))
         guard decision.allowed else { throw RateLimitError(.payOSCallsLimited, decision: decision) }
+    }
+
+    /// One request of a payment's renter (it carried the payment's valid renter token), in the payment's own bucket.
+    public func admitRenter(payment: PaymentID) -> RateLimitDecision {
+        paymentBuckets.admit(payment, policy: defaults.perPayment.share(of: instances))
     }
 
     /// One request that belongs to no known owner (no valid renter token, payOS's browser redirects…), by client IP.

@@ -23,7 +23,7 @@ extension GatewayAPITests {
                 let (hits0, misses0) = (view.hits, view.misses)
                 let first = try await gw.get(path + "?t=\(payment.token)")
                 #expect(first.json?["status"] == "pending")
-                #expect(first.rateLimitPolicy == #""default";q=2000;w=2"#, "charged to the payment's owner")
+                #expect(first.rateLimitPolicy == #""default";q=30;w=15"#, "charged to the payment's own renter bucket")
                 #expect(view.misses == misses0 + 1)
                 #expect(view.hits == hits0)
 

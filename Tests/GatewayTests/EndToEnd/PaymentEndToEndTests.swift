@@ -90,7 +90,8 @@ extension GatewayAPITests {
         /// trusts only payOS's GET): PROCESSING leaves the payment pending, FAILED settles it failed.
         @Test(arguments: TestDatabases.backends)
         func aProcessingLinkStaysPendingAndAFailedOneSettlesFailed(backend: TestBackend) async throws {
-            try await GatewayHarness.run(backend) { gw in
+            // Every return asks payOS again (no interval between redirects' confirmations): the second one must see FAILED.
+            try await GatewayHarness.run(backend, environment: ["GATEHOUSE_RETURN_CONFIRM_SECONDS": "0"]) { gw in
                 let payment = try await gw.bookAndCreatePayment(gw.ownerA)
                 let clientId = gw.ownerA.channel.clientId
                 let returnPath = "/payment/return?code=00&status=PAID&orderCode=\(payment.orderCode)"

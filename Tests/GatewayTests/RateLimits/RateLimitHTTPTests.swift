@@ -21,7 +21,8 @@ extension HTTPResult {
 
 extension GatewayAPITests {
     /// Per-owner limits over HTTP: one owner is throttled at its limit while another is not; renter traffic counts
-    /// against the payment's owner; traffic without an owner counts against the client IP; payOS calls are capped.
+    /// against the payment's own bucket, never its owner's; traffic without an owner or a payment counts against the
+    /// client IP; payOS calls are capped, and payOS's anonymous redirects cost at most one call per payment per interval.
     @Suite struct RateLimitHTTPTests {
         /// Sends `request` until the first 429 (at most `limit` times) and returns the answers.
         static func untilRefused(
@@ -88,27 +89,52 @@ extension GatewayAPITests {
         }
 
         @Test(arguments: TestDatabases.backends)
-        func renterPollsCountAgainstThePaymentsOwnerAndTokenlessOnesAgainstTheClientIP(backend: TestBackend) async throws {
-            let environment = ["GATEHOUSE_IP_RATE_LIMIT_RPS": "1", "GATEHOUSE_IP_RATE_LIMIT_BURST": "3"]
-            try await GatewayHarness.run(backend, environment: environment) { gw in
-                let paymentA = try await gw.bookAndCreatePayment(gw.ownerA)
-                let paymentB = try await gw.bookAndCreatePayment(gw.ownerB)
-                // Now owner A gets a small limit (an admin's change, applied on this instance).
-                let stored = try await gw.components.rateLimits.set(owner: gw.ownerA.id, requestsPerSecond: 1, burst: 4, logger: gw.logger)
-                gw.components.rateLimiter.apply([stored])
+        func anOwnerWhoseAPIBudgetIsSpentStillHasItsRentersPollsAnswered(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let payment = try await gw.bookAndCreatePayment(gw.ownerA)
+                // Owner A gets a small limit (an admin's change, applied on this instance) and spends it.
+                gw.components.rateLimiter.apply([
+                    try await gw.components.rateLimits.set(owner: gw.ownerA.id, requestsPerSecond: 1, burst: 3, logger: gw.logger)
+                ])
+                let api = try await Self.untilRefused { try await gw.get("/api/payments", headers: gw.ownerA.bearer) }
+                #expect(api.refused?.errorCode == "RATE_LIMITED")
 
-                let renterA = try await Self.untilRefused {
-                    try await gw.get("/payment/refresh-status/\(paymentA.paymentID)", headers: paymentA.cookie)
+                // Its renter polls on, in the payment's own bucket (more polls than the owner's whole burst).
+                for _ in 0..<8 {
+                    let poll = try await gw.get("/payment/refresh-status/\(payment.paymentID)", headers: payment.cookie)
+                    #expect(poll.status == .ok)
+                    #expect(poll.rateLimitPolicy == #""default";q=30;w=15"#)
                 }
-                let refused = try #require(renterA.refused)
-                Self.expectAdmittedNear(renterA.admitted.count, burst: 4, rate: 1, elapsed: renterA.elapsed)
+                #expect(try await gw.get("/payment/status/\(payment.paymentID)", headers: payment.cookie.merging([.accept: "text/html"])).status == .ok)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func aRenterHammeringOnePaymentIsRefusedInThatPaymentsBucketOnly(backend: TestBackend) async throws {
+            let environment = [
+                "GATEHOUSE_RENTER_RATE_LIMIT_RPS": "1", "GATEHOUSE_RENTER_RATE_LIMIT_BURST": "4",
+                "GATEHOUSE_IP_RATE_LIMIT_RPS": "1", "GATEHOUSE_IP_RATE_LIMIT_BURST": "3",
+            ]
+            try await GatewayHarness.run(backend, environment: environment) { gw in
+                let hammered = try await gw.bookAndCreatePayment(gw.ownerA)
+                let other = try await gw.bookAndCreatePayment(gw.ownerA)
+                let paymentB = try await gw.bookAndCreatePayment(gw.ownerB)
+
+                let renter = try await Self.untilRefused {
+                    try await gw.get("/payment/refresh-status/\(hammered.paymentID)", headers: hammered.cookie)
+                }
+                let refused = try #require(renter.refused, "the hammering renter was never throttled")
+                Self.expectAdmittedNear(renter.admitted.count, burst: 4, rate: 1, elapsed: renter.elapsed)
                 #expect(refused.errorCode == "RATE_LIMITED")
                 #expect(refused.rateLimitPolicy == #""default";q=4;w=4"#)
-                // The renter's polls used owner A's budget: A's own API is throttled too.
-                #expect(try await gw.get("/api/payments", headers: gw.ownerA.bearer).status == .tooManyRequests)
-                // Owner B's renter is unaffected (more polls than the per-IP burst: they are not charged to the IP).
-                for _ in 0..<5 {
+                #expect(refused.retryAfter != nil)
+
+                // The same owner's other payment, another owner's payment and the owner's own API are unaffected (more
+                // renter requests together than the per-IP burst: none is charged to the client IP either).
+                for _ in 0..<3 {
+                    #expect(try await gw.get("/payment/refresh-status/\(other.paymentID)", headers: other.cookie).status == .ok)
                     #expect(try await gw.get("/payment/refresh-status/\(paymentB.paymentID)", headers: paymentB.cookie).status == .ok)
+                    #expect(try await gw.get("/api/payments", headers: gw.ownerA.bearer).status == .ok)
                 }
 
                 // Without a token nobody's budget but the client IP's is spent (payment ids are guessable).
@@ -117,7 +143,7 @@ extension GatewayAPITests {
                 #expect(guesses.admitted.allSatisfy { $0.status == .notFound })
                 #expect(guesses.refused?.rateLimitPolicy == #""default";q=3;w=3"#)
                 // A wrong token is no token.
-                #expect(try await gw.get("/payment/refresh-status/\(paymentB.paymentID)?t=\(paymentA.token)").status == .tooManyRequests)
+                #expect(try await gw.get("/payment/refresh-status/\(paymentB.paymentID)?t=\(other.token)").status == .tooManyRequests)
                 // The renter page (HTML) shows the localized rate-limit page with the same headers.
                 let page = try await gw.get("/payment/status/\(paymentB.paymentID)", headers: [.accept: "text/html"])
                 #expect(page.status == .tooManyRequests)
@@ -132,6 +158,40 @@ extension GatewayAPITests {
                 #expect(PrometheusEndpointTests.sample(metrics, name, ["limit=\"owner\"", "owner=\"\(gw.ownerA.id.rawValue)\""]) == 2)
                 #expect(PrometheusEndpointTests.sample(metrics, name, ["limit=\"ip\"", "owner=\"unknown\""]) == 3)
                 #expect(PrometheusEndpointTests.sample(metrics, name, ["owner=\"\(gw.ownerB.id.rawValue)\""]) == nil)
+            }
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func concurrentPayOSRedirectsForOnePaymentCostOnePayOSGet(backend: TestBackend) async throws {
+            // An interval longer than the test, so "at most one GET" does not depend on how fast the machine is.
+            try await GatewayHarness.run(backend, environment: ["GATEHOUSE_RETURN_CONFIRM_SECONDS": "60"]) { gw in
+                func gets(_ payment: CreatedLink) -> Int {
+                    gw.payOS.calls.filter { $0.method == "GET" && $0.path == "/v2/payment-requests/\(payment.orderCode)" }.count
+                }
+                func concurrently(_ path: String, times: Int = 20) async throws -> [HTTPResult] {
+                    try await withThrowingTaskGroup(of: HTTPResult.self) { group in
+                        for _ in 0..<times { group.addTask { try await gw.get(path) } }
+                        return try await group.reduce(into: []) { $0.append($1) }
+                    }
+                }
+
+                // Paid at payOS: twenty returns (a renter's reloads, or anyone's) settle it with one GET, and all land on
+                // the receipt.
+                let paid = try await gw.bookAndCreatePayment(gw.ownerA)
+                try await gw.sandbox.pay(String(paid.orderCode), clientId: gw.ownerA.channel.clientId)
+                let returns = try await concurrently("/payment/return?code=00&status=PAID&orderCode=\(paid.orderCode)")
+                #expect(returns.allSatisfy { $0.status == .seeOther && $0.location == "/payment/success/\(paid.paymentID)" })
+                #expect(gets(paid) == 1)
+                #expect(try await gw.storedPayment(paid, of: gw.ownerA)?.status == .success)
+
+                // Unpaid: twenty returns and twenty cancel redirects, with no credential, cost the owner one GET.
+                let unpaid = try await gw.bookAndCreatePayment(gw.ownerA)
+                async let returned = concurrently("/payment/return?code=00&status=PAID&orderCode=\(unpaid.orderCode)")
+                async let cancelled = concurrently("/payment/cancel?code=00&cancel=true&status=CANCELLED&orderCode=\(unpaid.orderCode)")
+                let answers = try await returned + cancelled
+                #expect(answers.allSatisfy { $0.status == .seeOther && $0.location == "/payment/status/\(unpaid.paymentID)" })
+                #expect(gets(unpaid) == 1)
+                #expect(try await gw.storedPayment(unpaid, of: gw.ownerA)?.status == .pending)
             }
         }
 
