@@ -39,6 +39,10 @@ extension AdminSuites {
                     #expect(data.count > 1000, "\(name) is \(data.count) bytes")
                     #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(name) is a PNG")
                 }
+                // Every page passes the accessibility checks (one h1, labelled fields, alt text, contrast).
+                for (name, problems) in try #require(report["accessibility"]?.objectValue).entries {
+                    #expect(problems.arrayValue?.isEmpty == true, "\(name): \(problems)")
+                }
                 #expect(report["pages"]?["04-owner-after"]?.stringValue?.contains("done=saved") == true)
                 #expect(report["pages"]?["rate_limit_shown"]?.stringValue?.contains("12/s") == true)
                 // The form really changed the stored limit, for owner A only, and the change is audited.
