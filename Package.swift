@@ -516,6 +516,7 @@ let package = Package(
                 "StorageTestSupport",
                 "GatehouseApp",
                 "Admin",
+                "GatehouseHTTP",
                 "Tenancy",
                 "Storage",
                 "Vault",

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import Payments
 import Foundation
 public import Hummingbird
 import Logging

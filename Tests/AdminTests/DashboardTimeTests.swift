@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 @testable import Admin
+import GatehouseHTTP
 import GatehouseApp
 import GatehouseTestSupport
 import HTTPTypes
@@ -62,11 +63,11 @@ extension AdminSuites {
         }
 
         @Test func aVietnamDayRunsFrom17ZTheDayBeforeTo17Z() {
-            #expect(AdminTime.bound("2026-12-01", endOfDay: false) == 1_796_058_000_000)  // 2026-11-30T17:00:00Z
-            #expect(AdminTime.bound("2026-12-01", endOfDay: true) == 1_796_144_400_000)  // 2026-12-01T17:00:00Z
-            #expect(AdminTime.bound("2024-02-29", endOfDay: false) != nil)
-            #expect(AdminTime.bound("2025-02-29", endOfDay: false) == nil)
-            #expect(AdminTime.bound("2026-12-01T00:00:00+07:00", endOfDay: true) == 1_796_058_000_000)
+            #expect(PageTime.bound("2026-12-01", endOfDay: false) == 1_796_058_000_000)  // 2026-11-30T17:00:00Z
+            #expect(PageTime.bound("2026-12-01", endOfDay: true) == 1_796_144_400_000)  // 2026-12-01T17:00:00Z
+            #expect(PageTime.bound("2024-02-29", endOfDay: false) != nil)
+            #expect(PageTime.bound("2025-02-29", endOfDay: false) == nil)
+            #expect(PageTime.bound("2026-12-01T00:00:00+07:00", endOfDay: true) == 1_796_058_000_000)
         }
     }
 }

@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import Admin
+import GatehouseHTTP
 import Foundation
 import Testing
 

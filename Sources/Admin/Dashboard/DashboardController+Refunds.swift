@@ -27,7 +27,7 @@ extension DashboardController {
                     "id": refund.paymentID.rawValue, "code": refund.paymentCode, "orderCode": refund.orderCode, "ownerID": refund.ownerID.rawValue,
                     "ownerName": refund.ownerName, "renterName": refund.renterName ?? "", "renterEmail": refund.renterEmail ?? "",
                     "amountToRefund": VND.format(refund.amountToRefund, locale: locale),
-                    "reason": strings["reason_\(refund.reason)"] ?? refund.reason, "flaggedAt": AdminTime.model(refund.flaggedAt, locale: locale),
+                    "reason": strings["reason_\(refund.reason)"] ?? refund.reason, "flaggedAt": PageTime.model(refund.flaggedAt, locale: locale),
                     "csrf": session.csrfToken,
                 ]
                 if let phone = refund.renterPhone, !phone.isEmpty { row["renterPhone"] = phone }

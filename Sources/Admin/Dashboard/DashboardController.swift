@@ -280,7 +280,7 @@ public struct DashboardController: Sendable {
                 filter = try AdminController.auditFilter { $0 == "from" || $0 == "to" ? nil : request.queryValue($0) }
                 for (name, endOfDay) in [("from", false), ("to", true)] {
                     guard let text = request.queryValue(name), !text.isEmpty else { continue }
-                    guard let bound = AdminTime.bound(text, endOfDay: endOfDay) else {
+                    guard let bound = PageTime.bound(text, endOfDay: endOfDay) else {
                         throw APIError.validation("\(name) must be a date (YYYY-MM-DD, Vietnam time)")
                     }
                     if endOfDay { filter.to = bound } else { filter.from = bound }
@@ -293,7 +293,7 @@ public struct DashboardController: Sendable {
             let result = try await operations.auditPage(filter, logger: context.logger)
             let records: [[String: Any]] = result.records.map {
                 [
-                    "id": $0.id, "at": AdminTime.model($0.at, locale: locale(request)), "actor": $0.actor, "owner": $0.ownerID.map { String($0.rawValue) } ?? "",
+                    "id": $0.id, "at": PageTime.model($0.at, locale: locale(request)), "actor": $0.actor, "owner": $0.ownerID.map { String($0.rawValue) } ?? "",
                     "action": $0.action, "detail": $0.detail ?? "", "requestID": $0.requestID ?? "",
                 ]
             }

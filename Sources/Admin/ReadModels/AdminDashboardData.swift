@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import Payments
 public import Logging
 import Storage
 import Vault

@@ -3,7 +3,6 @@ public import Logging
 public import Storage
 public import GatehouseCore
 import Tenancy
-import Payments
 
 /// The width of one metrics bucket.
 ///
@@ -177,7 +176,8 @@ public struct PaymentMetrics: Sendable {
         }
     }
 
-    let database: any SQLDatabase
+    /// The database the figures are read from (other read models of the same figures use it too).
+    public let database: any SQLDatabase
 
     public init(database: any SQLDatabase) {
         self.database = database
