@@ -330,9 +330,6 @@ public struct PaymentController: Sendable {
         return redirect(to: settledPath(confirmed), cookies: [:])
     }
 
-    /// `GET /payment/cancel`: payOS sends the renter here after pressing cancel. The link is cancelled at payOS when the
-    /// request carries this payment's renter token (so nobody else can cancel a renter's payment by guessing an
-    /// orderCode); otherwise its real state is only confirmed.
     /// payOS's redirect after the renter cancelled on payOS's page: shows the state payOS reports, changes nothing by
     /// itself. The query is unsigned and any site can link here, so a cancel happens only at payOS (its checkout page)
     /// or through ``cancel(request:context:)``.
