@@ -330,7 +330,7 @@ public struct PaymentController: Sendable {
         return redirect(to: settledPath(confirmed), cookies: [:])
     }
 
-    /// payOS's redirect after the renter cancelled on payOS's page: shows the state payOS reports, changes nothing by
+    /// `GET /payment/cancel`: payOS's redirect after the renter cancelled on payOS's page: shows the state payOS reports, changes nothing by
     /// itself. The query is unsigned and any site can link here, so a cancel happens only at payOS (its checkout page)
     /// or through ``cancel(request:context:)``.
     @Sendable func payOSCancel(request: Request, context: GatehouseRequestContext) async throws -> Response {
