@@ -503,6 +503,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["OwnerConsole/Browser"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
