@@ -225,7 +225,6 @@ let package = Package(
         .target(
             name: "Admin",
             dependencies: [
-                "Sodium",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "GatehouseCore",
                 "GatehouseHTTP",

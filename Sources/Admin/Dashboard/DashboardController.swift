@@ -336,13 +336,8 @@ public struct DashboardController: Sendable {
         do {
             return try await body(session, form)
         } catch {
-            let mapped = APIError.from(error)
-            if mapped.status.code >= 500 {
-                context.logger.error("dashboard action failed", metadata: ["error.detail": "\(String(reflecting: error))"])
-            }
-            let strings = AdminStrings.table(locale(request))
-            let message = mapped.status.code >= 500 ? (strings["failed"] ?? "") + " (\(context.requestID))" : mapped.message
-            return page(request, "owners", title: "", model: ["owners": [Any]()], session: session, error: message, status: mapped.status)
+            let failure = ConsoleHTTP.failure(error, generic: AdminStrings.table(locale(request))["failed"] ?? "", context: context)
+            return page(request, "owners", title: "", model: ["owners": [Any]()], session: session, error: failure.message, status: failure.status)
         }
     }
 

@@ -2,6 +2,7 @@
 import Foundation
 public import HTTPTypes
 public import Hummingbird
+import Logging
 import NIOCore
 
 /// What the two script-free consoles (the admin dashboard at `/admin`, the owner console at `/owner`) share at the
@@ -22,6 +23,15 @@ public enum ConsoleHTTP {
                 "default-src 'none'; style-src 'nonce-\(nonce)'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
             HTTPField.Name("Referrer-Policy")!: "no-referrer", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         ]
+    }
+
+    /// What a console page says about an action's failure, and its status: the mapped message for a client error, or
+    /// `generic` with the request id for a server error (whose details go to the log only, never to the page).
+    public static func failure(_ error: any Error, generic: String, context: some GatehouseContext) -> (message: String, status: HTTPResponse.Status) {
+        let mapped = APIError.from(error)
+        guard mapped.status.code >= 500 else { return (mapped.message, mapped.status) }
+        context.logger.error("console action failed", metadata: ["error.detail": "\(String(reflecting: error))"])
+        return (generic + " (\(context.requestID))", mapped.status)
     }
 
     /// A 303 to `location` (after a form post, or to the sign-in form).

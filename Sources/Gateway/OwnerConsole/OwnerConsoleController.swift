@@ -184,12 +184,8 @@ public struct OwnerConsoleController: Sendable {
         do {
             return try await body(signed, form)
         } catch {
-            let mapped = APIError.from(error)
-            if mapped.status.code >= 500 {
-                context.logger.error("owner console action failed", metadata: ["error.detail": "\(String(reflecting: error))"])
-            }
-            let text = mapped.status.code >= 500 ? (strings["failed"] ?? "") + " (\(context.requestID))" : mapped.message
-            return message(request, signed: signed, current: current, error: text, status: mapped.status)
+            let failure = ConsoleHTTP.failure(error, generic: strings["failed"] ?? "", context: context)
+            return message(request, signed: signed, current: current, error: failure.message, status: failure.status)
         }
     }
 
