@@ -225,7 +225,6 @@ let package = Package(
         .target(
             name: "Admin",
             dependencies: [
-                "Sodium",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "GatehouseCore",
                 "GatehouseHTTP",
@@ -503,6 +502,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["OwnerConsole/Browser"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@
 public import Logging
 public import GatehouseCore
 import Vault
+public import Payments
 
 extension AdminOperations {
     /// Audits an export of the payments of `filter` (who, which owner, which days) and returns the exporter to stream

@@ -153,6 +153,8 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     router.group().add(middleware: AdminAuthMiddleware(tokens: components.adminTokens, failures: authFailures)).group(context: AdminRequestContext.self)
         .addRoutes(MetricsController<AdminRequestContext>(metrics: components.paymentMetrics, owners: components.owners, now: { components.clock.now() }).endpoints)
     router.addRoutes(components.dashboardController(authFailures: authFailures).endpoints)
+    // Owners' console: its own session cookie (signed in with an owner API key); wrong keys spend the same budget.
+    router.addRoutes(components.ownerConsoleController(authFailures: authFailures).endpoints)
     return router
 }
 

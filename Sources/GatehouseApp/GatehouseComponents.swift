@@ -37,6 +37,8 @@ public struct GatehouseComponents: Sendable {
     public let payOS: PayOSClient
     public let pages: RenterPages
     public let adminPages: AdminPages
+    /// The owner console's templates (`/owner`).
+    public let consolePages: ConsolePages
     public let clock: WallClock
     public let notifications: NotificationWiring
     /// Per-owner, per-payOS-call and per-IP limits (this instance's share; see ``TenantRateLimiter``).
@@ -138,7 +140,7 @@ public struct GatehouseComponents: Sendable {
                 bookings: bookings, paymentRepository: paymentRepository, statusView: statusView, renterTokens: renterTokens, payments: payments,
                 redirectConfirmations: RedirectConfirmations(payments: payments, interval: .seconds(configuration.returnConfirmSeconds)),
                 credentials: credentials, webhooks: webhooks, payOS: payOS,
-                pages: try RenterPages(), adminPages: try AdminPages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
+                pages: try RenterPages(), adminPages: try AdminPages(), consolePages: try ConsolePages(), clock: clock, notifications: notifications, rateLimiter: rateLimiter,
                 rateLimits: RateLimitRepository(database: database, clock: clock), onboarding: onboarding, keyAccess: keyAccess,
                 paymentMetrics: PaymentMetrics(database: database), observability: observability, onboardingPage: try OnboardingController(),
                 longPolls: LongPollLimiter(capacity: configuration.maxLongPolls, metrics: observability.factory),

@@ -3,7 +3,7 @@ public import Storage
 
 /// The tables Payments owns: renters, bookings, payments, idempotency keys, the webhook inbox (v1), refused-signature
 /// counts, the inbox's payOS transaction time and the metrics indexes on it (v2), refunds due and the per-booking link
-/// claim (v7).
+/// claim (v7), the owner console's indexes (v8).
 public enum PaymentsSchema {
     public static let parts: [SchemaPart] = [
         SchemaPart(version: 1, owner: "Payments", tables: [
@@ -199,6 +199,13 @@ public enum PaymentsSchema {
             }
             statements.append("CREATE INDEX IF NOT EXISTS idx_payment_refund_flagged ON payment (refund_flagged_at)")
             return statements
+        },
+        // The owner console (v8): an owner's payments newest first (keyset paging), and the owner's last webhook.
+        SchemaPart(version: 8, owner: "Payments") { _ in
+            [
+                "CREATE INDEX IF NOT EXISTS idx_payment_owner_created ON payment (owner_id, created_at, id)",
+                "CREATE INDEX IF NOT EXISTS idx_webhook_inbox_owner_received ON webhook_inbox (owner_id, received_at)",
+            ]
         },
     ]
 }

@@ -2,7 +2,7 @@
 public import Storage
 
 /// The tables Tenancy owns: owners, their API keys, admin tokens (v1), onboarding proofs (v2), per-owner rate limits
-/// and the instance registry (v3). `owner` is the table every tenant-scoped row refers to, so the composition root puts
+/// the instance registry (v3) and owner console sessions (v8). `owner` is the table every tenant-scoped row refers to, so the composition root puts
 /// this module's parts first.
 public enum TenancySchema {
     public static let parts: [SchemaPart] = [
@@ -114,6 +114,25 @@ public enum TenancySchema {
                     SQLIndex("idx_gateway_instance_heartbeat", ["heartbeat_at"]),
                 ]
             ),
+        ]),
+        // Owner console sessions (v8): as `admin_session`, belonging to the API key that signed in (``OwnerSessionRepository``).
+        SchemaPart(version: 8, owner: "Tenancy", tables: [
+            SQLTable(
+                "owner_session",
+                columns: [
+                    .varchar("prefix", 32),
+                    .blob("session_hash"),
+                    .varchar("key_prefix", 32),
+                    .varchar("csrf_token", 64),
+                    .bigint("created_at"),
+                    .bigint("expires_at"),
+                    .bigint("ended_at", nullable: true),
+                ],
+                indexes: [
+                    .unique("ux_owner_session_prefix", ["prefix"]),
+                    SQLIndex("idx_owner_session_expires", ["expires_at"]),
+                ]
+            )
         ]),
     ]
 }

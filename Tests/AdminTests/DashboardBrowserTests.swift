@@ -66,31 +66,8 @@ enum DashboardBrowser {
     }
     static var shouldRun: Bool { isCI || hasChromium }
 
-    struct Output: Sendable {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// Runs `python3 arguments…` to completion without blocking the cooperative pool (output read on its own threads).
-    static func run(_ arguments: [String]) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3"] + arguments
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.terminationHandler = { process in
-                let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                continuation.resume(returning: Output(status: process.terminationStatus, stdout: stdout, stderr: stderr))
-            }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
+    /// Runs `python3 arguments…` (the shared runner).
+    static func run(_ arguments: [String]) async throws -> PythonScript.Output {
+        try await PythonScript.run(arguments)
     }
 }

@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Admin
+import Payments
 import Foundation
 import Synchronization
 import GatehouseTestSupport

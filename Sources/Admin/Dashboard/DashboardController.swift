@@ -336,13 +336,8 @@ public struct DashboardController: Sendable {
         do {
             return try await body(session, form)
         } catch {
-            let mapped = APIError.from(error)
-            if mapped.status.code >= 500 {
-                context.logger.error("dashboard action failed", metadata: ["error.detail": "\(String(reflecting: error))"])
-            }
-            let strings = AdminStrings.table(locale(request))
-            let message = mapped.status.code >= 500 ? (strings["failed"] ?? "") + " (\(context.requestID))" : mapped.message
-            return page(request, "owners", title: "", model: ["owners": [Any]()], session: session, error: message, status: mapped.status)
+            let failure = ConsoleHTTP.failure(error, generic: AdminStrings.table(locale(request))["failed"] ?? "", context: context)
+            return page(request, "owners", title: "", model: ["owners": [Any]()], session: session, error: failure.message, status: failure.status)
         }
     }
 
@@ -359,12 +354,7 @@ public struct DashboardController: Sendable {
             chrome: .init(
                 locale: locale, title: title, nonce: nonce, csrf: csrf ?? session?.csrfToken ?? "", adminName: session?.admin.name,
                 flash: flash, error: error))
-        var headers: HTTPFields = [
-            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-            HTTPField.Name("Content-Security-Policy")!:
-                "default-src 'none'; style-src 'nonce-\(nonce)'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        ]
+        var headers = ConsoleHTTP.pageHeaders(nonce: nonce)
         if let lang = request.uri.queryParameters["lang"].flatMap({ PageLocale(code: String($0)) }) {
             headers.append(HTTPField(name: .setCookie, value: "gh_lang=\(lang.code); Path=/; Max-Age=31536000; SameSite=Lax"))
         }
@@ -378,7 +368,7 @@ public struct DashboardController: Sendable {
     }
 
     func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
-        "\(name)=\(value); Path=/admin; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secureCookies ? "; Secure" : "")"
+        ConsoleHTTP.cookie(name, value, path: "/admin", maxAge: maxAge, secure: secureCookies)
     }
 
     /// The audit context of a signed-in admin's change: actor `admin:<prefix>` and the request id.
@@ -387,7 +377,7 @@ public struct DashboardController: Sendable {
     }
 
     static func redirect(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+        ConsoleHTTP.redirect(location)
     }
 
     static func id(_ context: GatehouseRequestContext) -> Int64? {
@@ -405,22 +395,7 @@ public struct DashboardController: Sendable {
 
     /// An `application/x-www-form-urlencoded` body as a dictionary (the last value of a repeated name wins).
     static func form(_ request: Request, context: GatehouseRequestContext) async throws -> [String: String] {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw APIError.payloadTooLarge
-        }
-        var fields: [String: String] = [:]
-        for pair in String(buffer: buffer).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            guard let name = parts.first else { continue }
-            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
+        try await ConsoleHTTP.form(request, context: context)
     }
 }
 

@@ -1,6 +1,5 @@
 // Copyright (c) the Gatehouse authors
 public import Logging
-import Sodium
 public import Storage
 public import GatehouseCore
 public import Tenancy
@@ -33,80 +32,51 @@ public struct AdminSession: Sendable, Hashable {
 
     /// Compares two tokens in constant time (for equal lengths; token lengths are public).
     public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-        ConstantTime.equals(Array(lhs.utf8), Array(rhs.utf8))
+        ConsoleSessionStore.constantTimeEquals(lhs, rhs)
     }
 }
 
 /// Dashboard sessions (`admin_session`, schema v4): opened by signing in with an admin token, valid until they expire,
-/// the admin signs out, or the admin token is revoked.
+/// the admin signs out, or the admin token is revoked (the rules are ``ConsoleSessionStore``'s, shared with the owner
+/// console).
 public struct AdminSessionRepository: Sendable {
-    static let purpose = "admin-session"
     /// How long a session lasts from sign-in: a working day; admins sign in again after that.
     public static let lifetimeMillis: Int64 = 8 * 3600 * 1000
 
-    let database: any SQLDatabase
-    let hasher: TokenHasher
+    let store: ConsoleSessionStore
     let tokens: AdminTokenRepository
-    let clock: WallClock
 
     public init(database: any SQLDatabase, hasher: TokenHasher, clock: WallClock = .system) {
-        self.database = database
-        self.hasher = hasher
+        self.store = ConsoleSessionStore(
+            scheme: "ghs", purpose: "admin-session", table: "admin_session", credentialColumn: "admin_prefix", credentialTable: "admin_token",
+            credentialColumns: "t.name", lifetimeMillis: Self.lifetimeMillis, database: database, hasher: hasher, clock: clock)
         self.tokens = AdminTokenRepository(database: database, hasher: hasher, clock: clock)
-        self.clock = clock
     }
 
     /// Signs in with an admin token: a new session, or `nil` when the token is not a valid admin token.
     public func signIn(token: String, logger: Logger) async throws -> IssuedAdminSession? {
         guard let admin = try await tokens.authenticate(token, logger: logger) else { return nil }
-        // Housekeeping on the rare write path: sessions long over are removed when someone signs in.
-        try await purge(logger: logger)
-        let issued = PrefixedToken(scheme: "ghs")
-        let (prefix, cookie) = (issued.prefix, issued.token)
-        let csrf = RandomToken.secret(bits: 160)
-        let now = clock.now()
-        let expiresAt = now + Self.lifetimeMillis
-        try await database.execute(
-            """
-            INSERT INTO admin_session (prefix, session_hash, admin_prefix, csrf_token, created_at, expires_at)
-            VALUES (\(prefix), \(hasher.hash(cookie, purpose: Self.purpose)), \(admin.prefix), \(csrf), \(now), \(expiresAt))
-            """, logger: logger)
-        return IssuedAdminSession(cookie: cookie, csrfToken: csrf, expiresAt: expiresAt, admin: admin)
+        let issued = try await store.open(credentialPrefix: admin.prefix, logger: logger)
+        return IssuedAdminSession(cookie: issued.cookie, csrfToken: issued.csrfToken, expiresAt: issued.expiresAt, admin: admin)
     }
 
     /// The live session a cookie names, or `nil` (malformed, unknown, wrong secret, expired, ended, or its admin
     /// token revoked).
     public func session(cookie: String, logger: Logger) async throws -> AdminSession? {
-        guard let prefix = PrefixedToken.prefix(of: cookie, scheme: "ghs") else { return nil }
-        guard let row = try await database.query(
-            """
-            SELECT s.session_hash, s.admin_prefix, s.csrf_token, s.expires_at, s.ended_at, t.name, t.revoked_at
-            FROM admin_session s JOIN admin_token t ON t.prefix = s.admin_prefix WHERE s.prefix = \(prefix)
-            """, logger: logger
-        ).first else { return nil }
-        guard hasher.matches(cookie, purpose: Self.purpose, stored: try row.decode("session_hash")) else { return nil }
-        let expiresAt: Int64 = try row.decode("expires_at")
-        guard expiresAt > clock.now(), try row.decodeIfPresent("ended_at", as: Int64.self) == nil,
-            try row.decodeIfPresent("revoked_at", as: Int64.self) == nil
-        else { return nil }
+        guard let found = try await store.find(cookie: cookie, logger: logger) else { return nil }
         return AdminSession(
-            prefix: prefix, admin: AdminPrincipal(prefix: try row.decode("admin_prefix"), name: try row.decode("name")),
-            csrfToken: try row.decode("csrf_token"), expiresAt: expiresAt)
+            prefix: found.prefix, admin: AdminPrincipal(prefix: found.credentialPrefix, name: try found.row.decode("name")),
+            csrfToken: found.csrfToken, expiresAt: found.expiresAt)
     }
 
     /// Ends a session (sign-out).
     public func end(_ session: AdminSession, logger: Logger) async throws {
-        try await database.execute(
-            "UPDATE admin_session SET ended_at = \(clock.now()) WHERE prefix = \(session.prefix) AND ended_at IS NULL", logger: logger)
+        try await store.end(prefix: session.prefix, logger: logger)
     }
 
     /// Deletes sessions that expired or ended more than a day ago (housekeeping).
     @discardableResult
     public func purge(logger: Logger) async throws -> Int {
-        let cutoff = clock.now() - 24 * 3600 * 1000
-        return Int(
-            try await database.execute(
-                "DELETE FROM admin_session WHERE expires_at < \(cutoff) OR ended_at < \(cutoff)", logger: logger
-            ).affectedRows)
+        try await store.purge(logger: logger)
     }
 }

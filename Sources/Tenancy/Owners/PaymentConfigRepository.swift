@@ -32,6 +32,12 @@ public struct PaymentConfigRepository: SQLRepository {
         }
     }
 
+    /// When payOS last accepted the owner's webhook URL (confirm-webhook; Unix ms), or `nil`.
+    public func webhookConfirmedAt(owner: OwnerID, logger: Logger) async throws -> Int64? {
+        try await database.query("SELECT webhook_confirmed_at FROM payment_config WHERE owner_id = \(owner)", logger: logger)
+            .first?.decodeIfPresent("webhook_confirmed_at", as: Int64.self)
+    }
+
     /// Records that payOS accepted the owner's webhook URL (confirm-webhook) just now.
     public func markWebhookConfirmed(owner: OwnerID, logger: Logger) async throws {
         let now = clock.now()

@@ -119,6 +119,24 @@ public struct PaymentExport: Sendable {
         return "\(t.year)-\(two(t.month))-\(two(t.day))T\(two(t.hour)):\(two(t.minute)):\(two(t.second))+07:00"
     }
 
+    /// The longest range one export may span: a year of days keeps one request's work bounded.
+    public static let maximumDays: Int64 = 366
+
+    /// The Vietnam days `from` … `to` (`YYYY-MM-DD`, both included) as `[from, to)` in Unix ms.
+    /// - Throws: ``TenancyError/validation(_:)`` naming the parameter: not a date, `to` before `from`, or more than
+    ///   ``maximumDays`` days.
+    public static func days(from: String?, to: String?) throws(TenancyError) -> (from: Int64, to: Int64) {
+        func day(_ name: String, _ text: String?) throws(TenancyError) -> Int64 {
+            guard let text else { throw .validation("\(name) is required (a Vietnam date, YYYY-MM-DD)") }
+            guard let start = vietnamDayStart(text) else { throw .validation("\(name) must be a date, YYYY-MM-DD") }
+            return start
+        }
+        let start = try day("from", from), end = try day("to", to) + 86_400_000
+        guard end > start else { throw .validation("to must not be before from") }
+        guard end - start <= maximumDays * 86_400_000 else { throw .validation("an export spans at most \(maximumDays) days") }
+        return (start, end)
+    }
+
     /// The first instant (Unix ms) of the Vietnam day `yyyy-mm-dd`; `nil` when the text is not such a date.
     public static func vietnamDayStart(_ text: String) -> Int64? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)

@@ -1,0 +1,83 @@
+// Copyright (c) the Gatehouse authors
+import GatehouseCore
+
+/// The owner console's words, in Vietnamese and English (templates hold no words of their own).
+enum ConsoleStrings {
+    static func table(_ locale: PageLocale) -> [String: String] {
+        locale == .vi ? vi : en
+    }
+
+    static let vi: [String: String] = [
+        "brand": "Gatehouse cho chủ nhà", "otherLanguage": "English", "nav": "Mục chính",
+        "overview": "Tổng quan", "payments": "Thanh toán", "apiKeys": "Khóa API", "credentials": "Thông tin payOS", "signOut": "Đăng xuất",
+        "signInTitle": "Đăng nhập bảng điều khiển chủ nhà", "apiKey": "Khóa API Gatehouse (gh_…)", "signIn": "Đăng nhập",
+        "signInHelp": "Dùng một khóa API của bạn. Phiên đăng nhập kết thúc sau 8 giờ, khi bạn đăng xuất hoặc khi khóa bị thu hồi.",
+        "badSignIn": "Khóa API không hợp lệ.", "suspendedOwner": "Tài khoản đang bị tạm ngưng.",
+        "badForm": "Biểu mẫu đã hết hạn. Vui lòng tải lại trang và thử lại.", "failed": "Đã có lỗi. Vui lòng thử lại",
+        "payOSConnection": "Kết nối payOS", "connected": "Đã kết nối", "notConnected": "Chưa lưu thông tin payOS",
+        "clientID": "Client ID", "version": "Phiên bản", "rotatedAt": "Cập nhật lúc",
+        "rotationInProgress": "Đang đổi khóa: Checksum Key cũ vẫn được chấp nhận đến", "webhookURL": "Địa chỉ webhook (đăng ký với payOS)",
+        "webhookConfirmed": "payOS xác nhận webhook lúc", "lastWebhook": "Webhook hợp lệ gần nhất", "never": "Chưa có",
+        "charts": "Biểu đồ", "last48Hours": "48 giờ qua (theo giờ)", "last30Days": "30 ngày qua (theo ngày, giờ Việt Nam)",
+        "successRate": "Tỷ lệ thành công", "paymentCount": "Số thanh toán", "windowTotals": "Trong khoảng này",
+        "filters": "Lọc", "status": "Trạng thái", "anyStatus": "Tất cả", "fromDate": "Từ ngày", "toDate": "Đến ngày",
+        "code": "Mã đặt phòng hoặc mã đơn", "apply": "Lọc", "exportCSV": "Tải CSV", "exportTitle": "Xuất CSV theo ngày (giờ Việt Nam)",
+        "created": "Tạo lúc", "orderCode": "Mã đơn", "booking": "Đặt phòng", "room": "Phòng", "renter": "Người thuê",
+        "amount": "Số tiền", "paid": "Đã trả", "refundDue": "Cần hoàn", "underpaid": "thiếu", "noPayments": "Không có thanh toán nào.",
+        "nextPage": "Trang sau", "firstPage": "Trang đầu",
+        "pending": "Đang chờ", "success": "Thành công", "failed_status": "Thất bại", "cancelled": "Đã hủy", "expired": "Hết hạn",
+        "keysIntro": "Khóa API dùng cho API Gatehouse và để đăng nhập trang này. Khóa chỉ hiển thị một lần khi tạo.",
+        "keyName": "Tên khóa", "createKey": "Tạo khóa", "prefix": "Tiền tố", "name": "Tên", "lastUsed": "Dùng lần cuối",
+        "expires": "Hết hạn", "revoked": "Đã thu hồi", "revoke": "Thu hồi", "noExpiry": "Không", "active": "Đang dùng",
+        "thisSession": "(phiên này)",
+        "newKeyTitle": "Khóa API mới", "newKeyWarning": "Sao chép khóa này ngay: Gatehouse không lưu và sẽ không hiển thị lại.",
+        "newKey": "Khóa API", "backToKeys": "Quay lại danh sách khóa",
+        "rotateIntro": "Nhập thông tin kênh thanh toán payOS mới. Gatehouse kiểm tra chúng với payOS (như khi đăng ký) trước khi lưu; Checksum Key cũ vẫn được chấp nhận trong thời gian chuyển đổi.",
+        "payosClientID": "Client ID", "payosAPIKey": "API Key", "payosChecksumKey": "Checksum Key", "rotate": "Kiểm tra và lưu",
+        "rotated": "Đã xác minh với payOS và lưu.", "partClientOrKey": "payOS từ chối Client ID hoặc API Key.",
+        "partChecksum": "Checksum Key không khớp với chữ ký của payOS.",
+        "partWebhook": "payOS không gọi được địa chỉ webhook của bạn. Vui lòng thử lại sau.",
+        "validation": "Mỗi trường phải có từ 1 đến 256 ký tự, không có khoảng trắng.",
+        "attemptsExceeded": "Bạn đã thử quá nhiều lần trong một giờ. Vui lòng thử lại sau.",
+        "payOSUnavailable": "Không kết nối được payOS. Vui lòng thử lại sau.",
+        "keyCreated": "Đã tạo khóa.", "keyRevoked": "Đã thu hồi khóa.", "keyNotFound": "Không có khóa nào như vậy.",
+        "invalidFilter": "Bộ lọc không hợp lệ: ngày phải có dạng YYYY-MM-DD.", "invalidRange": "Khoảng ngày không hợp lệ (tối đa 366 ngày).",
+    ]
+
+    static let en: [String: String] = [
+        "brand": "Gatehouse for owners", "otherLanguage": "Tiếng Việt", "nav": "Main",
+        "overview": "Overview", "payments": "Payments", "apiKeys": "API keys", "credentials": "payOS credentials", "signOut": "Sign out",
+        "signInTitle": "Sign in to the owner console", "apiKey": "Gatehouse API key (gh_…)", "signIn": "Sign in",
+        "signInHelp": "Use one of your API keys. The session ends after 8 hours, when you sign out, or when the key is revoked.",
+        "badSignIn": "That API key is not valid.", "suspendedOwner": "This account is suspended.",
+        "badForm": "The form expired. Please reload the page and try again.", "failed": "Something went wrong. Please try again",
+        "payOSConnection": "payOS connection", "connected": "Connected", "notConnected": "No payOS credentials stored yet",
+        "clientID": "Client ID", "version": "Version", "rotatedAt": "Updated",
+        "rotationInProgress": "Rotation in progress: the previous checksum key is still accepted until", "webhookURL": "Webhook URL (registered with payOS)",
+        "webhookConfirmed": "payOS confirmed the webhook", "lastWebhook": "Last verified webhook", "never": "None yet",
+        "charts": "Charts", "last48Hours": "Last 48 hours (hourly)", "last30Days": "Last 30 days (daily, Vietnam time)",
+        "successRate": "Success rate", "paymentCount": "Payments", "windowTotals": "In this window",
+        "filters": "Filter", "status": "Status", "anyStatus": "Any", "fromDate": "From", "toDate": "To",
+        "code": "Booking id or order code", "apply": "Apply", "exportCSV": "Download CSV", "exportTitle": "CSV export by day (Vietnam time)",
+        "created": "Created", "orderCode": "Order code", "booking": "Booking", "room": "Room", "renter": "Renter",
+        "amount": "Amount", "paid": "Paid", "refundDue": "Refund due", "underpaid": "underpaid", "noPayments": "No payments.",
+        "nextPage": "Next page", "firstPage": "First page",
+        "pending": "Pending", "success": "Paid", "failed_status": "Failed", "cancelled": "Cancelled", "expired": "Expired",
+        "keysIntro": "API keys call the Gatehouse API and sign in here. A key is shown only once, when it is created.",
+        "keyName": "Key name", "createKey": "Create key", "prefix": "Prefix", "name": "Name", "lastUsed": "Last used",
+        "expires": "Expires", "revoked": "Revoked", "revoke": "Revoke", "noExpiry": "Never", "active": "Active",
+        "thisSession": "(this session)",
+        "newKeyTitle": "New API key", "newKeyWarning": "Copy this key now: Gatehouse does not store it and will not show it again.",
+        "newKey": "API key", "backToKeys": "Back to the keys",
+        "rotateIntro": "Enter your new payOS payment channel values. Gatehouse proves them with payOS (as onboarding does) before storing them; the previous checksum key keeps working during the changeover.",
+        "payosClientID": "Client ID", "payosAPIKey": "API key", "payosChecksumKey": "Checksum key", "rotate": "Verify and save",
+        "rotated": "Verified with payOS and saved.", "partClientOrKey": "payOS refused the client ID or API key.",
+        "partChecksum": "The checksum key does not match payOS's signature.",
+        "partWebhook": "payOS could not reach your webhook address. Please try again later.",
+        "validation": "Each field must be 1 to 256 characters without spaces.",
+        "attemptsExceeded": "Too many attempts this hour. Please try again later.",
+        "payOSUnavailable": "payOS could not be reached. Please try again later.",
+        "keyCreated": "Key created.", "keyRevoked": "Key revoked.", "keyNotFound": "No such key.",
+        "invalidFilter": "Invalid filter: dates are YYYY-MM-DD.", "invalidRange": "Invalid date range (at most 366 days).",
+    ]
+}
