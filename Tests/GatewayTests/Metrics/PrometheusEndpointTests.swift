@@ -47,6 +47,7 @@ extension GatewayAPITests {
                 // And the real one.
                 #expect(try await gw.post(path, signed).status == .ok)
 
+                try await gw.components.webhooks.refusals.flush(logger: gw.logger)  // refusals are counted in memory until a flush
                 let rows = try await gw.components.database.query(
                     "SELECT owner_id, SUM(count) AS n FROM webhook_rejection GROUP BY owner_id ORDER BY owner_id", logger: gw.logger)
                 #expect(try rows.map { [try $0.decode("owner_id", as: Int64.self), try $0.decode("n", as: Int64.self)] } == [[0, 2], [gw.ownerA.id.rawValue, 2]])
