@@ -67,8 +67,20 @@ public struct TenantKeyAccess: Sendable {
         _ verify: ([any GuardedBytes]) async throws -> Value
     ) async throws -> Value {
         if let cache, let cached = cache.verificationKeys(owner: owner.rawValue) {
-            cache.uses.record(owner: owner.rawValue, purpose: Self.verifyPurpose)
-            return try await verify(cached)
+            do {
+                let verified = try await verify(cached)
+                cache.uses.record(owner: owner.rawValue, purpose: Self.verifyPurpose)
+                return verified
+            } catch {
+                // A key rotated on another instance within the last poll interval would fail here: read (never write)
+                // the owner's recent invalidations; only if one dropped the entry are the keys unsealed again (that
+                // unseal's audit row accounts for this use).
+                try await vault.catchUpKeyInvalidations(owner: owner.rawValue, logger: logger)
+                guard !cache.contains(owner: owner.rawValue) else {
+                    cache.uses.record(owner: owner.rawValue, purpose: Self.verifyPurpose)
+                    throw error
+                }
+            }
         }
         let generation = cache?.generation ?? 0
         return try await vault.webhookVerificationKeys(owner: owner.rawValue, purpose: Self.verifyPurpose, audit: audit, logger: logger) { keys in

@@ -95,6 +95,20 @@ public final class KeyInvalidations: Sendable {
         }
     }
 
+    /// Reads the rows of the last `withinMillis` about `owner` (or every owner) and delivers them: how a cache that
+    /// refused something with its cached keys makes sure no invalidation it has not polled yet explains the refusal.
+    /// A read only (one range query on the `at` index); no row is written.
+    public func catchUp(owner: Int64, withinMillis: Int64, now: Int64, database: any SQLDatabase, logger: Logger) async throws {
+        let rows = try await database.query(
+            """
+            SELECT id, owner_id, reason, at FROM vault_key_invalidation
+            WHERE at >= \(now - withinMillis) AND (owner_id = \(owner) OR owner_id IS NULL) ORDER BY at, id
+            """, logger: logger)
+        deliver(try rows.map { row in
+            Event(id: try row.decode("id"), ownerID: try row.decodeIfPresent("owner_id"), reason: try row.decode("reason"), at: try row.decode("at"))
+        })
+    }
+
     /// Deletes rows written before `cutoff` (Unix ms); no poll looks that far back.
     @discardableResult
     public static func prune(before cutoff: Int64, database: any SQLDatabase, logger: Logger) async throws -> Int {

@@ -86,6 +86,12 @@ public final class Vault: Sendable {
     /// Where this process learns that owners' cached keys must be dropped (shared by everything on `database`).
     public var keyInvalidations: KeyInvalidations { KeyInvalidations.shared(for: database) }
 
+    /// Delivers this owner's invalidations of the last `withinMillis` that this process may not have polled yet
+    /// (``KeyInvalidations/catchUp(owner:withinMillis:now:database:logger:)``): a read, never a write.
+    public func catchUpKeyInvalidations(owner: Int64, withinMillis: Int64 = 10_000, logger: Logger) async throws {
+        try await keyInvalidations.catchUp(owner: owner, withinMillis: withinMillis, now: clock.now(), database: database, logger: logger)
+    }
+
     /// The current key ring.
     public var masterKeys: MasterKeyRing { ring.withLock { $0 } }
 

@@ -101,6 +101,7 @@ extension GatewayAPITests {
                 let path = WebhookTests.webhookPath(gw, gw.ownerA)
                 #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: "forged")).errorCode == "INVALID_SIGNATURE")
                 #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)).status == .ok)
+                try await gw.components.webhooks.refusals.flush(logger: gw.logger)  // refusals are counted in memory until a flush
 
                 let query = "/admin/metrics?owner=\(gw.ownerA.id.rawValue)"
                 #expect(try await gw.get(query).status == .unauthorized)
