@@ -467,6 +467,7 @@ let package = Package(
                 "Payments",
                 "PayOS",
                 "PayOSSandbox",
+                "Sodium",
                 "Storage",
                 "StorageTestSupport",
                 "Tenancy",
