@@ -466,6 +466,7 @@ let package = Package(
                 "Payments",
                 "PayOS",
                 "PayOSSandbox",
+                "Sodium",
                 "Storage",
                 "StorageTestSupport",
                 "Tenancy",

@@ -56,7 +56,8 @@ public func buildApplication(
                 logger: logger),
             VaultMaintenanceService(vault: components.vault, logger: logger),
             components.notifications.worker,
-        ],
+            WebhookRefusalFlusher(tally: components.webhooks.refusals, interval: .seconds(configuration.keyUseFlushSeconds), logger: logger),
+        ] + keyCacheServices(components: components, logger: logger),
         logger: logger
     )
     // Stored limits are in force from the first request, and this instance's share counts the instances already live.
@@ -175,4 +176,15 @@ extension Request {
         PageLocale.negotiate(
             acceptLanguage: headers[.acceptLanguage], query: uri.queryParameters["lang"].map(String.init), cookie: cookies["gh_lang"]?.value)
     }
+}
+
+/// The key cache's invalidation poller and its usage flush (none when key access runs without a cache).
+private func keyCacheServices(components: GatehouseComponents, logger: Logger) -> [any Service] {
+    guard let cache = components.keyAccess.cache else { return [] }
+    return [
+        KeyInvalidationFollower(database: components.database, cache: cache, clock: components.clock, logger: logger),
+        KeyCacheMaintenance(
+            cache: cache, auditLog: AuditLog(clock: components.clock), database: components.database,
+            interval: .seconds(components.configuration.keyUseFlushSeconds), logger: logger),
+    ]
 }

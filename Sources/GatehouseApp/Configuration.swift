@@ -39,6 +39,12 @@ public import Tenancy
 ///   claimed it before another may retry it (after a crash). Keep it above the SMTP timeout (60 s) in production.
 /// - `GATEHOUSE_OUTBOX_POLL_SECONDS` (integer 1–3600, default 5): how often the outbox worker looks for e-mail enqueued
 ///   by other instances (this instance's own settlements wake it at once).
+/// - `GATEHOUSE_KEY_CACHE_CAPACITY` (integer 1–1000000, default 10000): owners whose unsealed payOS keys this instance
+///   keeps in guarded memory (320 locked bytes each; least recently used evicted first).
+/// - `GATEHOUSE_KEY_CACHE_TTL_SECONDS` (integer 1–86400, default 300): how long an owner's cached keys are used before
+///   they are unsealed (and audited) again; bounds how long an idle owner's keys stay in memory.
+/// - `GATEHOUSE_KEY_USE_FLUSH_SECONDS` (integer 1–300, default 5): how often key uses served from the cache, and refused
+///   webhooks, are written (aggregated audit rows, hourly refusal counts); a crash loses at most this long's counts.
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
 /// - `GATEHOUSE_RATE_LIMIT_RPS` / `GATEHOUSE_RATE_LIMIT_BURST` (integers, default 1000 / 2000): each owner's API and
 ///   renter traffic, fleet-wide, unless an admin set the owner's own limit.
@@ -94,6 +100,12 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var reconcileLeaseSeconds: Int
     public var outboxLeaseSeconds: Int
     public var outboxPollSeconds: Int
+    /// `GATEHOUSE_KEY_CACHE_CAPACITY`.
+    public var keyCacheCapacity: Int
+    /// `GATEHOUSE_KEY_CACHE_TTL_SECONDS`.
+    public var keyCacheTTLSeconds: Int
+    /// `GATEHOUSE_KEY_USE_FLUSH_SECONDS`.
+    public var keyUseFlushSeconds: Int
     /// Per payment, for its renter's requests.
     public var renterRateLimitRPS: Int
     public var renterRateLimitBurst: Int
@@ -212,6 +224,9 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.reconcileLeaseSeconds = try integer("GATEHOUSE_RECONCILE_LEASE_SECONDS", default: 60, range: 5...600)
         self.outboxLeaseSeconds = try integer("GATEHOUSE_OUTBOX_LEASE_SECONDS", default: 300, range: 5...3_600)
         self.outboxPollSeconds = try integer("GATEHOUSE_OUTBOX_POLL_SECONDS", default: 5, range: 1...3_600)
+        self.keyCacheCapacity = try integer("GATEHOUSE_KEY_CACHE_CAPACITY", default: 10_000, range: 1...1_000_000)
+        self.keyCacheTTLSeconds = try integer("GATEHOUSE_KEY_CACHE_TTL_SECONDS", default: 300, range: 1...86_400)
+        self.keyUseFlushSeconds = try integer("GATEHOUSE_KEY_USE_FLUSH_SECONDS", default: 5, range: 1...300)
         self.renterRateLimitRPS = try integer("GATEHOUSE_RENTER_RATE_LIMIT_RPS", default: 2, range: 1...100_000)
         self.renterRateLimitBurst = try integer("GATEHOUSE_RENTER_RATE_LIMIT_BURST", default: 30, range: 1...1_000_000)
         self.returnConfirmSeconds = try integer("GATEHOUSE_RETURN_CONFIRM_SECONDS", default: 5, range: 0...60)

@@ -47,7 +47,7 @@ public struct GatehouseComponents: Sendable {
     public let rateLimits: RateLimitRepository
     /// Proves owners' payOS credentials before they are stored (`PUT /api/owner/payos-credentials`).
     public let onboarding: OnboardingService
-    /// The one way to an owner's payOS keys: under the owner's payOS cap, unsealed for one call.
+    /// The one way to an owner's payOS keys: under the owner's payOS cap, from this instance's key cache (``TenantKeyAccess/cache``).
     public let keyAccess: TenantKeyAccess
     /// Per-owner and overall payment metrics (`GET /admin/metrics`).
     public let paymentMetrics: PaymentMetrics
@@ -82,13 +82,16 @@ public struct GatehouseComponents: Sendable {
             // Credential rows from before state tags existed get theirs (or are destroyed) before any of them is read.
             try await vault.authenticateLegacyCredentialStates(audit: AuditContext(actor: "system:vault-upgrade"), logger: logger)
             let pepper = try await vault.platformSecret(named: "token-pepper", logger: logger)
-            let hasher = TokenHasher(pepper: pepper.withUnsafeBytes { Array($0) })
+            let hasher = TokenHasher(pepper: pepper)
             let payOS = PayOSClient(
                 httpClient: httpClient,
                 configuration: .init(baseURL: configuration.payOSBaseURL, checkoutURLPrefix: configuration.payOSCheckoutURL))
             let auditLog = AuditLog(clock: clock)
             let rateLimiter = TenantRateLimiter(defaults: configuration.rateLimitDefaults)
-            let keyAccess = TenantKeyAccess(vault: vault, rateLimiter: rateLimiter)
+            let keyCache = TenantKeyCache(
+                configuration: .init(capacity: configuration.keyCacheCapacity, timeToLive: .seconds(configuration.keyCacheTTLSeconds)),
+                invalidations: vault.keyInvalidations, clock: clock)
+            let keyAccess = TenantKeyAccess(vault: vault, rateLimiter: rateLimiter, cache: keyCache)
 
             // Tenants
             let owners = OwnerRepository(database: database, clock: clock)

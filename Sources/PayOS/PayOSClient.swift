@@ -3,6 +3,7 @@ public import AsyncHTTPClient
 public import Logging
 import NIOCore
 import NIOHTTP1
+import Sodium
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -318,11 +319,13 @@ public struct PayOSClient: Sendable {
         -> HTTPClientRequest
     {
         // Header values with control characters would be refused by NIO or split a header: refuse them here, clearly.
-        for (field, value) in [("clientId", credentials.clientId), ("apiKey", credentials.apiKey)]
-        where value.isEmpty || value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-            throw PayOSError(.invalidRequest, schemaError: PayOSSchemaError(.invalidValue, path: "credentials.\(field)"))
+        if credentials.clientId.isEmpty || credentials.clientId.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw PayOSError(.invalidRequest, schemaError: PayOSSchemaError(.invalidValue, path: "credentials.clientId"))
         }
-        guard !credentials.checksumKey.isEmpty else {
+        if credentials.apiKey.isEmptyOrHasControlCharacters {
+            throw PayOSError(.invalidRequest, schemaError: PayOSSchemaError(.invalidValue, path: "credentials.apiKey"))
+        }
+        guard credentials.checksumKey.count > 0 else {
             throw PayOSError(.invalidRequest, schemaError: PayOSSchemaError(.missingKey, path: "credentials.checksumKey"))
         }
         var base = configuration.baseURL
@@ -330,7 +333,9 @@ public struct PayOSClient: Sendable {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "x-client-id", value: credentials.clientId)
-        request.headers.add(name: "x-api-key", value: credentials.apiKey)
+        // The one place the API key leaves guarded memory: it must travel as header bytes of this request, so the
+        // header value is made here, at the last moment, and lives only as long as the request.
+        request.headers.add(name: "x-api-key", value: credentials.apiKey.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: configuration.userAgent)

@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import GatehouseCore
+public import Sodium
 
 /// Why a call to payOS failed.
 ///
@@ -102,20 +103,32 @@ public struct PayOSError: Error, Sendable, Hashable, CustomStringConvertible, Cu
 
 /// A merchant's payOS credentials, passed per call so one client serves every owner.
 ///
+/// The API key and the checksum key stay in guarded memory (``GuardedBytes``: their own `SecureBytes`, or a slot of
+/// the key cache's slab): signatures are computed from the guarded bytes, and the API key becomes ordinary bytes only
+/// as the `x-api-key` header of the outgoing request, built at the last moment (``PayOSClient``). The client id is an
+/// identifier, not a secret, and stays a `String`.
+///
 /// `description`, `debugDescription` and the reflection mirror show the client id only: the API key and the
 /// checksum key never appear in logs, `dump()` or string interpolation.
-public struct PayOSCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct PayOSCredentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Sent as `x-client-id`; an identifier, not a secret.
     public let clientId: String
     /// Sent as `x-api-key`.
-    public let apiKey: String
+    public let apiKey: any GuardedBytes
     /// Keys every signature (HMAC key = the UTF-8 text as given, never hex-decoded).
-    public let checksumKey: String
+    public let checksumKey: any GuardedBytes
 
-    public init(clientId: String, apiKey: String, checksumKey: String) {
+    /// Credentials whose keys are already in guarded memory (the vault's unsealed set, the key cache's slots).
+    public init(clientId: String, apiKey: any GuardedBytes, checksumKey: any GuardedBytes) {
         self.clientId = clientId
         self.apiKey = apiKey
         self.checksumKey = checksumKey
+    }
+
+    /// Credentials given as text (a form, a test, the local sandbox): the keys are copied into guarded memory at
+    /// once; the caller's strings are out of reach and cannot be wiped.
+    public init(clientId: String, apiKey: String, checksumKey: String) {
+        self.init(clientId: clientId, apiKey: SecureBytes(utf8: apiKey), checksumKey: SecureBytes(utf8: checksumKey))
     }
 
     public var description: String { "PayOSCredentials(clientId: \(clientId), apiKey: <redacted>, checksumKey: <redacted>)" }

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import Sodium
 import GatehouseCore
 #if canImport(FoundationEssentials)
     public import FoundationEssentials
@@ -50,9 +51,12 @@ public enum PayOSResponseDecoder {
     /// Whether and how the answer's `data` is signed.
     public enum SignatureCheck: Sendable {
         /// Body signature (spec 4.2) in the envelope's `signature`, under this checksum key.
-        case body(checksumKey: String)
+        case body(checksumKey: any GuardedBytes)
         /// Not signed (`/confirm-webhook`: no SDK checks it).
         case none
+
+        /// Body signature under a checksum key given as text (tests, tools); copied into guarded memory.
+        public static func body(checksumKey: String) -> SignatureCheck { .body(checksumKey: SecureBytes(utf8: checksumKey)) }
     }
 
     /// Decodes `response` as an envelope carrying `Model`.

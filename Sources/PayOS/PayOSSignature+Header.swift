@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import Sodium
+public import Sodium
 
 extension PayOSSignature {
     /// How keys and values are percent-encoded in the header signature; the SDKs disagree (spec 4.3).
@@ -24,6 +24,11 @@ extension PayOSSignature {
 
     /// The header (`x-signature`) signature of `object`.
     public static func header(_ object: JSONObject, checksumKey: String, encoding: HeaderEncoding = .encodeURIComponent) -> String {
+        HMACSHA256.hexTag(headerText(of: object, encoding: encoding), key: checksumKey)
+    }
+
+    /// The header (`x-signature`) signature of `object`, keyed with a checksum key in guarded memory.
+    public static func header(_ object: JSONObject, checksumKey: some GuardedBytes, encoding: HeaderEncoding = .encodeURIComponent) -> String {
         HMACSHA256.hexTag(headerText(of: object, encoding: encoding), key: checksumKey)
     }
 

@@ -1,5 +1,5 @@
 // Copyright (c) the Gatehouse authors
-import Sodium
+public import Sodium
 
 /// payOS's signatures: HMAC-SHA256 keyed with the checksum key's UTF-8 text (never hex-decoded),
 /// over a canonical text, as 64 lowercase hex characters. See `spec.md` section 4.
@@ -46,10 +46,35 @@ public enum PayOSSignature {
         HMACSHA256.hexTag(canonicalText(of: object), key: checksumKey)
     }
 
+    /// The body signature of `object`, keyed with a checksum key in guarded memory.
+    public static func body(_ object: JSONObject, checksumKey: some GuardedBytes) -> String {
+        HMACSHA256.hexTag(canonicalText(of: object), key: checksumKey)
+    }
+
+    /// Whether `signature` is the body signature of `object` under a guarded `checksumKey`, compared in constant time.
+    public static func verifyBody(_ object: JSONObject, signature: String, checksumKey: some GuardedBytes) -> Bool {
+        ConstantTime.equals(body(object, checksumKey: checksumKey), signature)
+    }
+
     /// Whether `signature` is the body signature of `object` under `checksumKey`, compared in constant time.
     /// An upper-case signature is refused, as every payOS SDK refuses it.
     public static func verifyBody(_ object: JSONObject, signature: String, checksumKey: String) -> Bool {
         ConstantTime.equals(body(object, checksumKey: checksumKey), signature)
+    }
+
+    /// The signature of a create-payment-request, keyed with a checksum key in guarded memory.
+    public static func createRequest(
+        amount: Int64,
+        cancelUrl: String,
+        description: String,
+        orderCode: Int64,
+        returnUrl: String,
+        checksumKey: some GuardedBytes
+    ) -> String {
+        HMACSHA256.hexTag(
+            createRequestText(amount: amount, cancelUrl: cancelUrl, description: description, orderCode: orderCode, returnUrl: returnUrl),
+            key: checksumKey
+        )
     }
 
     /// Whether `signature` is the create-request signature of the five fields, compared in constant time.

@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import GatehouseCore
-import Sodium
+public import Sodium
 
 /// Verifies the webhooks payOS POSTs to a merchant (spec 5.1–5.2), the way payOS's SDKs do
 /// (`verifyPaymentWebhookData`): the signature is the body signature of `data` as received — every key sorted,
@@ -36,6 +36,12 @@ public enum PayOSWebhook {
     /// - Throws: ``PayOSWebhookError`` — `invalidJSON`, `schema`, `missingSignature`, `invalidSignature`
     ///   or `noChecksumKey`.
     public static func verify(body: some Collection<UInt8>, checksumKeys: [String]) throws(PayOSWebhookError) -> Verified {
+        try verify(body: body, keys: checksumKeys.map { SecureBytes(utf8: $0) })
+    }
+
+    /// ``verify(body:checksumKeys:)`` with the candidate keys in guarded memory (the owners' cached keys): each
+    /// signature is computed from the guarded bytes; no key is copied into ordinary memory.
+    public static func verify(body: some Collection<UInt8>, keys checksumKeys: [any GuardedBytes]) throws(PayOSWebhookError) -> Verified {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: body)
@@ -53,7 +59,7 @@ public enum PayOSWebhook {
         } catch {
             throw PayOSWebhookError(.schema, schemaError: error)
         }
-        let keys = checksumKeys.filter { !$0.isEmpty }
+        let keys = checksumKeys.filter { $0.count > 0 }
         guard !keys.isEmpty else { throw PayOSWebhookError(.noChecksumKey) }
 
         // `data` is an object here: the schema check above required one.
@@ -74,7 +80,7 @@ public enum PayOSWebhook {
         }
         guard let matched else { throw PayOSWebhookError(.invalidSignature) }
         // Map back to the caller's index (empty keys were skipped).
-        let callerIndex = checksumKeys.indices.filter { !checksumKeys[$0].isEmpty }[matched]
+        let callerIndex = checksumKeys.indices.filter { checksumKeys[$0].count > 0 }[matched]
         return Verified(body: webhook, matchedKeyIndex: callerIndex)
     }
 }

@@ -1,17 +1,23 @@
 // Copyright (c) the Gatehouse authors
-import Sodium
+public import Sodium
 
 /// Hashes bearer secrets (owner API keys, admin tokens, renter link tokens) for storage.
 ///
 /// Secrets are random (≥ 128 bits), so a fast hash is safe; it is *keyed* (HMAC-SHA256 with a
 /// server-side pepper kept out of the database) so a stolen database alone cannot even confirm a guess.
 public struct TokenHasher: Sendable {
-    private let pepper: [UInt8]
+    /// In guarded memory for the life of the process; the HMAC reads it through its pointer.
+    private let pepper: SecureBytes
 
-    /// - Parameter pepper: at least 32 secret bytes, stable across restarts (derived from the vault).
-    public init(pepper: [UInt8]) {
+    /// - Parameter pepper: at least 32 secret bytes, stable across restarts (the vault's platform secret).
+    public init(pepper: SecureBytes) {
         precondition(pepper.count >= 32, "the token pepper must be at least 32 bytes")
         self.pepper = pepper
+    }
+
+    /// A pepper given as bytes (tests, tools): copied into guarded memory.
+    public init(pepper: [UInt8]) {
+        self.init(pepper: SecureBytes(copying: pepper))
     }
 
     /// The keyed hash of a presented secret, with a purpose label so one kind of token never matches another.

@@ -73,7 +73,8 @@ extension Vault {
         while true {
             batchNumber += 1
             let number = batchNumber
-            let done: Bool = try await database.withTransaction(logger: logger) { connection in
+            // The finishing transaction returns its invalidation row (delivered here after commit); others return nil.
+            let finished: KeyInvalidations.Event? = try await database.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
                     """
                     SELECT owner_id, kek_version, wrapped_dek FROM vault_data_key WHERE kek_version <> \(target)
@@ -90,12 +91,15 @@ extension Vault {
                     let progress = try await connection.query("SELECT rewrapped FROM vault_rotation WHERE id = \(runID)")
                     let total: Int64 = try progress.first?.decode("rewrapped") ?? 0
                     try await connection.execute("UPDATE vault_rotation SET finished_at = \(now) WHERE id = \(runID)")
+                    // Every cached key was unsealed under the previous ring: every instance drops its cache.
+                    let invalidation = try await KeyInvalidations.record(
+                        owner: nil, reason: KeyInvalidations.Reason.masterKeyRotated, at: now, on: connection)
                     try await self.auditLog.append(
                         AuditEntry(audit, ownerID: nil, action: AuditAction.rotationFinish,
                             detail: ["run": .integer(runID), "target_kek_version": .int(target), "rewrapped": .integer(total)]),
                         on: connection
                     )
-                    return true
+                    return invalidation
                 }
                 var fromVersions = Set<Int>()
                 for row in rows {
@@ -121,9 +125,12 @@ extension Vault {
                     ]), on: connection
                 )
                 try await beforeBatchCommit?(number)
-                return false
+                return nil
             }
-            if done { break }
+            if let finished {
+                keyInvalidations.deliver([finished])
+                break
+            }
         }
         let report = try await rotationReport(runID: runID, logger: logger)
         logger.info("vault master key rotation finished", metadata: ["vault.rewrapped": "\(report.rewrapped)"])
@@ -162,7 +169,7 @@ extension Vault {
         try AuditLog.validate(actor: audit.actor, action: AuditAction.retire, requestID: audit.requestID)
         let ring = masterKeys
         _ = try ring.removing(version: version)  // active or unknown: refused before touching the database
-        try await database.withTransaction(logger: logger) { connection in
+        let retired = try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT (SELECT COUNT(*) FROM vault_data_key WHERE kek_version = \(version))
@@ -175,7 +182,10 @@ extension Vault {
             try await self.auditLog.append(
                 AuditEntry(audit, ownerID: nil, action: AuditAction.retire, detail: ["kek_version": .int(version)]), on: connection
             )
+            return try await KeyInvalidations.record(
+                owner: nil, reason: KeyInvalidations.Reason.masterKeyRetired, at: self.clock.now(), on: connection)
         }
+        keyInvalidations.deliver([retired])
         try self.ring.withLock { (current: inout MasterKeyRing) throws(VaultError) in current = try current.removing(version: version) }
         logger.info("vault master key retired", metadata: ["vault.kek_version": "\(version)"])
     }

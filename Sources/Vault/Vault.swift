@@ -83,6 +83,15 @@ public final class Vault: Sendable {
         self.auditLog = AuditLog(clock: clock)
     }
 
+    /// Where this process learns that owners' cached keys must be dropped (shared by everything on `database`).
+    public var keyInvalidations: KeyInvalidations { KeyInvalidations.shared(for: database) }
+
+    /// Delivers this owner's invalidations of the last `withinMillis` that this process may not have polled yet
+    /// (``KeyInvalidations/catchUp(owner:withinMillis:now:database:logger:)``): a read, never a write.
+    public func catchUpKeyInvalidations(owner: Int64, withinMillis: Int64 = 10_000, logger: Logger) async throws {
+        try await keyInvalidations.catchUp(owner: owner, withinMillis: withinMillis, now: clock.now(), database: database, logger: logger)
+    }
+
     /// The current key ring.
     public var masterKeys: MasterKeyRing { ring.withLock { $0 } }
 
@@ -125,7 +134,7 @@ public final class Vault: Sendable {
         let hint = Self.hint(of: clientID)
         let logger = Self.logger(logger, owner: owner)
         do {
-            let info = try await database.withTransaction(logger: logger) { connection in
+            let (info, invalidation) = try await database.withTransaction(logger: logger) { connection in
                 let dataKey = try await self.lockedDataKey(owner: owner, ring: ring, now: now, on: connection)
                 let latest = try await connection.query("SELECT MAX(version) AS v FROM vault_credential WHERE owner_id = \(owner)")
                 let version = (try latest.first?.decodeIfPresent("v", as: Int.self) ?? 0) + 1
@@ -194,11 +203,15 @@ public final class Vault: Sendable {
                 try await self.auditLog.append(
                     AuditEntry(audit, ownerID: owner, action: version == 1 ? AuditAction.store : AuditAction.rotate, detail: detail), on: connection
                 )
-                return CredentialInfo(
+                // Cached copies of the replaced keys are dropped everywhere (this row commits with the new keys).
+                let invalidation = try await KeyInvalidations.record(
+                    owner: owner, reason: KeyInvalidations.Reason.credentialsStored, at: now, on: connection)
+                return (CredentialInfo(
                     ownerID: owner, activeVersion: version, clientIDHint: hint, rotatedAt: now, kekVersion: dataKey.kekVersion,
                     previousChecksumKey: demoted.map { .init(version: $0, usableUntil: graceEnd) }
-                )
+                ), invalidation)
             }
+            keyInvalidations.deliver([invalidation])
             logger.info("vault credentials stored", metadata: ["vault.version": "\(info.activeVersion)", "vault.kek_version": "\(info.kekVersion)"])
             return info
         } catch let error as StorageError where error.code == .constraint {
@@ -434,7 +447,8 @@ public final class Vault: Sendable {
         var total = 0
         while true {
             let now = clock.now()
-            let count = try await database.withTransaction(logger: logger) { connection in
+            let (count, invalidations) = try await database.withTransaction(logger: logger) { connection in
+                var invalidations: [KeyInvalidations.Event] = []
                 var query: SQLQuery = "SELECT id, owner_id, kind, version FROM vault_credential WHERE state = 'previous'"
                 if let owner { query = query + " AND owner_id = \(owner)" }
                 if let cutoff { query = query + " AND usable_until <= \(cutoff)" }
@@ -452,9 +466,13 @@ public final class Vault: Sendable {
                             detail: ["kind": .string(kind), "version": .int(version), "reason": .string(reason)]),
                         on: connection
                     )
+                    // The key stops verifying on every instance, not only where the grace check runs.
+                    invalidations.append(try await KeyInvalidations.record(
+                        owner: try row.decode("owner_id"), reason: KeyInvalidations.Reason.graceEnded, at: now, on: connection))
                 }
-                return rows.count
+                return (rows.count, invalidations)
             }
+            keyInvalidations.deliver(invalidations)
             total += count
             if count < batch { break }
         }

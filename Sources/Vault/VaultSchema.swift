@@ -92,6 +92,20 @@ public enum VaultSchema {
                 ["ALTER TABLE vault_credential ADD COLUMN IF NOT EXISTS state_mac VARBINARY(64) NULL"]
             }
         },
+        SchemaPart(version: 8, owner: "Vault", tables: [
+            /// One row per change that makes owners' cached keys wrong, written in the transaction making the change
+            /// (``KeyInvalidations``); every instance polls it by `at` to drop its cached entries. No foreign key: a
+            /// row with a NULL owner means every owner, and rows are pruned after a day.
+            SQLTable(
+                "vault_key_invalidation",
+                columns: [
+                    .bigint("owner_id", nullable: true),
+                    .varchar("reason", 32),
+                    .bigint("at"),
+                ],
+                indexes: [SQLIndex("idx_vault_key_invalidation_at", ["at"])]
+            ),
+        ]),
     ]
 
     /// The schema version that added `vault_credential.state_mac`: rows older than its `applied_at` may lack a tag.

@@ -37,6 +37,7 @@ struct PaymentsWorld: Sendable {
     let webhooks: WebhookService
     let settlement: PaymentSettlement
     let keyAccess: TenantKeyAccess
+    let vault: Vault
     let credentials: OwnerCredentialsService
     let idempotencyKeys: IdempotencyKeyRepository
     let repository: PaymentRepository
@@ -82,7 +83,8 @@ struct PaymentsWorld: Sendable {
         let payOS = PayOSClient(httpClient: PayOSClient.sharedHTTPClient, configuration: .init(baseURL: payOSURL))
         let unlimited = RateLimitPolicy(requestsPerSecond: 1_000, burst: 1_000)
         let keyAccess = TenantKeyAccess(
-            vault: vault, rateLimiter: TenantRateLimiter(defaults: .init(requests: unlimited, payOS: payOSCap, perIP: unlimited)))
+            vault: vault, rateLimiter: TenantRateLimiter(defaults: .init(requests: unlimited, payOS: payOSCap, perIP: unlimited)),
+            cache: TenantKeyCache(configuration: .init(capacity: 64, timeToLive: .seconds(60)), invalidations: vault.keyInvalidations, clock: wallClock))
         let owners = OwnerRepository(database: database, clock: wallClock)
         let webhookKeys = WebhookKeys(hasher: TokenHasher(pepper: Array(repeating: 9, count: 32)))
         let credentials = OwnerCredentialsService(
@@ -127,7 +129,7 @@ struct PaymentsWorld: Sendable {
             logger: logger)
         return PaymentsWorld(
             database: database, sandbox: sandbox, clock: clock, payments: payments, webhooks: webhooks, settlement: settlement,
-            keyAccess: keyAccess, credentials: credentials, idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger,
+            keyAccess: keyAccess, vault: vault, credentials: credentials, idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger,
             anotherInstance: makePayments)
     }
 

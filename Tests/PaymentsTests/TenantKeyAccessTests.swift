@@ -3,6 +3,7 @@ import GatehouseCore
 import Logging
 import PayOS
 import PayOSSandbox
+import Sodium
 import StorageTestSupport
 import Tenancy
 import Testing
@@ -36,7 +37,9 @@ import Testing
                 owner: world.owner.id, clientID: "rotated-client", apiKey: "rotated-api-key", checksumKey: "rotated-checksum-key",
                 audit: PaymentsWorld.audit, logger: world.logger)
             for _ in 0..<3 {
-                let keys = try await world.keyAccess.withWebhookVerificationKeys(owner: world.owner.id, audit: PaymentsWorld.audit, logger: world.logger) { $0 }
+                let keys = try await world.keyAccess.withWebhookVerificationKeys(owner: world.owner.id, audit: PaymentsWorld.audit, logger: world.logger) {
+                    $0.map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+                }
                 #expect(keys == ["rotated-checksum-key", PaymentsWorld.channel.checksumKey])
             }
         }

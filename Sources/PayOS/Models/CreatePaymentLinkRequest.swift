@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import Sodium
 
 /// Body of `POST /v2/payment-requests` (spec 2.1).
 ///
@@ -83,6 +84,20 @@ public struct CreatePaymentLinkRequest: PayOSCodableModel {
             returnUrl: returnUrl,
             checksumKey: checksumKey
         )
+    }
+
+    /// The create-request signature of this request's five signed fields, keyed with a guarded checksum key.
+    public func expectedSignature(checksumKey: some GuardedBytes) -> String {
+        PayOSSignature.createRequest(
+            amount: amount, cancelUrl: cancelUrl, description: description, orderCode: orderCode, returnUrl: returnUrl,
+            checksumKey: checksumKey)
+    }
+
+    /// A copy carrying its signature (keyed with a guarded checksum key), ready to send.
+    public func signed(checksumKey: some GuardedBytes) -> CreatePaymentLinkRequest {
+        var copy = self
+        copy.signature = expectedSignature(checksumKey: checksumKey)
+        return copy
     }
 
     /// A copy carrying its signature, ready to send.

@@ -30,19 +30,24 @@ public struct WebhookRejectionRepository: Sendable {
         try await database.execute(Self.upsert(ownerID: ownerID, hourStart: hourStart, dialect: database.dialect), logger: logger)
     }
 
+    /// Adds `count` refusals to the owner's row of the hour starting at `hourStart` (a flush of in-memory counts).
+    public func add(ownerID: Int64, hourStart: Int64, count: Int64, logger: Logger) async throws {
+        try await database.execute(Self.upsert(ownerID: ownerID, hourStart: hourStart, dialect: database.dialect, count: count), logger: logger)
+    }
+
     /// The portable "insert 1 or add 1" statement: SQLite's `ON CONFLICT … DO UPDATE`, MariaDB's `ON DUPLICATE KEY UPDATE`,
     /// both keyed by `ux_webhook_rejection_owner_hour`.
-    static func upsert(ownerID: Int64, hourStart: Int64, dialect: SQLDialect) -> SQLQuery {
+    static func upsert(ownerID: Int64, hourStart: Int64, dialect: SQLDialect, count: Int64 = 1) -> SQLQuery {
         switch dialect {
         case .sqlite:
             """
-            INSERT INTO webhook_rejection (owner_id, hour_start, count) VALUES (\(ownerID), \(hourStart), 1)
-            ON CONFLICT (owner_id, hour_start) DO UPDATE SET count = count + 1
+            INSERT INTO webhook_rejection (owner_id, hour_start, count) VALUES (\(ownerID), \(hourStart), \(count))
+            ON CONFLICT (owner_id, hour_start) DO UPDATE SET count = count + \(count)
             """
         case .mariadb:
             """
-            INSERT INTO webhook_rejection (owner_id, hour_start, count) VALUES (\(ownerID), \(hourStart), 1)
-            ON DUPLICATE KEY UPDATE count = count + 1
+            INSERT INTO webhook_rejection (owner_id, hour_start, count) VALUES (\(ownerID), \(hourStart), \(count))
+            ON DUPLICATE KEY UPDATE count = count + \(count)
             """
         }
     }

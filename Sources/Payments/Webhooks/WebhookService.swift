@@ -12,7 +12,8 @@ public import Tenancy
 ///
 /// 1. The owner is resolved from the webhook URL's key (or, on the seed's shared route, from the orderCode).
 /// 2. The signature over `data` is checked in constant time with the owner's checksum key and, during a
-///    rotation's grace window, the previous one. A bad signature is refused and nothing is stored as fact.
+///    rotation's grace window, the previous one (from this instance's key cache when it holds them: no database
+///    access). A bad signature is refused, counted in memory only (no audit row, no database write).
 /// 3. The signed webhook goes into a durable inbox keyed by (owner, orderCode, reference): a duplicate is absorbed.
 /// 4. Before a PAID becomes success, the link's real state is fetched from payOS (on by default): a replayed or
 ///    forged-but-signed body cannot mark paid a link that payOS does not show as paid.
@@ -62,22 +63,20 @@ public struct WebhookService: Sendable {
     let settlement: PaymentSettlement
     let keyAccess: TenantKeyAccess
     let payOS: PayOSClient
-    /// Counts refused signatures per owner and hour.
-    let rejections: WebhookRejectionRepository
+    /// Counts refused webhooks per owner and hour, in memory until flushed to ``WebhookRejectionRepository``.
+    public let refusals: WebhookRefusalTally
     /// This instance's Prometheus counters.
     let metrics: WebhookMetrics
     /// Where probes for an owner's open onboarding attempt are recorded.
     let onboardingProbes: OnboardingProbeRepository
-    let auditLog: AuditLog
-    /// Where a refused signature is audited.
-    let database: any SQLDatabase
     let configuration: Configuration
 
     /// - Parameters:
     ///   - settlement: applies a webhook's news with the inbox row marked processed, in one transaction.
     ///   - keyAccess: the owner's verification keys, and the confirming payOS call under the owner's cap.
     ///   - onboardingProbes: where a webhook the owner's keys cannot verify goes while the owner proves new credentials.
-    ///   - auditLog, database: where a refused signature is audited.
+    ///   - rejections: where refusal counts are flushed (``refusals``).
+    ///   - auditLog, database: no longer used (a refused webhook is not audited); kept so callers need not change.
     public init(
         owners: OwnerRepository, webhookKeys: WebhookKeys, payments: PaymentRepository, inbox: WebhookInboxRepository, settlement: PaymentSettlement,
         keyAccess: TenantKeyAccess, payOS: PayOSClient, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
@@ -90,11 +89,9 @@ public struct WebhookService: Sendable {
         self.settlement = settlement
         self.keyAccess = keyAccess
         self.payOS = payOS
-        self.rejections = rejections
+        self.refusals = WebhookRefusalTally(repository: rejections)
         self.metrics = metrics
         self.onboardingProbes = onboardingProbes
-        self.auditLog = auditLog
-        self.database = database
         self.configuration = configuration
     }
 
@@ -110,13 +107,13 @@ public struct WebhookService: Sendable {
         let ownerID: OwnerID
         if let webhookKey {
             guard let owner = try await webhookKeys.owner(presentedKey: webhookKey, in: owners, logger: logger) else {
-                try await countRejection(owner: nil, logger: logger)
+                countRejection(owner: nil)
                 throw Refusal(reason: .unknownOwner)
             }
             ownerID = owner.id
         } else {
             guard let payment = try await payments.get(orderCode: unverified.orderCode, logger: logger) else {
-                try await countRejection(owner: nil, logger: logger)
+                countRejection(owner: nil)
                 throw Refusal(reason: .unknownOwner)
             }
             ownerID = payment.ownerID
@@ -128,7 +125,7 @@ public struct WebhookService: Sendable {
         let verified: PayOSWebhook.Verified
         do {
             verified = try await keyAccess.withWebhookVerificationKeys(owner: ownerID, audit: audit, logger: logger) { keys in
-                try PayOSWebhook.verify(body: body, checksumKeys: keys)
+                try PayOSWebhook.verify(body: body, keys: keys)
             }
         } catch let error as PayOSWebhookError {
             // During an onboarding proof payOS's probe is signed with the candidate key, which is not stored yet.
@@ -136,12 +133,10 @@ public struct WebhookService: Sendable {
                 return (.onboardingProbe, unverified, ownerID)
             }
             let signatureFailed = error.code == .invalidSignature || error.code == .missingSignature
-            if signatureFailed { try await countRejection(owner: ownerID, logger: logger) }
+            if signatureFailed { countRejection(owner: ownerID) }
+            // No audit row and no database write: a forged webhook is counted in memory (flushed per interval), so
+            // a flood of them costs the database nothing.
             logger.warning("payOS webhook with an invalid signature refused", metadata: ["webhook.error": "\(error.code)"])
-            _ = try? await auditLog.append(
-                AuditEntry(audit, ownerID: ownerID.rawValue, action: "webhook.invalid_signature",
-                    detail: ["order_code": .integer(unverified.orderCode), "error": .string(error.code.description)]),
-                database: database, logger: logger)
             throw Refusal(reason: signatureFailed ? .invalidSignature : .malformed)
         } catch {
             // An owner proving their first credentials has no keys yet: the probe is recorded for the proof.
@@ -194,11 +189,11 @@ public struct WebhookService: Sendable {
         return (.processed, data, ownerID)
     }
 
-    /// Counts one refused signature: the hourly row (per owner, or unattributed) and this instance's counter.
-    /// The row is a fact admins rely on, so a failure to write it fails the request (5xx; payOS retries).
-    private func countRejection(owner: OwnerID?, logger: Logger) async throws {
+    /// Counts one refused webhook: this instance's counter and the in-memory tally (``refusals``), which
+    /// ``WebhookRefusalFlusher`` adds to the hourly per-owner rows once per interval.
+    private func countRejection(owner: OwnerID?) {
         metrics.verification(.invalid, owner: owner)
-        try await rejections.record(owner: owner, logger: logger)
+        refusals.count(owner: owner)
     }
 
     /// Records the body for the owner's open onboarding attempts, if any.

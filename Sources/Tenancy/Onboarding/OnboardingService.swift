@@ -120,7 +120,7 @@ public struct OnboardingService: Sendable {
             let recorded = try await probes.probes(attempt: attempt, logger: logger)
             guard !recorded.isEmpty else { throw OnboardingError(part: .webhookURL) }
             let proven = recorded.contains { body in
-                (try? PayOSWebhook.verify(body: body, checksumKeys: [candidate.checksumKey])) != nil
+                (try? PayOSWebhook.verify(body: body, keys: [candidate.checksumKey])) != nil
             }
             guard proven else { throw OnboardingError(part: .checksumKey) }
             try? await probes.close(attempt: attempt, logger: logger)

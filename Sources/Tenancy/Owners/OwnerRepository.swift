@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import Storage
 public import GatehouseCore
+import Vault
 
 /// Owners (tenants): create, look up, suspend.
 public struct OwnerRepository: SQLRepository {
@@ -65,9 +66,15 @@ public struct OwnerRepository: SQLRepository {
     @discardableResult
     public func setStatus(_ id: OwnerID, _ status: Owner.Status, logger: Logger) async throws -> Bool {
         let now = clock.now()
-        let result = try await database.execute(
-            "UPDATE owner SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(id)", logger: logger)
-        return result.affectedRows > 0
+        // A suspended owner's cached keys are dropped on every instance (the row commits with the status change).
+        let invalidation = try await database.withTransaction(logger: logger) { connection -> KeyInvalidations.Event? in
+            let result = try await connection.execute("UPDATE owner SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(id)")
+            guard result.affectedRows > 0 else { return nil }
+            return try await KeyInvalidations.record(owner: id.rawValue, reason: KeyInvalidations.Reason.ownerStatus, at: now, on: connection)
+        }
+        guard let invalidation else { return false }
+        KeyInvalidations.shared(for: database).deliver([invalidation])
+        return true
     }
 
     /// Marks the owner's onboarding state, on the caller's connection (inside its transaction).

@@ -47,6 +47,7 @@ extension GatewayAPITests {
                 // And the real one.
                 #expect(try await gw.post(path, signed).status == .ok)
 
+                try await gw.components.webhooks.refusals.flush(logger: gw.logger)  // refusals are counted in memory until a flush
                 let rows = try await gw.components.database.query(
                     "SELECT owner_id, SUM(count) AS n FROM webhook_rejection GROUP BY owner_id ORDER BY owner_id", logger: gw.logger)
                 #expect(try rows.map { [try $0.decode("owner_id", as: Int64.self), try $0.decode("n", as: Int64.self)] } == [[0, 2], [gw.ownerA.id.rawValue, 2]])
@@ -100,6 +101,7 @@ extension GatewayAPITests {
                 let path = WebhookTests.webhookPath(gw, gw.ownerA)
                 #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: "forged")).errorCode == "INVALID_SIGNATURE")
                 #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)).status == .ok)
+                try await gw.components.webhooks.refusals.flush(logger: gw.logger)  // refusals are counted in memory until a flush
 
                 let query = "/admin/metrics?owner=\(gw.ownerA.id.rawValue)"
                 #expect(try await gw.get(query).status == .unauthorized)

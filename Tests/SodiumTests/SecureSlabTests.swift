@@ -1,0 +1,59 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import Sodium
+import Testing
+
+/// Ten thousand owners' keys fit in one guarded slab within an ordinary machine's limits (8 MB of locked memory,
+/// 65,530 mappings), a released slot reads zero, and HMACs keyed from guarded bytes equal those keyed from arrays.
+@Suite struct SecureSlabTests {
+    static func mappings() throws -> Int {
+        try String(contentsOfFile: "/proc/self/maps", encoding: .utf8).split(separator: "\n").count
+    }
+
+    @Test func tenThousandSlotsTakeOneRegionAndKeepTheirBytes() throws {
+        let before = try Self.mappings()
+        let slab = SecureSlab(slotSize: 320, slotCount: 10_256)
+        var slots: [SecureSlab.Slot] = []
+        for owner in 0..<10_000 {
+            let slot = try #require(slab.allocate())
+            slot.write { buffer in
+                for i in 0..<buffer.count { buffer[i] = UInt8(truncatingIfNeeded: owner &+ i) }
+            }
+            slots.append(slot)
+        }
+        // One sodium_malloc: a handful of mappings, not tens of thousands (other threads may map a few meanwhile).
+        #expect(try Self.mappings() - before < 50)
+        #expect(slab.slotSize * slab.slotCount < 8 * 1024 * 1024)
+        for (owner, slot) in slots.enumerated() where owner % 997 == 0 {
+            #expect(slot.withUnsafeBytes { $0[5] } == UInt8(truncatingIfNeeded: owner &+ 5))
+        }
+        #expect(slab.freeSlots == 256)
+    }
+
+    @Test func aReleasedSlotReadsZeroAndIsReused() throws {
+        let slab = SecureSlab(slotSize: 64, slotCount: 2)
+        var slot: SecureSlab.Slot? = try #require(slab.allocate())
+        let index = try #require(slot?.index)
+        slot?.write { $0.initializeMemory(as: UInt8.self, repeating: 0xAB) }
+        #expect(!slab.slotIsZero(index))
+        let field = try #require(slot?.field(offset: 8, count: 4))
+        slot = nil
+        #expect(!slab.slotIsZero(index), "a field still holds the slot")
+        #expect(field.withUnsafeBytes { Array($0) } == [0xAB, 0xAB, 0xAB, 0xAB])
+        _ = consume field
+        #expect(slab.slotIsZero(index))
+        #expect(slab.freeSlots == 2)
+    }
+
+    @Test func anHMACKeyedFromGuardedBytesEqualsTheArrayKeyedOne() throws {
+        let key = Array("sandbox-checksum-key-payments-3a7f1c".utf8)
+        let slab = SecureSlab(slotSize: 64, slotCount: 1)
+        let slot = try #require(slab.allocate())
+        slot.write { $0.copyBytes(from: key) }
+        let field = slot.field(offset: 0, count: key.count)
+        let message = Array("amount=1000&orderCode=7".utf8)
+        #expect(HMACSHA256.authenticate(message, key: field) == HMACSHA256.authenticate(message, key: key))
+        #expect(HMACSHA256.authenticate(message, key: SecureBytes(copying: key)) == HMACSHA256.authenticate(message, key: key))
+        #expect(HMACSHA256.hexTag("x", key: field) == HMACSHA256.hexTag("x", key: String(decoding: key, as: UTF8.self)))
+    }
+}
