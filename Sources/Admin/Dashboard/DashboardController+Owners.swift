@@ -1,0 +1,92 @@
+// Copyright (c) the Gatehouse authors
+import Foundation
+import GatehouseCore
+import GatehouseHTTP
+import Hummingbird
+import Tenancy
+
+extension DashboardController {
+    /// `GET /admin/dashboard/owners?q=&window=1|7|30&sort=id|rate|volume|last|status&dir=asc|desc&after=<cursor>`: one
+    /// page of ``AdminOwnerList`` (50 owners), with links to re-sort, to change the window and to the next page.
+    @Sendable func ownersPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
+        try await withSession(request, context: context, post: false) { session, _ in
+            let locale = locale(request)
+            let strings = AdminStrings.table(locale)
+            let sort = request.queryValue("sort").flatMap(AdminOwnerList.Sort.init(rawValue:)) ?? .id
+            let descending = request.queryValue("dir") == "desc"
+            let window = request.queryValue("window").flatMap { Int($0) } ?? 7
+            let after = request.queryValue("after").flatMap { AdminOwnerList.Cursor($0, sort: sort) }
+            let listRequest = AdminOwnerList.Request(window: window, sort: sort, descending: descending, search: request.queryValue("q"), after: after)
+            let result = try await ownerList.page(listRequest, logger: context.logger)
+            let refunds = try await ownerList.openRefunds(owners: result.rows.map(\.owner.id), logger: context.logger)
+            var rows: [[String: Any]] = []
+            for item in result.rows {
+                var row = try await ownerModel(AdminOwnerView(owner: item.owner, credentials: nil), strings: strings, logger: context.logger, withCredentials: true)
+                let suspended = item.owner.status == .suspended
+                row["toggleAction"] = suspended ? "reactivate" : "suspend"
+                row["toggleText"] = strings[suspended ? "reactivate" : "suspend"]
+                row["csrf"] = session.csrfToken
+                row["rate"] = Self.percent(item.successRateBasisPoints)
+                row["payments"] = "\(item.succeeded)/\(item.created)"
+                row["volume"] = VND.format(item.volumeVND, locale: locale)
+                if let last = item.lastPaymentAt { row["lastPayment"] = PageTime.model(last, locale: locale) }
+                row["openRefunds"] = refunds[item.owner.id] ?? 0
+                rows.append(row)
+            }
+            let query = OwnersQuery(search: listRequest.search, window: listRequest.window, sort: sort, descending: descending)
+            var model: [String: Any] = [
+                "owners": rows, "q": listRequest.search ?? "", "sort": sort.rawValue, "dir": descending ? "desc" : "asc",
+                "windows": AdminStrings.windows.map { days, key in
+                    ["value": days, "text": strings[key] ?? key, "selected": days == listRequest.window] as [String: Any]
+                },
+                "windowText": strings[AdminStrings.windows.first { $0.0 == listRequest.window }?.1 ?? ""] ?? "",
+                "columns": AdminOwnerList.Sort.allCases.map { column -> [String: Any] in
+                    // A column sorts descending first (highest rate, volume, newest payment), except id and status.
+                    let firstDescending = column == .rate || column == .volume || column == .last
+                    let nextDescending = column == sort ? !descending : firstDescending
+                    var item: [String: Any] = [
+                        "key": column.rawValue, "text": strings["sort_\(column.rawValue)"] ?? column.rawValue,
+                        "href": query.with(sort: column, descending: nextDescending).href(after: nil),
+                    ]
+                    if column == sort { item["arrow"] = descending ? "▼" : "▲" }
+                    return item
+                },
+                "firstHref": query.href(after: nil),
+            ]
+            if after != nil { model["notFirst"] = true }
+            if let next = result.next { model["nextHref"] = query.href(after: next) }
+            if let refreshed = result.rows.first?.refreshedAt { model["refreshedAt"] = PageTime.model(refreshed, locale: locale) }
+            model["refundsDue"] = try await refundsDueModel(locale, logger: context.logger)
+            return page(request, "owners", title: strings["owners"] ?? "", model: model, session: session)
+        }
+    }
+
+    /// The list's query string, for links that keep the search and window.
+    struct OwnersQuery {
+        var search: String?
+        var window: Int
+        var sort: AdminOwnerList.Sort
+        var descending: Bool
+
+        func with(sort: AdminOwnerList.Sort, descending: Bool) -> Self {
+            var copy = self
+            copy.sort = sort
+            copy.descending = descending
+            return copy
+        }
+
+        func href(after: AdminOwnerList.Cursor?) -> String {
+            var items = ["window=\(window)", "sort=\(sort.rawValue)", "dir=\(descending ? "desc" : "asc")"]
+            if let search { items.append("q=" + (search.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+            if let after { items.append("after=" + (after.text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
+            return "/admin/dashboard/owners?" + items.joined(separator: "&")
+        }
+    }
+
+    /// Basis points as a percentage with one decimal ("97.5%"); "—" without payments.
+    static func percent(_ basisPoints: Int64?) -> String {
+        guard let basisPoints else { return "—" }
+        let tenths = (basisPoints + 5) / 10
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+}
