@@ -296,6 +296,7 @@ let package = Package(
                 "GatehouseCore",
                 "Payments",
                 "GatehouseApp",
+                "Admin",
                 "Storage",
                 "Vault",
                 "Sodium",

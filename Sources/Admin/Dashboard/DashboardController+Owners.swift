@@ -16,7 +16,7 @@ extension DashboardController {
             let descending = request.queryValue("dir") == "desc"
             let window = request.queryValue("window").flatMap { Int($0) } ?? 7
             let after = request.queryValue("after").flatMap { AdminOwnerList.Cursor($0, sort: sort) }
-            let listRequest = AdminOwnerList.Request(window: window, sort: sort, descending: descending, search: request.queryValue("q"), after: after)
+            let listRequest = AdminOwnerList.Request(window: window, sort: sort, descending: descending, search: Self.formQueryValue(request, "q"), after: after)
             let result = try await ownerList.page(listRequest, logger: context.logger)
             let refunds = try await ownerList.openRefunds(owners: result.rows.map(\.owner.id), logger: context.logger)
             var rows: [[String: Any]] = []
@@ -81,6 +81,16 @@ extension DashboardController {
             if let after { items.append("after=" + (after.text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
             return "/admin/dashboard/owners?" + items.joined(separator: "&")
         }
+    }
+
+    /// A GET form's field from the raw query: `+` is a space there (as browsers encode forms), `%2B` a plus.
+    static func formQueryValue(_ request: Request, _ name: String) -> String? {
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == Substring(name) else { continue }
+            return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return nil
     }
 
     /// Basis points as a percentage with one decimal ("97.5%"); "—" without payments.

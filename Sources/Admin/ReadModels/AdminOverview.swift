@@ -110,7 +110,7 @@ public struct AdminOverview: Sendable {
             """
             SELECT s.owner_id, o.name, s.created, s.succeeded, s.volume_vnd, s.rate_key FROM owner_window_stats s JOIN owner o ON o.id = s.owner_id
             WHERE s.window_days = \(window) AND s.volume_vnd > 0
-            ORDER BY s.volume_vnd DESC, s.owner_id ASC LIMIT \(rankingSize)
+            ORDER BY s.volume_vnd DESC, s.owner_id DESC LIMIT \(rankingSize)
             """)
         // Flagged refunds: idx_payment_refund_flagged holds only flagged rows.
         let refunds = try await database.query(

@@ -105,10 +105,12 @@ public struct AdminOwnerList: Sendable {
             FROM owner_window_stats s JOIN owner o ON o.id = s.owner_id
             WHERE s.window_days = \(request.window)
             """
-        if let search = request.search {
+        if let search = request.search, search.hasPrefix("#"), let id = Int64(search.dropFirst()) {
+            query = query + " AND o.id = \(id)"  // "#42": that owner only
+        } else if let search = request.search {
             let pattern = "%" + Self.escapeLike(search.lowercased()) + "%"
             var match: SQLQuery = " AND (LOWER(o.name) LIKE \(pattern) ESCAPE '!' OR LOWER(o.email) LIKE \(pattern) ESCAPE '!'"
-            if let id = Int64(search.hasPrefix("#") ? String(search.dropFirst()) : search) { match = match + " OR o.id = \(id)" }
+            if let id = Int64(search) { match = match + " OR o.id = \(id)" }
             query = query + match + ")"
         }
         if let after = request.after {

@@ -29,7 +29,7 @@ public enum AdminSchema {
             /// ``AdminStatsRefresher`` from `payment_owner_day`, so the owners list sorts and pages 10,000 owners on
             /// an index (`rate_key` is the success rate in basis points, -1 without payments; `last_payment_at` 0
             /// without any). `platform_bucket_stats`: the overview's platform figures per hour (48) and per day (30).
-            /// `idx_owner_status` on Tenancy's `owner` serves the list's status sort (InnoDB appends the id).
+            /// The list's status sort uses Tenancy's `idx_owner_status` (InnoDB appends the id to it).
             var statements = dialect.createTable(
                 SQLTable(
                     "owner_window_stats",
@@ -69,7 +69,6 @@ public enum AdminSchema {
                     ],
                     indexes: [.unique("ux_platform_bucket_stats", ["bucket", "bucket_start"])]
                 ))
-            statements.append("CREATE INDEX IF NOT EXISTS idx_owner_status ON owner (status, id)")
             return statements
         },
     ]
