@@ -35,7 +35,7 @@ extension DashboardController {
                     title: (strings["successRate"] ?? "") + " · " + (strings["byHour48"] ?? ""), style: .line, values: rateValues(overview.hours),
                     xLabels: hourLabels, yMax: 100, formatY: { "\(Int($0.rounded()))%" }),
                 SVGChart(
-                    title: (strings["paymentsCreated"] ?? "") + " · " + (strings["byHour48"] ?? ""), style: .bars,
+                    title: (strings["charts"] ?? "") + " · " + (strings["byHour48"] ?? ""), style: .bars,
                     values: overview.hours.map { Double($0.created) }, xLabels: hourLabels, formatY: { "\(Int($0.rounded()))" }),
                 SVGChart(
                     title: (strings["successRate"] ?? "") + " · " + (strings["byDay30"] ?? ""), style: .line, values: rateValues(overview.days),
