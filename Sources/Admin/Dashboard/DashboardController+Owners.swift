@@ -18,19 +18,22 @@ extension DashboardController {
             let after = request.queryValue("after").flatMap { AdminOwnerList.Cursor($0, sort: sort) }
             let listRequest = AdminOwnerList.Request(window: window, sort: sort, descending: descending, search: Self.formQueryValue(request, "q"), after: after)
             let result = try await ownerList.page(listRequest, logger: context.logger)
-            let refunds = try await ownerList.openRefunds(owners: result.rows.map(\.owner.id), logger: context.logger)
+            let details = try await ownerList.details(owners: result.rows.map(\.owner.id), logger: context.logger)
             var rows: [[String: Any]] = []
             for item in result.rows {
-                var row = try await ownerModel(AdminOwnerView(owner: item.owner, credentials: nil), strings: strings, logger: context.logger, withCredentials: true)
-                let suspended = item.owner.status == .suspended
-                row["toggleAction"] = suspended ? "reactivate" : "suspend"
-                row["toggleText"] = strings[suspended ? "reactivate" : "suspend"]
-                row["csrf"] = session.csrfToken
-                row["rate"] = Self.percent(item.successRateBasisPoints)
-                row["payments"] = "\(item.succeeded)/\(item.created)"
-                row["volume"] = VND.format(item.volumeVND, locale: locale)
+                let owner = item.owner, detail = details[owner.id] ?? AdminOwnerList.RowDetails()
+                let suspended = owner.status == .suspended
+                var row: [String: Any] = [
+                    "id": owner.id.rawValue, "name": owner.name, "email": owner.email, "status": owner.status.rawValue,
+                    "statusText": strings[owner.status.rawValue] ?? owner.status.rawValue,
+                    "onboardingText": strings[owner.onboardingState.rawValue] ?? owner.onboardingState.rawValue,
+                    "hint": detail.credentialsVersion.map { "…" + (detail.clientIDHint ?? "") + " (v\($0))" } ?? (strings["notStored"] ?? ""),
+                    "rateLimit": detail.requestsPerSecond.map { "\($0)/s, burst \(detail.burst ?? 0)" } ?? (strings["defaultLimit"] ?? ""),
+                    "toggleAction": suspended ? "reactivate" : "suspend", "toggleText": strings[suspended ? "reactivate" : "suspend"] ?? "",
+                    "csrf": session.csrfToken, "rate": Self.percent(item.successRateBasisPoints), "payments": "\(item.succeeded)/\(item.created)",
+                    "volume": VND.format(item.volumeVND, locale: locale), "openRefunds": detail.openRefunds,
+                ]
                 if let last = item.lastPaymentAt { row["lastPayment"] = PageTime.model(last, locale: locale) }
-                row["openRefunds"] = refunds[item.owner.id] ?? 0
                 rows.append(row)
             }
             let query = OwnersQuery(search: listRequest.search, window: listRequest.window, sort: sort, descending: descending)

@@ -190,10 +190,7 @@ public struct DashboardController: Sendable {
         }
     }
 
-    /// An owner's row; `withCredentials` reads the credential hint here (the list does not have it).
-    func ownerModel(_ view: AdminOwnerView, strings: [String: String], logger: Logger, withCredentials: Bool = false) async throws -> [String: Any] {
-        var view = view
-        if withCredentials, let full = try await operations.owner(view.owner.id, logger: logger) { view = full }
+    func ownerModel(_ view: AdminOwnerView, strings: [String: String], logger: Logger) async throws -> [String: Any] {
         let limit = try await operations.storedRateLimit(owner: view.owner.id, logger: logger)
         return [
             "id": view.owner.id.rawValue, "name": view.owner.name, "email": view.owner.email, "status": view.owner.status.rawValue,

@@ -162,16 +162,43 @@ public struct AdminOwnerList: Sendable {
         return Cursor(value: value, ownerID: row.owner.id.rawValue)
     }
 
-    /// Open refunds (flagged, not resolved) per owner, for the owners on one page: one query on the flagged index.
-    public func openRefunds(owners: [OwnerID], logger: Logger) async throws -> [OwnerID: Int64] {
+    /// What a row shows besides its figures, for the owners of one page in three queries (never one per row):
+    /// the active payOS credentials' version and client-id hint (Vault's `vault_credential`), the stored rate limit
+    /// (Tenancy's `owner_rate_limit`) and open refunds (flagged, not resolved: `idx_payment_refund_flagged`).
+    public struct RowDetails: Sendable, Hashable {
+        public var credentialsVersion: Int?
+        public var clientIDHint: String?
+        public var requestsPerSecond: Int?
+        public var burst: Int?
+        public var openRefunds: Int64 = 0
+    }
+
+    public func details(owners: [OwnerID], logger: Logger) async throws -> [OwnerID: RowDetails] {
         guard !owners.isEmpty else { return [:] }
         var list: SQLQuery = ""
         for (index, owner) in owners.enumerated() { list = list + (index == 0 ? "\(owner)" : ", \(owner)") }
-        let query: SQLQuery =
+        var result: [OwnerID: RowDetails] = [:]
+        for row in try await database.query(
+            "SELECT owner_id, version, hint FROM vault_credential WHERE state = 'active' AND kind = 'client_id' AND owner_id IN (" + list + ")",
+            logger: logger)
+        {
+            let owner: OwnerID = try row.decode("owner_id")
+            result[owner, default: RowDetails()].credentialsVersion = try row.decode("version")
+            result[owner, default: RowDetails()].clientIDHint = try row.decodeIfPresent("hint")
+        }
+        for row in try await database.query(
+            "SELECT owner_id, requests_per_second, burst FROM owner_rate_limit WHERE owner_id IN (" + list + ")", logger: logger)
+        {
+            let owner: OwnerID = try row.decode("owner_id")
+            result[owner, default: RowDetails()].requestsPerSecond = try row.decode("requests_per_second")
+            result[owner, default: RowDetails()].burst = try row.decode("burst")
+        }
+        for row in try await database.query(
             "SELECT owner_id, COUNT(*) AS n FROM payment WHERE refund_flagged_at IS NOT NULL AND refund_resolved_at IS NULL AND owner_id IN ("
-            + list + ") GROUP BY owner_id"
-        var result: [OwnerID: Int64] = [:]
-        for row in try await database.query(query, logger: logger) { result[try row.decode("owner_id")] = try row.decode("n") }
+                + list + ") GROUP BY owner_id", logger: logger)
+        {
+            result[try row.decode("owner_id"), default: RowDetails()].openRefunds = try row.decode("n")
+        }
         return result
     }
 
