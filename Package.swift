@@ -295,6 +295,7 @@ let package = Package(
                 "GatehouseCore",
                 "Payments",
                 "GatehouseApp",
+                "Admin",
                 "Storage",
                 "Vault",
                 "Sodium",

@@ -55,6 +55,7 @@ public func buildApplication(
                     leaseMillis: Int64(configuration.reconcileLeaseSeconds) * 1_000),
                 logger: logger),
             VaultMaintenanceService(vault: components.vault, logger: logger),
+            AdminStatsService(refresher: components.adminStats, logger: logger),
             components.notifications.worker,
             WebhookRefusalFlusher(tally: components.webhooks.refusals, interval: .seconds(configuration.keyUseFlushSeconds), logger: logger),
         ] + keyCacheServices(components: components, logger: logger),

@@ -12,6 +12,11 @@ extension GatehouseComponents {
             clock: clock)
     }
 
+    /// The statistics the admin overview and owners list read, refreshed by ``AdminStatsService``.
+    public var adminStats: AdminStatsRefresher {
+        AdminStatsRefresher(database: database, clock: clock)
+    }
+
     /// The `/admin` JSON API over these components.
     public var adminController: AdminController {
         AdminController(operations: adminOperations)
@@ -21,7 +26,8 @@ extension GatehouseComponents {
     public func dashboardController(authFailures: AuthFailureLimiter) -> DashboardController {
         DashboardController(
             sessions: AdminSessionRepository(database: database, hasher: hasher, clock: clock), operations: adminOperations,
-            series: PaymentMetricsSeries(metrics: paymentMetrics), pages: adminPages,
+            series: PaymentMetricsSeries(metrics: paymentMetrics),
+            ownerList: AdminOwnerList(database: database, refresher: adminStats), database: database, pages: adminPages,
             secureCookies: configuration.publicURL.lowercased().hasPrefix("https://"), authFailures: authFailures, clock: clock)
     }
 }

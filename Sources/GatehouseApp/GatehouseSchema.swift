@@ -19,7 +19,7 @@ public enum GatehouseSchema {
             1: "v1 schema", 2: "metrics and onboarding", 3: "rate limits and instance registry", 4: "admin sessions",
             5: "renter tokens out of the outbox", 6: "vault credential state tags",
             7: "refunds due and booking link claims",
-            8: "owner console sessions, key cache invalidations and console statistics",
+            8: "owner console sessions, key cache invalidations, payment rollups and console statistics",
         ])
 }
 

@@ -3,7 +3,7 @@ public import Storage
 
 /// The tables Payments owns: renters, bookings, payments, idempotency keys, the webhook inbox (v1), refused-signature
 /// counts, the inbox's payOS transaction time and the metrics indexes on it (v2), refunds due and the per-booking link
-/// claim (v7), the owner console's indexes (v8).
+/// claim (v7), the per-owner, per-Vietnam-day rollup ``PaymentRollup`` and the owner console's indexes (v8).
 public enum PaymentsSchema {
     public static let parts: [SchemaPart] = [
         SchemaPart(version: 1, owner: "Payments", tables: [
@@ -206,6 +206,31 @@ public enum PaymentsSchema {
                 "CREATE INDEX IF NOT EXISTS idx_payment_owner_created ON payment (owner_id, created_at, id)",
                 "CREATE INDEX IF NOT EXISTS idx_webhook_inbox_owner_received ON webhook_inbox (owner_id, received_at)",
             ]
+        },
+        SchemaPart(version: 8, owner: "Payments") { dialect in
+            /// One row per owner and Vietnam day with payments (``PaymentRollup``), filled from the payments already
+            /// there, so an upgraded database is right at once. `idx_payment_owner_day_day` serves reads of a day range
+            /// across owners (the admin stats refresher).
+            var statements = dialect.createTable(
+                SQLTable(
+                    "payment_owner_day",
+                    columns: [
+                        .bigint("owner_id"),
+                        .bigint("day"),
+                        .bigint("created", default: 0),
+                        .bigint("succeeded", default: 0),
+                        .bigint("volume_vnd", default: 0),
+                        .bigint("by_webhook", default: 0),
+                        .bigint("by_reconciliation", default: 0),
+                        .bigint("last_created_at", default: 0),
+                    ],
+                    indexes: [
+                        .unique("ux_payment_owner_day", ["owner_id", "day"]),
+                        SQLIndex("idx_payment_owner_day_day", ["day", "owner_id"]),
+                    ]
+                ))
+            statements += PaymentRollup.rebuildStatements(dialect)
+            return statements
         },
     ]
 }

@@ -14,8 +14,9 @@ import GatehouseCore
 
 extension AdminSuites {
     /// The dashboard in a real browser: headless Chromium (driven over the DevTools protocol by
-    /// `Browser/dashboard-walk.py`) signs in with an admin token, changes owner A's rate limit through the form, and
-    /// screenshots each page. Screenshots are kept in `/tmp/gatehouse-admin-e2e/` for a person to look at.
+    /// `Browser/dashboard-walk.py`) signs in with an admin token, sees the overview, searches, sorts and pages the owners
+    /// list (60 more owners, so there is a second page), changes owner A's rate limit through the form, and screenshots
+    /// each page. Screenshots are kept in `/tmp/gatehouse-admin-e2e/` for a person to look at.
     ///
     /// Needs `chromium`: skipped locally without it, failing when `CI=true` (the renter browser tests' policy).
     @Suite(.enabled(if: DashboardBrowser.shouldRun, "dashboard browser test skipped: chromium not installed (apt-get install chromium)"))
@@ -23,6 +24,10 @@ extension AdminSuites {
         @Test(arguments: TestDatabases.backends)
         func anAdminSignsInChangesARateLimitAndEveryPageRenders(backend: TestBackend) async throws {
             try await AdminHarness.run(backend) { h in
+                for index in 1...60 {
+                    _ = try await h.components.owners.create(name: "Chủ \(index)", email: "chu\(index)@example.vn", logger: h.logger)
+                }
+                try await h.components.adminStats.refresh(logger: h.logger)
                 let output = DashboardBrowser.outputDirectory.appendingPathComponent(backend.rawValue)
                 try? FileManager.default.removeItem(at: output)
                 let result = try await DashboardBrowser.run([
@@ -32,8 +37,15 @@ extension AdminSuites {
                 let report = try #require(try? JSONValue(parsing: result.stdout), "not JSON: \(result.stdout)")
                 let shots = try #require(report["screenshots"]?.objectValue)
                 #expect(shots.keys.sorted() == [
-                    "01-sign-in", "02-owners", "03-owner-before", "04-owner-after", "05-vault", "06-notifications", "07-audit", "08-owners-vi",
+                    "01-sign-in", "02-overview", "03-owners", "04-owners-search", "05-owners-sorted", "06-owners-next-page", "07-owner-before",
+                    "08-owner-after", "09-vault", "10-notifications", "11-audit", "12-owners-vi", "13-overview-vi",
                 ])
+                // The search found owner A alone; sorted by volume, the second page holds the last 12 of 62 owners.
+                #expect(report["pages"]?["search_rows"]?.int64Value == 1)
+                #expect(report["pages"]?["04-owners-search"]?.stringValue?.contains("q=Hoa+Sen") == true)
+                #expect(report["pages"]?["05-owners-sorted"]?.stringValue?.contains("sort=volume") == true)
+                #expect(report["pages"]?["06-owners-next-page"]?.stringValue?.contains("after=") == true)
+                #expect(report["pages"]?["next_rows"]?.int64Value == 12)
                 for (name, path) in shots.entries {
                     let data = try #require(FileManager.default.contents(atPath: path.stringValue ?? ""), "\(name) missing")
                     #expect(data.count > 1000, "\(name) is \(data.count) bytes")
@@ -43,7 +55,7 @@ extension AdminSuites {
                 for (name, problems) in try #require(report["accessibility"]?.objectValue).entries {
                     #expect(problems.arrayValue?.isEmpty == true, "\(name): \(problems)")
                 }
-                #expect(report["pages"]?["04-owner-after"]?.stringValue?.contains("done=saved") == true)
+                #expect(report["pages"]?["08-owner-after"]?.stringValue?.contains("done=saved") == true)
                 #expect(report["pages"]?["rate_limit_shown"]?.stringValue?.contains("12/s") == true)
                 // The form really changed the stored limit, for owner A only, and the change is audited.
                 let store = h.components.rateLimits

@@ -69,7 +69,7 @@ extension AdminSuites {
                 #expect(rows.count == 1)
                 let stored: [UInt8] = try rows[0].decode("session_hash")
                 #expect(stored == h.components.hasher.hash(browser.cookie, purpose: "admin-session"))
-                #expect(try await h.request(.get, "/admin", headers: browser.headers).location == "/admin/dashboard/owners")
+                #expect(try await h.request(.get, "/admin", headers: browser.headers).location == "/admin/dashboard")
                 let page = try await h.request(.get, "/admin/dashboard/owners", headers: browser.headers)
                 #expect(page.status == .ok)
                 #expect(page.body.contains("Nhà trọ Hoa Sen"))

@@ -9,7 +9,7 @@ import GatehouseCore
 /// error naming it). Values are HTML-escaped by mustache (`{{…}}`); inserted raw (`{{{…}}}`) are only the bundled
 /// stylesheet, the page body rendered from our own template, and SVG charts from ``SVGChart`` (which escapes its text).
 public struct AdminPages: Sendable {
-    public static let templateNames = ["layout", "signin", "owners", "owner", "vault", "notifications", "refunds", "audit"]
+    public static let templateNames = ["layout", "signin", "overview", "owners", "owner", "vault", "notifications", "refunds", "audit"]
 
     /// A problem loading the dashboard's templates.
     public struct LoadError: Error, CustomStringConvertible {

@@ -8,7 +8,21 @@ enum AdminStrings {
         locale == .vi ? vi : en
     }
 
+    /// The owners list's windows (Vietnam days) and their string keys.
+    static let windows: [(Int, String)] = [(1, "window1"), (7, "window7"), (30, "window30")]
+
     static let en: [String: String] = [
+        "overview": "Overview", "statsNote": "Figures refreshed every minute; computed at", "paymentsCreated": "payments",
+        "paid": "paid", "volume": "Volume", "byHour48": "by hour, last 48 hours", "byDay30": "by day, last 30 days",
+        "attention": "Needs attention", "underpaid": "Underpaid, still pending", "stuckPending": "Pending past expiry",
+        "expired": "expired", "webhookHealth": "Webhook health", "last24Hours": "last 24 hours", "webhooksReceived": "Webhooks received",
+        "verificationFailures": "Signature verification failures", "webhookLag": "Average lag (payOS → us)", "maximum": "max",
+        "reconciledShare": "Settled by reconciliation instead of webhook", "lowestSuccess": "Lowest success rate",
+        "highestVolume": "Highest volume", "rankingNote": "Window: the last", "daysMinimum": "Vietnam days; owners with at least",
+        "days": "Vietnam days", "searchOwners": "Search (name, e-mail, id or #id)", "window": "Window", "search": "Search",
+        "figuresFor": "Success rate and volume over", "sort_id": "#", "sort_rate": "Success rate", "sort_volume": "Volume",
+        "sort_last": "Last payment", "sort_status": "Status", "firstPage": "← First page", "nextPage": "Next page →",
+        "window1": "today (Vietnam day)", "window7": "the last 7 days", "window30": "the last 30 days",
         "owners": "Owners", "vault": "Vault", "deadNotifications": "Dead e-mails", "audit": "Audit trail", "signOut": "Sign out",
         "otherLanguage": "Tiếng Việt", "signInTitle": "Sign in", "adminToken": "Admin token", "signIn": "Sign in", "name": "Name",
         "status": "Status", "onboarding": "Onboarding", "credentials": "payOS credentials", "rateLimit": "Rate limit",
@@ -35,6 +49,17 @@ enum AdminStrings {
     ]
 
     static let vi: [String: String] = [
+        "overview": "Tổng quan", "statsNote": "Số liệu cập nhật mỗi phút; tính lúc", "paymentsCreated": "giao dịch",
+        "paid": "đã trả", "volume": "Doanh số", "byHour48": "theo giờ, 48 giờ qua", "byDay30": "theo ngày, 30 ngày qua",
+        "attention": "Cần xử lý", "underpaid": "Trả thiếu, còn chờ", "stuckPending": "Chờ quá hạn",
+        "expired": "hết hạn", "webhookHealth": "Tình trạng webhook", "last24Hours": "24 giờ qua", "webhooksReceived": "Webhook đã nhận",
+        "verificationFailures": "Lỗi xác minh chữ ký", "webhookLag": "Độ trễ trung bình (payOS → hệ thống)", "maximum": "tối đa",
+        "reconciledShare": "Chốt bằng đối soát thay vì webhook", "lowestSuccess": "Tỷ lệ thành công thấp nhất",
+        "highestVolume": "Doanh số cao nhất", "rankingNote": "Khoảng:", "daysMinimum": "ngày gần nhất (giờ Việt Nam); chủ nhà có ít nhất",
+        "days": "ngày gần nhất (giờ Việt Nam)", "searchOwners": "Tìm (tên, e-mail, mã hoặc #mã)", "window": "Khoảng thời gian", "search": "Tìm",
+        "figuresFor": "Tỷ lệ thành công và doanh số trong", "sort_id": "#", "sort_rate": "Tỷ lệ thành công", "sort_volume": "Doanh số",
+        "sort_last": "Giao dịch gần nhất", "sort_status": "Trạng thái", "firstPage": "← Trang đầu", "nextPage": "Trang sau →",
+        "window1": "hôm nay", "window7": "7 ngày qua", "window30": "30 ngày qua",
         "owners": "Chủ nhà", "vault": "Kho khóa", "deadNotifications": "E-mail lỗi", "audit": "Nhật ký kiểm toán", "signOut": "Đăng xuất",
         "otherLanguage": "English", "signInTitle": "Đăng nhập", "adminToken": "Mã quản trị", "signIn": "Đăng nhập", "name": "Tên",
         "status": "Trạng thái", "onboarding": "Kích hoạt", "credentials": "Khóa payOS", "rateLimit": "Giới hạn tần suất",

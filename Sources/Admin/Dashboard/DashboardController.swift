@@ -4,15 +4,15 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 import NIOCore
-import Storage
+public import Storage
 import Tenancy
 import Vault
 public import GatehouseCore
 import Notifications
 public import GatehouseHTTP
 
-/// The admin dashboard (`/admin`, HTML): sign in with an admin token, then owners, an owner's rate limit and charts,
-/// the vault, dead e-mails, refunds due and the audit trail.
+/// The admin dashboard (`/admin`, HTML): sign in with an admin token, then the platform overview, the owners list
+/// (search, sort, keyset pages), an owner's rate limit and charts, the vault, dead e-mails, refunds due and the audit trail.
 ///
 /// Security:
 /// - the session is a random secret in an `HttpOnly; SameSite=Strict` cookie scoped to `/admin` (`Secure` when the
@@ -29,6 +29,9 @@ public struct DashboardController: Sendable {
     let sessions: AdminSessionRepository
     let operations: AdminOperations
     let series: any AdminPaymentSeries
+    /// The owners list and the overview (statistics from ``AdminStatsRefresher``).
+    let ownerList: AdminOwnerList
+    let database: any SQLDatabase
     let pages: AdminPages
     let secureCookies: Bool
     /// Wrong admin tokens on the sign-in form spend the same per-address budget as on the admin API.
@@ -36,12 +39,14 @@ public struct DashboardController: Sendable {
     let clock: WallClock
 
     public init(
-        sessions: AdminSessionRepository, operations: AdminOperations, series: any AdminPaymentSeries, pages: AdminPages, secureCookies: Bool,
-        authFailures: AuthFailureLimiter, clock: WallClock = .system
+        sessions: AdminSessionRepository, operations: AdminOperations, series: any AdminPaymentSeries, ownerList: AdminOwnerList,
+        database: any SQLDatabase, pages: AdminPages, secureCookies: Bool, authFailures: AuthFailureLimiter, clock: WallClock = .system
     ) {
         self.sessions = sessions
         self.operations = operations
         self.series = series
+        self.ownerList = ownerList
+        self.database = database
         self.pages = pages
         self.secureCookies = secureCookies
         self.authFailures = authFailures
@@ -54,6 +59,7 @@ public struct DashboardController: Sendable {
         routes.get("/admin/sign-in", use: signInPage)
         routes.post("/admin/sign-in", use: signIn)
         routes.post("/admin/sign-out", use: signOut)
+        routes.get("/admin/dashboard", use: overviewPage)
         routes.get("/admin/dashboard/owners", use: ownersPage)
         routes.get("/admin/dashboard/owners/{id}", use: ownerPage)
         routes.post("/admin/dashboard/owners/{id}/suspend", use: suspend)
@@ -72,7 +78,7 @@ public struct DashboardController: Sendable {
     // MARK: Sign-in
 
     @Sendable func home(request: Request, context: GatehouseRequestContext) async throws -> Response {
-        if try await currentSession(request, context: context) != nil { return Self.redirect("/admin/dashboard/owners") }
+        if try await currentSession(request, context: context) != nil { return Self.redirect("/admin/dashboard") }
         return Self.redirect("/admin/sign-in")
     }
 
@@ -100,7 +106,7 @@ public struct DashboardController: Sendable {
         }
         try await operations.recordSession(
             signedIn: true, audit: AuditContext(actor: session.admin.actor, requestID: context.requestID), logger: context.logger)
-        var response = Self.redirect("/admin/dashboard/owners")
+        var response = Self.redirect("/admin/dashboard")
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.sessionCookie, session.cookie, maxAge: Int(AdminSessionRepository.lifetimeMillis / 1000))))
         response.headers.append(HTTPField(name: .setCookie, value: cookie(Self.signInCookie, "", maxAge: 0)))
         return response
@@ -117,24 +123,6 @@ public struct DashboardController: Sendable {
     }
 
     // MARK: Owners
-
-    @Sendable func ownersPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
-        try await withSession(request, context: context, post: false) { session, _ in
-            let strings = AdminStrings.table(locale(request))
-            var rows: [[String: Any]] = []
-            for view in try await operations.owners(logger: context.logger) {
-                var row = try await ownerModel(view, strings: strings, logger: context.logger)
-                let suspended = view.owner.status == .suspended
-                row["toggleAction"] = suspended ? "reactivate" : "suspend"
-                row["toggleText"] = strings[suspended ? "reactivate" : "suspend"]
-                row["csrf"] = session.csrfToken
-                rows.append(row)
-            }
-            var model: [String: Any] = ["owners": rows]
-            model["refundsDue"] = try await refundsDueModel(locale(request), logger: context.logger)
-            return page(request, "owners", title: strings["owners"] ?? "", model: model, session: session)
-        }
-    }
 
     @Sendable func ownerPage(request: Request, context: GatehouseRequestContext) async throws -> Response {
         try await withSession(request, context: context, post: false) { session, _ in

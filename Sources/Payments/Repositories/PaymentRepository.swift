@@ -64,6 +64,7 @@ public struct PaymentRepository: SQLRepository {
                 \(p.customerPhone), \(p.bookingID), \(p.ownerID), \(p.renterID))
             """)
         guard let id = result.lastInsertID else { throw StorageError(code: .statementFailed, detail: "no id for new payment") }
+        try await PaymentRollup.recordCreated(owner: p.ownerID, createdAt: now, on: connection)
         return Payment(
             id: PaymentID(id), ownerID: p.ownerID, bookingID: p.bookingID, renterID: p.renterID, paymentCode: p.paymentCode,
             orderCode: p.orderCode, amount: p.amount, amountPaid: 0, currency: "VND", status: .pending, underpaid: false,
@@ -145,7 +146,7 @@ public struct PaymentRepository: SQLRepository {
         _ event: PaymentEvent, to id: PaymentID, reference: String? = nil, on connection: any SQLConnection
     ) async throws -> PaymentStatusChange? {
         guard let row = try await connection.query(
-            "SELECT id, owner_id, booking_id, amount, amount_paid, status FROM payment WHERE id = \(id)\(unescaped: connection.dialect.forUpdate)"
+            "SELECT id, owner_id, booking_id, amount, amount_paid, status, created_at FROM payment WHERE id = \(id)\(unescaped: connection.dialect.forUpdate)"
         ).first else { return nil }
         let status = PaymentStatus(rawValue: try row.decode("status")) ?? .failed
         let owner: OwnerID = try row.decode("owner_id")
@@ -193,6 +194,8 @@ public struct PaymentRepository: SQLRepository {
                 WHERE id = \(id) AND status = 'pending'
                 """)
             if to == .success {
+                try await PaymentRollup.recordSucceeded(
+                    owner: owner, createdAt: try row.decode("created_at"), amountPaid: total, source: source, on: connection)
                 try await connection.execute(
                     "UPDATE booking SET status = 'confirmed', payment_status = 'paid', updated_at = \(now) WHERE id = \(booking) AND owner_id = \(owner)")
             }

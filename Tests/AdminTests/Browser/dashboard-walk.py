@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Drives headless Chromium through the admin dashboard over the DevTools protocol (--remote-debugging-pipe, so no
-# websocket library is needed): signs in with an admin token, changes an owner's rate limit through the form, and
-# screenshots every page.
+# websocket library is needed): signs in with an admin token, looks at the overview, searches, sorts and pages the
+# owners list, changes an owner's rate limit through the form, and screenshots every page.
 #
 #   dashboard-walk.py BASE_URL ADMIN_TOKEN OWNER_ID RPS BURST OUTPUT_DIR
 #
@@ -35,25 +35,39 @@ def main():
         shot("01-sign-in")
         browser.submit(
             "document.querySelector('#token').value = %s; document.querySelector('#sign-in-form').submit()" % json.dumps(token))
-        if "/admin/dashboard/owners" not in browser.url():
-            raise SystemExit("sign-in did not reach the owners page: %s" % browser.url())
-        shot("02-owners")
+        if not browser.url().endswith("/admin/dashboard"):
+            raise SystemExit("sign-in did not reach the overview: %s" % browser.url())
+        shot("02-overview")
+        browser.submit("document.querySelector('#nav-owners').click()")
+        shot("03-owners")
+        browser.submit(
+            "document.querySelector('#q').value = 'Hoa Sen'; document.querySelector('#owner-search').submit()")
+        pages["search_rows"] = browser.evaluate("document.querySelectorAll('#owners tbody tr').length")
+        shot("04-owners-search")
+        browser.navigate(base + "/admin/dashboard/owners")
+        browser.submit("document.querySelector('#sort-volume').click()")
+        shot("05-owners-sorted")
+        browser.submit("document.querySelector('#next-page').click()")
+        pages["next_rows"] = browser.evaluate("document.querySelectorAll('#owners tbody tr').length")
+        shot("06-owners-next-page")
         browser.navigate("%s/admin/dashboard/owners/%s" % (base, owner))
-        shot("03-owner-before")
+        shot("07-owner-before")
         browser.submit(
             "document.querySelector('#rps').value = %s; document.querySelector('#burst').value = %s;"
             "document.querySelector('#rate-limit-form').submit()" % (json.dumps(rps), json.dumps(burst)))
         shown = browser.evaluate("document.querySelector('#current-rate-limit').textContent")
         pages["rate_limit_shown"] = shown
-        shot("04-owner-after")
+        shot("08-owner-after")
         browser.navigate(base + "/admin/dashboard/vault")
-        shot("05-vault")
+        shot("09-vault")
         browser.navigate(base + "/admin/dashboard/notifications")
-        shot("06-notifications")
+        shot("10-notifications")
         browser.navigate(base + "/admin/dashboard/audit")
-        shot("07-audit")
+        shot("11-audit")
         browser.navigate(base + "/admin/dashboard/owners?lang=vi")
-        shot("08-owners-vi")
+        shot("12-owners-vi")
+        browser.navigate(base + "/admin/dashboard?lang=vi")
+        shot("13-overview-vi")
     finally:
         browser.close()
     print(json.dumps({"screenshots": shots, "pages": pages, "accessibility": accessibility}))
