@@ -55,23 +55,48 @@ public struct AdminStatsRefresher: Sendable {
         }
     }
 
+    /// Recomputes one window's row per owner. The figures are read first, by a plain (non-locking) read, and written
+    /// after in a short transaction of multi-row inserts: an `INSERT … SELECT` would hold shared locks on the rollup
+    /// rows it reads (InnoDB, repeatable read) for the whole statement, stalling the payment inserts and settlements
+    /// that update those rows for seconds at 10,000 owners.
     private func refreshOwners(window: Int, now: Int64, logger: Logger) async throws {
         let firstDay = PaymentRollup.day(of: now) - Int64(window) + 1
-        try await database.withTransaction(logger: logger) { connection in
-            let division = connection.dialect == .mariadb ? "DIV" : "/"
+        let division = database.dialect == .mariadb ? "DIV" : "/"
+        let rows = try await database.query(
+            """
+            SELECT o.id AS owner_id, COALESCE(SUM(d.created), 0) AS created, COALESCE(SUM(d.succeeded), 0) AS succeeded,
+                COALESCE(SUM(d.volume_vnd), 0) AS volume,
+                CASE WHEN COALESCE(SUM(d.created), 0) = 0 THEN -1
+                    ELSE (SUM(d.succeeded) * 20000 \(unescaped: division) SUM(d.created) + 1) \(unescaped: division) 2 END AS rate_key,
+                COALESCE((SELECT MAX(l.last_created_at) FROM payment_owner_day l WHERE l.owner_id = o.id), 0) AS last_payment_at
+            FROM owner o LEFT JOIN payment_owner_day d ON d.owner_id = o.id AND d.day >= \(firstDay)
+            GROUP BY o.id
+            """, logger: logger)
+        var values: [SQLQuery] = []
+        values.reserveCapacity(rows.count)
+        for row in rows {
+            let owner: Int64 = try row.decode("owner_id")
+            let created: Int64 = try row.decode("created"), succeeded: Int64 = try row.decode("succeeded")
+            let volume: Int64 = try row.decode("volume"), rateKey: Int64 = try row.decode("rate_key")
+            let last: Int64 = try row.decode("last_payment_at")
+            values.append("(\(window), \(owner), \(created), \(succeeded), \(volume), \(rateKey), \(last), \(now))")
+        }
+        try await database.withTransaction(logger: logger) { [values] connection in
             try await connection.execute("DELETE FROM owner_window_stats WHERE window_days = \(window)")
-            try await connection.execute(
-                """
-                INSERT INTO owner_window_stats (window_days, owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at, refreshed_at)
-                SELECT \(window), o.id, COALESCE(SUM(d.created), 0), COALESCE(SUM(d.succeeded), 0), COALESCE(SUM(d.volume_vnd), 0),
-                    CASE WHEN COALESCE(SUM(d.created), 0) = 0 THEN -1
-                        ELSE (SUM(d.succeeded) * 20000 \(unescaped: division) SUM(d.created) + 1) \(unescaped: division) 2 END,
-                    COALESCE((SELECT MAX(l.last_created_at) FROM payment_owner_day l WHERE l.owner_id = o.id), 0), \(now)
-                FROM owner o LEFT JOIN payment_owner_day d ON d.owner_id = o.id AND d.day >= \(firstDay)
-                GROUP BY o.id
-                """)
+            var start = 0
+            while start < values.count {
+                let chunk = values[start..<min(start + Self.insertChunk, values.count)]
+                var query: SQLQuery =
+                    "INSERT INTO owner_window_stats (window_days, owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at, refreshed_at) VALUES "
+                for (index, value) in chunk.enumerated() { query = query + (index == 0 ? value : ", " + value) }
+                try await connection.execute(query)
+                start += Self.insertChunk
+            }
         }
     }
+
+    /// Rows per multi-row insert (8 binds each: well under SQLite's and MariaDB's placeholder limits).
+    static let insertChunk = 500
 
     private func refreshPlatform(now: Int64, logger: Logger) async throws {
         let hour = MetricsBucket.hour, day = MetricsBucket.day
