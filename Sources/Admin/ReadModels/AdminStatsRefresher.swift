@@ -21,17 +21,24 @@ public struct AdminStatsRefresher: Sendable {
 
     let database: any SQLDatabase
     let clock: WallClock
+    /// Rounds of this refresher (and its copies) run one at a time: each reads before it writes, so a round that
+    /// overlapped a later one could otherwise write older figures over newer ones.
+    let rounds = KeyedSerialGate<Int>()
 
     public init(database: any SQLDatabase, clock: WallClock = .system) {
         self.database = database
         self.clock = clock
     }
 
-    /// One full round: every window of every owner, then the platform buckets.
+    /// One full round: every window of every owner, then the platform buckets. A round waits for this instance's
+    /// round in progress, if any. (Rounds of two instances may overlap: the later write wins and the next round
+    /// corrects it, within the figures' stated age of one interval.)
     public func refresh(logger: Logger) async throws {
-        let now = clock.now()
-        for window in Self.windows { try await refreshOwners(window: window, now: now, logger: logger) }
-        try await refreshPlatform(now: now, logger: logger)
+        try await rounds.withTurn(for: 0) {
+            let now = clock.now()
+            for window in Self.windows { try await refreshOwners(window: window, now: now, logger: logger) }
+            try await refreshPlatform(now: now, logger: logger)
+        }
     }
 
     /// Adds zero rows for owners created since the last round (ids only grow), so a new owner is listed at once; its
