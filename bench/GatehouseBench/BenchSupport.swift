@@ -79,6 +79,8 @@ let benchRateLimits = [
     "GATEHOUSE_RATE_LIMIT_RPS": "100000", "GATEHOUSE_RATE_LIMIT_BURST": "1000000",
     "GATEHOUSE_PAYOS_RATE_LIMIT_RPS": "10000", "GATEHOUSE_PAYOS_RATE_LIMIT_BURST": "100000",
     "GATEHOUSE_IP_RATE_LIMIT_RPS": "100000", "GATEHOUSE_IP_RATE_LIMIT_BURST": "1000000",
+    // refresh-status polls each payment thousands of times a second; a renter's page polls it once every few seconds.
+    "GATEHOUSE_RENTER_RATE_LIMIT_RPS": "100000", "GATEHOUSE_RENTER_RATE_LIMIT_BURST": "1000000",
 ]
 
 /// An owner onboarded with a sandbox channel's credentials and `count` bookings with a pending payment each, created
