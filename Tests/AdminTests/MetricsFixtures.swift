@@ -50,9 +50,9 @@ struct MetricsFixture {
         let orderCode = Self.nextOrderCode()
         return try await db.execute(
             """
-            INSERT INTO payment (payment_code, order_code, amount, status, settled_by, renter_token_hash, expires_at, created_at, updated_at,
-                paid_at, booking_id, owner_id, renter_id)
-            VALUES (\("PAY-\(orderCode)"), \(orderCode), 500000, \(status), \(settledBy), \([UInt8](repeating: 1, count: 32)),
+            INSERT INTO payment (payment_code, order_code, amount, amount_paid, status, settled_by, renter_token_hash, expires_at, created_at,
+                updated_at, paid_at, booking_id, owner_id, renter_id)
+            VALUES (\("PAY-\(orderCode)"), \(orderCode), 500000, \(status == "success" ? 500_000 : 0), \(status), \(settledBy), \([UInt8](repeating: 1, count: 32)),
                 \(createdAt + 900_000), \(createdAt), \(createdAt), \(paidAfter.map { createdAt + $0 }), \(tenant.booking), \(tenant.owner),
                 \(tenant.renter))
             """, logger: logger

@@ -46,6 +46,7 @@ import GatehouseCore
             #expect(first.paymentsByStatus == ["success": 2, "expired": 1])
             #expect(first.successRateBasisPoints == 6667)  // 2/3 = 66.666…% → 66.67 %
             #expect(first.averageProcessingMillis == 90_001)  // (60 000 + 120 001) / 2 = 90 000.5 → 90 001
+            #expect(first.volumeVND == 1_000_000)  // the two paid payments' VND; the expired one adds nothing
             let second = report.buckets[1].summary
             #expect(second.paymentsByStatus == ["success": 1, "pending": 1])
             #expect(second.successRateBasisPoints == 5000)
@@ -53,6 +54,7 @@ import GatehouseCore
 
             #expect(report.total.paymentsCreated == 5)
             #expect(report.total.successRateBasisPoints == 6000)
+            #expect(report.total.volumeVND == 1_500_000)
             #expect(report.total.averageProcessingMillis == 70_000)  // 210 001 / 3 = 70 000.33…
             #expect(report.total.settledBy == ["webhook": 2, "reconciliation": 2])
             // Of the payments settled by webhook or reconciliation, 2 of 4 by reconciliation.

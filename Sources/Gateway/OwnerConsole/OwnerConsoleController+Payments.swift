@@ -53,8 +53,13 @@ extension OwnerConsoleController {
             let volume = SVGChart(
                 title: strings["paymentCount"] ?? "", style: .bars, values: report.buckets.map { Double($0.summary.paymentsCreated) }, xLabels: labels,
                 formatY: { "\(Int($0.rounded()))" })
+            let received = SVGChart(
+                title: strings["volumeVND"] ?? "", style: .bars, values: report.buckets.map { Double($0.summary.volumeVND) }, xLabels: labels,
+                formatY: { VND.format(Int64($0.rounded()), locale: locale) })
             model["successChart"] = success.render()
             model["volumeChart"] = volume.render()
+            model["volumeVNDChart"] = received.render()
+            model["totalVolume"] = VND.format(report.total.volumeVND, locale: locale)
             model["rangeText"] = strings[bucket == .hour ? "last48Hours" : "last30Days"] ?? ""
             model["totalRate"] = report.total.successRateBasisPoints.map { "\($0 / 100).\(String(format: "%02d", $0 % 100))%" } ?? "—"
             model["totalCount"] = String(report.total.paymentsCreated)

@@ -53,6 +53,8 @@ public struct MetricsSummary: Sendable, Hashable {
     /// Successful payments with a `paid_at`, and the sum of their created → paid times.
     public var processedCount: Int64 = 0
     public var processingMillisTotal: Int64 = 0
+    /// VND received by the successful payments among them (`amount_paid`): the volume.
+    public var volumeVND: Int64 = 0
     /// Payments whose final state came from payOS's webhook, from reconciliation, or from the return page's check.
     public var settledBy: [String: Int64] = [:]
     /// Webhooks received in the interval that concerned a payment, and their lag (payOS's transaction time → receipt).
@@ -103,6 +105,7 @@ public struct MetricsSummary: Sendable, Hashable {
     public mutating func add(_ other: MetricsSummary) {
         paymentsByStatus.merge(other.paymentsByStatus, uniquingKeysWith: +)
         processedCount += other.processedCount
+        volumeVND += other.volumeVND
         processingMillisTotal += other.processingMillisTotal
         settledBy.merge(other.settledBy, uniquingKeysWith: +)
         webhookCount += other.webhookCount
@@ -234,7 +237,8 @@ public struct PaymentMetrics: Sendable {
             """
             SELECT \(unescaped: key("created_at")) AS k, status, settled_by, COUNT(*) AS n,
                 SUM(CASE WHEN status = 'success' AND paid_at IS NOT NULL THEN paid_at - created_at ELSE 0 END) AS processing_ms,
-                SUM(CASE WHEN status = 'success' AND paid_at IS NOT NULL THEN 1 ELSE 0 END) AS processed
+                SUM(CASE WHEN status = 'success' AND paid_at IS NOT NULL THEN 1 ELSE 0 END) AS processed,
+                SUM(CASE WHEN status = 'success' THEN amount_paid ELSE 0 END) AS volume_vnd
             FROM payment WHERE created_at >= \(request.from) AND created_at < \(request.to)
             """ + ownerFilter() + " GROUP BY k, status, settled_by"
         for row in try await database.query(payments, logger: logger) {
@@ -245,6 +249,7 @@ public struct PaymentMetrics: Sendable {
             if let settledBy = try row.decodeIfPresent("settled_by", as: String.self) { summary.settledBy[settledBy, default: 0] += n }
             summary.processedCount += try row.decodeIfPresent("processed", as: Int64.self) ?? 0
             summary.processingMillisTotal += try row.decodeIfPresent("processing_ms", as: Int64.self) ?? 0
+            summary.volumeVND += try row.decodeIfPresent("volume_vnd", as: Int64.self) ?? 0
             result[k] = summary
         }
 

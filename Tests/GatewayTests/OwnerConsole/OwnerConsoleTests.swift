@@ -231,8 +231,11 @@ extension GatewayAPITests {
                 #expect(page.body.components(separatedBy: "class=\"dot\"").count - 1 == 1)
                 #expect(page.body.contains("<title>50%</title>") && page.body.contains("<title>2</title>"))
                 #expect(page.body.contains("50.00%"))
+                // The volume is the VND received (the paid payment's 500,000), not the expired one's amount.
+                #expect(page.body.contains("Money received (VND) 500,000 ₫"))
                 let b = try await ConsoleClient.signIn(h, key: h.ownerB.apiKey).get(h, "/owner/overview?lang=en")
                 #expect(b.body.contains("<title>0%</title>") && !b.body.contains(#"<time datetime="\#(APITime.format(received))""#))
+                #expect(b.body.contains("Money received (VND) 0 ₫"))
             }
         }
 
