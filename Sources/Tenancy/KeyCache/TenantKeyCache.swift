@@ -96,6 +96,8 @@ public final class TenantKeyCache: Sendable {
     let slab: SecureSlab
     let clock: WallClock
     private let state = Mutex(State())
+    /// Fills running, per owner and part, with the callers waiting for each (``fillTurn(owner:part:)``).
+    let fills = Mutex<[FillKey: [CheckedContinuation<Void, Never>]]>([:])
 
     /// - Parameter invalidations: the events that drop entries (``Vault/keyInvalidations``); the cache subscribes.
     public init(configuration: Configuration = .init(), invalidations: KeyInvalidations?, clock: WallClock = .system) {
@@ -112,27 +114,30 @@ public final class TenantKeyCache: Sendable {
     // MARK: Lookups
 
     /// The owner's cached payOS credentials, or `nil` (not cached, expired).
-    public func payOSCredentials(owner: Int64) -> PayOSCredentials? {
+    /// - Parameter counted: whether the lookup counts in ``statistics`` (not the second look of a caller that waited
+    ///   for another caller's fill: its first look was counted as the miss it was).
+    public func payOSCredentials(owner: Int64, counted: Bool = true) -> PayOSCredentials? {
         let now = clock.now()
         return state.withLock { state -> PayOSCredentials? in
             guard let part = Self.touch(&state, owner: owner, now: now)?.payOS else {
-                state.misses += 1
+                if counted { state.misses += 1 }
                 return nil
             }
-            state.hits += 1
+            if counted { state.hits += 1 }
             return PayOSCredentials(clientId: part.clientId, apiKey: part.apiKey, checksumKey: part.checksumKey)
         }
     }
 
     /// The owner's cached webhook verification keys, active first, the previous one only within its grace window.
-    public func verificationKeys(owner: Int64) -> [any GuardedBytes]? {
+    /// - Parameter counted: see ``payOSCredentials(owner:counted:)``.
+    public func verificationKeys(owner: Int64, counted: Bool = true) -> [any GuardedBytes]? {
         let now = clock.now()
         return state.withLock { state -> [any GuardedBytes]? in
             guard let parts = Self.touch(&state, owner: owner, now: now)?.verification else {
-                state.misses += 1
+                if counted { state.misses += 1 }
                 return nil
             }
-            state.hits += 1
+            if counted { state.hits += 1 }
             return Self.usable(parts, now: now)
         }
     }
