@@ -90,7 +90,7 @@ public struct GatehouseComponents: Sendable {
             let rateLimiter = TenantRateLimiter(defaults: configuration.rateLimitDefaults)
             let keyCache = TenantKeyCache(
                 configuration: .init(capacity: configuration.keyCacheCapacity, timeToLive: .seconds(configuration.keyCacheTTLSeconds)),
-                invalidations: vault.keyInvalidations, clock: clock)
+                invalidations: vault.keyInvalidations, clock: clock, metrics: observability.factory)
             let keyAccess = TenantKeyAccess(vault: vault, rateLimiter: rateLimiter, cache: keyCache)
 
             // Tenants
