@@ -90,7 +90,7 @@ public struct GatehouseComponents: Sendable {
             let rateLimiter = TenantRateLimiter(defaults: configuration.rateLimitDefaults)
             let keyCache = TenantKeyCache(
                 configuration: .init(capacity: configuration.keyCacheCapacity, timeToLive: .seconds(configuration.keyCacheTTLSeconds)),
-                invalidations: vault.keyInvalidations, clock: clock)
+                invalidations: vault.keyInvalidations, clock: clock, metrics: observability.factory)
             let keyAccess = TenantKeyAccess(vault: vault, rateLimiter: rateLimiter, cache: keyCache)
 
             // Tenants
@@ -122,16 +122,18 @@ public struct GatehouseComponents: Sendable {
                     outbox: notifications.outbox, web: notifications.web, payments: paymentRepository, bookings: bookings, owners: owners,
                     configuration: .init(publicURL: configuration.publicURL, linksRenterToken: true), logger: logger),
                 statusView: statusView)
+            // One confirming GET in flight per payment, shared by webhooks, the return pages and reconciliation.
+            let linkFetches = PaymentLinkFetches(keyAccess: keyAccess, payOS: payOS)
             let payments = PaymentService(
                 database: database, bookings: bookings, payments: paymentRepository,
                 idempotencyKeys: IdempotencyKeyRepository(database: database), settlement: settlement, keyAccess: keyAccess, payOS: payOS,
-                tokens: renterTokens, statusView: statusView, clock: clock,
+                linkFetches: linkFetches, tokens: renterTokens, statusView: statusView, clock: clock,
                 configuration: .init(
                     publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds),
                     firstReconcileCheckMillis: Int64(configuration.reconcileFirstCheckSeconds) * 1_000))
             let webhooks = WebhookService(
                 owners: owners, webhookKeys: webhookKeys, payments: paymentRepository, inbox: WebhookInboxRepository(database: database, clock: clock),
-                settlement: settlement, keyAccess: keyAccess, payOS: payOS,
+                settlement: settlement, keyAccess: keyAccess, linkFetches: linkFetches,
                 rejections: WebhookRejectionRepository(database: database, clock: clock),
                 metrics: WebhookMetrics(factory: observability.factory), onboardingProbes: probes, auditLog: auditLog, database: database,
                 configuration: .init(confirmWithPayOS: configuration.confirmWebhooksWithPayOS))

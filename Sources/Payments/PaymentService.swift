@@ -90,18 +90,23 @@ public struct PaymentService: Sendable {
     let configuration: Configuration
     /// Serialises this instance's requests for one booking's link (the database claim serialises instances).
     let linkGate: KeyedSerialGate<BookingID>
+    /// The confirming GETs, one in flight per payment, shared with the webhooks (``PaymentLinkFetches``).
+    let linkFetches: PaymentLinkFetches
 
     /// - Parameters:
     ///   - database: for the transaction that stores a new payment with its idempotency answer.
     ///   - settlement: applies what payOS reports (the return page, the cancel redirect, reconciliation).
     ///   - keyAccess: every payOS call, under the owner's payOS cap with the owner's keys.
     ///   - tokens: derives each new payment's renter token.
+    ///   - linkFetches: the confirming GETs; pass the instance the ``WebhookService`` uses, so they are shared.
     public init(
         database: any SQLDatabase, bookings: BookingRepository, payments: PaymentRepository, idempotencyKeys: IdempotencyKeyRepository,
-        settlement: PaymentSettlement, keyAccess: TenantKeyAccess, payOS: PayOSClient, tokens: RenterTokens, statusView: PaymentStatusView,
-        clock: WallClock = .system, configuration: Configuration, linkGate: KeyedSerialGate<BookingID> = KeyedSerialGate()
+        settlement: PaymentSettlement, keyAccess: TenantKeyAccess, payOS: PayOSClient, linkFetches: PaymentLinkFetches, tokens: RenterTokens,
+        statusView: PaymentStatusView, clock: WallClock = .system, configuration: Configuration,
+        linkGate: KeyedSerialGate<BookingID> = KeyedSerialGate()
     ) {
         self.linkGate = linkGate
+        self.linkFetches = linkFetches
         self.database = database
         self.bookings = bookings
         self.payments = payments
@@ -402,13 +407,13 @@ public struct PaymentService: Sendable {
     // MARK: Settling
 
     /// Asks the owner's payOS for the link's current state and applies it (used by the return page and reconciliation).
+    /// Concurrent asks about one payment, webhooks' included, share one GET (``PaymentLinkFetches``).
     /// Returns the payment as stored afterwards.
     @discardableResult
     public func confirmWithPayOS(_ payment: Payment, source: SettlementSource, audit: AuditContext, logger: Logger) async throws -> Payment {
         guard payment.status == .pending else { return payment }
-        let link = try await keyAccess.withPayOSCredentials(owner: payment.ownerID, purpose: "payment.confirm", audit: audit, logger: logger) {
-            try await payOS.getPaymentLink(orderCode: payment.orderCode, credentials: $0, logger: logger)
-        }
+        let link = try await linkFetches.link(
+            owner: payment.ownerID, orderCode: payment.orderCode, purpose: "payment.confirm", audit: audit, logger: logger)
         return try await apply(link, to: payment, source: source, logger: logger)
     }
 

@@ -10,7 +10,8 @@ public import Vault
 ///
 /// With a ``TenantKeyCache`` (the composition root gives one), the keys come from this instance's cache in guarded
 /// memory; a miss is an audited unseal that fills it, and each use served from the cache is counted in the cache's
-/// ``KeyUseLedger`` (aggregated audit rows). Without one, every use is an audited unseal whose guarded copy is wiped
+/// ``KeyUseLedger`` (aggregated audit rows); concurrent misses of one owner share one fill
+/// (``TenantKeyCache/fillTurn(owner:part:)``). Without one, every use is an audited unseal whose guarded copy is wiped
 /// after the call. Either way the keys stay in guarded memory: ``PayOSCredentials`` and the verification keys are
 /// ``GuardedBytes``, and signatures are computed from them.
 public struct TenantKeyAccess: Sendable {
@@ -41,13 +42,24 @@ public struct TenantKeyAccess: Sendable {
         _ call: (PayOSCredentials) async throws -> Value
     ) async throws -> Value {
         try rateLimiter.admitPayOSCall(owner: owner)
-        if let cache, let cached = cache.payOSCredentials(owner: owner.rawValue) {
-            cache.uses.record(owner: owner.rawValue, purpose: purpose)
-            return try await call(cached)
+        var ticket: TenantKeyCache.FillTicket?
+        if let cache {
+            if let cached = cache.payOSCredentials(owner: owner.rawValue) {
+                cache.uses.record(owner: owner.rawValue, purpose: purpose)
+                return try await call(cached)
+            }
+            // One fill per owner: a concurrent miss waits for the running one and is then served from the cache.
+            ticket = await cache.fillTurn(owner: owner.rawValue, part: .payOS)
+            if ticket == nil, let cached = cache.payOSCredentials(owner: owner.rawValue, counted: false) {
+                cache.uses.record(owner: owner.rawValue, purpose: purpose)
+                return try await call(cached)
+            }
         }
+        defer { ticket?.end() }
         let generation = cache?.generation ?? 0
-        return try await vault.withCredentials(owner: owner.rawValue, purpose: purpose, audit: audit, logger: logger) { unsealed in
+        return try await vault.withCredentials(owner: owner.rawValue, purpose: purpose, audit: audit, logger: logger) { [ticket] unsealed in
             let credentials = cache?.storePayOS(owner: owner.rawValue, unsealed, generation: generation) ?? PayOSCredentials(unsealed: unsealed)
+            ticket?.end()  // the waiters read the cache now, not after this call
             return try await call(credentials)
         }
     }
@@ -82,9 +94,21 @@ public struct TenantKeyAccess: Sendable {
                 }
             }
         }
+        var ticket: TenantKeyCache.FillTicket?
+        if let cache {
+            // One fill per owner: a concurrent miss waits for the running one and is then served from the cache.
+            ticket = await cache.fillTurn(owner: owner.rawValue, part: .verification)
+            if ticket == nil, let cached = cache.verificationKeys(owner: owner.rawValue, counted: false) {
+                defer { cache.uses.record(owner: owner.rawValue, purpose: Self.verifyPurpose) }
+                return try await verify(cached)
+            }
+        }
+        defer { ticket?.end() }
         let generation = cache?.generation ?? 0
-        return try await vault.webhookVerificationKeys(owner: owner.rawValue, purpose: Self.verifyPurpose, audit: audit, logger: logger) { keys in
+        return try await vault.webhookVerificationKeys(owner: owner.rawValue, purpose: Self.verifyPurpose, audit: audit, logger: logger) {
+            [ticket] keys in
             let guarded = cache?.storeVerification(owner: owner.rawValue, keys, generation: generation) ?? keys.map { $0.key as any GuardedBytes }
+            ticket?.end()  // the waiters read the cache now, not after this call
             return try await verify(guarded)
         }
     }

@@ -23,6 +23,25 @@ final class TestClock: Sendable {
     func advance(byMillis millis: Int64) { offset.withLock { $0 += millis } }
 }
 
+/// A gate a test holds closed to keep work waiting, then opens (open by default).
+actor TestGate {
+    private var closed = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func close() { closed = true }
+
+    func open() {
+        closed = false
+        for continuation in waiting { continuation.resume() }
+        waiting = []
+    }
+
+    func pass() async {
+        guard closed else { return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+}
+
 /// The payment and webhook services wired as `GatehouseComponents.open` wires them — every collaborator passed to
 /// `init` — over a fresh database of the backend and an in-process payOS sandbox with one channel (the owner's payOS
 /// account, whose credentials are in the vault). One owner with one booking of 500.000 ₫.
@@ -44,6 +63,10 @@ struct PaymentsWorld: Sendable {
     let owner: Owner
     let booking: Booking
     let logger: Logger
+    /// The confirming GETs shared by ``payments`` and ``webhooks``.
+    let linkFetches: PaymentLinkFetches
+    /// Every confirming GET passes this gate first (open unless a test holds it).
+    let getGate: TestGate
     /// Builds another instance's payment service over the same database and payOS (its own in-process state).
     let anotherInstance: @Sendable () -> PaymentService
 
@@ -104,16 +127,26 @@ struct PaymentsWorld: Sendable {
                 configuration: .init(publicURL: "https://pay.example.vn", linksRenterToken: true), logger: logger),
             statusView: statusView)
         let idempotencyKeys = IdempotencyKeyRepository(database: database)
-        let makePayments: @Sendable () -> PaymentService = {
+        // The confirming GETs pass `getGate` first (open unless a test holds it), so a test can hold a GET in flight.
+        let getGate = TestGate()
+        let realGET = PaymentLinkFetches.payOSGET(keyAccess: keyAccess, payOS: payOS)
+        let makeFetches: @Sendable () -> PaymentLinkFetches = {
+            PaymentLinkFetches { owner, orderCode, purpose, audit, logger in
+                await getGate.pass()
+                return try await realGET(owner, orderCode, purpose, audit, logger)
+            }
+        }
+        let linkFetches = makeFetches()
+        let makePayments: @Sendable (PaymentLinkFetches) -> PaymentService = { linkFetches in
             PaymentService(
                 database: database, bookings: bookings, payments: repository, idempotencyKeys: idempotencyKeys, settlement: settlement,
-                keyAccess: keyAccess, payOS: payOS, tokens: tokens, statusView: statusView, clock: wallClock,
+                keyAccess: keyAccess, payOS: payOS, linkFetches: linkFetches, tokens: tokens, statusView: statusView, clock: wallClock,
                 configuration: .init(publicURL: "https://pay.example.vn"))
         }
-        let payments = makePayments()
+        let payments = makePayments(linkFetches)
         let webhooks = WebhookService(
             owners: owners, webhookKeys: webhookKeys, payments: repository, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
-            keyAccess: keyAccess, payOS: payOS, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
+            keyAccess: keyAccess, linkFetches: linkFetches, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
             metrics: WebhookMetrics(factory: NOOPMetricsHandler.instance),
             onboardingProbes: OnboardingProbeRepository(database: database, clock: wallClock), auditLog: auditLog, database: database,
             configuration: .init(confirmWithPayOS: confirmWithPayOS))
@@ -130,7 +163,7 @@ struct PaymentsWorld: Sendable {
         return PaymentsWorld(
             database: database, sandbox: sandbox, clock: clock, payments: payments, webhooks: webhooks, settlement: settlement,
             keyAccess: keyAccess, vault: vault, credentials: credentials, idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger,
-            anotherInstance: makePayments)
+            linkFetches: linkFetches, getGate: getGate, anotherInstance: { makePayments(makeFetches()) })
     }
 
     // MARK: Helpers

@@ -62,7 +62,8 @@ public struct WebhookService: Sendable {
     let inbox: WebhookInboxRepository
     let settlement: PaymentSettlement
     let keyAccess: TenantKeyAccess
-    let payOS: PayOSClient
+    /// The confirming GETs, one in flight per payment, shared with ``PaymentService`` (return page, reconciliation).
+    let linkFetches: PaymentLinkFetches
     /// Counts refused webhooks per owner and hour, in memory until flushed to ``WebhookRejectionRepository``.
     public let refusals: WebhookRefusalTally
     /// This instance's Prometheus counters.
@@ -73,13 +74,14 @@ public struct WebhookService: Sendable {
 
     /// - Parameters:
     ///   - settlement: applies a webhook's news with the inbox row marked processed, in one transaction.
-    ///   - keyAccess: the owner's verification keys, and the confirming payOS call under the owner's cap.
+    ///   - keyAccess: the owner's verification keys.
+    ///   - linkFetches: the confirming GETs; pass the instance the ``PaymentService`` uses, so they are shared.
     ///   - onboardingProbes: where a webhook the owner's keys cannot verify goes while the owner proves new credentials.
     ///   - rejections: where refusal counts are flushed (``refusals``).
     ///   - auditLog, database: no longer used (a refused webhook is not audited); kept so callers need not change.
     public init(
         owners: OwnerRepository, webhookKeys: WebhookKeys, payments: PaymentRepository, inbox: WebhookInboxRepository, settlement: PaymentSettlement,
-        keyAccess: TenantKeyAccess, payOS: PayOSClient, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
+        keyAccess: TenantKeyAccess, linkFetches: PaymentLinkFetches, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
         onboardingProbes: OnboardingProbeRepository, auditLog: AuditLog, database: any SQLDatabase, configuration: Configuration = .init()
     ) {
         self.owners = owners
@@ -88,7 +90,7 @@ public struct WebhookService: Sendable {
         self.inbox = inbox
         self.settlement = settlement
         self.keyAccess = keyAccess
-        self.payOS = payOS
+        self.linkFetches = linkFetches
         self.refusals = WebhookRefusalTally(repository: rejections)
         self.metrics = metrics
         self.onboardingProbes = onboardingProbes
@@ -166,9 +168,8 @@ public struct WebhookService: Sendable {
         let event: PaymentEvent?
         let reference: String?
         if configuration.confirmWithPayOS {
-            let link = try await keyAccess.withPayOSCredentials(owner: ownerID, purpose: "webhook.confirm", audit: audit, logger: logger) {
-                try await payOS.getPaymentLink(orderCode: data.orderCode, credentials: $0, logger: logger)
-            }
+            // Shared with duplicate webhooks, the return page and reconciliation asking at the same moment.
+            let link = try await linkFetches.link(owner: ownerID, orderCode: data.orderCode, purpose: "webhook.confirm", audit: audit, logger: logger)
             event = PaymentSettlement.event(for: link, source: .webhook, pastExpiry: payments.clock.now() >= payment.expiresAt)
             reference = link.transactions.last?.reference ?? data.reference
         } else {

@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import CoreMetrics
 public import GatehouseCore
 public import PayOS
 public import Sodium
@@ -24,6 +25,9 @@ public import Vault
 /// ``Configuration/timeToLive`` per entry. Invalidation (``invalidate(owner:)``, ``invalidateAll()``) is driven by
 /// ``KeyInvalidations``: at once on the instance making the change, within a poll on the others. A fill that started
 /// before an invalidation is not cached (``generation``), so a fill racing a rotation cannot keep the old keys.
+///
+/// **Metrics.** `gatehouse_key_cache_lookups_total{result="hit"|"miss"}` and `gatehouse_key_cache_entries` (this
+/// instance's; no owner label: one series per result whatever the number of owners).
 public final class TenantKeyCache: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Owners kept (default 10,000).
@@ -96,11 +100,28 @@ public final class TenantKeyCache: Sendable {
     let slab: SecureSlab
     let clock: WallClock
     private let state = Mutex(State())
+    private let hitCounter: Counter
+    private let missCounter: Counter
+    private let entriesGauge: Meter
+    /// Fills running, per owner and part, with the callers waiting for each (``fillTurn(owner:part:)``).
+    let fills = Mutex<[FillKey: [CheckedContinuation<Void, Never>]]>([:])
 
-    /// - Parameter invalidations: the events that drop entries (``Vault/keyInvalidations``); the cache subscribes.
-    public init(configuration: Configuration = .init(), invalidations: KeyInvalidations?, clock: WallClock = .system) {
+    public static let lookupsMetric = "gatehouse_key_cache_lookups_total"
+    public static let entriesMetric = "gatehouse_key_cache_entries"
+
+    /// - Parameters:
+    ///   - invalidations: the events that drop entries (``Vault/keyInvalidations``); the cache subscribes.
+    ///   - metrics: where the lookup counters and the entries gauge are made.
+    public init(
+        configuration: Configuration = .init(), invalidations: KeyInvalidations?, clock: WallClock = .system,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
         self.configuration = configuration
         self.clock = clock
+        self.hitCounter = Counter(label: Self.lookupsMetric, dimensions: [("result", "hit")], factory: metrics)
+        self.missCounter = Counter(label: Self.lookupsMetric, dimensions: [("result", "miss")], factory: metrics)
+        self.entriesGauge = Meter(label: Self.entriesMetric, dimensions: [], factory: metrics)
+        entriesGauge.set(0)
         self.uses = KeyUseLedger(clock: clock)
         // A little headroom: an evicted entry's slot stays held while a call that took it is still running.
         self.slab = SecureSlab(slotSize: Self.slotSize, slotCount: configuration.capacity + min(256, configuration.capacity))
@@ -112,27 +133,30 @@ public final class TenantKeyCache: Sendable {
     // MARK: Lookups
 
     /// The owner's cached payOS credentials, or `nil` (not cached, expired).
-    public func payOSCredentials(owner: Int64) -> PayOSCredentials? {
+    /// - Parameter counted: whether the lookup counts in ``statistics`` and the lookup metrics (not the second look of a caller that waited
+    ///   for another caller's fill: its first look was counted as the miss it was).
+    public func payOSCredentials(owner: Int64, counted: Bool = true) -> PayOSCredentials? {
         let now = clock.now()
-        return state.withLock { state -> PayOSCredentials? in
+        return mutate { state -> PayOSCredentials? in
             guard let part = Self.touch(&state, owner: owner, now: now)?.payOS else {
-                state.misses += 1
+                if counted { state.misses += 1; missCounter.increment() }
                 return nil
             }
-            state.hits += 1
+            if counted { state.hits += 1; hitCounter.increment() }
             return PayOSCredentials(clientId: part.clientId, apiKey: part.apiKey, checksumKey: part.checksumKey)
         }
     }
 
     /// The owner's cached webhook verification keys, active first, the previous one only within its grace window.
-    public func verificationKeys(owner: Int64) -> [any GuardedBytes]? {
+    /// - Parameter counted: see ``payOSCredentials(owner:counted:)``.
+    public func verificationKeys(owner: Int64, counted: Bool = true) -> [any GuardedBytes]? {
         let now = clock.now()
-        return state.withLock { state -> [any GuardedBytes]? in
+        return mutate { state -> [any GuardedBytes]? in
             guard let parts = Self.touch(&state, owner: owner, now: now)?.verification else {
-                state.misses += 1
+                if counted { state.misses += 1; missCounter.increment() }
                 return nil
             }
-            state.hits += 1
+            if counted { state.hits += 1; hitCounter.increment() }
             return Self.usable(parts, now: now)
         }
     }
@@ -160,7 +184,7 @@ public final class TenantKeyCache: Sendable {
         let apiCount = unsealed.apiKey.count, checksumCount = unsealed.checksumKey.count
         guard apiCount + checksumCount <= Self.halfSize, let clientId = unsealed.clientID.unprotectedUTF8String() else { return nil }
         let now = clock.now()
-        let result = state.withLock { state -> (PayOSCredentials?, [Entry]) in
+        let result = mutate { state -> (PayOSCredentials?, [Entry]) in
             guard state.generation == generation else { return (nil, []) }
             let (slot, evicted) = entrySlot(&state, owner: owner, now: now)
             guard let slot else { return (nil, evicted) }
@@ -182,7 +206,7 @@ public final class TenantKeyCache: Sendable {
     public func storeVerification(owner: Int64, _ keys: [WebhookVerificationKey], generation: UInt64) -> [any GuardedBytes]? {
         guard keys.reduce(0, { $0 + $1.key.count }) <= Self.halfSize else { return nil }
         let now = clock.now()
-        let result = state.withLock { state -> ([any GuardedBytes]?, [Entry]) in
+        let result = mutate { state -> ([any GuardedBytes]?, [Entry]) in
             guard state.generation == generation else { return (nil, []) }
             let (slot, evicted) = entrySlot(&state, owner: owner, now: now)
             guard let slot else { return (nil, evicted) }
@@ -204,7 +228,7 @@ public final class TenantKeyCache: Sendable {
 
     /// Drops `owner`'s entry (its slot is zeroed once no running call uses it).
     public func invalidate(owner: Int64) {
-        let removed = state.withLock { state -> Entry? in
+        let removed = mutate { state -> Entry? in
             state.generation &+= 1
             return Self.unlink(&state, owner: owner)
         }
@@ -213,7 +237,7 @@ public final class TenantKeyCache: Sendable {
 
     /// Drops every entry (master key changes; the invalidation poller lost the database).
     public func invalidateAll() {
-        let removed = state.withLock { state -> [Int64: Entry] in
+        let removed = mutate { state -> [Int64: Entry] in
             let all = state.entries
             state = State(generation: state.generation &+ 1, hits: state.hits, misses: state.misses)
             return all
@@ -224,7 +248,7 @@ public final class TenantKeyCache: Sendable {
     /// Drops entries past their time to live (called periodically, so idle owners' keys leave memory too).
     public func removeExpired() {
         let now = clock.now()
-        let removed = state.withLock { state -> [Entry] in
+        let removed = mutate { state -> [Entry] in
             let expired = state.entries.filter { $0.value.expiresAt <= now }.map(\.key)
             return expired.compactMap { Self.unlink(&state, owner: $0) }
         }
@@ -232,6 +256,16 @@ public final class TenantKeyCache: Sendable {
     }
 
     // MARK: Internals (under the lock)
+
+    /// Runs `body` under the lock, then publishes the entry count it leaves (still under the lock, so concurrent
+    /// changes publish in order; a gauge set is one atomic store).
+    private func mutate<Result>(_ body: (inout State) -> sending Result) -> sending Result {
+        state.withLock { state -> sending Result in
+            let result = body(&state)
+            entriesGauge.set(state.entries.count)
+            return result
+        }
+    }
 
     private static func usable(_ parts: [VerificationPart], now: Int64) -> [any GuardedBytes] {
         parts.filter { ($0.usableUntil ?? .max) > now }.map(\.key)

@@ -184,5 +184,29 @@ extension GatewayAPITests {
             #expect(Self.sample(text, WebhookMetrics.verificationsName, ["owner=\"unknown\"", "result=\"ok\""]) == 1)
             #expect(!text.contains("owner=\"3\"") && !text.contains("owner=\"4\""))
         }
+
+        @Test(arguments: TestDatabases.backends)
+        func keyCacheLookupsAndEntriesAreExposedWithoutAnOwnerLabel(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend) { gw in
+                let cache = try #require(gw.components.keyAccess.cache)
+                let before = cache.statistics
+                _ = try await gw.bookAndCreatePayment(gw.ownerA)
+                _ = try await gw.bookAndCreatePayment(gw.ownerA)
+                let stats = cache.statistics
+                #expect(stats.hits > before.hits, "the second create is served from the cache")
+                #expect(stats.entries >= 1)
+
+                let text = try await gw.get("/metrics").body
+                #expect(Self.sample(text, TenantKeyCache.lookupsMetric, ["result=\"hit\""]) == Double(stats.hits))
+                #expect(Self.sample(text, TenantKeyCache.lookupsMetric, ["result=\"miss\""]) == Double(stats.misses))
+                #expect(Self.sample(text, TenantKeyCache.entriesMetric) == Double(stats.entries))
+                let cacheLines = text.split(separator: "\n").filter { $0.hasPrefix("gatehouse_key_cache") }
+                #expect(cacheLines.count == 3)
+                #expect(!cacheLines.contains { $0.contains("owner") })
+
+                gw.components.keyAccess.cache?.invalidateAll()
+                #expect(Self.sample(try await gw.get("/metrics").body, TenantKeyCache.entriesMetric) == 0)
+            }
+        }
     }
 }
