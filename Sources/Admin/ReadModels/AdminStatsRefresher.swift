@@ -21,9 +21,10 @@ public struct AdminStatsRefresher: Sendable {
 
     let database: any SQLDatabase
     let clock: WallClock
-    /// Rounds of this refresher (and its copies) run one at a time: each reads before it writes, so a round that
-    /// overlapped a later one could otherwise write older figures over newer ones.
-    let rounds = KeyedSerialGate<Int>()
+    /// Rounds in this process run one at a time (every refresher value shares this gate: the composition root makes
+    /// a new one per use): each reads before it writes, so a round that overlapped a later one could otherwise write
+    /// older figures over newer ones.
+    static let rounds = KeyedSerialGate<Int>()
 
     public init(database: any SQLDatabase, clock: WallClock = .system) {
         self.database = database
@@ -34,7 +35,7 @@ public struct AdminStatsRefresher: Sendable {
     /// round in progress, if any. (Rounds of two instances may overlap: the later write wins and the next round
     /// corrects it, within the figures' stated age of one interval.)
     public func refresh(logger: Logger) async throws {
-        try await rounds.withTurn(for: 0) {
+        try await Self.rounds.withTurn(for: 0) {
             let now = clock.now()
             for window in Self.windows { try await refreshOwners(window: window, now: now, logger: logger) }
             try await refreshPlatform(now: now, logger: logger)
