@@ -108,34 +108,11 @@ final class AuditGroupCommitter: Sendable {
 
     // MARK: One committer per database
 
-    /// A weak reference used only for its identity (compared with `===`, never called through), hence
-    /// `@unchecked Sendable`: nothing is ever read from or done to the referenced object.
-    private struct WeakIdentity: @unchecked Sendable {
-        weak var object: AnyObject?
-    }
-
-    private struct Entry: Sendable {
-        var database: WeakIdentity
-        var committer: AuditGroupCommitter
-    }
-
-    private static let registry = Mutex<[ObjectIdentifier: Entry]>([:])
+    private static let registry = PerDatabase<AuditGroupCommitter>()
 
     /// The committer shared by every `AuditLog` appending to `database`, or `nil` when `database` is not a class
     /// instance (no identity to share a queue by; such callers get one transaction per append).
-    ///
-    /// The registry holds databases weakly, so a database that is gone frees its entry; an entry is checked by
-    /// identity, so a new database that reuses a freed address gets a fresh committer.
     static func shared(for database: any SQLDatabase) -> AuditGroupCommitter? {
-        guard type(of: database) is AnyObject.Type else { return nil }
-        let identity = WeakIdentity(object: database as AnyObject)
-        guard let key = identity.object.map(ObjectIdentifier.init) else { return nil }
-        return registry.withLock { entries in
-            if let entry = entries[key], entry.database.object === identity.object { return entry.committer }
-            entries = entries.filter { $0.value.database.object != nil }
-            let committer = AuditGroupCommitter()
-            entries[key] = Entry(database: identity, committer: committer)
-            return committer
-        }
+        registry.value(for: database) { AuditGroupCommitter() }
     }
 }

@@ -117,30 +117,11 @@ public final class KeyInvalidations: Sendable {
 
     // MARK: One per database
 
-    /// Used only for its identity (compared with `===`, never called through), hence `@unchecked Sendable`.
-    private struct WeakIdentity: @unchecked Sendable {
-        weak var object: AnyObject?
-    }
-
-    private struct Entry: Sendable {
-        var database: WeakIdentity
-        var invalidations: KeyInvalidations
-    }
-
-    private static let registry = Mutex<[ObjectIdentifier: Entry]>([:])
+    private static let registry = PerDatabase<KeyInvalidations>()
 
     /// The object shared by everything in this process writing to or caching from `database` (a fresh, unshared one
     /// when `database` is not a class instance).
     public static func shared(for database: any SQLDatabase) -> KeyInvalidations {
-        guard type(of: database) is AnyObject.Type else { return KeyInvalidations() }
-        let identity = WeakIdentity(object: database as AnyObject)
-        guard let key = identity.object.map(ObjectIdentifier.init) else { return KeyInvalidations() }
-        return registry.withLock { entries in
-            if let entry = entries[key], entry.database.object === identity.object { return entry.invalidations }
-            entries = entries.filter { $0.value.database.object != nil }
-            let invalidations = KeyInvalidations()
-            entries[key] = Entry(database: identity, invalidations: invalidations)
-            return invalidations
-        }
+        registry.value(for: database) { KeyInvalidations() } ?? KeyInvalidations()
     }
 }
