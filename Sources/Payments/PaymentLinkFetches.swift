@@ -3,7 +3,6 @@ public import GatehouseCore
 public import Logging
 public import PayOS
 public import Tenancy
-public import Vault
 
 /// At most one confirming GET at payOS per payment at a time on this instance, shared by every path that asks:
 /// webhooks (``WebhookService``), the return and cancel pages and reconciliation (``PaymentService/confirmWithPayOS(_:source:audit:logger:)``).
@@ -68,7 +67,7 @@ public actor PaymentLinkFetches {
             task = Task {
                 let result: Result<PaymentLink, any Error>
                 do { result = .success(try await fetch(owner, orderCode, purpose, audit, logger)) } catch { result = .failure(error) }
-                await self.land(key)  // before any asker sees the answer: an ask after it makes a new GET
+                land(key)  // on the actor (the task inherits it), before any asker sees the answer
                 return try result.get()
             }
             flights[key] = Flight(task: task, askers: 1)

@@ -2,7 +2,7 @@
 public import GatehouseCore
 public import Logging
 public import Storage
-public import Tenancy
+import Tenancy
 
 /// What the admin overview shows: platform figures from ``AdminStatsRefresher``'s buckets, the owners at both ends
 /// from `owner_window_stats`, and what needs attention counted live on narrow indexes (refunds due, underpaid and

@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import GatehouseCore
 public import Logging
-public import Payments
+import Payments
 public import Storage
 
 /// Rewrites the console statistics the admin pages read, so no page aggregates payments per request:

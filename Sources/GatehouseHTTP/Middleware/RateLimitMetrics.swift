@@ -1,6 +1,6 @@
 // Copyright (c) the Gatehouse authors
 public import CoreMetrics
-public import Payments
+import Payments
 import GatehouseCore
 
 /// This instance's count of requests refused by ``RateLimitMiddleware``, for Prometheus:

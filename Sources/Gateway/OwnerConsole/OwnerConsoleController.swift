@@ -4,10 +4,10 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 import NIOCore
-public import Payments
+import Payments
 public import Storage
 public import Tenancy
-public import Vault
+import Vault
 public import GatehouseCore
 public import GatehouseHTTP
 
