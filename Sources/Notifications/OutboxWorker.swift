@@ -179,7 +179,7 @@ public struct OutboxWorker: Service {
 
     /// Claims `entry` for this worker; `nil` when another worker was first (or the row changed since it was read).
     func claim(_ entry: OutboxEntry) async throws -> Claim? {
-        let leaseUntil = clock.now() + Self.milliseconds(configuration.lease)
+        let leaseUntil = clock.now() + configuration.lease.wholeMilliseconds
         let result = try await database.execute(
             """
             UPDATE outbox SET next_attempt_at = \(leaseUntil), attempts = attempts + 1
@@ -277,8 +277,8 @@ public struct OutboxWorker: Service {
     /// The wait after failed attempt number `attempt` (1-based): `baseBackoff · 2^(attempt−1)` capped at `maxBackoff`,
     /// then a uniformly random point in its upper half ("equal jitter").
     static func backoff(afterAttempt attempt: Int, configuration: Configuration) -> Int64 {
-        let base = Self.milliseconds(configuration.baseBackoff)
-        let cap = Self.milliseconds(configuration.maxBackoff)
+        let base = configuration.baseBackoff.wholeMilliseconds
+        let cap = configuration.maxBackoff.wholeMilliseconds
         let exponent = min(max(attempt - 1, 0), 40)
         let (product, overflow) = base.multipliedReportingOverflow(by: Int64(1) << exponent)
         let delay = max(1, min(cap, overflow ? cap : product))
@@ -294,11 +294,6 @@ public struct OutboxWorker: Service {
         default: text = String(describing: type(of: error))
         }
         return String(text.prefix(500))
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
     private static func outcomes(_ outcome: Outcome) -> Counter {

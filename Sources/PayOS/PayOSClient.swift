@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import Sodium
+import GatehouseCore
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -286,7 +287,7 @@ public struct PayOSClient: Sendable {
             var metadata: Logger.Metadata = [
                 "payos.operation": "\(operation)",
                 "payos.attempt": "\(attempt)",
-                "payos.latency_ms": "\(latency.milliseconds)",
+                "payos.latency_ms": "\(latency.wholeMilliseconds)",
             ]
             if let status { metadata["http.status"] = "\(status)" }
             switch outcome {
@@ -303,7 +304,7 @@ public struct PayOSClient: Sendable {
                     logger.debug("payOS call failed", metadata: metadata)
                     throw error
                 }
-                metadata["payos.retry_in_ms"] = "\(delay.milliseconds)"
+                metadata["payos.retry_in_ms"] = "\(delay.wholeMilliseconds)"
                 if let deadline = Self.deadline, ContinuousClock.now + delay > deadline {
                     logger.debug("payOS call failed; its retry would end after the caller's deadline", metadata: metadata)
                     throw error
@@ -459,7 +460,3 @@ public struct CreatePaymentLinkResult: Sendable, Hashable {
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, for log metadata.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}

@@ -26,7 +26,7 @@ final class ManualClock: Sendable {
     var wallClock: WallClock { WallClock { self.now } }
 
     func advance(by duration: Duration) {
-        millis.withLock { $0 += OutboxWorker.milliseconds(duration) }
+        millis.withLock { $0 += duration.wholeMilliseconds }
     }
 }
 
