@@ -57,6 +57,7 @@ public func buildApplication(
             VaultMaintenanceService(vault: components.vault, logger: logger),
             AdminStatsService(refresher: components.adminStats, logger: logger),
             components.notifications.worker,
+            WebhookInboxWorker(webhooks: components.webhooks, configuration: .init(concurrency: configuration.webhookWorkers), logger: logger),
             WebhookRefusalFlusher(tally: components.webhooks.refusals, interval: .seconds(configuration.keyUseFlushSeconds), logger: logger),
         ] + keyCacheServices(components: components, logger: logger),
         logger: logger

@@ -43,6 +43,10 @@ public import Tenancy
 ///   keeps in guarded memory (320 locked bytes each; least recently used evicted first).
 /// - `GATEHOUSE_KEY_CACHE_TTL_SECONDS` (integer 1–86400, default 300): how long an owner's cached keys are used before
 ///   they are unsealed (and audited) again; bounds how long an idle owner's keys stay in memory.
+/// - `GATEHOUSE_WEBHOOK_WORKERS` (integer 1–256, default 8): acknowledged payOS webhooks settled at once on this
+///   instance (each is mostly a payOS GET and one transaction).
+/// - `GATEHOUSE_WEBHOOK_LEASE_SECONDS` (integer 5–600, default 30): how long an instance holds an acknowledged webhook
+///   before any instance may settle it (a crashed instance's webhooks are settled elsewhere after this).
 /// - `GATEHOUSE_KEY_USE_FLUSH_SECONDS` (integer 1–300, default 5): how often key uses served from the cache, and refused
 ///   webhooks, are written (aggregated audit rows, hourly refusal counts); a crash loses at most this long's counts.
 /// - `GATEHOUSE_LOG_LEVEL` (trace|debug|info|notice|warning|error|critical, default `info`).
@@ -106,6 +110,10 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var keyCacheTTLSeconds: Int
     /// `GATEHOUSE_KEY_USE_FLUSH_SECONDS`.
     public var keyUseFlushSeconds: Int
+    /// `GATEHOUSE_WEBHOOK_WORKERS`.
+    public var webhookWorkers: Int
+    /// `GATEHOUSE_WEBHOOK_LEASE_SECONDS`.
+    public var webhookLeaseSeconds: Int
     /// Per payment, for its renter's requests.
     public var renterRateLimitRPS: Int
     public var renterRateLimitBurst: Int
@@ -227,6 +235,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.keyCacheCapacity = try integer("GATEHOUSE_KEY_CACHE_CAPACITY", default: 10_000, range: 1...1_000_000)
         self.keyCacheTTLSeconds = try integer("GATEHOUSE_KEY_CACHE_TTL_SECONDS", default: 300, range: 1...86_400)
         self.keyUseFlushSeconds = try integer("GATEHOUSE_KEY_USE_FLUSH_SECONDS", default: 5, range: 1...300)
+        self.webhookWorkers = try integer("GATEHOUSE_WEBHOOK_WORKERS", default: 8, range: 1...256)
+        self.webhookLeaseSeconds = try integer("GATEHOUSE_WEBHOOK_LEASE_SECONDS", default: 30, range: 5...600)
         self.renterRateLimitRPS = try integer("GATEHOUSE_RENTER_RATE_LIMIT_RPS", default: 2, range: 1...100_000)
         self.renterRateLimitBurst = try integer("GATEHOUSE_RENTER_RATE_LIMIT_BURST", default: 30, range: 1...1_000_000)
         self.returnConfirmSeconds = try integer("GATEHOUSE_RETURN_CONFIRM_SECONDS", default: 5, range: 0...60)

@@ -135,8 +135,8 @@ public struct GatehouseComponents: Sendable {
                 owners: owners, webhookKeys: webhookKeys, payments: paymentRepository, inbox: WebhookInboxRepository(database: database, clock: clock),
                 settlement: settlement, keyAccess: keyAccess, linkFetches: linkFetches,
                 rejections: WebhookRejectionRepository(database: database, clock: clock),
-                metrics: WebhookMetrics(factory: observability.factory), onboardingProbes: probes, auditLog: auditLog, database: database,
-                configuration: .init(confirmWithPayOS: configuration.confirmWebhooksWithPayOS))
+                metrics: WebhookMetrics(factory: observability.factory), onboardingProbes: probes,
+                configuration: .init(confirmWithPayOS: configuration.confirmWebhooksWithPayOS, lease: .seconds(configuration.webhookLeaseSeconds)))
 
             return GatehouseComponents(
                 configuration: configuration, database: database, vault: vault, hasher: hasher, owners: owners,

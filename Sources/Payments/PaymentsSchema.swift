@@ -232,5 +232,28 @@ public enum PaymentsSchema {
             statements += PaymentRollup.rebuildStatements(dialect)
             return statements
         },
+        SchemaPart(version: 9, owner: "Payments") { dialect in
+            /// Inbox-first settlement (``WebhookInboxWorker``): a verified webhook is acknowledged once its row is in
+            /// `webhook_inbox`, and settled after. `next_attempt_at` is both the lease of the worker settling the row and
+            /// the time of its next attempt after a failure (0 on rows from before: due at once); `attempts` counts the
+            /// attempts started; `last_error` is a stable code, never payOS's text. `idx_webhook_inbox_due` serves the
+            /// workers' look for unsettled rows whose lease or backoff has passed.
+            let columns: [(name: String, sqlite: String, mariadb: String)] = [
+                ("attempts", "INTEGER NOT NULL DEFAULT 0", "INT NOT NULL DEFAULT 0"),
+                ("next_attempt_at", "INTEGER NOT NULL DEFAULT 0", "BIGINT NOT NULL DEFAULT 0"),
+                ("last_error", "TEXT NULL CHECK (length(last_error) <= 64)", "VARCHAR(64) NULL"),
+            ]
+            var statements: [SQLQuery] = columns.map { column -> SQLQuery in
+                switch dialect {
+                case .sqlite:
+                    // SQLite has no ADD COLUMN IF NOT EXISTS; its migrations are transactional, so this runs exactly once.
+                    "ALTER TABLE webhook_inbox ADD COLUMN \(unescaped: column.name) \(unescaped: column.sqlite)"
+                case .mariadb:
+                    "ALTER TABLE webhook_inbox ADD COLUMN IF NOT EXISTS \(unescaped: column.name) \(unescaped: column.mariadb)"
+                }
+            }
+            statements.append("CREATE INDEX IF NOT EXISTS idx_webhook_inbox_due ON webhook_inbox (processed_at, next_attempt_at)")
+            return statements
+        },
     ]
 }

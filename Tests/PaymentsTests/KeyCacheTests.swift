@@ -140,16 +140,16 @@ import Vault
             let transfer = try await world.sandbox.pay(String(payment.orderCode), clientId: PaymentsWorld.channel.clientId)
             let key = world.credentials.webhookKeys.key(for: world.owner)
             let body = world.webhookBody(for: payment, reference: transfer.reference)
-            #expect(try await world.webhooks.receive(body: body, webhookKey: key, audit: PaymentsWorld.audit, logger: world.logger).outcome == .processed)
+            #expect(try await world.receiveAndSettle(body: body, webhookKey: key, audit: PaymentsWorld.audit, logger: world.logger).outcome == .accepted)
 
             let audit = try await world.count("audit_log"), inbox = try await world.count("webhook_inbox")
             let forged = world.webhookBody(for: payment, reference: "FT-FORGED", key: "not-the-owners-checksum-key")
             for _ in 0..<5 {
                 await #expect(throws: WebhookService.Refusal.self) {
-                    try await world.webhooks.receive(body: forged, webhookKey: key, audit: PaymentsWorld.audit, logger: world.logger)
+                    try await world.receiveAndSettle(body: forged, webhookKey: key, audit: PaymentsWorld.audit, logger: world.logger)
                 }
             }
-            #expect(try await world.webhooks.receive(body: body, webhookKey: key, audit: PaymentsWorld.audit, logger: world.logger).outcome == .duplicate)
+            #expect(try await world.receiveAndSettle(body: body, webhookKey: key, audit: PaymentsWorld.audit, logger: world.logger).outcome == .duplicate)
             #expect(try await world.count("audit_log") == audit)
             #expect(try await world.count("webhook_inbox") == inbox)
             #expect(try await world.count("webhook_rejection") == 0)

@@ -40,7 +40,7 @@ import Vault
             await Self.waitForAskers(world.linkFetches, owner: world.owner.id, orderCode: payment.orderCode, count: 3)
             await world.getGate.open()
 
-            #expect(try await webhook == .processed)
+            #expect(try await webhook == .accepted)
             #expect(try await reconciled.status == .success)
             #expect(try await returned.status == .success)
             #expect(await Self.getCalls(world, orderCode: payment.orderCode) - before == 1)

@@ -148,7 +148,7 @@ struct PaymentsWorld: Sendable {
             owners: owners, webhookKeys: webhookKeys, payments: repository, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
             keyAccess: keyAccess, linkFetches: linkFetches, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
             metrics: WebhookMetrics(factory: NOOPMetricsHandler.instance),
-            onboardingProbes: OnboardingProbeRepository(database: database, clock: wallClock), auditLog: auditLog, database: database,
+            onboardingProbes: OnboardingProbeRepository(database: database, clock: wallClock),
             configuration: .init(confirmWithPayOS: confirmWithPayOS))
 
         let owner = try await owners.create(name: "Nhà trọ Hoa Sen", email: "owner@example.vn", logger: logger)
@@ -175,11 +175,25 @@ struct PaymentsWorld: Sendable {
             audit: Self.audit, logger: logger)
     }
 
-    /// Receives a webhook on the owner's URL.
+    /// Receives a webhook on the owner's URL and settles it, as an inbox worker would right after the acknowledgement.
     @discardableResult
     func receiveWebhook(_ body: [UInt8]) async throws -> WebhookService.Outcome {
-        try await webhooks.receive(body: body, webhookKey: credentials.webhookKeys.key(for: owner), audit: Self.audit, logger: logger).outcome
+        try await receiveAndSettle(body: body, webhookKey: credentials.webhookKeys.key(for: owner), audit: Self.audit, logger: logger).outcome
     }
+
+    /// ``WebhookService/receive(body:webhookKey:audit:logger:)``, then the settlement of what it queued (on this task,
+    /// as an inbox worker would right after the acknowledgement).
+    @discardableResult
+    func receiveAndSettle(
+        body: [UInt8], webhookKey: String?, audit: AuditContext, logger: Logger
+    ) async throws -> (outcome: WebhookService.Outcome, data: PayOSWebhookData, ownerID: OwnerID) {
+        let result = try await webhooks.receive(body: body, webhookKey: webhookKey, audit: audit, logger: logger)
+        await webhooks.settleQueued(logger: logger)
+        return result
+    }
+
+    /// The inbox as the webhook service sees it (same database, same clock).
+    var webhookInbox: WebhookInboxRepository { WebhookInboxRepository(database: database, clock: clock.wallClock) }
 
     /// The payment as stored now.
     func stored(_ payment: Payment) async throws -> Payment {

@@ -19,15 +19,15 @@ import Testing
             let transfer = try await world.sandbox.pay(String(payment.orderCode), clientId: PaymentsWorld.channel.clientId)
             let body = world.webhookBody(for: payment, reference: transfer.reference)
 
-            let first = try await world.webhooks.receive(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
-            #expect(first.outcome == .processed)
+            let first = try await world.receiveAndSettle(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
+            #expect(first.outcome == .accepted)
             #expect(first.ownerID == world.owner.id)
             let settled = try await world.stored(payment)
             #expect(settled.status == .success)
             #expect(settled.settledBy == .webhook)
             #expect(try await world.count("outbox") == 2)
 
-            let again = try await world.webhooks.receive(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
+            let again = try await world.receiveAndSettle(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
             #expect(again.outcome == .duplicate)
             #expect(try await world.count("webhook_inbox") == 1)
             #expect(try await world.count("webhook_inbox", where: "outcome = 'status:success' AND processed_at IS NOT NULL") == 1)
@@ -43,7 +43,7 @@ import Testing
             let forged = world.webhookBody(for: payment, reference: "FT-FORGED", key: "not-the-owners-checksum-key")
 
             let refusal = await #expect(throws: WebhookService.Refusal.self) {
-                try await world.webhooks.receive(body: forged, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
+                try await world.receiveAndSettle(body: forged, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
             }
             #expect(refusal?.reason == .invalidSignature)
             #expect(try await world.stored(payment).status == .pending)
@@ -62,7 +62,7 @@ import Testing
         try await PaymentsWorld.run(backend) { world in
             let payment = try await world.createPayment().payment
             let refusal = await #expect(throws: WebhookService.Refusal.self) {
-                try await world.webhooks.receive(
+                try await world.receiveAndSettle(
                     body: world.webhookBody(for: payment, reference: "FT-1"), webhookKey: "no-such-key", audit: PaymentsWorld.audit,
                     logger: world.logger)
             }
@@ -85,7 +85,7 @@ import Testing
             let flipped = String(tag.dropLast()) + (tag.last == "a" ? "b" : "a")
             for presented in [stored, "\(stored).\(flipped)", "\(stored).", ".\(tag)", "\(stored).\(tag).x"] {
                 let refusal = await #expect(throws: WebhookService.Refusal.self, "\(presented)") {
-                    try await world.webhooks.receive(
+                    try await world.receiveAndSettle(
                         body: world.webhookBody(for: payment, reference: "FT-1"), webhookKey: presented, audit: PaymentsWorld.audit,
                         logger: world.logger)
                 }
@@ -93,7 +93,7 @@ import Testing
             }
             #expect(try await world.count("webhook_inbox") == 0)
             let transfer = try await world.sandbox.pay(String(payment.orderCode), clientId: PaymentsWorld.channel.clientId)
-            let accepted = try await world.webhooks.receive(
+            let accepted = try await world.receiveAndSettle(
                 body: world.webhookBody(for: payment, reference: transfer.reference), webhookKey: key, audit: PaymentsWorld.audit, logger: world.logger)
             #expect(accepted.ownerID == world.owner.id)
         }
@@ -118,7 +118,7 @@ import Testing
         try await PaymentsWorld.run(backend) { world in
             let payment = try await world.createPayment().payment
             let body = world.webhookBody(orderCode: 999_999_999_999, paymentLinkID: "unknown-link", reference: "FT-PROBE", amount: 10_000)
-            let result = try await world.webhooks.receive(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
+            let result = try await world.receiveAndSettle(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
             #expect(result.outcome == .unknownOrder)
             #expect(try await world.count("webhook_inbox", where: "outcome = 'unknown_order' AND processed_at IS NOT NULL") == 1)
             #expect(try await world.stored(payment).status == .pending)
@@ -130,8 +130,8 @@ import Testing
         try await PaymentsWorld.run(backend) { world in
             let payment = try await world.createPayment().payment
             let body = world.webhookBody(for: payment, reference: "FT-REPLAYED")
-            let result = try await world.webhooks.receive(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
-            #expect(result.outcome == .processed)
+            let result = try await world.receiveAndSettle(body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger)
+            #expect(result.outcome == .accepted)
             #expect(try await world.stored(payment).status == .pending)
             #expect(try await world.count("webhook_inbox", where: "outcome = 'no_change'") == 1)
             #expect(try await world.count("outbox") == 0)
@@ -143,12 +143,12 @@ import Testing
         try await PaymentsWorld.run(backend, confirmWithPayOS: false) { world in
             let payment = try await world.createPayment().payment
             let key = world.credentials.webhookKeys.key(for: world.owner)
-            _ = try await world.webhooks.receive(
+            _ = try await world.receiveAndSettle(
                 body: world.webhookBody(for: payment, reference: "FT-A", amount: 200_000), webhookKey: key, audit: PaymentsWorld.audit,
                 logger: world.logger)
             #expect(try await world.stored(payment).status == .pending)
             #expect(try await world.stored(payment).amountPaid == 200_000)
-            _ = try await world.webhooks.receive(
+            _ = try await world.receiveAndSettle(
                 body: world.webhookBody(for: payment, reference: "FT-B", amount: 300_000), webhookKey: key, audit: PaymentsWorld.audit,
                 logger: world.logger)
             let settled = try await world.stored(payment)

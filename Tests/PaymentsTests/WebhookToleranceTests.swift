@@ -17,7 +17,7 @@ import Testing
     static let extraFields: JSONObject = ["feeAmount": 1100, "refunds": [], "payerNote": .null, "currency2": "VND"]
 
     static func receive(_ world: PaymentsWorld, _ body: [UInt8]) async throws -> WebhookService.Outcome {
-        try await world.webhooks.receive(
+        try await world.receiveAndSettle(
             body: body, webhookKey: world.credentials.webhookKeys.key(for: world.owner), audit: PaymentsWorld.audit, logger: world.logger
         ).outcome
     }
@@ -46,7 +46,7 @@ import Testing
             #expect(sent["data"]?["feeAmount"] == 1100 && sent["feeAmount"] == 1100)
 
             // Verified over all keys, confirmed with payOS (whose GET answer carries them too), settled.
-            #expect(try await Self.receive(world, Array(delivery.body.utf8)) == .processed)
+            #expect(try await Self.receive(world, Array(delivery.body.utf8)) == .accepted)
             let settled = try await world.stored(payment)
             #expect(settled.status == .success)
             #expect(settled.settledBy == .webhook)
@@ -72,7 +72,7 @@ import Testing
 
             // `"123"` signs as the same text as `123`, so the original signature still verifies.
             let numericString = try Self.editing(signed, resign: false) { $0["orderCode"] = .string(String(payment.orderCode)) }
-            #expect(try await Self.receive(world, numericString) == .processed)
+            #expect(try await Self.receive(world, numericString) == .accepted)
             #expect(try await world.stored(payment).status == .success)
         }
     }
@@ -86,15 +86,15 @@ import Testing
                 $0["code"] = "01"
                 $0["desc"] = "failed"
             }
-            #expect(try await Self.receive(world, failed) == .processed)
+            #expect(try await Self.receive(world, failed) == .accepted)
             #expect(try await world.stored(payment).amountPaid == 0)
 
-            #expect(try await Self.receive(world, world.webhookBody(for: payment, reference: "FT-B", amount: 300_000)) == .processed)
+            #expect(try await Self.receive(world, world.webhookBody(for: payment, reference: "FT-B", amount: 300_000)) == .accepted)
             let partly = try await world.stored(payment)
             #expect(partly.status == .pending)
             #expect(partly.amountPaid == 300_000)
 
-            #expect(try await Self.receive(world, world.webhookBody(for: payment, reference: "FT-C", amount: 200_000)) == .processed)
+            #expect(try await Self.receive(world, world.webhookBody(for: payment, reference: "FT-C", amount: 200_000)) == .accepted)
             let settled = try await world.stored(payment)
             #expect(settled.status == .success)
             #expect(settled.amountPaid == 500_000)

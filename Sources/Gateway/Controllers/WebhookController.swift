@@ -14,8 +14,9 @@ public import GatehouseHTTP
 /// `POST /webhook/payos/{owner_webhook_key}` (the per-owner URL registered with payOS) and the seed's
 /// `POST /webhook/payos` (owner resolved from the orderCode).
 ///
-/// Answers 2xx only after the webhook's effect committed; a bad signature is 400 `INVALID_SIGNATURE`; anything
-/// that may succeed later (database or payOS unavailable) is 5xx so that payOS delivers again.
+/// Answers 2xx once the verified webhook is in the durable inbox (it is settled right after, by the inbox workers,
+/// whatever payOS does next); a bad signature is 400 `INVALID_SIGNATURE`; a failure before the webhook is stored
+/// (the database unavailable) is 5xx so that payOS delivers again.
 ///
 /// Refusals (bad signature, unknown webhook key, not a webhook) are charged to the client's address; an address that
 /// used up its budget is answered 429 before the body is read, so a forged flood costs no database work.
@@ -64,7 +65,8 @@ public struct WebhookController: Sendable {
             let result = try await webhooks.receive(body: Array(body.readableBytesView), webhookKey: webhookKey, audit: audit, logger: context.logger)
             let message: String =
                 switch result.outcome {
-                case .processed: "Webhook processed successfully"
+                // The seed's message: payOS reads only the status, and clients of the seed's contract may read this.
+                case .accepted: "Webhook processed successfully"
                 case .duplicate: "Webhook already processed"
                 case .unknownOrder: "Webhook recorded"
                 case .onboardingProbe: "Webhook recorded"

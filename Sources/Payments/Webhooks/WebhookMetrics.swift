@@ -31,6 +31,26 @@ public struct WebhookMetrics: Sendable {
         self.labels = BoundedOwnerLabels(limit: maximumLabelledOwners)
     }
 
+    public static let settlementsName = "gatehouse_webhook_settlements_total"
+    public static let settleLagName = "gatehouse_webhook_settle_lag_seconds"
+
+    /// How one settlement attempt of an acknowledged webhook ended.
+    public enum SettlementResult: String, Sendable {
+        /// Applied (or found to concern no payment of the owner).
+        case settled
+        /// Failed; held for another attempt after a backoff.
+        case retry
+    }
+
+    /// Counts one settlement attempt and, when it settled, records the time from receipt (the acknowledgement) to
+    /// settlement: `gatehouse_webhook_settlements_total{result}` and the `gatehouse_webhook_settle_lag_seconds` timer.
+    public func settlement(_ result: SettlementResult, lagMillis: Int64?) {
+        Counter(label: Self.settlementsName, dimensions: [("result", result.rawValue)], factory: factory).increment()
+        if let lagMillis {
+            Timer(label: Self.settleLagName, dimensions: [], preferredDisplayUnit: .seconds, factory: factory).recordMilliseconds(lagMillis)
+        }
+    }
+
     /// Counts one verification.
     public func verification(_ result: Result, owner: OwnerID?) {
         Counter(label: Self.verificationsName, dimensions: [("result", result.rawValue), ("owner", labels.label(for: owner))], factory: factory)

@@ -8,31 +8,49 @@ public import Vault
 public import GatehouseCore
 public import Tenancy
 
-/// Receives payOS webhooks for an owner and brings the payment to its true state exactly once.
+/// Receives payOS webhooks for an owner, acknowledges them once they are durable, and brings each payment to its true
+/// state exactly once, after the acknowledgement.
 ///
+/// Receiving (``receive(body:webhookKey:audit:logger:)``, on the request), cheapest checks first:
 /// 1. The owner is resolved from the webhook URL's key (or, on the seed's shared route, from the orderCode).
 /// 2. The signature over `data` is checked in constant time with the owner's checksum key and, during a
 ///    rotation's grace window, the previous one (from this instance's key cache when it holds them: no database
 ///    access). A bad signature is refused, counted in memory only (no audit row, no database write).
-/// 3. The signed webhook goes into a durable inbox keyed by (owner, orderCode, reference): a duplicate is absorbed.
+/// 3. The signed webhook goes into the durable inbox keyed by (owner, orderCode, reference), already leased to this
+///    instance: a duplicate is absorbed (no write). The caller answers 2xx now: payOS need not deliver again, whatever
+///    happens next.
+///
+/// Settling (``settle(_:logger:)``, in a ``WebhookInboxWorker`` woken by the insert; or on any instance once the
+/// lease has run out, e.g. after a crash):
 /// 4. Before a PAID becomes success, the link's real state is fetched from payOS (on by default): a replayed or
 ///    forged-but-signed body cannot mark paid a link that payOS does not show as paid.
-/// 5. The state change, the inbox row's `processed_at` and the notifications commit in one
-///    transaction; the caller answers 2xx only after that. Any failure before commit answers 5xx, so payOS retries.
+/// 5. The state change, the inbox row's `processed_at` and the notifications commit in one transaction. A failure
+///    (payOS or the database unavailable) gives the row back with a backoff; it is settled when payOS answers again.
 public struct WebhookService: Sendable {
     public struct Configuration: Sendable {
         /// Confirm a webhook's news with payOS before trusting it (default on).
         public var confirmWithPayOS: Bool
+        /// How long an instance holds a webhook it took (its inbox lease): another instance settles it after that.
+        /// Longer than one settlement (a payOS GET is bounded by its deadline), short enough that a crashed instance's
+        /// webhooks are settled elsewhere within a minute.
+        public var lease: Duration
+        /// The wait after a failed settlement; doubles per attempt, with jitter.
+        public var baseBackoff: Duration
+        /// The longest wait between attempts (while payOS is down, each held webhook is tried at least this often).
+        public var maxBackoff: Duration
 
-        public init(confirmWithPayOS: Bool = true) {
+        public init(confirmWithPayOS: Bool = true, lease: Duration = .seconds(30), baseBackoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(30)) {
             self.confirmWithPayOS = confirmWithPayOS
+            self.lease = lease
+            self.baseBackoff = baseBackoff
+            self.maxBackoff = maxBackoff
         }
     }
 
     /// What happened to one webhook.
     public enum Outcome: String, Sendable, Hashable {
-        /// Applied to a payment (its status may or may not have changed).
-        case processed
+        /// Verified and stored for settlement (``settle(_:logger:)``), which follows the acknowledgement.
+        case accepted
         /// Already received (same owner, orderCode and reference): nothing done again.
         case duplicate
         /// Signed, but for an orderCode this owner has no payment for (payOS's confirm-webhook probe is one): recorded only.
@@ -40,6 +58,16 @@ public struct WebhookService: Sendable {
         /// Not verifiable with the owner's current keys while the owner proves new credentials: recorded for that proof
         /// (``OnboardingService``), nothing stored as fact.
         case onboardingProbe = "onboarding_probe"
+    }
+
+    /// What settling one stored webhook did.
+    public enum Settlement: Sendable, Hashable {
+        /// Applied to its payment (whose status may or may not have changed); the inbox row is processed.
+        case settled
+        /// The order turned out to have no payment of this owner: recorded as such.
+        case unknownOrder
+        /// Failed (payOS or the database unavailable): given back, due again after a backoff.
+        case retryLater
     }
 
     /// Why a webhook was refused.
@@ -70,6 +98,8 @@ public struct WebhookService: Sendable {
     let metrics: WebhookMetrics
     /// Where probes for an owner's open onboarding attempt are recorded.
     let onboardingProbes: OnboardingProbeRepository
+    /// The webhooks this instance holds for settlement (``WebhookInboxWorker`` takes from it).
+    public let queue: WebhookSettlementQueue
     let configuration: Configuration
 
     /// - Parameters:
@@ -78,11 +108,10 @@ public struct WebhookService: Sendable {
     ///   - linkFetches: the confirming GETs; pass the instance the ``PaymentService`` uses, so they are shared.
     ///   - onboardingProbes: where a webhook the owner's keys cannot verify goes while the owner proves new credentials.
     ///   - rejections: where refusal counts are flushed (``refusals``).
-    ///   - auditLog, database: no longer used (a refused webhook is not audited); kept so callers need not change.
     public init(
         owners: OwnerRepository, webhookKeys: WebhookKeys, payments: PaymentRepository, inbox: WebhookInboxRepository, settlement: PaymentSettlement,
         keyAccess: TenantKeyAccess, linkFetches: PaymentLinkFetches, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
-        onboardingProbes: OnboardingProbeRepository, auditLog: AuditLog, database: any SQLDatabase, configuration: Configuration = .init()
+        onboardingProbes: OnboardingProbeRepository, configuration: Configuration = .init()
     ) {
         self.owners = owners
         self.webhookKeys = webhookKeys
@@ -94,6 +123,7 @@ public struct WebhookService: Sendable {
         self.refusals = WebhookRefusalTally(repository: rejections)
         self.metrics = metrics
         self.onboardingProbes = onboardingProbes
+        self.queue = WebhookSettlementQueue()
         self.configuration = configuration
     }
 
@@ -150,19 +180,104 @@ public struct WebhookService: Sendable {
         metrics.verification(.ok, owner: ownerID)
         let data = verified.data
 
-        // The inbox absorbs duplicates; a row left unprocessed by a crash is processed again.
-        if try await !inbox.insert(owner: ownerID, data, body: body, logger: logger),
-            try await inbox.isProcessed(owner: ownerID, orderCode: data.orderCode, reference: data.reference, logger: logger)
-        {
+        // Durable and leased to this instance before the 2xx; a duplicate is absorbed without a write.
+        let receivedAt = payments.clock.now()
+        let lease = receivedAt + configuration.lease.wholeMilliseconds
+        guard try await inbox.insert(owner: ownerID, data, body: body, leaseUntil: lease, logger: logger) else {
             return (.duplicate, data, ownerID)
         }
-
-        guard let payment = try await payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
+        guard try await payments.get(orderCode: data.orderCode, logger: logger)?.ownerID == ownerID else {
             // Re-submitting the active set proves it with a probe the current keys verify: recorded for that proof too.
             if webhookKey != nil { _ = try await recordProbe(owner: ownerID, body: body, logger: logger) }
             try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
             logger.info("signed payOS webhook for an unknown order recorded", metadata: ["webhook.probe": "\(data.isConfirmationProbe)"])
             return (.unknownOrder, data, ownerID)
+        }
+        queue.push(
+            PendingWebhook(
+                key: .init(owner: ownerID, orderCode: data.orderCode, reference: data.reference), body: body, attempt: 1, lease: lease,
+                receivedAt: receivedAt))
+        return (.accepted, data, ownerID)
+    }
+
+    /// Settles one held webhook (see the type's steps 4–5) and marks it done in ``queue``. A failure gives the row back
+    /// with a backoff (exponential from ``Configuration/baseBackoff``, capped at ``Configuration/maxBackoff``, jittered
+    /// in its upper half so held webhooks do not retry in lockstep when payOS returns); it is never lost.
+    @discardableResult
+    public func settle(_ item: PendingWebhook, logger: Logger) async -> Settlement {
+        defer { queue.finished(item) }
+        var logger = logger
+        logger[metadataKey: "tenant.id"] = "\(item.key.owner)"
+        logger[metadataKey: "payos.order_code"] = "\(item.key.orderCode)"
+        do {
+            let settlement = try await apply(item, logger: logger)
+            metrics.settlement(.settled, lagMillis: max(0, payments.clock.now() - item.receivedAt))
+            return settlement
+        } catch {
+            let code = Self.errorCode(error)
+            let retryAt = payments.clock.now() + backoff(afterAttempt: item.attempt).wholeMilliseconds
+            metrics.settlement(.retry, lagMillis: nil)
+            logger.warning(
+                "payOS webhook not settled yet; held for another attempt",
+                metadata: ["webhook.error": "\(code)", "webhook.attempt": "\(item.attempt)"])
+            do {
+                try await inbox.release(item.key, lease: item.lease, retryAt: retryAt, error: code, logger: logger)
+            } catch {
+                // The lease runs out by itself: the row is due again then.
+                logger.warning("could not reschedule a held webhook; due when its lease ends", metadata: ["webhook.error": "\(Self.errorCode(error))"])
+            }
+            return .retryLater
+        }
+    }
+
+    /// Settles every webhook queued here now, one after another, on the caller's task (tests; a worker pool does this
+    /// concurrently in production). Returns how many it settled or gave back.
+    @discardableResult
+    public func settleQueued(logger: Logger) async -> Int {
+        var count = 0
+        while let item = queue.nextIfAny() {
+            await settle(item, logger: logger)
+            count += 1
+        }
+        return count
+    }
+
+    /// Claims this instance's share of unsettled rows whose lease or backoff has ended (another instance crashed, or a
+    /// settlement failed) and queues them. Returns how many it queued.
+    @discardableResult
+    public func claimDue(limit: Int, logger: Logger) async throws -> Int {
+        let now = payments.clock.now()
+        var queued = 0
+        for entry in try await inbox.due(now: now, limit: limit, logger: logger) where !queue.holds(entry.key) {
+            let lease = payments.clock.now() + configuration.lease.wholeMilliseconds
+            guard try await inbox.claim(entry, leaseUntil: lease, logger: logger) else { continue }
+            let item = PendingWebhook(key: entry.key, body: entry.body, attempt: entry.attempts + 1, lease: lease, receivedAt: entry.receivedAt)
+            if queue.push(item) { queued += 1 }
+        }
+        return queued
+    }
+
+    /// The wait before attempt `attempt + 1`.
+    func backoff(afterAttempt attempt: Int) -> Duration {
+        let base = configuration.baseBackoff.wholeMilliseconds
+        let ceiling = min(configuration.maxBackoff.wholeMilliseconds, base << min(max(attempt - 1, 0), 20))
+        return .milliseconds(Int64.random(in: (ceiling / 2)...max(ceiling, ceiling / 2)))
+    }
+
+    /// A stable code for an error (its type), for `last_error` and logs: never the error's text, which may quote payOS.
+    static func errorCode(_ error: any Error) -> String {
+        String(String(reflecting: type(of: error)).split(separator: ".").last ?? "error")
+    }
+
+    /// Steps 4–5 for one stored webhook.
+    private func apply(_ item: PendingWebhook, logger: Logger) async throws -> Settlement {
+        let ownerID = item.key.owner
+        // The body verified when it arrived; only its fields are read here.
+        let data = try Self.parse(item.body)
+        let audit = AuditContext(actor: "payos:webhook")
+        guard let payment = try await payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
+            try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
+            return .unknownOrder
         }
 
         let event: PaymentEvent?
@@ -187,7 +302,7 @@ public struct WebhookService: Sendable {
         } else {
             try await markProcessed(ownerID, data, outcome: "no_change", logger: logger)
         }
-        return (.processed, data, ownerID)
+        return .settled
     }
 
     /// Counts one refused webhook: this instance's counter and the in-memory tally (``refusals``), which

@@ -201,6 +201,12 @@ struct GatewayHarness: Sendable {
         return try await get("/payment/return?code=00&status=PAID&orderCode=\(created.orderCode)", sourceLocation: sourceLocation)
     }
 
+    /// Returns once every webhook this gateway acknowledged has been settled (or given back for a later attempt): a
+    /// 2xx to a webhook means "stored", and its settlement follows in the inbox workers.
+    func settled() async {
+        await components.webhooks.queue.whenIdle()
+    }
+
     /// Waits until `condition` holds, failing the test after `timeout`.
     func wait(
         timeout: Duration = .seconds(10), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,

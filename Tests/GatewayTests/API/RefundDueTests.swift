@@ -30,6 +30,7 @@ extension GatewayAPITests {
                 let link = try await gw.link(superseded, of: gw.ownerA)
                 let webhook = try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)
                 #expect(try await gw.post(WebhookTests.webhookPath(gw, gw.ownerA), webhook).status == .ok)
+                await gw.settled()
 
                 let list = try await gw.get("/api/payments", headers: gw.ownerA.bearer)
                 let row = try #require(list.json?["payments"]?.arrayValue?.first { $0["id"]?.int64Value == superseded.paymentID })

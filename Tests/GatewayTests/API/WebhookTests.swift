@@ -64,6 +64,7 @@ extension GatewayAPITests {
                 let body = try Self.webhook(for: try await gw.link(payment, of: gw.ownerA), key: gw.ownerA.channel.checksumKey)
 
                 let first = try await gw.post(Self.webhookPath(gw, gw.ownerA), body)
+                await gw.settled()
                 #expect(first.status == .ok)
                 #expect(first.json?["success"] == true)
                 let stored = try #require(try await gw.storedPayment(payment, of: gw.ownerA))
@@ -103,6 +104,7 @@ extension GatewayAPITests {
 
                 let digits = signed.replacingOccurrences(of: number, with: "\"orderCode\":\"\(payment.orderCode)\"")
                 let settled = try await gw.post(Self.webhookPath(gw, gw.ownerA), digits)
+                await gw.settled()
                 #expect(settled.status == .ok)
                 #expect(settled.json?["order_code"] == .string(String(payment.orderCode)))
                 #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .success)

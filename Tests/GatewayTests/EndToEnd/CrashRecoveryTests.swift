@@ -11,7 +11,10 @@ import Testing
 
 extension GatewayAPITests {
     /// The gateway process is killed with SIGKILL in the middle of a webhook storm and started again: every payment
-    /// still reaches its true state exactly once, and every committed e-mail is delivered.
+    /// still reaches its true state exactly once, and every committed e-mail is delivered. Webhooks are acknowledged
+    /// once they are in the inbox and settled after, so the kill also finds acknowledged webhooks not yet settled; a
+    /// variant takes payOS down (every API call 502) for 10 s mid-storm: webhooks are still acknowledged (payOS never has
+    /// to retry for it), held, and settled once payOS answers again.
     ///
     /// Everything is real: `gatehouse serve` as its own process on MariaDB, the payOS sandbox (in this process, so it
     /// outlives the gateway and keeps retrying like payOS does) injecting the storm itself — every webhook three times,
@@ -22,6 +25,15 @@ extension GatewayAPITests {
 
         @Test(.mariaDBAvailable)
         func aGatewayKilledMidStormRecoversToTheSameEndState() async throws {
+            try await storm(payOSOutage: nil)
+        }
+
+        @Test(.mariaDBAvailable)
+        func webhooksAcknowledgedWhilePayOSIsDownForTenSecondsAreSettledWhenItAnswers() async throws {
+            try await storm(payOSOutage: .seconds(10))
+        }
+
+        func storm(payOSOutage: Duration?) async throws {
             guard let smtpURL = PaymentEndToEndTests.smtpURL, let maildir = PaymentEndToEndTests.maildir else {
                 if TestDatabases.isCI { Issue.record("GATEHOUSE_TEST_SMTP_URL / _MAILDIR must be set on CI (scripts/smtp-test-server)") }
                 return
@@ -50,7 +62,7 @@ extension GatewayAPITests {
                 do {
                     try await run(
                         gateway: gateway, sandbox: bed.sandbox, channel: channel, database: database, maildir: maildir,
-                        unique: String(unique), logger: logger)
+                        unique: String(unique), payOSOutage: payOSOutage, logger: logger)
                 } catch {
                     await database.shutdown()
                     throw error
@@ -61,7 +73,7 @@ extension GatewayAPITests {
 
         func run(
             gateway: GatehouseProcess, sandbox: PayOSSandbox, channel: SandboxChannel, database: any SQLDatabase, maildir: String,
-            unique: String, logger: Logger
+            unique: String, payOSOutage: Duration?, logger: Logger
         ) async throws {
             // An owner made by the operator's command, onboarded through the API (Gatehouse registers its webhook URL).
             let ownerEmail = "crash-owner-\(unique)@example.vn"
@@ -98,37 +110,70 @@ extension GatewayAPITests {
             let unpaid = Array(all.dropFirst(paid.count))
 
             // payOS's own storm: every webhook three times, a fifth never sent, deliveries held back and sent newest first.
-            try await sandbox.setFaults(
-                .init(dropWebhookRate: 0.2, duplicateWebhookRate: 1, duplicateCopies: 2, reorderWebhooks: true), clientId: channel.clientId)
+            let storm = SandboxFaults(dropWebhookRate: 0.2, duplicateWebhookRate: 1, duplicateCopies: 2, reorderWebhooks: true)
+            try await sandbox.setFaults(storm, clientId: channel.clientId)
+            let settledCount: @Sendable () async throws -> Int = { try await Self.count(database, "SELECT COUNT(*) AS n FROM payment WHERE status = 'success'", logger: logger) }
 
-            // Renters pay while the gateway is killed once a third of the paid payments have settled.
-            let settledAtKill: Int? = try await withThrowingTaskGroup(of: Int?.self) { group in
+            // Renters pay while the gateway is killed once a third of the paid payments have settled (with an outage:
+            // payOS goes down once a sixth have, for `payOSOutage`, and the kill waits for it to end).
+            var outageWindow: ClosedRange<Int64>? = nil
+            let settledAtKill: Int? = try await withThrowingTaskGroup(of: (killedAt: Int?, outage: ClosedRange<Int64>?).self) { group in
                 group.addTask {
                     for link in paid {
                         _ = try await sandbox.pay(String(link.orderCode), clientId: channel.clientId)
-                        try await Task.sleep(for: .milliseconds(2))
+                        // Paced so that transfers keep arriving through an outage.
+                        try await Task.sleep(for: .milliseconds(payOSOutage == nil ? 2 : 25))
                     }
-                    return nil
+                    return (nil, nil)
                 }
                 group.addTask {
                     let deadline = ContinuousClock.now + .seconds(120)
+                    var outage: ClosedRange<Int64>? = nil
+                    if let payOSOutage {
+                        while try await settledCount() < paid.count / 6 {
+                            guard ContinuousClock.now < deadline else { return (nil, nil) }
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                        let start = Self.nowMillis()
+                        var down = storm
+                        down.htmlErrorRate = 1
+                        down.htmlErrorStatus = 502
+                        try await sandbox.setFaults(down, clientId: channel.clientId)
+                        // The outage lasts this long by design (not a wait for something to happen).
+                        try await Task.sleep(for: payOSOutage)
+                        try await sandbox.setFaults(storm, clientId: channel.clientId)
+                        outage = start...Self.nowMillis()
+                    }
                     while ContinuousClock.now < deadline {
-                        let settled = try await Self.count(database, "SELECT COUNT(*) AS n FROM payment WHERE status = 'success'", logger: logger)
+                        let settled = try await settledCount()
                         if settled >= paid.count / 3 {
                             gateway.kill()
-                            return settled
+                            return (settled, outage)
                         }
                         try await Task.sleep(for: .milliseconds(10))
                     }
-                    return nil
+                    return (nil, outage)
                 }
                 var killedAt: Int? = nil
-                for try await result in group { killedAt = killedAt ?? result }
+                for try await result in group {
+                    killedAt = killedAt ?? result.killedAt
+                    outageWindow = outageWindow ?? result.outage
+                }
                 return killedAt
             }
             let atKill = try #require(settledAtKill, "a third of the paid payments never settled before the kill")
             // The kill really came mid-storm: payments were still waiting for their webhook.
             #expect(atKill < paid.count, "killed after every payment had settled (\(atKill))")
+
+            if payOSOutage != nil {
+                // While payOS was down, every webhook delivery that got an answer got a 2xx: held, not bounced back.
+                let window = try #require(outageWindow, "the outage never happened")
+                let attempts = await sandbox.deliveries(clientId: channel.clientId).flatMap(\.attempts)
+                    .filter { window.contains($0.startedAtMs) && $0.status != nil }
+                #expect(!attempts.isEmpty, "no webhook arrived during the outage")
+                #expect(attempts.allSatisfy { (200..<300).contains($0.status ?? 0) }, "\(attempts.filter { !(200..<300).contains($0.status ?? 0) }.count) refused during the outage")
+                print("crash test: \(attempts.count) webhook deliveries acknowledged while payOS was down")
+            }
 
             // payOS keeps retrying while the gateway is down; it comes back on the same address.
             try await gateway.start()
@@ -183,6 +228,8 @@ extension GatewayAPITests {
                 "crash test: \(paid.count) paid / \(unpaid.count) unpaid; killed at \(atKill) settled; settled by \(sources); "
                     + "e-mails re-sent after the kill (same Message-ID): \(resent) owner, \(renterResent) renter")
         }
+
+        static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
 
         static func count(_ database: any SQLDatabase, _ sql: String, logger: Logger) async throws -> Int {
             let rows = try await database.query(SQLQuery(unsafeSQL: sql), logger: logger)

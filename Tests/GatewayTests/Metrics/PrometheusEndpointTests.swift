@@ -46,6 +46,7 @@ extension GatewayAPITests {
                 #expect(try await gw.post("/webhook/payos", unknownOrder).status == .ok)
                 // And the real one.
                 #expect(try await gw.post(path, signed).status == .ok)
+                await gw.settled()
 
                 try await gw.components.webhooks.refusals.flush(logger: gw.logger)  // refusals are counted in memory until a flush
                 let rows = try await gw.components.database.query(
@@ -101,6 +102,7 @@ extension GatewayAPITests {
                 let path = WebhookTests.webhookPath(gw, gw.ownerA)
                 #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: "forged")).errorCode == "INVALID_SIGNATURE")
                 #expect(try await gw.post(path, try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)).status == .ok)
+                await gw.settled()
                 try await gw.components.webhooks.refusals.flush(logger: gw.logger)  // refusals are counted in memory until a flush
 
                 let query = "/admin/metrics?owner=\(gw.ownerA.id.rawValue)"
@@ -135,6 +137,7 @@ extension GatewayAPITests {
                 try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId)
                 let link = try await gw.link(payment, of: gw.ownerA)
                 #expect(try await gw.post(WebhookTests.webhookPath(gw, gw.ownerA), try WebhookTests.webhook(for: link, key: gw.ownerA.channel.checksumKey)).status == .ok)
+                await gw.settled()
                 let inbox = try #require(
                     try await gw.components.database.query("SELECT received_at, transaction_at FROM webhook_inbox", logger: gw.logger).first)
                 let lagMillis = try inbox.decode("received_at", as: Int64.self) - (try inbox.decode("transaction_at", as: Int64.self))

@@ -250,6 +250,7 @@ extension GatewayAPITests {
                 #expect(try await WebhookTests.inboxCount(gw) == 0)
                 // payOS's delivery from its own address settles the payment.
                 #expect(try await gw.request(.post, path, headers: Self.forwarded("203.0.113.7"), body: signed).status == .ok)
+                await gw.settled()
                 #expect(try await gw.storedPayment(payment, of: gw.ownerA)?.status == .success)
                 let metrics = gw.components.observability.exposition()
                 #expect(metrics.contains(#"gatehouse_auth_failures_total{kind="webhook"} 3"#))

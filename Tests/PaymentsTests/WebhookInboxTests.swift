@@ -1,0 +1,135 @@
+// Copyright (c) the Gatehouse authors
+import GatehouseCore
+import Logging
+import Payments
+import PayOSSandbox
+import ServiceLifecycle
+import Storage
+import StorageTestSupport
+import Tenancy
+import Testing
+
+/// Inbox-first settlement, on both backends: a verified webhook is durable and leased before it is acknowledged and
+/// settled after; a failed settlement is held with a backoff and settled once payOS answers; a row whose holder died
+/// is claimed by exactly one other worker after its lease; and a worker settles a received webhook at once (woken in
+/// process, not by its poll).
+@Suite struct WebhookInboxTests {
+    static func key(_ world: PaymentsWorld) -> String { world.credentials.webhookKeys.key(for: world.owner) }
+
+    static func receive(_ world: PaymentsWorld, _ body: [UInt8]) async throws -> WebhookService.Outcome {
+        try await world.webhooks.receive(body: body, webhookKey: key(world), audit: PaymentsWorld.audit, logger: world.logger).outcome
+    }
+
+    /// A paid payment's webhook body (the sandbox took the transfer).
+    static func paidWebhook(_ world: PaymentsWorld) async throws -> (Payment, [UInt8]) {
+        let payment = try await world.createPayment().payment
+        let transfer = try await world.sandbox.pay(String(payment.orderCode), clientId: PaymentsWorld.channel.clientId)
+        return (payment, world.webhookBody(for: payment, reference: transfer.reference))
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func aVerifiedWebhookIsDurableAndLeasedWhenAcknowledgedAndSettledAfter(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let (payment, body) = try await Self.paidWebhook(world)
+
+            #expect(try await Self.receive(world, body) == .accepted)
+            // Acknowledged: stored, leased to this instance, queued here, not settled yet.
+            #expect(try await world.stored(payment).status == .pending)
+            #expect(try await world.count("webhook_inbox", where: "processed_at IS NULL AND attempts = 1") == 1)
+            #expect(world.webhooks.queue.waiting == 1)
+            // Leased: no worker may claim it before the lease ends.
+            #expect(try await world.webhooks.claimDue(limit: 10, logger: world.logger) == 0)
+            #expect(try await world.count("outbox") == 0)
+
+            #expect(await world.webhooks.settleQueued(logger: world.logger) == 1)
+            #expect(try await world.stored(payment).status == .success)
+            #expect(try await world.count("webhook_inbox", where: "processed_at IS NOT NULL AND outcome = 'status:success'") == 1)
+            #expect(try await world.count("outbox") == 2)
+            // A duplicate after settlement adds nothing and queues nothing.
+            #expect(try await Self.receive(world, body) == .duplicate)
+            #expect(world.webhooks.queue.waiting == 0)
+            #expect(try await world.count("webhook_inbox") == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func aSettlementFailingWhilePayOSIsDownIsHeldWithABackoffAndSettledWhenPayOSAnswers(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let (payment, body) = try await Self.paidWebhook(world)
+            let clientId = PaymentsWorld.channel.clientId
+            try await world.sandbox.setFaults(.init(htmlErrorRate: 1, htmlErrorStatus: 502), clientId: clientId)
+
+            #expect(try await Self.receive(world, body) == .accepted)
+            let item = try #require(world.webhooks.queue.nextIfAny())
+            #expect(await world.webhooks.settle(item, logger: world.logger) == .retryLater)
+            #expect(try await world.stored(payment).status == .pending)
+            // Held: attempt counted, a stable error code, due again later (not at once), nothing sent.
+            #expect(try await world.count("webhook_inbox", where: "processed_at IS NULL AND attempts = 1 AND last_error IS NOT NULL") == 1)
+            #expect(try await world.webhooks.claimDue(limit: 10, logger: world.logger) == 0)
+            #expect(try await world.count("outbox") == 0)
+
+            // Still down at the next attempt: held again.
+            world.clock.advance(byMillis: 60_000)
+            #expect(try await world.webhooks.claimDue(limit: 10, logger: world.logger) == 1)
+            #expect(await world.webhooks.settleQueued(logger: world.logger) == 1)
+            #expect(try await world.count("webhook_inbox", where: "processed_at IS NULL AND attempts = 2") == 1)
+
+            // payOS answers again: the next attempt settles it, once.
+            try await world.sandbox.setFaults(.init(), clientId: clientId)
+            world.clock.advance(byMillis: 60_000)
+            #expect(try await world.webhooks.claimDue(limit: 10, logger: world.logger) == 1)
+            #expect(await world.webhooks.settleQueued(logger: world.logger) == 1)
+            #expect(try await world.stored(payment).status == .success)
+            #expect(try await world.count("webhook_inbox", where: "processed_at IS NOT NULL AND attempts = 3") == 1)
+            #expect(try await world.count("outbox") == 2)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func aWebhookWhoseHolderDiedIsClaimedByOneWorkerAfterItsLease(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let (payment, body) = try await Self.paidWebhook(world)
+            #expect(try await Self.receive(world, body) == .accepted)
+            // The holder dies: its in-memory queue is gone, the row stays leased.
+            let lost = try #require(world.webhooks.queue.nextIfAny())
+            world.webhooks.queue.finished(lost)
+            #expect(try await world.webhooks.claimDue(limit: 10, logger: world.logger) == 0)
+
+            world.clock.advance(byMillis: WebhookService.Configuration().lease.wholeMilliseconds + 1)
+            // Two workers look at once: exactly one claims it.
+            let entries = try await world.webhookInbox.due(now: world.clock.wallClock.now(), limit: 10, logger: world.logger)
+            let entry = try #require(entries.first)
+            let leaseUntil = world.clock.wallClock.now() + 30_000
+            async let first = world.webhookInbox.claim(entry, leaseUntil: leaseUntil, logger: world.logger)
+            async let second = world.webhookInbox.claim(entry, leaseUntil: leaseUntil + 1, logger: world.logger)
+            #expect([try await first, try await second].filter { $0 }.count == 1)
+            #expect(try await world.webhooks.claimDue(limit: 10, logger: world.logger) == 0)
+
+            // The winner's lease ends too (it died as well): the next look takes it and settles it.
+            world.clock.advance(byMillis: 30_002)
+            #expect(try await world.webhooks.claimDue(limit: 10, logger: world.logger) == 1)
+            #expect(await world.webhooks.settleQueued(logger: world.logger) == 1)
+            #expect(try await world.stored(payment).status == .success)
+            #expect(try await world.count("outbox") == 2)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func aRunningWorkerSettlesAReceivedWebhookAtOnceWithoutWaitingForItsPoll(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let (payment, body) = try await Self.paidWebhook(world)
+            // A poll an hour away: only the in-process wake-up can settle the webhook during this test.
+            let worker = WebhookInboxWorker(webhooks: world.webhooks, configuration: .init(concurrency: 2, pollInterval: .seconds(3_600)), logger: world.logger)
+            let group = ServiceGroup(configuration: .init(services: [worker], logger: world.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                #expect(try await Self.receive(world, body) == .accepted)
+                await world.webhooks.queue.whenIdle()
+                #expect(try await world.stored(payment).status == .success)
+                #expect(try await world.count("outbox") == 2)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+}
