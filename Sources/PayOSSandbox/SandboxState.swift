@@ -139,7 +139,7 @@ actor SandboxState {
 
     /// Records a payOS API call as it arrives, with what the fault middleware did to it. The newest
     /// ``apiCallLogLimit`` are kept, so a long-running dev sandbox does not grow without bound.
-    func recordAPICall(clientId: String, method: String, path: String, outcome: FaultOutcome) {
+    func recordAPICall(clientId: String, method: String, path: String, apiKey: String, outcome: FaultOutcome) {
         let fault: String? = switch outcome {
         case .proceed: nil
         case .serverError: "serverError"
@@ -150,7 +150,8 @@ actor SandboxState {
         case .spoiledAnswer(.missingSignature): "missingSignature"
         case .spoiledAnswer(.nullData): "nullData"
         }
-        apiCallLog.append(SandboxAPICall(clientId: clientId, method: method, path: path, receivedAt: Date().timeIntervalSince1970, fault: fault))
+        apiCallLog.append(SandboxAPICall(clientId: clientId, method: method, path: path, receivedAt: Date().timeIntervalSince1970, fault: fault,
+            apiKeyFingerprint: SandboxAPICall.fingerprint(apiKey: apiKey)))
         if apiCallLog.count > Self.apiCallLogLimit { apiCallLog.removeFirst(apiCallLog.count - Self.apiCallLogLimit) }
     }
 

@@ -352,6 +352,8 @@ public struct PaymentService: Sendable {
                 }
                 return payment
             }
+            // The first webhook for it, on the shared route, then finds its owner without a read.
+            statusView.orderCodes.remember(payment)
             logger.info(
                 "payment created",
                 metadata: ["payment.id": "\(payment.id)", "payos.order_code": "\(orderCode)", "tenant.id": "\(owner)"])

@@ -60,10 +60,25 @@ public final class PaymentStatusView: Sendable {
     private let repository: PaymentRepository
     private let capacity: Int
     private let state = Mutex(State())
+    /// orderCode → payment and owner (webhooks on the shared route name only the orderCode).
+    public let orderCodes: PaymentOrderCodes
 
+    /// - Parameter capacity: payments kept, for snapshots and for orderCodes each.
     public init(repository: PaymentRepository, capacity: Int = 100_000) {
         self.repository = repository
         self.capacity = max(16, capacity)
+        self.orderCodes = PaymentOrderCodes(repository: repository, capacity: capacity)
+    }
+
+    /// The owner of the payment with this payOS orderCode: from memory after the first database read (or at once
+    /// for a payment this instance created); `nil` when no payment has it. See ``PaymentOrderCodes``.
+    public func owner(orderCode: Int64, logger: Logger) async throws -> OwnerID? {
+        try await orderCodes.lookup(orderCode, logger: logger)?.owner
+    }
+
+    /// The payment and owner of this payOS orderCode, as ``owner(orderCode:logger:)``.
+    public func payment(orderCode: Int64, logger: Logger) async throws -> (payment: PaymentID, owner: OwnerID)? {
+        try await orderCodes.lookup(orderCode, logger: logger)
     }
 
     /// Counters for tests and metrics: how many polls were answered from memory, and how many read the database.

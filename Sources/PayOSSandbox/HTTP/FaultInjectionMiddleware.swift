@@ -13,7 +13,9 @@ struct FaultInjectionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let decision = await state.decideFault(clientId: context.channel.clientId)
-        await state.recordAPICall(clientId: context.channel.clientId, method: request.method.rawValue, path: request.uri.path, outcome: decision.outcome)
+        await state.recordAPICall(
+            clientId: context.channel.clientId, method: request.method.rawValue, path: request.uri.path,
+            apiKey: request.headers[.xAPIKey] ?? "", outcome: decision.outcome)
         if decision.latencyMs > 0 { try await Task.sleep(for: .milliseconds(decision.latencyMs)) }
         switch decision.outcome {
         case .proceed:

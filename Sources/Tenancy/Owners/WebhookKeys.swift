@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+public import GatehouseCore
 public import Logging
 import Sodium
 
@@ -20,9 +21,12 @@ public struct WebhookKeys: Sendable {
     static let legacyLength = 32
 
     let hasher: TokenHasher
+    /// Key id → owner id, filled by ``ownerID(presentedKey:in:logger:)``; shared by every copy of this value.
+    public let directory: WebhookKeyDirectory
 
-    public init(hasher: TokenHasher) {
+    public init(hasher: TokenHasher, directory: WebhookKeyDirectory = WebhookKeyDirectory()) {
         self.hasher = hasher
+        self.directory = directory
     }
 
     /// A fresh public id for a new owner's key.
@@ -34,21 +38,43 @@ public struct WebhookKeys: Sendable {
         return stored.utf8.count == Self.idLength ? "\(stored).\(tag(of: stored))" : stored
     }
 
-    /// The owner whose webhook URL carries `presented`, or `nil` (unknown id, wrong tag, malformed).
+    /// The owner whose webhook URL carries `presented`, or `nil` (unknown id, wrong tag, malformed), read from the
+    /// database (the whole row; the webhook route needs only the id: ``ownerID(presentedKey:in:logger:)``).
     ///
-    /// The id finds the row; the tag is then checked in constant time. A bare id (as a database copy would give) never
-    /// matches, and a legacy key only matches a legacy row.
+    /// The tag is checked in constant time first, so a key with a wrong tag costs no database read. A bare id (as a
+    /// database copy would give) never matches, and a legacy key only matches a legacy row.
     public func owner(presentedKey presented: String, in owners: OwnerRepository, logger: Logger) async throws -> Owner? {
+        guard let id = storedID(presentedKey: presented) else { return nil }
+        return try await owners.get(webhookKeyID: id, logger: logger)
+    }
+
+    /// The id of the owner whose webhook URL carries `presented`, or `nil` (unknown id, wrong tag, malformed): from
+    /// ``directory`` after the first database read for the id.
+    ///
+    /// The tag is checked against the id in constant time on every call, before the directory or the database is
+    /// looked at: a cached id never lets a wrong tag through, and a made-up key costs neither a read nor an entry.
+    public func ownerID(presentedKey presented: String, in owners: OwnerRepository, logger: Logger) async throws -> OwnerID? {
+        guard let id = storedID(presentedKey: presented) else { return nil }
+        if let owner = directory.owner(id: id) { return owner }
+        let generation = directory.generation
+        guard let owner = try await owners.get(webhookKeyID: id, logger: logger) else { return nil }
+        directory.store(id: id, owner: owner.id, generation: generation)
+        return owner.id
+    }
+
+    /// The stored id `presented` stands for when its shape is right and (for a key with an id) its tag matches, in
+    /// constant time; `nil` otherwise. Whether the id exists is the database's (or the directory's) answer.
+    func storedID(presentedKey presented: String) -> String? {
         let parts = presented.split(separator: ".", omittingEmptySubsequences: false)
         switch parts.count {
         case 2:
             let id = String(parts[0])
             guard id.utf8.count == Self.idLength, parts[1].utf8.count == Self.tagLength,
-                let owner = try await owners.get(webhookKeyID: id, logger: logger)
+                ConstantTime.equals(Array(tag(of: id).utf8), Array(parts[1].utf8))
             else { return nil }
-            return ConstantTime.equals(Array(tag(of: id).utf8), Array(parts[1].utf8)) ? owner : nil
+            return id
         case 1 where presented.utf8.count == Self.legacyLength:
-            return try await owners.get(webhookKeyID: presented, logger: logger)
+            return presented
         default:
             return nil
         }
