@@ -132,7 +132,7 @@ public struct GatehouseComponents: Sendable {
                     publicURL: configuration.publicURL, linkLifetimeSeconds: Int64(configuration.paymentTTLSeconds),
                     firstReconcileCheckMillis: Int64(configuration.reconcileFirstCheckSeconds) * 1_000))
             let webhooks = WebhookService(
-                owners: owners, webhookKeys: webhookKeys, payments: paymentRepository, inbox: WebhookInboxRepository(database: database, clock: clock),
+                owners: owners, webhookKeys: webhookKeys, payments: paymentRepository, statusView: statusView, inbox: WebhookInboxRepository(database: database, clock: clock),
                 settlement: settlement, keyAccess: keyAccess, linkFetches: linkFetches,
                 rejections: WebhookRejectionRepository(database: database, clock: clock),
                 metrics: WebhookMetrics(factory: observability.factory), onboardingProbes: probes,

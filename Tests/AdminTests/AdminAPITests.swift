@@ -126,8 +126,17 @@ extension AdminSuites {
             try await AdminHarness.run(backend) { h in
                 let a = h.ownerA
                 #expect(try await h.request(.get, "/api/owner/api-keys", headers: a.bearer).status == .ok)
+                // The owner's payOS keys are in this instance's cache (a verification fills it).
+                let cache = try #require(h.components.keyAccess.cache)
+                _ = try await h.components.keyAccess.withWebhookVerificationKeys(owner: a.id, audit: AuditContext(actor: "test"), logger: h.logger) { $0.count }
+                #expect(cache.contains(owner: a.id.rawValue))
                 let suspended = try await h.post("/admin/owners/\(a.id.rawValue)/suspend")
                 #expect(suspended.status == .ok)
+                // …and dropped by the suspension, here at once and on other instances through the invalidation row.
+                #expect(!cache.contains(owner: a.id.rawValue))
+                let invalidations = try await h.components.database.query(
+                    "SELECT COUNT(*) AS n FROM vault_key_invalidation WHERE owner_id = \(a.id.rawValue) AND reason = 'owner.status'", logger: h.logger)
+                #expect(try invalidations.first?.decode("n", as: Int64.self) == 1)
                 #expect(suspended.json?["status"] == "suspended")
                 let refused = try await h.request(.get, "/api/owner/api-keys", headers: a.bearer)
                 #expect(refused.status == .forbidden)

@@ -145,7 +145,7 @@ struct PaymentsWorld: Sendable {
         }
         let payments = makePayments(linkFetches)
         let webhooks = WebhookService(
-            owners: owners, webhookKeys: webhookKeys, payments: repository, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
+            owners: owners, webhookKeys: webhookKeys, payments: repository, statusView: statusView, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
             keyAccess: keyAccess, linkFetches: linkFetches, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
             metrics: WebhookMetrics(factory: NOOPMetricsHandler.instance),
             onboardingProbes: OnboardingProbeRepository(database: database, clock: wallClock),

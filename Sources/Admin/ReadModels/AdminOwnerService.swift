@@ -75,21 +75,25 @@ public struct AdminOwnerService: Sendable {
     /// - Returns: the owner after the change.
     /// - Throws: ``TenancyError/Code/notFound`` when there is no such owner.
     public func setStatus(_ id: OwnerID, _ status: Owner.Status, audit: AuditContext, logger: Logger) async throws -> Owner {
-        try await database.withTransaction(logger: logger) { connection in
+        let (owner, invalidation) = try await database.withTransaction(logger: logger) { connection -> (Owner, KeyInvalidations.Event?) in
             let rows = try await connection.query(
                 "SELECT \(unescaped: OwnerRepository.columns) FROM owner WHERE id = \(id)\(unescaped: connection.dialect.forUpdate)")
             guard var owner = try rows.first.map(OwnerRepository.decode) else { throw TenancyError.notFound("owner") }
-            guard owner.status != status else { return owner }
+            guard owner.status != status else { return (owner, nil) }
             let now = clock.now()
             try await connection.execute("UPDATE owner SET status = \(status.rawValue), updated_at = \(now) WHERE id = \(id)")
             try await auditLog.append(
                 AuditEntry(audit, ownerID: id.rawValue, action: status == .suspended ? AuditAction.suspend : AuditAction.reactivate,
                     detail: ["from": .string(owner.status.rawValue), "to": .string(status.rawValue)]),
                 on: connection)
+            // The owner's cached keys are dropped on every instance; the row commits with the status change.
+            let invalidation = try await KeyInvalidations.record(owner: id.rawValue, reason: KeyInvalidations.Reason.ownerStatus, at: now, on: connection)
             owner.status = status
             owner.updatedAt = now
-            return owner
+            return (owner, invalidation)
         }
+        if let invalidation { KeyInvalidations.shared(for: database).deliver([invalidation]) }
+        return owner
     }
 
     /// Issues a new API key for the owner and makes every current key expire at `oldKeysExpireAt` (Unix ms; the

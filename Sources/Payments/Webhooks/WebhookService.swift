@@ -87,6 +87,8 @@ public struct WebhookService: Sendable {
     let owners: OwnerRepository
     let webhookKeys: WebhookKeys
     let payments: PaymentRepository
+    /// orderCode → owner from memory (the shared route; whether a webhook's order is a payment of its owner).
+    let statusView: PaymentStatusView
     let inbox: WebhookInboxRepository
     let settlement: PaymentSettlement
     let keyAccess: TenantKeyAccess
@@ -109,13 +111,14 @@ public struct WebhookService: Sendable {
     ///   - onboardingProbes: where a webhook the owner's keys cannot verify goes while the owner proves new credentials.
     ///   - rejections: where refusal counts are flushed (``refusals``).
     public init(
-        owners: OwnerRepository, webhookKeys: WebhookKeys, payments: PaymentRepository, inbox: WebhookInboxRepository, settlement: PaymentSettlement,
-        keyAccess: TenantKeyAccess, linkFetches: PaymentLinkFetches, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
+        owners: OwnerRepository, webhookKeys: WebhookKeys, payments: PaymentRepository, statusView: PaymentStatusView, inbox: WebhookInboxRepository,
+        settlement: PaymentSettlement, keyAccess: TenantKeyAccess, linkFetches: PaymentLinkFetches, rejections: WebhookRejectionRepository, metrics: WebhookMetrics,
         onboardingProbes: OnboardingProbeRepository, configuration: Configuration = .init()
     ) {
         self.owners = owners
         self.webhookKeys = webhookKeys
         self.payments = payments
+        self.statusView = statusView
         self.inbox = inbox
         self.settlement = settlement
         self.keyAccess = keyAccess
@@ -138,17 +141,19 @@ public struct WebhookService: Sendable {
         let unverified = try Self.parse(body)
         let ownerID: OwnerID
         if let webhookKey {
-            guard let owner = try await webhookKeys.owner(presentedKey: webhookKey, in: owners, logger: logger) else {
+            // From memory after the key's first use (the tag is checked in constant time every time).
+            guard let owner = try await webhookKeys.ownerID(presentedKey: webhookKey, in: owners, logger: logger) else {
                 countRejection(owner: nil)
                 throw Refusal(reason: .unknownOwner)
             }
-            ownerID = owner.id
+            ownerID = owner
         } else {
-            guard let payment = try await payments.get(orderCode: unverified.orderCode, logger: logger) else {
+            // From memory for payments this instance created or has seen.
+            guard let owner = try await statusView.owner(orderCode: unverified.orderCode, logger: logger) else {
                 countRejection(owner: nil)
                 throw Refusal(reason: .unknownOwner)
             }
-            ownerID = payment.ownerID
+            ownerID = owner
         }
         var logger = logger
         logger[metadataKey: "tenant.id"] = "\(ownerID)"
@@ -186,7 +191,7 @@ public struct WebhookService: Sendable {
         guard try await inbox.insert(owner: ownerID, data, body: body, leaseUntil: lease, logger: logger) else {
             return (.duplicate, data, ownerID)
         }
-        guard try await payments.get(orderCode: data.orderCode, logger: logger)?.ownerID == ownerID else {
+        guard try await statusView.owner(orderCode: data.orderCode, logger: logger) == ownerID else {
             // Re-submitting the active set proves it with a probe the current keys verify: recorded for that proof too.
             if webhookKey != nil { _ = try await recordProbe(owner: ownerID, body: body, logger: logger) }
             try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
