@@ -135,7 +135,10 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     renter.group(context: RenterRequestContext.self).addRoutes(paymentController.renterEndpoints)
     renter.addRoutes(paymentController.redirectEndpoints)
     renter.group(context: NotificationReaderContext.self).addRoutes(components.notifications.controller.endpoints)
-    router.addRoutes(WebhookController(webhooks: components.webhooks, failures: authFailures).endpoints)
+    router.addRoutes(
+        WebhookController(
+            webhooks: components.webhooks, failures: authFailures, keyFailures: WebhookKeyFailureGuard(trustedProxies: trustedProxies)
+        ).endpoints)
     router.addRoutes(components.onboardingPage.endpoints)
 
     // Owner API: `Authorization: Bearer <API key>`, charged to the owner.

@@ -18,15 +18,19 @@ public import GatehouseHTTP
 /// whatever payOS does next); a bad signature is 400 `INVALID_SIGNATURE`; a failure before the webhook is stored
 /// (the database unavailable) is 5xx so that payOS delivers again.
 ///
-/// Refusals (bad signature, unknown webhook key, not a webhook) are charged to the client's address; an address that
-/// used up its budget is answered 429 before the body is read, so a forged flood costs no database work.
+/// Refusals (bad signature, unknown webhook key, not a webhook) are charged to the client's address and to the
+/// webhook key; an address, or a key, that used up its budget is answered 429 before the body is read — a key's
+/// recent senders of verified webhooks (payOS) excepted — so a forged flood, from one address or many, costs no
+/// database work and never holds up payOS's own deliveries.
 public struct WebhookController: Sendable {
     let webhooks: WebhookService
     let failures: AuthFailureLimiter
+    let keyFailures: WebhookKeyFailureGuard
 
-    public init(webhooks: WebhookService, failures: AuthFailureLimiter) {
+    public init(webhooks: WebhookService, failures: AuthFailureLimiter, keyFailures: WebhookKeyFailureGuard) {
         self.webhooks = webhooks
         self.failures = failures
+        self.keyFailures = keyFailures
     }
 
     public var endpoints: RouteCollection<GatehouseRequestContext> {
@@ -54,6 +58,9 @@ public struct WebhookController: Sendable {
 
     private func handle(_ request: Request, context: GatehouseRequestContext, webhookKey: String?) async throws -> JSONResponse<Answer> {
         try failures.admit(request, context: context, kind: .webhook)
+        // The shared route has no key of its own: its refusals share one budget.
+        let guardKey = webhookKey ?? "shared"
+        try keyFailures.admit(key: guardKey, request, context: context)
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: context.maxUploadSize)
@@ -63,6 +70,7 @@ public struct WebhookController: Sendable {
         let audit = AuditContext(actor: "payos:webhook", requestID: context.requestID)
         do {
             let result = try await webhooks.receive(body: Array(body.readableBytesView), webhookKey: webhookKey, audit: audit, logger: context.logger)
+            if result.outcome != .onboardingProbe { keyFailures.recordVerified(key: guardKey, request, context: context) }
             let message: String =
                 switch result.outcome {
                 // The seed's message: payOS reads only the status, and clients of the seed's contract may read this.
@@ -74,7 +82,10 @@ public struct WebhookController: Sendable {
             return JSONResponse(Answer(message: message, order_code: String(result.data.orderCode), status: result.data.code == "00" ? "PAID" : nil))
         } catch let refusal as WebhookService.Refusal {
             // The shared route's unattributable webhook is acknowledged (payOS's own probes look like that), not charged.
-            if !(refusal.reason == .unknownOwner && webhookKey == nil) { failures.recordFailure(request, context: context, kind: .webhook) }
+            if !(refusal.reason == .unknownOwner && webhookKey == nil) {
+                failures.recordFailure(request, context: context, kind: .webhook)
+                keyFailures.recordRefusal(key: guardKey)
+            }
             switch refusal.reason {
             case .invalidSignature:
                 throw APIError(status: .badRequest, code: "INVALID_SIGNATURE", message: "Invalid signature")

@@ -3,6 +3,7 @@ import Foundation
 import GatehouseApp
 import GatehouseTestSupport
 import Gateway
+import GatehouseHTTP
 import HTTPTypes
 import StorageTestSupport
 import Tenancy
@@ -255,6 +256,45 @@ extension GatewayAPITests {
                 let metrics = gw.components.observability.exposition()
                 #expect(metrics.contains(#"gatehouse_auth_failures_total{kind="webhook"} 3"#))
                 #expect(metrics.contains(#"gatehouse_auth_refusals_total{kind="webhook"} 2"#))
+            }
+        }
+
+        /// A forged flood spread over many addresses (each within its own address budget) is cut off at the webhook key
+        /// after the key's budget of refusals, while payOS — an address that delivered a verified webhook for that key —
+        /// still gets through; another owner's key is untouched.
+        @Test(arguments: TestDatabases.backends)
+        func aForgedFloodFromManyAddressesIsCutOffAtTheWebhookKeyWhilePayOSsAddressPasses(backend: TestBackend) async throws {
+            try await GatewayHarness.run(backend, environment: ["GATEHOUSE_TRUSTED_PROXIES": "127.0.0.0/8, ::1"]) { gw in
+                let first = try await gw.bookAndCreatePayment(gw.ownerA)
+                let second = try await gw.bookAndCreatePayment(gw.ownerA)
+                for payment in [first, second] { try await gw.sandbox.pay(String(payment.orderCode), clientId: gw.ownerA.channel.clientId) }
+                let path = WebhookTests.webhookPath(gw, gw.ownerA)
+                func headers(_ address: String) -> HTTPFields {
+                    var fields = Self.forwarded(address)
+                    fields[.contentType] = "application/json"
+                    return fields
+                }
+                let payOS = headers("203.0.113.7")
+                // payOS delivers a verified webhook: its address becomes a known sender for this key.
+                let signedFirst = try WebhookTests.webhook(for: try await gw.link(first, of: gw.ownerA), key: gw.ownerA.channel.checksumKey)
+                #expect(try await gw.request(.post, path, headers: payOS, body: signedFirst).status == .ok)
+
+                // The flood: every forgery from a new address, so no address budget runs out.
+                let forged = try WebhookTests.webhook(for: try await gw.link(second, of: gw.ownerA), reference: "FT-FORGED", key: "forged-key")
+                let budget = Int(WebhookKeyFailureGuard.defaultPolicy.burst)
+                for index in 0..<budget {
+                    #expect(try await gw.request(.post, path, headers: headers("198.51.100.\(index + 1)"), body: forged).errorCode == "INVALID_SIGNATURE")
+                }
+                let cut = try await gw.request(.post, path, headers: headers("198.51.100.200"), body: forged)
+                #expect(cut.status == .tooManyRequests && cut.errorCode == "RATE_LIMITED" && cut.retryAfter != nil)
+
+                // payOS's next delivery for that key passes and is stored; another owner's key is not affected.
+                let signedSecond = try WebhookTests.webhook(for: try await gw.link(second, of: gw.ownerA), key: gw.ownerA.channel.checksumKey)
+                #expect(try await gw.request(.post, path, headers: payOS, body: signedSecond).status == .ok)
+                #expect(try await gw.request(.post, WebhookTests.webhookPath(gw, gw.ownerB), headers: headers("198.51.100.201"), body: forged).errorCode == "INVALID_SIGNATURE")
+                await gw.settled()
+                #expect(try await gw.storedPayment(second, of: gw.ownerA)?.status == .success)
+                #expect(try await WebhookTests.inboxCount(gw) == 2)
             }
         }
 
