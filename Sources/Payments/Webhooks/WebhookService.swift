@@ -218,6 +218,10 @@ public struct WebhookService: Sendable {
             let settlement = try await apply(item, logger: logger)
             metrics.settlement(.settled, lagMillis: max(0, payments.clock.now() - item.receivedAt))
             return settlement
+        } catch where Task.isCancelled {
+            // Shutting down without a grace period: the row stays leased and is due again when its lease ends.
+            logger.debug("webhook settlement interrupted by shutdown; due again when its lease ends")
+            return .retryLater
         } catch {
             let code = Self.errorCode(error)
             let retryAt = payments.clock.now() + backoff(afterAttempt: item.attempt).wholeMilliseconds
