@@ -26,7 +26,7 @@
 # p99 with / without the flood, goal ≤ 1.5×; audit rows per forged webhook, goal 0), and prints a summary of all four.
 #
 # Environment (optional): PAYMENTS (2000), CONCURRENCY (16), PEER_WORKERS (4), PASSES (1),
-# SUITE (0), MANY_OWNERS (10000), FLOOD_SECONDS (10),
+# SUITE (0), MANY_OWNERS (10000), FLOOD_SECONDS (10), FLOOD_ADDRESSES (1), FLOOD_RATE (0 = unlimited),
 # PEER_DIR (../shared/peers/flask-seed beside the repository), PEER_VENV (.venv-flask-seed in the repository,
 # gitignored), CONFIRM (1; 0 passes --no-confirm to Gatehouse, which the peer never does), READY_TIMEOUT seconds for the
 # peer to answer (60), RUN_TIMEOUT seconds for each measured step (1800: set-up on a busy machine is slow),
@@ -45,6 +45,8 @@ readonly RUN_TIMEOUT=${RUN_TIMEOUT:-1800}
 readonly SUITE=${SUITE:-0}
 readonly MANY_OWNERS=${MANY_OWNERS:-10000}
 readonly FLOOD_SECONDS=${FLOOD_SECONDS:-10}
+readonly FLOOD_ADDRESSES=${FLOOD_ADDRESSES:-1}
+readonly FLOOD_RATE=${FLOOD_RATE:-0}
 readonly STOP_TIMEOUT=30
 readonly GOAL=5
 
@@ -270,8 +272,9 @@ if (( SUITE )); then
     read -r many_d _ _ <<<"$(gatehouse_duplicates "$MANY_OUT")"
 
     FLOOD_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-    note "gatehouse: forged-flood --seconds $FLOOD_SECONDS (load $FLOOD_LOAD)"
+    note "gatehouse: forged-flood --seconds $FLOOD_SECONDS --flood-addresses $FLOOD_ADDRESSES --flood-rate $FLOOD_RATE (load $FLOOD_LOAD)"
     timeout --kill-after=30 "$RUN_TIMEOUT" "$BIN" forged-flood --backend mariadb --seconds "$FLOOD_SECONDS" --port "$(pick_port)" \
+        --flood-addresses "$FLOOD_ADDRESSES" --flood-rate "$FLOOD_RATE" \
         >"$WORK/flood.out" 2>"$WORK/flood.err" \
         || { cat "$WORK/flood.out" >&2; tail -n 30 "$WORK/flood.err" >&2; die "forged-flood failed"; }
     FLOOD_OUT=$(cat "$WORK/flood.out")

@@ -58,6 +58,12 @@ struct ForgedFloodBench: AsyncParsableCommand {
     @Option(help: "Distinct client addresses the flood cycles through (X-Forwarded-For).")
     var floodAddresses: Int = 1
 
+    @Option(help: "Where the flood posts: shared (/webhook/payos, owner from the orderCode) or owner (A's /webhook/payos/{key}).")
+    var route: FloodRoute = .shared
+
+    @Option(help: "Forged webhooks per second at most, over all flood connections (0: as fast as they are answered).")
+    var floodRate: Int = 0
+
     @Option(help: "Connections on which owner B creates payment links (each one create at a time).")
     var bConnections: Int = 1
 
@@ -77,13 +83,20 @@ struct ForgedFloodBench: AsyncParsableCommand {
             throw ValidationError("--flood-connections must be 1–256, --b-connections 1–64")
         }
         guard (1...65_536).contains(floodAddresses) else { throw ValidationError("--flood-addresses must be 1–65536") }
+        guard (0...1_000_000).contains(floodRate) else { throw ValidationError("--flood-rate must be 0–1000000") }
         guard (0...60_000).contains(payosLatencyMs) else { throw ValidationError("--payos-latency-ms must be 0–60000") }
         guard (1...1_000_000).contains(bookings) else { throw ValidationError("--bookings must be from 1 to 1000000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
     }
 
+    enum FloodRoute: String, ExpressibleByArgument, Sendable {
+        case shared
+        case owner
+    }
+
     struct Prepared: Sendable {
         let ownerA: OwnerID
+        let ownerAPath: String
         let forgedBody: String
         let apiKey: String
         let bookings: [Int64]
@@ -127,7 +140,8 @@ struct ForgedFloodBench: AsyncParsableCommand {
                     throw ValidationError("the sandbox made no webhook for owner A's payment")
                 }
                 let b = try await PaymentLinkLoad.prepare(components: components, owner: owners[1], bookings: bookings, logger: logger)
-                return Prepared(ownerA: owners[0].id, forgedBody: try Self.forge(real), apiKey: b.apiKey, bookings: b.bookings)
+                let path = "/webhook/payos/\(components.credentials.webhookKeys.key(for: owners[0]))"
+                return Prepared(ownerA: owners[0].id, ownerAPath: path, forgedBody: try Self.forge(real), apiKey: b.apiKey, bookings: b.bookings)
             },
             measure: { gateway, prepared in try await flood(gateway: gateway, prepared: prepared, logger: logger) })
     }
@@ -146,6 +160,16 @@ struct ForgedFloodBench: AsyncParsableCommand {
         let load = PaymentLinkLoad(
             client: gateway.client, url: gateway.base + "/payment/process_payment", apiKey: prepared.apiKey, forwardedFor: "203.0.113.20",
             bookings: WorkQueue(prepared.bookings))
+        // Owner A's verification keys into the cache, as A's own traffic would have put them (one audited unseal, from
+        // an address of its own so the flood's budget is untouched): the flood then measures forged webhooks, not the fill.
+        var warm = HTTPClientRequest(url: gateway.base + "/webhook/payos")
+        warm.method = .POST
+        warm.headers.add(name: "Content-Type", value: "application/json")
+        warm.headers.add(name: "X-Forwarded-For", value: "192.0.2.1")
+        warm.body = .bytes(ByteBuffer(string: prepared.forgedBody))
+        let warmed = try await gateway.client.execute(warm, timeout: .seconds(60))
+        _ = try await warmed.body.collect(upTo: 64 * 1024)
+        guard (400..<500).contains(warmed.status.code) else { throw ValidationError("a forged webhook answered \(warmed.status.code)") }
         _ = try await load.run(seconds: 1, connections: bConnections, label: "warm-up")
         let quiet = try await load.run(seconds: seconds, connections: bConnections, label: "B without the flood")
 
@@ -164,14 +188,22 @@ struct ForgedFloodBench: AsyncParsableCommand {
         // The flood: as fast as answered, until B's measured phase ends.
         let stop = FloodState()
         let statuses = stop
-        let (url, body, addresses, client) = (gateway.base + "/webhook/payos", prepared.forgedBody, floodAddresses, gateway.client)
+        let (url, body, addresses, client) = (gateway.base + (route == .shared ? "/webhook/payos" : prepared.ownerAPath), prepared.forgedBody, floodAddresses, gateway.client)
+        let (connections, rate) = (floodConnections, floodRate)
+        // With --flood-rate, each connection sends at most rate/connections a second, on a fixed schedule.
+        let interval: Duration? = rate > 0 ? .nanoseconds(Int64(1e9 * Double(connections) / Double(rate))) : nil
         let clock = ContinuousClock()
         let floodStarted = clock.now
         let (loaded, floodElapsed): (LatencySummary, Duration) = try await withThrowingTaskGroup(of: Void.self) { group in
-            for connection in 0..<floodConnections {
+            for connection in 0..<connections {
                 group.addTask {
                     var sent = connection
+                    var next = clock.now
                     while !stop.stopped.load(ordering: .relaxed) {
+                        if let interval {
+                            if next > clock.now { try await Task.sleep(until: next, clock: clock) }
+                            next = next + interval
+                        }
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
                         request.headers.add(name: "Content-Type", value: "application/json")
@@ -181,7 +213,7 @@ struct ForgedFloodBench: AsyncParsableCommand {
                         let response = try await client.execute(request, timeout: .seconds(60))
                         _ = try await response.body.collect(upTo: 64 * 1024)
                         statuses.statuses.withLock { $0[response.status.code, default: 0] += 1 }
-                        sent += floodConnections
+                        sent += connections
                     }
                 }
             }
@@ -197,16 +229,20 @@ struct ForgedFloodBench: AsyncParsableCommand {
         let counts = statuses.statuses.withLock { $0 }
         let forged = counts.values.reduce(0, +)
         let ownerARows = auditAfter.ownerA - auditBefore.ownerA
+        let keyUseRows = auditAfter.keyUseA - auditBefore.keyUseA
+        // Aggregated key-use rows come per flush interval (1 s here), whatever the number of forged webhooks; any
+        // other row of owner A's is a cost per request.
+        let perRequestRows = ownerARows - keyUseRows
         let codes = counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         let ratio = loaded.percentile(0.99).seconds / max(quiet.percentile(0.99).seconds, 1e-9)
         print(
             """
-            forged-flood backend=\(backend.rawValue) seconds=\(seconds) flood-connections=\(floodConnections) flood-addresses=\(floodAddresses) b-connections=\(bConnections) payOS sandbox latency=\(payosLatencyMs) ms
+            forged-flood backend=\(backend.rawValue) seconds=\(seconds) route=\(route.rawValue) flood-connections=\(floodConnections) flood-addresses=\(floodAddresses) flood-rate=\(floodRate == 0 ? "unlimited" : String(floodRate)) b-connections=\(bConnections) payOS sandbox latency=\(payosLatencyMs) ms
               B without flood: \(quiet.operations) creates = \(String(format: "%.0f", quiet.rate)) creates/s  \(quiet.percentiles)
               B with flood:    \(loaded.operations) creates = \(String(format: "%.0f", loaded.rate)) creates/s  \(loaded.percentiles)
               B p99 with/without: \(String(format: "%.2f", ratio))x (goal <= 1.5x: \(ratio <= 1.5 ? "met" : "not met"))  p50 with/without: \(String(format: "%.2f", loaded.percentile(0.5).seconds / max(quiet.percentile(0.5).seconds, 1e-9)))x  creates/s with/without: \(String(format: "%.2f", loaded.rate / max(quiet.rate, 1e-9)))x
               forged webhooks: \(forged) in \(String(format: "%.2f", floodElapsed.seconds)) s = \(String(format: "%.0f", Double(forged) / floodElapsed.seconds)) requests/s  status codes {\(codes)}
-              audit rows during the flood (+2.5 s): all \(auditAfter.all - auditBefore.all), owner A \(ownerARows) (key-use aggregates \(auditAfter.keyUseA - auditBefore.keyUseA)) = \(String(format: "%.4f", Double(ownerARows) / Double(max(forged, 1)))) per forged webhook (goal 0)
+              audit rows during the flood (+2.5 s): all \(auditAfter.all - auditBefore.all); owner A \(ownerARows): \(keyUseRows) aggregated key-use rows (one per flush interval, not per request) and \(perRequestRows) others = \(String(format: "%.4f", Double(perRequestRows) / Double(max(forged, 1)))) per forged webhook (goal 0)
               inbox rows added by the flood: \(inboxAfter - inboxBefore)
             """)
         guard counts.keys.allSatisfy({ (400..<500).contains($0) }) else { throw ValidationError("a forged webhook was not refused 4xx: {\(codes)}") }
