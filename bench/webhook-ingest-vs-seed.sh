@@ -13,8 +13,8 @@
 # 3. posts every webhook once, CONCURRENCY at a time, a new connection each (gunicorn's sync workers close every
 #    connection) with bench/seed-peer.py, and checks that every payment is success and every booking confirmed;
 # 4. Gatehouse: `gatehouse-bench webhook-ingest --backend mariadb --payments N --concurrency CONCURRENCY` (release
-#    build) on the same server — verify, inbox, confirm with payOS (in-process sandbox), settle; it checks itself
-#    that every payment ends success;
+#    build) on the same server — verify, inbox, confirm with payOS (in-process sandbox), settle; it waits for
+#    settlement itself and checks that every payment ends success exactly once with its e-mails and notifications;
 # 5. prints both figures and the ratio Gatehouse/peer (the goal of issue 12 is ≥ 5×), and appends them with the
 #    date, commit, core count and load average to bench/results/webhook-ingest-vs-seed-<date>.txt.
 # With PASSES > 1 it repeats 2–4 (peer re-seeded, Gatehouse on a new scratch database; even passes measure Gatehouse
