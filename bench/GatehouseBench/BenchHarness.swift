@@ -104,16 +104,23 @@ func withBenchGateway<Prepared: Sendable>(
     try await client.shutdown()
 }
 
+/// Waits (at most 180 s: start-up work such as the first statistics round over 10,000 owners is slow on a loaded
+/// machine) until `/health` answers 200.
 func waitForHealth(_ base: String, client: HTTPClient) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
+    let deadline = ContinuousClock.now + .seconds(180)
+    var last = "no answer"
     while ContinuousClock.now < deadline {
-        if let response = try? await client.execute(HTTPClientRequest(url: base + "/health"), timeout: .seconds(1)), response.status == .ok {
-            _ = try? await response.body.collect(upTo: 1 << 20)
-            return
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: base + "/health"), timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            if response.status == .ok { return }
+            last = "\(response.status.code): \(String(buffer: body).prefix(300))"
+        } catch {
+            last = "\(error)"
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(100))
     }
-    throw ValidationError("Gatehouse did not answer /health on \(base)")
+    throw ValidationError("Gatehouse did not answer /health with 200 on \(base) within 180 s (last: \(last))")
 }
 
 /// Runs `operation(0..<count)`, `concurrency` at a time, in index order; returns the results in completion order.
