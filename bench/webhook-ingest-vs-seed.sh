@@ -13,14 +13,20 @@
 # 3. posts every webhook once, CONCURRENCY at a time, a new connection each (gunicorn's sync workers close every
 #    connection) with bench/seed-peer.py, and checks that every payment is success and every booking confirmed;
 # 4. Gatehouse: `gatehouse-bench webhook-ingest --backend mariadb --payments N --concurrency CONCURRENCY` (release
-#    build) on the same server — verify, inbox, confirm with payOS (in-process sandbox), settle; it checks itself
-#    that every payment ends success;
+#    build) on the same server — verify, inbox, confirm with payOS (in-process sandbox), settle; it waits for
+#    settlement itself and checks that every payment ends success exactly once with its e-mails and notifications;
 # 5. prints both figures and the ratio Gatehouse/peer (the goal of issue 12 is ≥ 5×), and appends them with the
 #    date, commit, core count and load average to bench/results/webhook-ingest-vs-seed-<date>.txt.
 # With PASSES > 1 it repeats 2–4 (peer re-seeded, Gatehouse on a new scratch database; even passes measure Gatehouse
 # first) and prints a line per pass, with issue 12's other goals (≥ 2,500/s, p99 ≤ 20 ms, duplicates ≥ 5,000/s).
 #
+# With SUITE=1 (what bench/webhook-ingest-suite.sh sets) it then runs, on the same server, `webhook-ingest --owners
+# MANY_OWNERS --payments MANY_OWNERS` (10,000 owners with one payment each; its first-delivery rate against the one-owner
+# figure, goal within 20 %, and the key cache hit ratio) and `forged-flood --seconds FLOOD_SECONDS` (owner B's create
+# p99 with / without the flood, goal ≤ 1.5×; audit rows per forged webhook, goal 0), and prints a summary of all four.
+#
 # Environment (optional): PAYMENTS (2000), CONCURRENCY (16), PEER_WORKERS (4), PASSES (1),
+# SUITE (0), MANY_OWNERS (10000), FLOOD_SECONDS (10), FLOOD_ADDRESSES (1), FLOOD_RATE (0 = unlimited),
 # PEER_DIR (../shared/peers/flask-seed beside the repository), PEER_VENV (.venv-flask-seed in the repository,
 # gitignored), CONFIRM (1; 0 passes --no-confirm to Gatehouse, which the peer never does), READY_TIMEOUT seconds for the
 # peer to answer (60), RUN_TIMEOUT seconds for each measured step (1800: set-up on a busy machine is slow),
@@ -36,6 +42,11 @@ readonly PASSES=${PASSES:-1}
 readonly CONFIRM=${CONFIRM:-1}
 readonly READY_TIMEOUT=${READY_TIMEOUT:-60}
 readonly RUN_TIMEOUT=${RUN_TIMEOUT:-1800}
+readonly SUITE=${SUITE:-0}
+readonly MANY_OWNERS=${MANY_OWNERS:-10000}
+readonly FLOOD_SECONDS=${FLOOD_SECONDS:-10}
+readonly FLOOD_ADDRESSES=${FLOOD_ADDRESSES:-1}
+readonly FLOOD_RATE=${FLOOD_RATE:-0}
 readonly STOP_TIMEOUT=30
 readonly GOAL=5
 
@@ -49,6 +60,8 @@ cd "$ROOT"
 [[ "$PAYMENTS" =~ ^[0-9]+$ ]] && (( PAYMENTS >= 1 )) || die "PAYMENTS must be a positive number"
 [[ "$CONCURRENCY" =~ ^[0-9]+$ ]] && (( CONCURRENCY >= 1 )) || die "CONCURRENCY must be a positive number"
 [[ "$PASSES" =~ ^[0-9]+$ ]] && (( PASSES >= 1 )) || die "PASSES must be a positive number"
+[[ "$MANY_OWNERS" =~ ^[0-9]+$ ]] && (( MANY_OWNERS >= 1 )) || die "MANY_OWNERS must be a positive number"
+[[ "$FLOOD_SECONDS" =~ ^[0-9]+$ ]] && (( FLOOD_SECONDS >= 1 )) || die "FLOOD_SECONDS must be a positive number"
 
 PEER_DIR=$(cd "${PEER_DIR:-$ROOT/../shared/peers/flask-seed}" 2>/dev/null && pwd) || die "peer not found (set PEER_DIR)"
 readonly PEER_DIR
@@ -234,6 +247,53 @@ for pass in $(seq 1 "$PASSES"); do
 done
 
 # ---------------------------------------------------------------------------------------------------------------
+# The suite: many owners, forged flood (same server)
+
+# "ack-to-settled: p50 12 ms  p99 40 ms  max …" → "12 40"
+gatehouse_settle() { sed -nE 's/.*ack-to-settled: p50 (-?[0-9]+) ms +p99 (-?[0-9]+) ms.*/\1 \2/p' <<<"$1"; }
+# "key cache hit ratio: first deliveries + settlement 0.5000 (…" → "0.5000"
+gatehouse_cache() { sed -nE 's/.*key cache hit ratio: first deliveries \+ settlement ([0-9.]+).*/\1/p' <<<"$1"; }
+
+SUMMARY=()
+if (( SUITE )); then
+    read -r one_rate one_p50 one_p99 _ _ <<<"$(gatehouse_first "$GATEHOUSE_OUT")"
+    read -r one_s50 one_s99 <<<"$(gatehouse_settle "$GATEHOUSE_OUT")"
+    one_cache=$(gatehouse_cache "$GATEHOUSE_OUT")
+
+    MANY_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+    note "gatehouse: webhook-ingest --owners $MANY_OWNERS --payments $MANY_OWNERS (load $MANY_LOAD; onboarding $MANY_OWNERS owners takes a while)"
+    timeout --kill-after=30 "$RUN_TIMEOUT" "$BIN" webhook-ingest --backend mariadb --payments "$MANY_OWNERS" --owners "$MANY_OWNERS" \
+        --concurrency "$CONCURRENCY" --port "$(pick_port)" >"$WORK/many.out" 2>"$WORK/many.err" \
+        || { cat "$WORK/many.out" >&2; tail -n 30 "$WORK/many.err" >&2; die "webhook-ingest --owners $MANY_OWNERS failed"; }
+    MANY_OUT=$(cat "$WORK/many.out")
+    read -r many_rate many_p50 many_p99 _ _ <<<"$(gatehouse_first "$MANY_OUT")"
+    read -r many_s50 many_s99 <<<"$(gatehouse_settle "$MANY_OUT")"
+    many_cache=$(gatehouse_cache "$MANY_OUT")
+    read -r many_d _ _ <<<"$(gatehouse_duplicates "$MANY_OUT")"
+
+    FLOOD_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+    note "gatehouse: forged-flood --seconds $FLOOD_SECONDS --flood-addresses $FLOOD_ADDRESSES --flood-rate $FLOOD_RATE (load $FLOOD_LOAD)"
+    timeout --kill-after=30 "$RUN_TIMEOUT" "$BIN" forged-flood --backend mariadb --seconds "$FLOOD_SECONDS" --port "$(pick_port)" \
+        --flood-addresses "$FLOOD_ADDRESSES" --flood-rate "$FLOOD_RATE" \
+        >"$WORK/flood.out" 2>"$WORK/flood.err" \
+        || { cat "$WORK/flood.out" >&2; tail -n 30 "$WORK/flood.err" >&2; die "forged-flood failed"; }
+    FLOOD_OUT=$(cat "$WORK/flood.out")
+    flood_ratio=$(sed -nE 's/.*B p99 with\/without: ([0-9.]+)x.*/\1/p' <<<"$FLOOD_OUT")
+    flood_rate=$(sed -nE 's/.*forged webhooks: [0-9]+ in [0-9.]+ s = ([0-9]+) requests\/s.*/\1/p' <<<"$FLOOD_OUT")
+    flood_audit=$(sed -nE 's/.* = ([0-9.]+) per forged webhook.*/\1/p' <<<"$FLOOD_OUT")
+
+    SUMMARY+=("suite summary (MariaDB, $CONCURRENCY connections; last pass for the peer and the one-owner run)")
+    SUMMARY+=("$(awk -v gr="$one_rate" -v pr="$p_rate" -v g9="$one_p99" -v s5="$one_s50" -v s9="$one_s99" -v c="$one_cache" -v n="$PAYMENTS" \
+        'BEGIN { printf "  1 owner, %d payments:     %6d webhooks/s acknowledged (p99 %.2f ms) = %.2fx the peer (%d/s; goal >= 5x); ack-to-settled p50 %s ms p99 %s ms; key cache %s", n, gr, g9, gr / pr, pr, s5, s9, c }')")
+    SUMMARY+=("$(awk -v mr="$many_rate" -v gr="$one_rate" -v m9="$many_p99" -v s5="$many_s50" -v s9="$many_s99" -v c="$many_cache" -v n="$MANY_OWNERS" -v d="$many_d" \
+        'BEGIN { r = mr / gr; printf "  %d owners, 1 payment each: %6d webhooks/s acknowledged (p99 %.2f ms) = %.2fx the one-owner figure (goal >= 0.80: %s); ack-to-settled p50 %s ms p99 %s ms; key cache hit ratio %s; duplicates %d/s", n, mr, m9, r, (r >= 0.8 ? "met" : "not met"), s5, s9, c, d }')")
+    SUMMARY+=("$(awk -v r="$flood_ratio" -v f="$flood_rate" -v a="$flood_audit" \
+        'BEGIN { printf "  forged flood:              owner B create p99 with/without %.2fx (goal <= 1.5x: %s); %d forged webhooks/s; %s audit rows per forged webhook (goal 0: %s)", r, (r <= 1.5 ? "met" : "not met"), f, a, (a + 0 == 0 ? "met" : "not met") }')")
+    DETAILS+=("" "webhook-ingest --owners $MANY_OWNERS (load before $MANY_LOAD):" "$MANY_OUT" "" "forged-flood (load before $FLOOD_LOAD):" "$FLOOD_OUT")
+    DETAILS+=("" "webhook-ingest, 1 owner (last pass):" "$GATEHOUSE_OUT")
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
 # Report
 
 HEADER=$(printf "%4s %12s %9s %9s %12s %9s %9s %9s  %-8s   %s" pass "gatehouse/s" "g p50ms" "g p99ms" "peer/s" "p p50ms" "p p99ms" "ratio" "goal ${GOAL}x" "load before peer | before gatehouse")
@@ -249,10 +309,11 @@ REPORT=$(
     printf '%s\n' "${ROWS[@]}"
     echo
     printf '%s\n' "${DETAILS[@]}"
+    if (( ${#SUMMARY[@]} )); then echo; printf '%s\n' "${SUMMARY[@]}"; fi
 )
 echo
 echo "$REPORT"
 mkdir -p "$ROOT/bench/results"
-RESULTS="$ROOT/bench/results/webhook-ingest-vs-seed-$(date +%F).txt"
+RESULTS="$ROOT/bench/results/webhook-ingest-$( (( SUITE )) && echo suite || echo vs-seed)-$(date +%F).txt"
 { echo "$REPORT"; echo; echo "----"; } >>"$RESULTS"
 note "appended to ${RESULTS#"$ROOT/"}"

@@ -8,7 +8,7 @@ struct GatehouseBench: AsyncParsableCommand {
         abstract: "Gatehouse benchmarks.",
         subcommands: [
             StorageLookupBench.self, VaultUnsealBench.self, RefreshServerBench.self, WebhookIngestBench.self, AuditAppendBench.self,
-            MailLatencyBench.self, AdminPagesBench.self,
+            MailLatencyBench.self, AdminPagesBench.self, ProcessPaymentBench.self, ForgedFloodBench.self,
         ]
     )
 }

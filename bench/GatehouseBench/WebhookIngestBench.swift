@@ -3,36 +3,38 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GatehouseApp
-import Hummingbird
+import GatehouseCore
 import Logging
 import NIOCore
 import NIOHTTP1
 import PayOSSandbox
-import ServiceLifecycle
-import Sodium
 import Storage
 import Tenancy
-import Vault
 import Payments
 
-/// `gatehouse-bench webhook-ingest`: how many payOS webhooks per second Gatehouse takes in — signed, verified,
-/// confirmed and committed — and at what latency.
+/// `gatehouse-bench webhook-ingest`: how many payOS webhooks per second Gatehouse acknowledges, how long after the
+/// acknowledgement each payment is settled, and whether every one was settled exactly once.
 ///
-/// Set-up: an in-process payOS sandbox (one merchant channel, no webhook URL, so it sends nothing itself), the real
-/// Gatehouse application on 127.0.0.1:`--port` over a fresh database (SQLite file or scratch MariaDB database),
-/// `--payments` pending payments created through `PaymentService`, every one of them paid at the sandbox. The bodies
-/// are the sandbox's own signed webhooks (what payOS would have sent), read from its delivery log.
+/// Set-up: an in-process payOS sandbox (one merchant channel per owner, no webhook URL, so it sends nothing itself),
+/// the real Gatehouse application on 127.0.0.1:`--port` over a fresh database (SQLite file or scratch MariaDB
+/// database), `--owners` onboarded owners with their own channel and credentials, `--payments` pending payments spread
+/// round-robin over them, created through `PaymentService` and paid at the sandbox. The bodies are the sandbox's own
+/// signed webhooks (what payOS would have sent), each posted to its owner's `/webhook/payos/{key}`.
 ///
-/// Measured, each over HTTP with `--concurrency` requests in flight (AsyncHTTPClient, keep-alive):
-/// 1. first deliveries: every webhook once — signature check, durable inbox row, the confirming GET at payOS (unless
-///    `--no-confirm`), and the transaction that settles the payment, confirms the booking and enqueues two e-mails
-///    and two web notifications; answered 200 only after the commit;
-/// 2. duplicates: every webhook again — absorbed by the inbox (payOS retries and duplicates cost this much).
-/// Afterwards every payment must be `success` (checked; the run fails otherwise).
+/// Measured over HTTP with `--concurrency` requests in flight (AsyncHTTPClient, keep-alive, one connection each):
+/// 1. first deliveries: every webhook once; any answer but 200 fails the run. A 200 may come once the webhook is in
+///    the durable inbox (settlement by a worker afterwards) or once it is settled: the benchmark assumes neither;
+/// 2. settlement: it waits (at most `--settle-timeout`) until every payment is `success`, then checks each was settled
+///    exactly once (``SettlementCheck``) and reports acknowledgement → settled: `payment.paid_at` (wall clock, ms,
+///    taken by the settling transaction at the transition, just before its commit) minus the wall-clock time the
+///    client read the 200. Negative when settlement came before the answer (settled on the request path);
+/// 3. duplicates: every webhook again — absorbed by the inbox; the exactly-once check runs again afterwards.
+/// The tenant key cache's hits and misses (``TenantKeyCache/statistics``, the figures behind
+/// `gatehouse_key_cache_lookups_total`) are reported for set-up, first deliveries with settlement, and duplicates.
 struct WebhookIngestBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-ingest",
-        abstract: "Measure webhook ingest (signed, verified, committed) per second and its latency."
+        abstract: "Measure webhook ingest (signed, verified, acknowledged) per second, acknowledgement-to-settled, exactly-once."
     )
 
     @Option(help: "sqlite or mariadb.")
@@ -47,8 +49,17 @@ struct WebhookIngestBench: AsyncParsableCommand {
     @Option(help: "Paid payments whose webhooks are delivered.")
     var payments: Int = 2_000
 
+    @Option(help: "Owners, each with its own sandbox channel and credentials; payments are spread round-robin over them.")
+    var owners: Int = 1
+
     @Option(help: "Webhook requests in flight.")
     var concurrency: Int = 16
+
+    @Option(help: "Concurrent calls while onboarding owners and creating payments.")
+    var setupConcurrency: Int = 16
+
+    @Option(help: "Seconds to wait after the last acknowledgement for every payment to be settled.")
+    var settleTimeout: Int = 120
 
     @Flag(help: "Do not confirm PAID with payOS before trusting it (GATEHOUSE_WEBHOOK_CONFIRM=false).")
     var noConfirm = false
@@ -59,8 +70,18 @@ struct WebhookIngestBench: AsyncParsableCommand {
     func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
         guard (1...100_000).contains(payments) else { throw ValidationError("--payments must be from 1 to 100000") }
+        guard (1...payments).contains(owners) else { throw ValidationError("--owners must be from 1 to --payments") }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
+        guard (1...64).contains(setupConcurrency) else { throw ValidationError("--setup-concurrency must be from 1 to 64") }
+        guard (1...3_600).contains(settleTimeout) else { throw ValidationError("--settle-timeout must be from 1 to 3600") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
+    }
+
+    /// One webhook to post: its owner's URL path and the sandbox's signed body.
+    struct Webhook: Sendable {
+        let orderCode: Int64
+        let path: String
+        let body: String
     }
 
     func run() async throws {
@@ -77,118 +98,130 @@ struct WebhookIngestBench: AsyncParsableCommand {
     }
 
     private func measure(database: ScratchDatabase, logger: Logger) async throws {
-        let channel = SandboxChannel(
-            clientId: "bench-" + Hex.encode(SecureRandom.bytes(count: 8)), apiKey: Hex.encode(SecureRandom.bytes(count: 16)),
-            checksumKey: Hex.encode(SecureRandom.bytes(count: 32)))
-        let sandbox = PayOSSandbox(configuration: .init(host: "127.0.0.1", port: 0, channels: [channel]), logger: logger)
-        // The sandbox and, later, the gateway run in one service group, so both stop gracefully.
-        let sandboxGroup = ServiceGroup(configuration: .init(services: [sandbox], gracefulShutdownSignals: [], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await sandboxGroup.run() }
-            defer { group.cancelAll() }
-            var environment = [
-                "GATEHOUSE_DATA_DIR": database.dataDirectory,
-                "GATEHOUSE_PAYOS_BASE_URL": try await sandbox.baseURL(),
-                "GATEHOUSE_PAYMENT_TTL_SECONDS": "86400",
-                // The benchmark delivers every webhook; reconciliation must not race it.
-                "GATEHOUSE_RECONCILE_FIRST_CHECK_SECONDS": "3600",
-                "GATEHOUSE_WEBHOOK_CONFIRM": noConfirm ? "false" : "true",
-                "GATEHOUSE_LOG_LEVEL": logLevel,
-            ].merging(benchRateLimits) { $1 }
-            if let url = database.url { environment["GATEHOUSE_DATABASE_URL"] = url }
-            let configuration = try GatehouseConfiguration(environment: environment, host: "127.0.0.1", port: port)
-            let components = try await GatehouseComponents.open(
-                configuration: configuration, masterKeys: try MasterKeyRing(keys: [1: SecureBytes.random(count: 32)]), logger: logger)
+        let channels = (0..<owners).map { _ in makeBenchChannel() }
+        let label = "webhook-ingest (\(backend.rawValue), \(owners) owner\(owners == 1 ? "" : "s"))"
+        let (payments, setupConcurrency, settleTimeout, noConfirm) = (self.payments, self.setupConcurrency, self.settleTimeout, self.noConfirm)
+        let environment = [
+            "GATEHOUSE_WEBHOOK_CONFIRM": noConfirm ? "false" : "true",
+            // Every owner's keys stay cached for the whole run (the default capacity is 10,000).
+            "GATEHOUSE_KEY_CACHE_CAPACITY": String(max(10_000, owners)),
+        ]
+        try await withBenchGateway(
+            database: database, channels: channels, port: port, connections: concurrency, environment: environment, logLevel: logLevel,
+            logger: logger,
+            prepare: { components, sandbox in
+                try await Self.prepare(
+                    components: components, sandbox: sandbox, channels: channels, payments: payments, concurrency: setupConcurrency,
+                    label: label, logger: logger)
+            },
+            measure: { gateway, webhooks in
+                let database = gateway.components.database
+                let cache = gateway.components.keyAccess.cache
+                let afterSetUp = cache?.statistics
+                let first = try await deliver(webhooks.shuffled(), gateway: gateway)
+                let waited = try await SettlementCheck.waitForSuccess(
+                    database: database, expected: payments, timeout: .seconds(settleTimeout), logger: logger)
+                let paidAt = try await SettlementCheck.verifyExactlyOnce(database: database, expected: payments, logger: logger)
+                let afterFirst = cache?.statistics
+                let duplicates = try await deliver(webhooks.shuffled(), gateway: gateway)
+                _ = try await SettlementCheck.verifyExactlyOnce(database: database, expected: payments, logger: logger)
+                let afterDuplicates = cache?.statistics
 
-            let bodies: [String]
-            let path: String
-            do {
-                let (owner, created) = try await createPendingPayments(
-                    components: components, channel: channel, count: payments, concurrency: 8,
-                    label: "webhook-ingest (\(backend.rawValue))", logger: logger)
-                path = "/webhook/payos/\(components.credentials.webhookKeys.key(for: owner))"
-                for payment in created { _ = try await sandbox.pay(String(payment.payment.orderCode), clientId: channel.clientId) }
-                bodies = await sandbox.deliveries(clientId: channel.clientId).filter { $0.state == .noWebhookURL }.map(\.body)
-                guard bodies.count == payments else { throw ValidationError("expected \(payments) webhooks, the sandbox made \(bodies.count)") }
-            } catch {
-                await components.database.shutdown()
-                throw error
-            }
+                // Acknowledgement → settled, per payment (ms; wall clock on both sides).
+                var settle: [Int64] = []
+                settle.reserveCapacity(payments)
+                for (orderCode, acknowledged) in first.acknowledgedAt {
+                    guard let at = paidAt[orderCode] else { throw ValidationError("no paid_at for orderCode \(orderCode)") }
+                    settle.append(at - acknowledged)
+                }
+                settle.sort()
+                func pct(_ p: Double) -> Int64 { settle[max(0, min(settle.count - 1, Int((Double(settle.count) * p).rounded(.up)) - 1))] }
+                let before = settle.filter { $0 < 0 }.count
 
-            let app = buildApplication(components: components, logger: logger)
-            let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-            group.addTask { try await services.run() }
-            let base = "http://127.0.0.1:\(port)"
-            try await waitForHealth(base)
-
-            let first = try await deliver(bodies.shuffled(), to: base + path)
-            let settled = try await components.database.query(
-                "SELECT COUNT(*) AS n FROM payment WHERE status = 'success'", logger: logger
-            ).first?.decode("n", as: Int64.self)
-            guard settled == Int64(payments) else { throw ValidationError("\(settled ?? 0) of \(payments) payments settled") }
-            let duplicates = try await deliver(bodies.shuffled(), to: base + path)
-
-            print(
-                """
-                webhook-ingest backend=\(backend.rawValue) payments=\(payments) concurrency=\(concurrency) confirm-with-payOS=\(!noConfirm)
-                  first deliveries: \(first.operations) in \(String(format: "%.2f", first.elapsed.seconds)) s = \(String(format: "%.0f", first.rate)) webhooks/s  \(first.percentiles)
-                  duplicates:       \(duplicates.operations) in \(String(format: "%.2f", duplicates.elapsed.seconds)) s = \(String(format: "%.0f", duplicates.rate)) webhooks/s  \(duplicates.percentiles)
-                  every payment success: \(settled ?? 0)/\(payments)
-                """)
-            await services.triggerGracefulShutdown()
-            await sandboxGroup.triggerGracefulShutdown()
-            try await group.waitForAll()
-        }
+                func ratio(_ from: TenantKeyCache.Statistics?, _ to: TenantKeyCache.Statistics?) -> String {
+                    guard let to else { return "no key cache" }
+                    let hits = to.hits - (from?.hits ?? 0), misses = to.misses - (from?.misses ?? 0)
+                    let total = hits + misses
+                    return total == 0
+                        ? "no lookups" : "\(String(format: "%.4f", Double(hits) / Double(total))) (\(hits) hits, \(misses) misses)"
+                }
+                print(
+                    """
+                    webhook-ingest backend=\(backend.rawValue) payments=\(payments) owners=\(owners) concurrency=\(concurrency) confirm-with-payOS=\(!noConfirm)
+                      first deliveries: \(first.summary.operations) in \(String(format: "%.2f", first.summary.elapsed.seconds)) s = \(String(format: "%.0f", first.summary.rate)) webhooks/s  \(first.summary.percentiles)
+                      settled: all \(payments) success \(String(format: "%.2f", waited.seconds)) s after the last acknowledgement
+                      ack-to-settled: p50 \(pct(0.50)) ms  p99 \(pct(0.99)) ms  max \(settle.last ?? 0) ms  min \(settle.first ?? 0) ms  (settled before the 200: \(before)/\(payments))
+                      duplicates:       \(duplicates.summary.operations) in \(String(format: "%.2f", duplicates.summary.elapsed.seconds)) s = \(String(format: "%.0f", duplicates.summary.rate)) webhooks/s  \(duplicates.summary.percentiles)
+                      key cache hit ratio: first deliveries + settlement \(ratio(afterSetUp, afterFirst)); duplicates \(ratio(afterFirst, afterDuplicates)); set-up \(ratio(nil, afterSetUp)); entries \(afterDuplicates?.entries ?? 0)
+                      every payment success: \(paidAt.count)/\(payments), each settled once with 2 e-mails and 2 web notifications (checked after both passes)
+                    """)
+            })
     }
 
-    private func waitForHealth(_ base: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/health"), timeout: .seconds(1)),
-                response.status == .ok
-            {
-                return
+    /// Onboards the owners, creates the payments (payment i belongs to owner i mod N) and pays each at the sandbox;
+    /// returns the sandbox's signed webhooks with their owner's URL path.
+    private static func prepare(
+        components: GatehouseComponents, sandbox: PayOSSandbox, channels: [SandboxChannel], payments: Int, concurrency: Int, label: String,
+        logger: Logger
+    ) async throws -> [Webhook] {
+        let owners = try await createOwners(components: components, channels: channels, concurrency: concurrency, label: label, logger: logger)
+        let audit = AuditContext(actor: "system:bench")
+        let tomorrow = (components.clock.now() / 86_400_000 + 1) * 86_400_000
+        let started = ContinuousClock.now
+        _ = try await closedLoop(count: payments, concurrency: concurrency) { index in
+            let owner = owners[index % owners.count]
+            let start = tomorrow + Int64(index % 500) * 86_400_000 + 7 * 3_600_000
+            let (booking, _) = try await components.bookings.create(
+                owner: owner.id,
+                NewBooking(
+                    roomTitle: "Phòng \(100 + index % 400)", startTime: start, endTime: start + 3 * 3_600_000,
+                    amount: 100_000 + Int64(index % 50) * 10_000, renterName: "Khách \(index)",
+                    renterEmail: "renter\(index)@bench.gatehouse.dev", renterPhone: nil),
+                logger: logger)
+            let created = try await components.payments.createPayment(
+                owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
+            guard created.payment.status == .pending else {
+                throw ValidationError("payment \(created.payment.id.rawValue) is \(created.payment.status.rawValue), not pending")
             }
-            try await Task.sleep(for: .milliseconds(50))
+            _ = try await sandbox.pay(String(created.payment.orderCode), clientId: channels[index % owners.count].clientId)
         }
-        throw ValidationError("Gatehouse did not answer /health on \(base)")
+        note("\(label): created and paid \(payments) payments in \(String(format: "%.1f", (ContinuousClock.now - started).seconds)) s")
+        var paths: [String: String] = [:]
+        for (channel, owner) in zip(channels, owners) {
+            paths[channel.clientId] = "/webhook/payos/\(components.credentials.webhookKeys.key(for: owner))"
+        }
+        let webhooks = await sandbox.deliveries().filter { $0.state == .noWebhookURL }.compactMap { delivery in
+            paths[delivery.clientId].map { Webhook(orderCode: delivery.orderCode, path: $0, body: delivery.body) }
+        }
+        guard webhooks.count == payments else { throw ValidationError("expected \(payments) webhooks, the sandbox made \(webhooks.count)") }
+        return webhooks
     }
 
-    /// Posts every body once, `concurrency` at a time; any answer but 200 fails the run.
-    private func deliver(_ bodies: [String], to url: String) async throws -> LatencySummary {
+    /// Posts every webhook once, `concurrency` at a time; any answer but 200 fails the run. Returns the latencies and,
+    /// per orderCode, the wall-clock time (Unix ms) its 200 was read.
+    private func deliver(_ webhooks: [Webhook], gateway: BenchGateway) async throws -> (summary: LatencySummary, acknowledgedAt: [Int64: Int64]) {
         let clock = ContinuousClock()
         let started = clock.now
-        var latencies: [Duration] = []
-        latencies.reserveCapacity(bodies.count)
-        try await withThrowingTaskGroup(of: Duration.self) { group in
-            var next = 0
-            func post(_ body: String) async throws -> Duration {
-                var request = HTTPClientRequest(url: url)
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: body))
-                let sent = clock.now
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-                let answer = try await response.body.collect(upTo: 64 * 1024)
-                guard response.status == .ok else {
-                    throw ValidationError("webhook answered \(response.status.code): \(String(buffer: answer))")
-                }
-                return clock.now - sent
+        let results = try await closedLoop(count: webhooks.count, concurrency: concurrency) { index -> (Int64, Duration, Int64) in
+            let webhook = webhooks[index]
+            var request = HTTPClientRequest(url: gateway.base + webhook.path)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: webhook.body))
+            let sent = clock.now
+            let response = try await gateway.client.execute(request, timeout: .seconds(60))
+            let answer = try await response.body.collect(upTo: 64 * 1024)
+            let latency = clock.now - sent
+            let at = WallClock.system.now()
+            guard response.status == .ok else {
+                throw ValidationError("webhook answered \(response.status.code): \(String(buffer: answer))")
             }
-            while next < min(concurrency, bodies.count) {
-                let body = bodies[next]
-                group.addTask { try await post(body) }
-                next += 1
-            }
-            while let latency = try await group.next() {
-                latencies.append(latency)
-                if next < bodies.count {
-                    let body = bodies[next]
-                    group.addTask { try await post(body) }
-                    next += 1
-                }
-            }
+            return (webhook.orderCode, latency, at)
         }
-        return LatencySummary(elapsed: clock.now - started, latencies: latencies)
+        let elapsed = clock.now - started
+        return (
+            LatencySummary(elapsed: elapsed, latencies: results.map(\.1)),
+            Dictionary(results.map { ($0.0, $0.2) }, uniquingKeysWith: { first, _ in first })
+        )
     }
 }
