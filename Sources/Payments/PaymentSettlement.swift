@@ -4,8 +4,8 @@ public import Logging
 public import PayOS
 public import Storage
 
-/// The one place a payment's state changes: the state machine's transition, the notifications of a success and the
-/// caller's own bookkeeping (a webhook marked processed) commit in one transaction, and the status view and the outbox
+/// The one place a payment's state changes: the state machine's transition, the notifications of a success, the
+/// caller's own bookkeeping (a webhook marked processed) and the owner's daily rollup commit in one transaction, and the status view and the outbox
 /// worker hear of the change after it commits. Every path that settles — the return page, the cancel redirect, reconciliation and
 /// webhooks — goes through one value built once by the composition root, so none can settle without notifying.
 public struct PaymentSettlement: Sendable {
@@ -39,6 +39,12 @@ public struct PaymentSettlement: Sendable {
             // Notifications commit with the state change or not at all: none is lost, none is sent for a rolled-back change.
             let mailed = if let change { try await notifications.enqueue(for: change, on: connection) } else { false }
             try await alsoInTransaction?(connection, change)
+            // Last: the owner's day row is one row for all of the day's settlements, so its lock is held only until
+            // the commit that follows, not through the notifications above.
+            if let change, change.to == .success, change.from != .success, let createdAt = change.paymentCreatedAt, let source = change.settledBy {
+                try await PaymentRollup.recordSucceeded(
+                    owner: change.ownerID, createdAt: createdAt, amountPaid: change.amountPaid, source: source, on: connection)
+            }
             return (change, mailed)
         }
         // Committed: this instance's outbox worker sends the e-mails now rather than at its next poll.

@@ -13,7 +13,7 @@ import Vault
 
 /// Concurrent misses of one owner share one fill: one audited unseal, the other callers served from the cache it
 /// filled, every use still accounted; a fill's waiters wake when it ends, however it ends.
-@Suite(.timeLimit(.minutes(1))) struct KeyCacheFillTests {
+@Suite(.timeLimit(.minutes(5))) struct KeyCacheFillTests {
     @Test(arguments: TestDatabases.backends)
     func twentyConcurrentFirstUsesAreOneUnsealAndTheUseRowsAddUp(backend: TestBackend) async throws {
         try await PaymentsWorld.run(backend) { world in

@@ -14,7 +14,7 @@ import Vault
 /// Concurrent asks about one payment — a webhook's confirmation, reconciliation, the return page — make one GET at
 /// payOS and share its answer; a failed GET fails all of them, and an ask after a GET ended makes a new one (no
 /// answer outlives its flight).
-@Suite(.timeLimit(.minutes(1))) struct OneConfirmingGETTests {
+@Suite(.timeLimit(.minutes(5))) struct OneConfirmingGETTests {
     /// Waits (without a clock) until `count` asks have joined the GET in flight for the payment.
     static func waitForAskers(_ fetches: PaymentLinkFetches, owner: OwnerID, orderCode: Int64, count: Int) async {
         while await fetches.askers(owner: owner, orderCode: orderCode) < count { await Task.yield() }

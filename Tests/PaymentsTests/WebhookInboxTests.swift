@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import GatehouseCore
 import Logging
-import Payments
+@testable import Payments
 import PayOSSandbox
 import ServiceLifecycle
 import Storage
@@ -50,6 +50,27 @@ import Testing
             #expect(world.webhooks.queue.waiting == 0)
             #expect(try await world.count("webhook_inbox") == 1)
         }
+    }
+
+    @Test(arguments: TestDatabases.backends)
+    func aRepeatDeliveryOfAStoredWebhookIsAnsweredFromMemoryWithoutTheDatabase(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let (_, body) = try await Self.paidWebhook(world)
+            #expect(try await Self.receive(world, body) == .accepted)
+            await world.webhooks.settleQueued(logger: world.logger)
+            // With the inbox gone, only memory can answer the repeat: it does, as a duplicate.
+            try await world.database.execute("DROP TABLE webhook_inbox", logger: world.logger)
+            #expect(try await Self.receive(world, body) == .duplicate)
+        }
+    }
+
+    @Test func recentKeysAreBoundedAndForgetTheOldestFirst() {
+        let keys = RecentWebhookKeys(capacity: 3)
+        let made = (1...5).map { WebhookInboxKey(owner: OwnerID(rawValue: 1), orderCode: Int64($0), reference: "FT-\($0)") }
+        for key in made { keys.insert(key) }
+        keys.insert(made[4])
+        #expect(keys.count == 3)
+        #expect(made.map(keys.contains) == [false, false, true, true, true])
     }
 
     @Test(arguments: TestDatabases.backends)

@@ -37,6 +37,9 @@ public struct PaymentStatusChange: Sendable, Hashable {
     public let at: Int64
     /// Set when this change flagged money on the payment as owed back (the amount is ``amountPaid``).
     public var refund: RefundReason? = nil
+    /// When the payment was created (Unix ms): its day in the `payment_owner_day` rollup, which ``PaymentSettlement``
+    /// updates as the last statement of the settling transaction.
+    public var paymentCreatedAt: Int64? = nil
 }
 
 /// Payments. Reads by id alone are for callers that check access themselves (renter tokens);
@@ -140,7 +143,8 @@ public struct PaymentRepository: SQLRepository {
     }
 
     /// Applies `event` to the payment through the state machine, on the caller's connection (inside its transaction):
-    /// the payment row is locked, the decision made, the payment and (on success) its booking updated.
+    /// the payment row is locked, the decision made, the payment and (on success) its booking updated (the owner's daily
+    /// rollup is ``PaymentSettlement``'s, last in the same transaction).
     /// Returns the change, or `nil` when nothing changed.
     public func apply(
         _ event: PaymentEvent, to id: PaymentID, reference: String? = nil, on connection: any SQLConnection
@@ -194,14 +198,12 @@ public struct PaymentRepository: SQLRepository {
                 WHERE id = \(id) AND status = 'pending'
                 """)
             if to == .success {
-                try await PaymentRollup.recordSucceeded(
-                    owner: owner, createdAt: try row.decode("created_at"), amountPaid: total, source: source, on: connection)
                 try await connection.execute(
                     "UPDATE booking SET status = 'confirmed', payment_status = 'paid', updated_at = \(now) WHERE id = \(booking) AND owner_id = \(owner)")
             }
             return PaymentStatusChange(
                 paymentID: id, ownerID: owner, from: status, to: to, amountPaid: total, underpaid: underpaid, settledBy: source, at: now,
-                refund: refund)
+                refund: refund, paymentCreatedAt: try row.decode("created_at"))
         }
     }
 

@@ -102,6 +102,8 @@ public struct WebhookService: Sendable {
     let onboardingProbes: OnboardingProbeRepository
     /// The webhooks this instance holds for settlement (``WebhookInboxWorker`` takes from it).
     public let queue: WebhookSettlementQueue
+    /// Inbox keys known stored: repeat deliveries answered from memory.
+    let recentKeys = RecentWebhookKeys()
     let configuration: Configuration
 
     /// - Parameters:
@@ -185,12 +187,15 @@ public struct WebhookService: Sendable {
         metrics.verification(.ok, owner: ownerID)
         let data = verified.data
 
-        // Durable and leased to this instance before the 2xx; a duplicate is absorbed without a write.
+        // Durable and leased to this instance before the 2xx; a duplicate is absorbed without a write (without a
+        // database access at all when this instance has seen its key stored).
+        let key = WebhookInboxKey(owner: ownerID, orderCode: data.orderCode, reference: data.reference)
+        guard !recentKeys.contains(key) else { return (.duplicate, data, ownerID) }
         let receivedAt = payments.clock.now()
         let lease = receivedAt + configuration.lease.wholeMilliseconds
-        guard try await inbox.insert(owner: ownerID, data, body: body, leaseUntil: lease, logger: logger) else {
-            return (.duplicate, data, ownerID)
-        }
+        let inserted = try await inbox.insert(owner: ownerID, data, body: body, leaseUntil: lease, logger: logger)
+        recentKeys.insert(key)
+        guard inserted else { return (.duplicate, data, ownerID) }
         guard try await statusView.owner(orderCode: data.orderCode, logger: logger) == ownerID else {
             // Re-submitting the active set proves it with a probe the current keys verify: recorded for that proof too.
             if webhookKey != nil { _ = try await recordProbe(owner: ownerID, body: body, logger: logger) }
@@ -198,10 +203,7 @@ public struct WebhookService: Sendable {
             logger.info("signed payOS webhook for an unknown order recorded", metadata: ["webhook.probe": "\(data.isConfirmationProbe)"])
             return (.unknownOrder, data, ownerID)
         }
-        queue.push(
-            PendingWebhook(
-                key: .init(owner: ownerID, orderCode: data.orderCode, reference: data.reference), body: body, attempt: 1, lease: lease,
-                receivedAt: receivedAt))
+        queue.push(PendingWebhook(key: key, body: body, attempt: 1, lease: lease, receivedAt: receivedAt))
         return (.accepted, data, ownerID)
     }
 
