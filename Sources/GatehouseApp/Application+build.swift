@@ -59,7 +59,9 @@ public func buildApplication(
             components.notifications.worker,
             WebhookRefusalFlusher(tally: components.webhooks.refusals, interval: .seconds(configuration.keyUseFlushSeconds), logger: logger),
         ] + keyCacheServices(components: components, logger: logger),
-        logger: logger
+        // Request loggers get metadata on every request (request id, client address); format it only for lines that
+        // are logged, not on each set.
+        logger: logger.deferringMetadataFormatting()
     )
     // Stored limits are in force from the first request, and this instance's share counts the instances already live.
     app.beforeServerStarts {
