@@ -60,7 +60,9 @@ public func buildApplication(
             WebhookInboxWorker(webhooks: components.webhooks, configuration: .init(concurrency: configuration.webhookWorkers), logger: logger),
             WebhookRefusalFlusher(tally: components.webhooks.refusals, interval: .seconds(configuration.keyUseFlushSeconds), logger: logger),
         ] + keyCacheServices(components: components, logger: logger),
-        logger: logger
+        // Request loggers get metadata on every request (request id, client address); format it only for lines that
+        // are logged, not on each set.
+        logger: logger.deferringMetadataFormatting()
     )
     // Stored limits are in force from the first request, and this instance's share counts the instances already live.
     app.beforeServerStarts {

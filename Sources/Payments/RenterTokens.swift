@@ -8,9 +8,16 @@ public struct RenterTokens: Sendable {
     static let purpose = "renter-link"
 
     let hasher: TokenHasher
+    /// Tokens already verified, so a renter's repeated polls skip the keyed hash (see ``VerifiedTokenMemo``).
+    let verified: VerifiedTokenMemo
 
     public init(hasher: TokenHasher) {
+        self.init(hasher: hasher, verified: VerifiedTokenMemo())
+    }
+
+    init(hasher: TokenHasher, verified: VerifiedTokenMemo) {
         self.hasher = hasher
+        self.verified = verified
     }
 
     /// The renter token of the payment with this code.
@@ -26,6 +33,10 @@ public struct RenterTokens: Sendable {
     /// Whether `token` opens the payment whose stored hash is `storedHash` (constant time).
     public func matches(_ token: String, storedHash: [UInt8]) -> Bool {
         guard token.utf8.count == 32 else { return false }
-        return hasher.matches(token, purpose: Self.purpose, stored: storedHash)
+        let digest = verified.digest(token)
+        if verified.recognises(digest, storedHash: storedHash) { return true }
+        guard hasher.matches(token, purpose: Self.purpose, stored: storedHash) else { return false }
+        verified.remember(digest, storedHash: storedHash)
+        return true
     }
 }

@@ -40,7 +40,10 @@ public struct ErrorMiddleware: RouterMiddleware {
             }
             response = renderPage(request, mapped) ?? mapped.response()
         }
-        response.headers[HTTPField.Name("X-Request-ID")!] = context.requestID
+        response.headers[Self.requestIDField] = context.requestID
         return response
     }
+
+    /// Made once: a field name is validated when it is made.
+    static let requestIDField = HTTPField.Name("X-Request-ID")!
 }

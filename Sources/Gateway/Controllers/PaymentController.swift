@@ -24,6 +24,8 @@ public struct PaymentController: Sendable {
     /// payOS's redirects confirm through it: anonymous traffic costs the owner at most one payOS GET per payment per
     /// interval.
     let redirects: RedirectConfirmations
+    /// `refresh-status` bodies, encoded once per payment, status and language rather than once per poll.
+    let refreshBodies = RefreshBodyCache(encode: PaymentController.encodedRefreshBody)
 
     public init(
         payments: PaymentService, access: RenterAccess, pages: RenterPages, longPolls: LongPollLimiter, redirects: RedirectConfirmations,
@@ -234,13 +236,7 @@ public struct PaymentController: Sendable {
                 }
             }
         }
-        let locale = request.pageLocale(query: query)
-        let body: ByteBuffer
-        if snapshot.status == .pending, let pending = Self.pendingRefreshBodies[locale] {
-            body = pending
-        } else {
-            body = try APIJSON.encode(Self.refreshBody(snapshot.status, settledPath: settledPath(id: id, status: snapshot.status), locale: locale))
-        }
+        let body = try refreshBodies.body(id, status: snapshot.status, locale: request.pageLocale(query: query))
         return APIJSON.response(body: body, headers: cookieHeaders(request, context, query: query))
     }
 
@@ -259,11 +255,10 @@ public struct PaymentController: Sendable {
         }
     }
 
-    /// The pending answer is the same for every payment: encoded once per language, not once per poll.
-    static let pendingRefreshBodies: [PageLocale: ByteBuffer] = Dictionary(
-        uniqueKeysWithValues: PageLocale.allCases.compactMap { locale in
-            (try? APIJSON.encode(refreshBody(.pending, settledPath: "", locale: locale))).map { (locale, $0) }
-        })
+    /// The encoded body of a payment's status in a language: what ``refreshBodies`` keeps.
+    static func encodedRefreshBody(_ id: PaymentID, _ status: PaymentStatus, _ locale: PageLocale) throws -> ByteBuffer {
+        try APIJSON.encode(refreshBody(status, settledPath: settledPath(id: id, status: status), locale: locale))
+    }
 
     struct QRBody: Encodable {
         struct AccountInfo: Encodable {
@@ -383,9 +378,9 @@ public struct PaymentController: Sendable {
         return found
     }
 
-    private func settledPath(_ payment: Payment) -> String { settledPath(id: payment.id, status: payment.status) }
+    private func settledPath(_ payment: Payment) -> String { Self.settledPath(id: payment.id, status: payment.status) }
 
-    private func settledPath(id: PaymentID, status: PaymentStatus) -> String {
+    static func settledPath(id: PaymentID, status: PaymentStatus) -> String {
         switch status {
         case .pending: "/payment/status/\(id.rawValue)"
         case .success: "/payment/success/\(id.rawValue)"
