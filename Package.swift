@@ -474,6 +474,7 @@ let package = Package(
                 "Tenancy",
                 "Vault",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
