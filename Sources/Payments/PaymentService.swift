@@ -80,7 +80,8 @@ public struct PaymentService: Sendable {
     let bookings: BookingRepository
     let payments: PaymentRepository
     let idempotencyKeys: IdempotencyKeyRepository
-    let settlement: PaymentSettlement
+    /// The one way a payment's state changes (shared with webhooks and reconciliation).
+    public let settlement: PaymentSettlement
     let keyAccess: TenantKeyAccess
     let payOS: PayOSClient
     let tokens: RenterTokens

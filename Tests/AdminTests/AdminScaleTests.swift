@@ -37,13 +37,12 @@ extension AdminSuites {
                     .paid(totalPaid: 100, source: .webhook),  // partial: stays pending
                 ]
                 let created = ids
+                // Through the settlement, which keeps the rollup in the same transaction as the state change.
                 for (id, event) in zip(created, events) {
-                    _ = try await c.database.withTransaction(logger: h.logger) { try await c.paymentRepository.apply(event, to: id, on: $0) }
+                    try await c.payments.settlement.settle(id, event: event, reference: nil, logger: h.logger)
                 }
                 // A second event on a settled payment changes nothing, and counts nothing twice.
-                _ = try await c.database.withTransaction(logger: h.logger) {
-                    try await c.paymentRepository.apply(.paid(totalPaid: 200_000, source: .reconciliation), to: created[0], on: $0)
-                }
+                try await c.payments.settlement.settle(created[0], event: .paid(totalPaid: 200_000, source: .reconciliation), reference: nil, logger: h.logger)
                 let direct = try await AdminScaleFixture.directAggregate(c.database, logger: h.logger)
                 let rollup = try await AdminScaleFixture.rollup(c.database, logger: h.logger)
                 #expect(rollup == direct)
