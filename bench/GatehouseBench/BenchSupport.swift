@@ -26,6 +26,18 @@ struct ScratchDatabase: Sendable {
     let dataDirectory: String
     let cleanup: @Sendable () async -> Void
 
+    /// Runs `body` on a scratch database, dropped afterwards (also when `body` throws).
+    static func using(backend: BenchBackend, url: String?, prefix: String, logger: Logger, _ body: (ScratchDatabase) async throws -> Void) async throws {
+        let database = try await make(backend: backend, url: url, prefix: prefix, logger: logger)
+        do {
+            try await body(database)
+        } catch {
+            await database.cleanup()
+            throw error
+        }
+        await database.cleanup()
+    }
+
     static func make(backend: BenchBackend, url: String?, prefix: String, logger: Logger) async throws -> ScratchDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-\(prefix)-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -83,6 +95,27 @@ let benchRateLimits = [
     "GATEHOUSE_RENTER_RATE_LIMIT_RPS": "100000", "GATEHOUSE_RENTER_RATE_LIMIT_BURST": "1000000",
 ]
 
+/// The `index`-th benchmark booking of `owner` (its own room, day and amount) with its pending payment, made through
+/// `PaymentService.createPayment`. `tomorrow` is the start of the next day (Unix ms), so every booking is in the future.
+func createPendingPayment(
+    components: GatehouseComponents, owner: OwnerID, index: Int, tomorrow: Int64, audit: AuditContext, logger: Logger
+) async throws -> CreatedPayment {
+    let start = tomorrow + Int64(index % 500) * 86_400_000 + 7 * 3_600_000
+    let (booking, _) = try await components.bookings.create(
+        owner: owner,
+        NewBooking(
+            roomTitle: "Phòng \(100 + index % 400)", startTime: start, endTime: start + 3 * 3_600_000,
+            amount: 100_000 + Int64(index % 50) * 10_000, renterName: "Khách \(index)",
+            renterEmail: "renter\(index)@bench.gatehouse.dev", renterPhone: nil),
+        logger: logger)
+    let created = try await components.payments.createPayment(
+        owner: owner, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
+    guard created.payment.status == .pending else {
+        throw ValidationError("payment \(created.payment.id.rawValue) is \(created.payment.status.rawValue), not pending")
+    }
+    return created
+}
+
 /// An owner onboarded with a sandbox channel's credentials and `count` bookings with a pending payment each, created
 /// through `PaymentService.createPayment` (so through the sandbox, the vault and the audit log), `concurrency` at a time.
 func createPendingPayments(
@@ -97,20 +130,7 @@ func createPendingPayments(
     let started = ContinuousClock.now
 
     @Sendable func make(_ index: Int) async throws -> CreatedPayment {
-        let start = tomorrow + Int64(index % 500) * 86_400_000 + 7 * 3_600_000
-        let (booking, _) = try await components.bookings.create(
-            owner: owner.id,
-            NewBooking(
-                roomTitle: "Phòng \(100 + index % 400)", startTime: start, endTime: start + 3 * 3_600_000,
-                amount: 100_000 + Int64(index % 50) * 10_000, renterName: "Khách \(index)",
-                renterEmail: "renter\(index)@bench.gatehouse.dev", renterPhone: nil),
-            logger: logger)
-        let created = try await components.payments.createPayment(
-            owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
-        guard created.payment.status == .pending else {
-            throw ValidationError("payment \(created.payment.id.rawValue) is \(created.payment.status.rawValue), not pending")
-        }
-        return created
+        try await createPendingPayment(components: components, owner: owner.id, index: index, tomorrow: tomorrow, audit: audit, logger: logger)
     }
 
     var payments: [CreatedPayment] = []

@@ -105,14 +105,9 @@ struct ForgedFloodBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "gatehouse.bench", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-        let database = try await ScratchDatabase.make(backend: backend, url: url, prefix: "flood", logger: logger)
-        do {
+        try await ScratchDatabase.using(backend: backend, url: url, prefix: "flood", logger: logger) { database in
             try await measure(database: database, logger: logger)
-        } catch {
-            await database.cleanup()
-            throw error
         }
-        await database.cleanup()
     }
 
     private func measure(database: ScratchDatabase, logger: Logger) async throws {

@@ -87,14 +87,9 @@ struct WebhookIngestBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "gatehouse.bench", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
-        let database = try await ScratchDatabase.make(backend: backend, url: url, prefix: "ingest", logger: logger)
-        do {
+        try await ScratchDatabase.using(backend: backend, url: url, prefix: "ingest", logger: logger) { database in
             try await measure(database: database, logger: logger)
-        } catch {
-            await database.cleanup()
-            throw error
         }
-        await database.cleanup()
     }
 
     private func measure(database: ScratchDatabase, logger: Logger) async throws {
@@ -170,19 +165,8 @@ struct WebhookIngestBench: AsyncParsableCommand {
         let started = ContinuousClock.now
         _ = try await closedLoop(count: payments, concurrency: concurrency) { index in
             let owner = owners[index % owners.count]
-            let start = tomorrow + Int64(index % 500) * 86_400_000 + 7 * 3_600_000
-            let (booking, _) = try await components.bookings.create(
-                owner: owner.id,
-                NewBooking(
-                    roomTitle: "Phòng \(100 + index % 400)", startTime: start, endTime: start + 3 * 3_600_000,
-                    amount: 100_000 + Int64(index % 50) * 10_000, renterName: "Khách \(index)",
-                    renterEmail: "renter\(index)@bench.gatehouse.dev", renterPhone: nil),
-                logger: logger)
-            let created = try await components.payments.createPayment(
-                owner: owner.id, PaymentRequest(bookingID: booking.id), idempotencyKey: nil, audit: audit, logger: logger)
-            guard created.payment.status == .pending else {
-                throw ValidationError("payment \(created.payment.id.rawValue) is \(created.payment.status.rawValue), not pending")
-            }
+            let created = try await createPendingPayment(
+                components: components, owner: owner.id, index: index, tomorrow: tomorrow, audit: audit, logger: logger)
             _ = try await sandbox.pay(String(created.payment.orderCode), clientId: channels[index % owners.count].clientId)
         }
         note("\(label): created and paid \(payments) payments in \(String(format: "%.1f", (ContinuousClock.now - started).seconds)) s")
