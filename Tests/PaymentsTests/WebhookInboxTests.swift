@@ -64,6 +64,32 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabases.backends)
+    func webhooksArrivingTogetherAreStoredTogetherAndEachCopyOfOneIsADuplicate(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            // Five transfers of 100,000 VND to one 500,000 VND link: five webhooks (one reference each).
+            let payment = try await world.createPayment().payment
+            var bodies: [[UInt8]] = []
+            for _ in 0..<5 {
+                let transfer = try await world.sandbox.pay(String(payment.orderCode), amount: 100_000, clientId: PaymentsWorld.channel.clientId)
+                bodies.append(world.webhookBody(for: payment, reference: transfer.reference, amount: 100_000))
+            }
+            // Every webhook twice, all at once: they share statements, and each pair has one stored and one duplicate.
+            let outcomes = try await withThrowingTaskGroup(of: WebhookService.Outcome.self) { group in
+                for body in bodies + bodies { group.addTask { try await Self.receive(world, body) } }
+                return try await group.reduce(into: [WebhookService.Outcome]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .accepted }.count == 5)
+            #expect(outcomes.filter { $0 == .duplicate }.count == 5)
+            #expect(try await world.count("webhook_inbox", where: "processed_at IS NULL AND attempts = 1") == 5)
+            #expect(world.webhooks.queue.waiting == 5)
+            #expect(await world.webhooks.settleQueued(logger: world.logger) == 5)
+            #expect(try await world.stored(payment).status == .success)
+            #expect(try await world.count("webhook_inbox", where: "processed_at IS NOT NULL") == 5)
+            #expect(try await world.count("outbox") == 2)
+        }
+    }
+
     @Test func recentKeysAreBoundedAndForgetTheOldestFirst() {
         let keys = RecentWebhookKeys(capacity: 3)
         let made = (1...5).map { WebhookInboxKey(owner: OwnerID(rawValue: 1), orderCode: Int64($0), reference: "FT-\($0)") }

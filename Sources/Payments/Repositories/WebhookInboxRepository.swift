@@ -28,6 +28,17 @@ public struct WebhookInboxRepository: SQLRepository {
         return inserted.affectedRows > 0
     }
 
+    /// As ``insert(owner:_:body:leaseUntil:logger:)``, sharing one statement with the webhooks `batcher` is storing at the
+    /// same moment (``WebhookInboxBatcher``).
+    func insert(
+        owner: OwnerID, _ data: PayOSWebhookData, body: [UInt8], leaseUntil: Int64, batcher: WebhookInboxBatcher, logger: Logger
+    ) async throws -> Bool {
+        let row = WebhookInboxBatcher.Row(
+            key: WebhookInboxKey(owner: owner, orderCode: data.orderCode, reference: data.reference), data: data,
+            body: String(decoding: body, as: UTF8.self), receivedAt: clock.now(), leaseUntil: leaseUntil)
+        return try await batcher.insert(row, database: database, logger: logger)
+    }
+
     /// Unsettled webhooks whose lease or backoff ended by `now` (Unix ms), oldest due first.
     public func due(now: Int64, limit: Int, logger: Logger) async throws -> [WebhookInboxEntry] {
         try await database.query(

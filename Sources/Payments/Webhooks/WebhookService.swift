@@ -17,7 +17,8 @@ public import Tenancy
 ///    rotation's grace window, the previous one (from this instance's key cache when it holds them: no database
 ///    access). A bad signature is refused, counted in memory only (no audit row, no database write).
 /// 3. The signed webhook goes into the durable inbox keyed by (owner, orderCode, reference), already leased to this
-///    instance: a duplicate is absorbed (no write). The caller answers 2xx now: payOS need not deliver again, whatever
+///    instance, in one statement with the webhooks arriving at the same moment (``WebhookInboxBatcher``): a duplicate
+///    is absorbed (no write). The caller answers 2xx now: payOS need not deliver again, whatever
 ///    happens next.
 ///
 /// Settling (``settle(_:logger:)``, in a ``WebhookInboxWorker`` woken by the insert; or on any instance once the
@@ -104,6 +105,8 @@ public struct WebhookService: Sendable {
     public let queue: WebhookSettlementQueue
     /// Inbox keys known stored: repeat deliveries answered from memory.
     let recentKeys = RecentWebhookKeys()
+    /// Webhooks stored at the same moment share one statement.
+    let inserts = WebhookInboxBatcher()
     let configuration: Configuration
 
     /// - Parameters:
@@ -193,7 +196,7 @@ public struct WebhookService: Sendable {
         guard !recentKeys.contains(key) else { return (.duplicate, data, ownerID) }
         let receivedAt = payments.clock.now()
         let lease = receivedAt + configuration.lease.wholeMilliseconds
-        let inserted = try await inbox.insert(owner: ownerID, data, body: body, leaseUntil: lease, logger: logger)
+        let inserted = try await inbox.insert(owner: ownerID, data, body: body, leaseUntil: lease, batcher: inserts, logger: logger)
         recentKeys.insert(key)
         guard inserted else { return (.duplicate, data, ownerID) }
         guard try await statusView.owner(orderCode: data.orderCode, logger: logger) == ownerID else {
