@@ -8,8 +8,8 @@ import Testing
 /// Request metadata set on a deferring logger reaches the lines that are logged exactly as it did when it was set on
 /// swift-log's `StreamLogHandler` itself: same text, same precedence, same removals, same level.
 @Suite struct DeferredLogMetadataWritesTheSameLines {
-    /// Collects what a `StreamLogHandler` writes.
-    final class Lines: TextOutputStream, @unchecked Sendable {
+    /// Collects what a `StreamLogHandler` writes (its only state is behind a `Mutex`).
+    final class Lines: TextOutputStream, Sendable {
         private let lines = Mutex<[String]>([])
         func write(_ string: String) { lines.withLock { $0.append(string) } }
         /// The lines without their leading timestamp (two loggers may log in different seconds).
