@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Logging
 import Storage
-import Synchronization
+import GatehouseCore
 
 /// Group commit for the audit log's standalone appends (``AuditLog/append(_:database:logger:)``).
 ///
@@ -29,79 +29,24 @@ final class AuditGroupCommitter: Sendable {
     /// most per row) while leaving batches large enough that 32 concurrent appenders rarely wait for two commits.
     static let maxBatch = 256
 
-    /// A caller waiting for its row's batch.
-    private struct Waiter: Sendable {
-        var row: PendingAuditRow
-        var logger: Logger
-        var continuation: CheckedContinuation<AuditRecord, any Error>
-    }
-
-    private struct State: Sendable {
-        var queue: [Waiter] = []
-        var draining = false
-        var inFlight = 0
-        var batches = 0
-    }
+    private let queue = GroupCommitQueue<(row: PendingAuditRow, logger: Logger), AuditRecord>(maxBatch: maxBatch)
 
     /// What the committer is doing, for tests and diagnostics.
-    struct Snapshot: Sendable, Hashable {
-        /// Rows waiting for the next batch.
-        var queued: Int
-        /// Rows in the transaction being committed now.
-        var inFlight: Int
-        /// Batches started so far.
-        var batches: Int
-    }
-
-    private let state = Mutex(State())
-
-    var snapshot: Snapshot {
-        state.withLock { Snapshot(queued: $0.queue.count, inFlight: $0.inFlight, batches: $0.batches) }
-    }
+    var snapshot: GroupCommitQueue<(row: PendingAuditRow, logger: Logger), AuditRecord>.Snapshot { queue.snapshot }
 
     /// Queues `row` and returns once its batch has committed.
     /// - Throws: the batch's error when it did not commit (the row was not written).
     func append(_ row: PendingAuditRow, database: any SQLDatabase, logger: Logger) async throws -> AuditRecord {
-        try await withCheckedThrowingContinuation { continuation in
-            let startDrain = state.withLock { state in
-                state.queue.append(Waiter(row: row, logger: logger, continuation: continuation))
-                if state.draining { return false }
-                state.draining = true
-                return true
-            }
-            // A task of its own (not the caller's) so no caller's cancellation reaches the shared transaction; it
-            // ends as soon as the queue is empty, and it keeps `database` alive only while rows are queued.
-            if startDrain { Task { await self.drain(database: database) } }
-        }
-    }
-
-    /// Commits batches until the queue is empty.
-    private func drain(database: any SQLDatabase) async {
-        while true {
-            let batch = state.withLock { state -> [Waiter] in
-                let count = min(state.queue.count, Self.maxBatch)
-                guard count > 0 else {
-                    state.draining = false
-                    state.inFlight = 0
-                    return []
-                }
-                let batch = Array(state.queue.prefix(count))
-                state.queue.removeFirst(count)
-                state.inFlight = count
-                state.batches += 1
-                return batch
-            }
-            guard let first = batch.first else { return }
-            let rows = batch.map(\.row)
+        // The commit keeps `database` alive only while rows are queued.
+        try await queue.submit((row, logger)) { batch in
+            let logger = batch[0].logger
             do {
-                let records = try await database.withTransaction(logger: first.logger) { connection in
-                    try await AuditLog.chain(rows, on: connection)
+                return try await database.withTransaction(logger: logger) { connection in
+                    try await AuditLog.chain(batch.map(\.row), on: connection)
                 }
-                precondition(records.count == batch.count, "one audit record per queued row")
-                for (waiter, record) in zip(batch, records) { waiter.continuation.resume(returning: record) }
             } catch {
-                first.logger.warning("audit batch failed", metadata: ["audit.rows": "\(batch.count)", "error.type": "\(type(of: error))"])
-                for waiter in batch { waiter.continuation.resume(throwing: error) }
+                logger.warning("audit batch failed", metadata: ["audit.rows": "\(batch.count)", "error.type": "\(type(of: error))"])
+                throw error
             }
         }
     }

@@ -3,18 +3,17 @@ import GatehouseCore
 import Logging
 import PayOS
 import Storage
-import Synchronization
 
 /// Group insert for ``WebhookInboxRepository/insert(owner:_:body:leaseUntil:logger:)``: webhooks arriving at the same
-/// moment share one statement and one commit instead of one each, which is most of what an acknowledgement costs.
+/// moment share one statement and one commit instead of one each.
 ///
-/// Each caller queues its row and suspends; one drain loop takes everything queued (at most ``maxBatch`` rows) and
+/// Each caller queues its row (a ``GroupCommitQueue``); each batch (at most ``maxBatch`` rows)
 /// runs ONE `INSERT IGNORE … VALUES (…), (…) … RETURNING owner_id, order_code, reference` (MariaDB 10.5+, SQLite
 /// 3.35+: only the rows actually inserted come back), then resumes every caller with whether its row was new. The
 /// next batch accumulates while one is in flight, so batches grow with the load and a lone webhook waits for nobody.
 /// Two copies of one webhook in the same batch: the first is "new" if the statement inserted it, the later ones are
 /// duplicates. A failed statement fails every caller in its batch (nothing of it was stored; each answers 5xx and
-/// payOS delivers again). The drain runs in a task of its own, so no caller's cancellation aborts the others' rows.
+/// payOS delivers again).
 final class WebhookInboxBatcher: Sendable {
     static let maxBatch = 64
 
@@ -26,55 +25,20 @@ final class WebhookInboxBatcher: Sendable {
         let leaseUntil: Int64
     }
 
-    private struct Waiter: Sendable {
-        var row: Row
-        var logger: Logger
-        var continuation: CheckedContinuation<Bool, any Error>
-    }
-
-    private struct State: Sendable {
-        var queue: [Waiter] = []
-        var draining = false
-    }
-
-    private let state = Mutex(State())
+    private let queue = GroupCommitQueue<(row: Row, logger: Logger), Bool>(maxBatch: maxBatch)
 
     /// Queues `row` and returns once its batch ran: `true` when it was stored, `false` when its key was already there.
     func insert(_ row: Row, database: any SQLDatabase, logger: Logger) async throws -> Bool {
-        try await withCheckedThrowingContinuation { continuation in
-            let startDrain = state.withLock { state in
-                state.queue.append(Waiter(row: row, logger: logger, continuation: continuation))
-                if state.draining { return false }
-                state.draining = true
-                return true
-            }
-            if startDrain { Task { await self.drain(database: database) } }
-        }
-    }
-
-    private func drain(database: any SQLDatabase) async {
-        while true {
-            let batch = state.withLock { state -> [Waiter] in
-                let count = min(state.queue.count, Self.maxBatch)
-                guard count > 0 else {
-                    state.draining = false
-                    return []
-                }
-                defer { state.queue.removeFirst(count) }
-                return Array(state.queue.prefix(count))
-            }
-            guard let first = batch.first else { return }
+        try await queue.submit((row, logger)) { batch in
+            let logger = batch[0].logger
             do {
-                let inserted = try await Self.insert(batch.map(\.row), database: database, logger: first.logger)
+                let inserted = try await Self.insert(batch.map(\.row), database: database, logger: logger)
                 var answered = Set<WebhookInboxKey>()
-                for waiter in batch {
-                    // Only the first copy of a key in the batch can be the one the statement inserted.
-                    let new = answered.insert(waiter.row.key).inserted && inserted.contains(waiter.row.key)
-                    waiter.continuation.resume(returning: new)
-                }
+                // Only the first copy of a key in the batch can be the one the statement inserted.
+                return batch.map { answered.insert($0.row.key).inserted && inserted.contains($0.row.key) }
             } catch {
-                first.logger.warning("webhook inbox batch failed", metadata: ["webhook.rows": "\(batch.count)", "error.type": "\(type(of: error))"])
-                for waiter in batch { waiter.continuation.resume(throwing: error) }
+                logger.warning("webhook inbox batch failed", metadata: ["webhook.rows": "\(batch.count)", "error.type": "\(type(of: error))"])
+                throw error
             }
         }
     }
