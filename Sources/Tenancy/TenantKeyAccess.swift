@@ -11,7 +11,7 @@ public import Vault
 /// With a ``TenantKeyCache`` (the composition root gives one), the keys come from this instance's cache in guarded
 /// memory; a miss is an audited unseal that fills it, and each use served from the cache is counted in the cache's
 /// ``KeyUseLedger`` (aggregated audit rows); concurrent misses of one owner share one fill
-/// (``TenantKeyCache/fillTurn(owner:part:)``). Without one, every use is an audited unseal whose guarded copy is wiped
+/// (``TenantKeyCache/fillTurn(owner:)``), which unseals and caches the payOS keys and the verification keys together. Without one, every use is an audited unseal whose guarded copy is wiped
 /// after the call. Either way the keys stay in guarded memory: ``PayOSCredentials`` and the verification keys are
 /// ``GuardedBytes``, and signatures are computed from them.
 public struct TenantKeyAccess: Sendable {
@@ -42,24 +42,19 @@ public struct TenantKeyAccess: Sendable {
         _ call: (PayOSCredentials) async throws -> Value
     ) async throws -> Value {
         try rateLimiter.admitPayOSCall(owner: owner)
-        var ticket: TenantKeyCache.FillTicket?
-        if let cache {
-            if let cached = cache.payOSCredentials(owner: owner.rawValue) {
-                cache.uses.record(owner: owner.rawValue, purpose: purpose)
-                return try await call(cached)
-            }
-            // One fill per owner: a concurrent miss waits for the running one and is then served from the cache.
-            ticket = await cache.fillTurn(owner: owner.rawValue, part: .payOS)
-            if ticket == nil, let cached = cache.payOSCredentials(owner: owner.rawValue, counted: false) {
-                cache.uses.record(owner: owner.rawValue, purpose: purpose)
-                return try await call(cached)
+        guard let cache else {
+            return try await vault.withCredentials(owner: owner.rawValue, purpose: purpose, audit: audit, logger: logger) {
+                try await call(PayOSCredentials(unsealed: $0))
             }
         }
-        defer { ticket?.end() }
-        let generation = cache?.generation ?? 0
-        return try await vault.withCredentials(owner: owner.rawValue, purpose: purpose, audit: audit, logger: logger) { [ticket] unsealed in
-            let credentials = cache?.storePayOS(owner: owner.rawValue, unsealed, generation: generation) ?? PayOSCredentials(unsealed: unsealed)
-            ticket?.end()  // the waiters read the cache now, not after this call
+        if let cached = cache.payOSCredentials(owner: owner.rawValue) {
+            cache.uses.record(owner: owner.rawValue, purpose: purpose)
+            return try await call(cached)
+        }
+        return try await fill(cache, owner: owner, purpose: purpose, audit: audit, logger: logger) { cache, counted in
+            cache.payOSCredentials(owner: owner.rawValue, counted: counted)
+        } pick: { $0.payOS } use: { credentials, filled in
+            if !filled { cache.uses.record(owner: owner.rawValue, purpose: purpose) }
             return try await call(credentials)
         }
     }
@@ -94,22 +89,43 @@ public struct TenantKeyAccess: Sendable {
                 }
             }
         }
-        var ticket: TenantKeyCache.FillTicket?
-        if let cache {
-            // One fill per owner: a concurrent miss waits for the running one and is then served from the cache.
-            ticket = await cache.fillTurn(owner: owner.rawValue, part: .verification)
-            if ticket == nil, let cached = cache.verificationKeys(owner: owner.rawValue, counted: false) {
-                defer { cache.uses.record(owner: owner.rawValue, purpose: Self.verifyPurpose) }
-                return try await verify(cached)
+        guard let cache else {
+            return try await vault.webhookVerificationKeys(owner: owner.rawValue, purpose: Self.verifyPurpose, audit: audit, logger: logger) {
+                try await verify($0.map { $0.key as any GuardedBytes })
             }
         }
+        return try await fill(cache, owner: owner, purpose: Self.verifyPurpose, audit: audit, logger: logger) { cache, counted in
+            cache.verificationKeys(owner: owner.rawValue, counted: counted)
+        } pick: { $0.verificationKeys } use: { keys, filled in
+            defer { if !filled { cache.uses.record(owner: owner.rawValue, purpose: Self.verifyPurpose) } }
+            return try await verify(keys)
+        }
+    }
+
+    /// A cache miss: one fill per owner at a time. The leader unseals the owner's active set and verification keys
+    /// together (one audit row, accounting for this use) and caches both halves of the entry, so the owner's first
+    /// webhook after its first payOS call (or the reverse) is a hit; a concurrent miss waits for the running fill and
+    /// is then served from the cache (its use counted), or, when the fill cached nothing, makes its own.
+    /// - Parameters:
+    ///   - cached: the cache lookup of what the caller needs (`counted`: whether it counts as a lookup).
+    ///   - pick: what the caller needs from a fill.
+    ///   - use: the call; its flag says whether these keys came from this caller's own (audited) fill.
+    private func fill<Keys, Value>(
+        _ cache: TenantKeyCache, owner: OwnerID, purpose: String, audit: AuditContext, logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        cached: (TenantKeyCache, _ counted: Bool) -> Keys?,
+        pick: (TenantKeyCache.Filled) -> Keys,
+        use: (Keys, _ filled: Bool) async throws -> Value
+    ) async throws -> Value {
+        let ticket = await cache.fillTurn(owner: owner.rawValue)
+        if ticket == nil, let keys = cached(cache, false) { return try await use(keys, false) }
         defer { ticket?.end() }
-        let generation = cache?.generation ?? 0
-        return try await vault.webhookVerificationKeys(owner: owner.rawValue, purpose: Self.verifyPurpose, audit: audit, logger: logger) {
-            [ticket] keys in
-            let guarded = cache?.storeVerification(owner: owner.rawValue, keys, generation: generation) ?? keys.map { $0.key as any GuardedBytes }
+        let generation = cache.generation
+        return try await vault.withCredentialsAndVerificationKeys(owner: owner.rawValue, purpose: purpose, audit: audit, logger: logger) {
+            [ticket] credentials, verificationKeys in
+            let filled = cache.store(owner: owner.rawValue, credentials, verificationKeys: verificationKeys, generation: generation)
             ticket?.end()  // the waiters read the cache now, not after this call
-            return try await verify(guarded)
+            return try await use(pick(filled), true)
         }
     }
 }

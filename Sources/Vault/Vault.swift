@@ -259,8 +259,9 @@ public final class Vault: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (UnsealedCredentials) async throws -> Value
     ) async throws -> Value {
-        let credentials = try await unsealCredentials(owner: owner, purpose: purpose, audit: audit, logger: logger)
-        defer { credentials.wipe() }
+        let keys = try await unseal(owner: owner, scope: .credentials, purpose: purpose, audit: audit, logger: logger)
+        defer { keys.wipe() }
+        guard let credentials = keys.credentials else { throw VaultError(code: .noCredentials, detail: "owner \(owner) has no active credentials") }
         return try await body(credentials)
     }
 
@@ -275,116 +276,145 @@ public final class Vault: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: ([WebhookVerificationKey]) async throws -> Value
     ) async throws -> Value {
-        let keys = try await unsealVerificationKeys(owner: owner, purpose: purpose, audit: audit, logger: logger)
-        defer { keys.forEach { $0.key.wipe() } }
-        return try await body(keys)
+        let keys = try await unseal(owner: owner, scope: .verification, purpose: purpose, audit: audit, logger: logger)
+        defer { keys.wipe() }
+        return try await body(keys.verification)
     }
 
-    /// Unseals the active set. The caller must wipe it (``withCredentials(owner:purpose:audit:logger:isolation:_:)`` does).
+    /// The owner's active credential set and its webhook verification keys from ONE unseal (one audit row), for the
+    /// duration of `body`, then wiped: what a key cache fills both halves of an owner's entry from, so an owner's first
+    /// payOS call and its first webhook do not each cost an audited unseal.
+    public func withCredentialsAndVerificationKeys<Value>(
+        owner: Int64,
+        purpose: String,
+        audit: AuditContext,
+        logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (UnsealedCredentials, [WebhookVerificationKey]) async throws -> Value
+    ) async throws -> Value {
+        let keys = try await unseal(owner: owner, scope: [.credentials, .verification], purpose: purpose, audit: audit, logger: logger)
+        defer { keys.wipe() }
+        guard let credentials = keys.credentials else { throw VaultError(code: .noCredentials, detail: "owner \(owner) has no active credentials") }
+        return try await body(credentials, keys.verification)
+    }
+
+    /// What one unseal opens: the active set, the checksum keys that may verify a webhook, or both.
+    struct UnsealScope: OptionSet {
+        let rawValue: Int
+        /// The active set (client id, API key, checksum key).
+        static let credentials = UnsealScope(rawValue: 1)
+        /// The active checksum key and, within its grace window, the previous one.
+        static let verification = UnsealScope(rawValue: 2)
+    }
+
+    /// What one unseal opened; the caller wipes it.
+    struct UnsealedKeys {
+        var credentials: UnsealedCredentials?
+        /// Active first.
+        var verification: [WebhookVerificationKey]
+
+        func wipe() {
+            credentials?.wipe()
+            verification.forEach { $0.key.wipe() }
+        }
+    }
+
+    /// Unseals what `scope` asks for, with one audit row. The caller must wipe it.
     ///
-    /// Every row used must carry a state tag that verifies, and the active version must be the owner's newest: a row
-    /// set back to `active` by a database writer fails both (``VaultError/Code/stateTampered``, audited as a failed unseal).
-    package func unsealCredentials(owner: Int64, purpose: String, audit: AuditContext, logger: Logger) async throws -> UnsealedCredentials {
-        try Self.validate(purpose: purpose, audit: audit)
-        let logger = Self.logger(logger, owner: owner)
-        let rows = try await database.query(
-            """
-            SELECT c.kind, c.version, c.state, c.usable_until, c.state_mac, c.sealed, d.kek_version, d.wrapped_dek,
-                   (SELECT MAX(v.version) FROM vault_credential v WHERE v.owner_id = c.owner_id) AS newest
-            FROM vault_credential c JOIN vault_data_key d ON d.owner_id = c.owner_id
-            WHERE c.owner_id = \(owner) AND c.state = 'active'
-            """,
-            logger: logger
-        )
-        guard let first = rows.first else {
-            throw VaultError(code: .noCredentials, detail: "owner \(owner) has no active credentials")
-        }
-        let kekVersion: Int = try first.decode("kek_version")
-        let wrapped: [UInt8] = try first.decode("wrapped_dek")
-        let newest: Int = try first.decode("newest")
-        var sealed: [CredentialKind: (version: Int, blob: [UInt8])] = [:]
-        var duplicated = false
-        for row in rows {
-            guard let kind = CredentialKind(rawValue: try row.decode("kind")) else { continue }
-            duplicated = duplicated || sealed[kind] != nil
-            sealed[kind] = (try row.decode("version"), try row.decode("sealed"))
-        }
-        return try await auditedUnseal(
-            owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger,
-            detail: ["kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "version": .int(newest)]
-        ) {
-            let dataKey = try CredentialEnvelope.unwrapDataKey(wrapped, owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion))
-            let stateKey = CredentialEnvelope.stateKey(dataKey: dataKey)
-            defer { stateKey.wipe() }
-            // Tags first: a set made incomplete or mixed by rows moved between states is tampering, not "no credentials".
-            for row in rows { try Self.requireState(row, owner: owner, stateKey: stateKey) }
-            guard !duplicated, let client = sealed[.clientID], let api = sealed[.apiKey], let checksum = sealed[.checksumKey],
-                client.version == newest, api.version == newest, checksum.version == newest
-            else {
-                throw VaultError(code: .stateTampered, detail: "owner \(owner) has no single active set of the newest version")
-            }
-            return UnsealedCredentials(
-                ownerID: owner, version: client.version,
-                clientID: try CredentialEnvelope.open(client.blob, owner: owner, kind: .clientID, version: client.version, dataKey: dataKey),
-                apiKey: try CredentialEnvelope.open(api.blob, owner: owner, kind: .apiKey, version: api.version, dataKey: dataKey),
-                checksumKey: try CredentialEnvelope.open(checksum.blob, owner: owner, kind: .checksumKey, version: checksum.version, dataKey: dataKey)
-            )
-        }
-    }
-
-    /// The active checksum key and, within its grace window, the previous one. Every `active`/`previous` row must carry
-    /// a state tag that verifies, the active version must be the newest and the previous one the version just before it;
-    /// otherwise nothing is used (``VaultError/Code/stateTampered``): verifying with a key a database writer revived is
-    /// worse than refusing webhooks until an operator stores the credentials again (payOS retries them).
-    private func unsealVerificationKeys(owner: Int64, purpose: String, audit: AuditContext, logger: Logger) async throws -> [WebhookVerificationKey] {
+    /// Every row used must carry a state tag that verifies; the active version must be the owner's newest and the
+    /// previous checksum key the version just before it: a row set back to `active` or `previous` by a database writer
+    /// fails (``VaultError/Code/stateTampered``, audited as a failed unseal) — verifying with a key a database writer
+    /// revived is worse than refusing webhooks until an operator stores the credentials again (payOS retries them).
+    func unseal(owner: Int64, scope: UnsealScope, purpose: String, audit: AuditContext, logger: Logger) async throws -> UnsealedKeys {
         try Self.validate(purpose: purpose, audit: audit)
         let logger = Self.logger(logger, owner: owner)
         let now = clock.now()
-        let rows = try await database.query(
+        let fetched = try await database.query(
             """
             SELECT c.kind, c.version, c.state, c.sealed, c.usable_until, c.state_mac, d.kek_version, d.wrapped_dek,
                    (SELECT MAX(v.version) FROM vault_credential v WHERE v.owner_id = c.owner_id) AS newest
             FROM vault_credential c JOIN vault_data_key d ON d.owner_id = c.owner_id
-            WHERE c.owner_id = \(owner) AND c.kind = 'checksum_key' AND c.state IN ('active', 'previous')
+            WHERE c.owner_id = \(owner) AND c.state IN ('active', 'previous')
             """,
             logger: logger
         )
+        // The rows this unseal uses (their tags are all checked): the active set's, the checksum keys', or both.
+        var rows: [SQLRow] = []
+        var active: [CredentialKind: (version: Int, blob: [UInt8])] = [:]
+        var duplicated = false
+        var activeRows = 0
         var candidates: [(version: Int, active: Bool, until: Int64?, blob: [UInt8])] = []
-        var activeVersions: [Int] = [], previousVersions: [Int] = []
-        for row in rows {
+        var activeChecksumVersions: [Int] = [], previousChecksumVersions: [Int] = []
+        for row in fetched {
             let state: String = try row.decode("state")
+            let kind = CredentialKind(rawValue: try row.decode("kind"))
+            let forCredentials = scope.contains(.credentials) && state == "active"
+            let forVerification = scope.contains(.verification) && kind == .checksumKey
+            guard forCredentials || forVerification else { continue }
+            rows.append(row)
             let version: Int = try row.decode("version")
-            if state == "active" { activeVersions.append(version) } else { previousVersions.append(version) }
-            let until: Int64? = try row.decodeIfPresent("usable_until")
-            guard let blob: [UInt8] = try row.decodeIfPresent("sealed") else { continue }
-            if state == "previous", (until ?? .min) <= now { continue }  // past its grace window, even if not destroyed yet
-            candidates.append((version, state == "active", until, blob))
+            if forCredentials { activeRows += 1 }
+            if forCredentials, let kind {
+                duplicated = duplicated || active[kind] != nil
+                active[kind] = (version, try row.decode("sealed"))
+            }
+            if forVerification {
+                if state == "active" { activeChecksumVersions.append(version) } else { previousChecksumVersions.append(version) }
+                let until: Int64? = try row.decodeIfPresent("usable_until")
+                guard let blob: [UInt8] = try row.decodeIfPresent("sealed") else { continue }
+                if state == "previous", (until ?? .min) <= now { continue }  // past its grace window, even if not destroyed yet
+                candidates.append((version, state == "active", until, blob))
+            }
         }
-        guard candidates.contains(where: \.active), let first = rows.first else {
+        guard let first = rows.first, !scope.contains(.credentials) || activeRows > 0 else {
+            throw VaultError(code: .noCredentials, detail: "owner \(owner) has no active credentials")
+        }
+        if scope.contains(.verification), !candidates.contains(where: \.active) {
             throw VaultError(code: .noCredentials, detail: "owner \(owner) has no active checksum key")
         }
         candidates.sort { ($0.active ? 1 : 0, $0.version) > ($1.active ? 1 : 0, $1.version) }
         let kekVersion: Int = try first.decode("kek_version")
         let newest: Int = try first.decode("newest")
-        return try await auditedUnseal(
-            owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger,
-            detail: ["kinds": ["checksum_key"], "versions": .strings(candidates.map { String($0.version) })]
-        ) {
+        var detail: AuditDetail = scope.contains(.credentials)
+            ? ["kinds": .strings(CredentialKind.allCases.map(\.rawValue).sorted()), "version": .int(newest)]
+            : ["kinds": ["checksum_key"]]
+        if scope.contains(.verification) { detail.fields["versions"] = .strings(candidates.map { String($0.version) }) }
+        return try await auditedUnseal(owner: owner, purpose: purpose, kekVersion: kekVersion, audit: audit, logger: logger, detail: detail) {
             let dataKey = try CredentialEnvelope.unwrapDataKey(
                 try first.decode("wrapped_dek"), owner: owner, kekVersion: kekVersion, kek: masterKeys.key(version: kekVersion)
             )
             let stateKey = CredentialEnvelope.stateKey(dataKey: dataKey)
             defer { stateKey.wipe() }
+            // Tags first: a set made incomplete or mixed by rows moved between states is tampering, not "no credentials".
             for row in rows { try Self.requireState(row, owner: owner, stateKey: stateKey) }
-            guard activeVersions == [newest], previousVersions.allSatisfy({ $0 == newest - 1 }), previousVersions.count <= 1 else {
-                throw VaultError(code: .stateTampered, detail: "owner \(owner) has checksum key rows in states the vault never leaves them in")
-            }
-            return try candidates.map { candidate throws(VaultError) in
-                WebhookVerificationKey(
-                    version: candidate.version, isActive: candidate.active, usableUntil: candidate.active ? nil : candidate.until,
-                    key: try CredentialEnvelope.open(candidate.blob, owner: owner, kind: .checksumKey, version: candidate.version, dataKey: dataKey)
+            var opened = UnsealedKeys(credentials: nil, verification: [])
+            if scope.contains(.credentials) {
+                guard !duplicated, let client = active[.clientID], let api = active[.apiKey], let checksum = active[.checksumKey],
+                    client.version == newest, api.version == newest, checksum.version == newest
+                else {
+                    throw VaultError(code: .stateTampered, detail: "owner \(owner) has no single active set of the newest version")
+                }
+                opened.credentials = UnsealedCredentials(
+                    ownerID: owner, version: client.version,
+                    clientID: try CredentialEnvelope.open(client.blob, owner: owner, kind: .clientID, version: client.version, dataKey: dataKey),
+                    apiKey: try CredentialEnvelope.open(api.blob, owner: owner, kind: .apiKey, version: api.version, dataKey: dataKey),
+                    checksumKey: try CredentialEnvelope.open(checksum.blob, owner: owner, kind: .checksumKey, version: checksum.version, dataKey: dataKey)
                 )
             }
+            if scope.contains(.verification) {
+                guard activeChecksumVersions == [newest], previousChecksumVersions.allSatisfy({ $0 == newest - 1 }),
+                    previousChecksumVersions.count <= 1
+                else {
+                    throw VaultError(code: .stateTampered, detail: "owner \(owner) has checksum key rows in states the vault never leaves them in")
+                }
+                opened.verification = try candidates.map { candidate throws(VaultError) in
+                    WebhookVerificationKey(
+                        version: candidate.version, isActive: candidate.active, usableUntil: candidate.active ? nil : candidate.until,
+                        key: try CredentialEnvelope.open(candidate.blob, owner: owner, kind: .checksumKey, version: candidate.version, dataKey: dataKey)
+                    )
+                }
+            }
+            return opened
         }
     }
 

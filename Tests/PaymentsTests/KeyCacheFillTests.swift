@@ -54,27 +54,26 @@ import Vault
 
     @Test func theWaitersWakeWhenTheFillEndsAndTheNextMissLeadsAgain() async throws {
         let cache = TenantKeyCache(configuration: .init(capacity: 4), invalidations: nil)
-        let ticket = try #require(await cache.fillTurn(owner: 1, part: .payOS))
+        let ticket = try #require(await cache.fillTurn(owner: 1))
         let woken = Tally()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<5 {
                 group.addTask {
-                    #expect(await cache.fillTurn(owner: 1, part: .payOS) == nil)
+                    #expect(await cache.fillTurn(owner: 1) == nil)
                     woken.count.add(1, ordering: .relaxed)
                 }
             }
-            while cache.fillWaiters(owner: 1, part: .payOS) < 5 { await Task.yield() }
+            while cache.fillWaiters(owner: 1) < 5 { await Task.yield() }
             #expect(woken.value == 0)
-            // Another owner's fill and the other part of this owner's entry are separate turns.
-            #expect(await cache.fillTurn(owner: 2, part: .payOS) != nil)
-            #expect(await cache.fillTurn(owner: 1, part: .verification) != nil)
+            // Another owner's fill is a separate turn.
+            #expect(await cache.fillTurn(owner: 2) != nil)
             ticket.end()
             try await group.waitForAll()
         }
         #expect(woken.value == 5)
         ticket.end()  // idempotent
-        #expect(cache.fillWaiters(owner: 1, part: .payOS) == 0)
-        #expect(await cache.fillTurn(owner: 1, part: .payOS) != nil, "the next miss leads a new fill")
+        #expect(cache.fillWaiters(owner: 1) == 0)
+        #expect(await cache.fillTurn(owner: 1) != nil, "the next miss leads a new fill")
     }
 
     final class Tally: Sendable {

@@ -59,6 +59,42 @@ import Vault
     }
 
     @Test(arguments: TestDatabases.backends)
+    func oneFillServesBothThePayOSCallsAndTheWebhookChecksWithThePreviousKeyInItsGraceWindow(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let cache = try #require(world.keyAccess.cache)
+            _ = try await world.credentials.store(
+                owner: world.owner.id, clientID: "rotated-client", apiKey: "rotated-api-key", checksumKey: "rotated-checksum-key",
+                audit: PaymentsWorld.audit, logger: world.logger)
+            #expect(!cache.contains(owner: world.owner.id.rawValue))
+            let unsealsBefore = try await world.count("audit_log", where: "action = 'vault.unseal'")
+
+            // The owner's first payOS call (creating a link) fills the entry...
+            #expect(try await Self.apiKey(world, purpose: "payment.create") == "rotated-api-key")
+            // ...so its first webhook check is a hit, with both keys of the grace window, active first.
+            let keys = try await world.keyAccess.withWebhookVerificationKeys(owner: world.owner.id, audit: PaymentsWorld.audit, logger: world.logger) {
+                $0.map { $0.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+            }
+            #expect(keys == ["rotated-checksum-key", PaymentsWorld.channel.checksumKey])
+            #expect(try await world.count("audit_log", where: "action = 'vault.unseal'") - unsealsBefore == 1)
+            #expect(cache.statistics.hits == 1 && cache.statistics.misses == 1)
+
+            // The one unseal row says what it opened: the whole active set and both checksum keys.
+            let row = try #require(try await world.database.query(
+                "SELECT detail FROM audit_log WHERE action = 'vault.unseal' ORDER BY id DESC LIMIT 1", logger: world.logger).first)
+            let detail = try #require(try JSONSerialization.jsonObject(with: Data(try row.decode("detail", as: String.self).utf8)) as? [String: Any])
+            #expect(detail["purpose"] as? String == "payment.create")
+            #expect(detail["kinds"] as? [String] == ["api_key", "checksum_key", "client_id"])
+            #expect(detail["versions"] as? [String] == ["2", "1"])
+
+            // And the reverse: after a drop, a webhook check fills the payOS half too.
+            cache.invalidate(owner: world.owner.id.rawValue)
+            _ = try await world.keyAccess.withWebhookVerificationKeys(owner: world.owner.id, audit: PaymentsWorld.audit, logger: world.logger) { $0.count }
+            #expect(try await Self.apiKey(world) == "rotated-api-key")
+            #expect(try await world.count("audit_log", where: "action = 'vault.unseal'") - unsealsBefore == 2)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
     func aRotationOrASuspensionDropsTheEntryAtOnceAndTheTimeToLiveEndsIt(backend: TestBackend) async throws {
         try await PaymentsWorld.run(backend) { world in
             let cache = try #require(world.keyAccess.cache)

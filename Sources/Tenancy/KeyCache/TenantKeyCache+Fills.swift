@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 import Synchronization
 
-/// One fill per owner and part at a time.
+/// One fill per owner at a time (a fill unseals both halves of the owner's entry at once).
 ///
 /// **Why.** A miss is an audited unseal (one audit row on the chain's lock). When an owner's first requests arrive
 /// together — a burst of webhooks, a restart under load — each concurrent miss used to unseal on its own. Now the first
@@ -12,27 +12,14 @@ import Synchronization
 /// an invalidation is still not cached; the waiters then find no entry and each unseal for their own call (as they would
 /// after a failed fill): waiting never hands anyone keys that are not in the cache.
 extension TenantKeyCache {
-    /// Which half of an owner's entry a fill unseals.
-    public enum Part: Sendable, Hashable {
-        /// The payOS API and checksum keys (``payOSCredentials(owner:counted:)``).
-        case payOS
-        /// The webhook verification keys (``verificationKeys(owner:counted:)``).
-        case verification
-    }
-
-    struct FillKey: Hashable {
-        var owner: Int64
-        var part: Part
-    }
-
     /// A fill this caller leads. ``end()`` (once the set is stored, or the unseal failed; idempotent, also on release)
     /// wakes the callers waiting for it.
     public final class FillTicket: Sendable {
         let cache: TenantKeyCache
-        let key: FillKey
+        let key: Int64
         private let ended = Atomic<Bool>(false)
 
-        init(cache: TenantKeyCache, key: FillKey) {
+        init(cache: TenantKeyCache, key: Int64) {
             self.cache = cache
             self.key = key
         }
@@ -46,10 +33,10 @@ extension TenantKeyCache {
         deinit { end() }
     }
 
-    /// Takes the turn to fill `owner`'s `part`: a ticket when no fill of it is running (unseal, store, then end the
+    /// Takes the turn to fill `owner`'s entry: a ticket when no fill of it is running (unseal, store, then end the
     /// ticket); otherwise waits until the running fill ends and returns `nil` — look the cache up again then.
-    public func fillTurn(owner: Int64, part: Part) async -> FillTicket? {
-        let key = FillKey(owner: owner, part: part)
+    public func fillTurn(owner: Int64) async -> FillTicket? {
+        let key = owner
         let leads = fills.withLock { fills -> Bool in
             guard fills[key] == nil else { return false }
             fills[key] = []
@@ -67,8 +54,8 @@ extension TenantKeyCache {
         return nil
     }
 
-    /// Callers waiting for the running fill of `owner`'s `part` (tests wait on it).
-    public func fillWaiters(owner: Int64, part: Part) -> Int {
-        fills.withLock { $0[FillKey(owner: owner, part: part)]?.count ?? 0 }
+    /// Callers waiting for the running fill of `owner`'s entry (tests wait on it).
+    public func fillWaiters(owner: Int64) -> Int {
+        fills.withLock { $0[owner]?.count ?? 0 }
     }
 }

@@ -103,8 +103,8 @@ public final class TenantKeyCache: Sendable {
     private let hitCounter: Counter
     private let missCounter: Counter
     private let entriesGauge: Meter
-    /// Fills running, per owner and part, with the callers waiting for each (``fillTurn(owner:part:)``).
-    let fills = Mutex<[FillKey: [CheckedContinuation<Void, Never>]]>([:])
+    /// Fills running, per owner, with the callers waiting for each (``fillTurn(owner:)``).
+    let fills = Mutex<[Int64: [CheckedContinuation<Void, Never>]]>([:])
 
     public static let lookupsMetric = "gatehouse_key_cache_lookups_total"
     public static let entriesMetric = "gatehouse_key_cache_entries"
@@ -178,50 +178,53 @@ public final class TenantKeyCache: Sendable {
 
     // MARK: Fills
 
-    /// Caches a freshly unsealed set and returns credentials reading the cached copy, or `nil` when it was not cached
-    /// (an invalidation since `generation`, keys too long for a slot, or no free slot): use the unsealed set then.
-    public func storePayOS(owner: Int64, _ unsealed: UnsealedCredentials, generation: UInt64) -> PayOSCredentials? {
-        let apiCount = unsealed.apiKey.count, checksumCount = unsealed.checksumKey.count
-        guard apiCount + checksumCount <= Self.halfSize, let clientId = unsealed.clientID.unprotectedUTF8String() else { return nil }
-        let now = clock.now()
-        let result = mutate { state -> (PayOSCredentials?, [Entry]) in
-            guard state.generation == generation else { return (nil, []) }
-            let (slot, evicted) = entrySlot(&state, owner: owner, now: now)
-            guard let slot else { return (nil, evicted) }
-            if let part = state.entries[owner]?.payOS {  // filled meanwhile by a concurrent miss
-                return (PayOSCredentials(clientId: part.clientId, apiKey: part.apiKey, checksumKey: part.checksumKey), evicted)
-            }
-            Self.copy([unsealed.apiKey, unsealed.checksumKey], into: slot, at: 0)
-            let part = PayOSPart(
-                clientId: clientId, apiKey: slot.field(offset: 0, count: apiCount),
-                checksumKey: slot.field(offset: apiCount, count: checksumCount))
-            state.entries[owner]?.payOS = part
-            return (PayOSCredentials(clientId: part.clientId, apiKey: part.apiKey, checksumKey: part.checksumKey), evicted)
-        }
-        return result.0
+    /// The keys a fill hands to its caller: views of the cached copies, or the unsealed ones for what could not be
+    /// cached (valid only while the unsealed set is).
+    public struct Filled: Sendable {
+        public var payOS: PayOSCredentials
+        /// Active first; the previous checksum key only within its grace window.
+        public var verificationKeys: [any GuardedBytes]
     }
 
-    /// Caches freshly unsealed verification keys (active first) and returns guarded views of the cached copies, or
-    /// `nil` when they were not cached (see ``storePayOS(owner:_:generation:)``).
-    public func storeVerification(owner: Int64, _ keys: [WebhookVerificationKey], generation: UInt64) -> [any GuardedBytes]? {
-        guard keys.reduce(0, { $0 + $1.key.count }) <= Self.halfSize else { return nil }
+    /// Caches a freshly unsealed set and its verification keys (active first) in the two halves of `owner`'s entry.
+    /// What was not cached — an invalidation since `generation`, keys too long for a half, no free slot — is handed
+    /// back as the unsealed copies: use those then. A half filled meanwhile by a concurrent miss is kept.
+    public func store(owner: Int64, _ unsealed: UnsealedCredentials, verificationKeys keys: [WebhookVerificationKey], generation: UInt64) -> Filled {
         let now = clock.now()
-        let result = mutate { state -> ([any GuardedBytes]?, [Entry]) in
-            guard state.generation == generation else { return (nil, []) }
-            let (slot, evicted) = entrySlot(&state, owner: owner, now: now)
-            guard let slot else { return (nil, evicted) }
-            if let parts = state.entries[owner]?.verification { return (Self.usable(parts, now: now), evicted) }
-            Self.copy(keys.map(\.key), into: slot, at: Self.halfSize)
-            var offset = Self.halfSize
-            var parts: [VerificationPart] = []
-            for key in keys {
-                parts.append(VerificationPart(key: slot.field(offset: offset, count: key.key.count), usableUntil: key.isActive ? nil : key.usableUntil))
-                offset += key.key.count
+        var filled = Filled(payOS: PayOSCredentials(unsealed: unsealed), verificationKeys: Self.usable(keys, now: now))
+        let apiCount = unsealed.apiKey.count, checksumCount = unsealed.checksumKey.count
+        let clientId = unsealed.clientID.unprotectedUTF8String()
+        let payOSFits = apiCount + checksumCount <= Self.halfSize && clientId != nil
+        let verificationFits = keys.reduce(0, { $0 + $1.key.count }) <= Self.halfSize
+        guard payOSFits || verificationFits else { return filled }
+        return mutate { state -> Filled in
+            guard state.generation == generation else { return filled }
+            let (slot, _) = entrySlot(&state, owner: owner, now: now)
+            guard let slot else { return filled }
+            if payOSFits, let clientId {
+                let part = state.entries[owner]?.payOS ?? {
+                    Self.copy([unsealed.apiKey, unsealed.checksumKey], into: slot, at: 0)
+                    return PayOSPart(
+                        clientId: clientId, apiKey: slot.field(offset: 0, count: apiCount),
+                        checksumKey: slot.field(offset: apiCount, count: checksumCount))
+                }()
+                state.entries[owner]?.payOS = part
+                filled.payOS = PayOSCredentials(clientId: part.clientId, apiKey: part.apiKey, checksumKey: part.checksumKey)
             }
-            state.entries[owner]?.verification = parts
-            return (Self.usable(parts, now: now), evicted)
+            if verificationFits {
+                let parts = state.entries[owner]?.verification ?? {
+                    Self.copy(keys.map(\.key), into: slot, at: Self.halfSize)
+                    var offset = Self.halfSize
+                    return keys.map { key in
+                        defer { offset += key.key.count }
+                        return VerificationPart(key: slot.field(offset: offset, count: key.key.count), usableUntil: key.isActive ? nil : key.usableUntil)
+                    }
+                }()
+                state.entries[owner]?.verification = parts
+                filled.verificationKeys = Self.usable(parts, now: now)
+            }
+            return filled
         }
-        return result.0
     }
 
     // MARK: Invalidation
@@ -269,6 +272,10 @@ public final class TenantKeyCache: Sendable {
 
     private static func usable(_ parts: [VerificationPart], now: Int64) -> [any GuardedBytes] {
         parts.filter { ($0.usableUntil ?? .max) > now }.map(\.key)
+    }
+
+    private static func usable(_ keys: [WebhookVerificationKey], now: Int64) -> [any GuardedBytes] {
+        keys.filter { $0.isActive || ($0.usableUntil ?? .max) > now }.map(\.key)
     }
 
     /// The live entry of `owner`, made most recently used; an expired one is removed.
