@@ -59,12 +59,17 @@ public struct GatehouseTestBed: Sendable {
                 let bed = GatehouseTestBed(
                     backend: backend, databaseURL: databaseURL, sandbox: sandbox, sandboxURL: sandboxURL, payOSTap: tap,
                     masterKeys: MasterKeyRing.generateEntry(version: 1), directory: directory.path, logger: logger)
+                // Each teardown step is logged (debug), so a hung teardown names its step.
                 do {
                     let result = try await body(bed)
+                    logger.debug("test bed: body returned; stopping the payOS tap")
                     await tap?.stop()
+                    logger.debug("test bed: tap stopped; stopping the sandbox")
                     return result
                 } catch {
+                    logger.debug("test bed: body threw; stopping the payOS tap")
                     await tap?.stop()
+                    logger.debug("test bed: tap stopped; stopping the sandbox")
                     throw error
                 }
             }
@@ -107,11 +112,16 @@ public struct GatehouseTestBed: Sendable {
             configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
         do {
             let result = try await buildApplication(components: components, logger: logger).test(.live) { client in
-                try await body(TestGatehouse(bed: self, components: components, port: try #require(client.port)))
+                let result = try await body(TestGatehouse(bed: self, components: components, port: try #require(client.port)))
+                logger.debug("test bed: test body returned; shutting the instance down")
+                return result
             }
+            logger.debug("test bed: instance stopped; closing its database")
             await components.database.shutdown()
+            logger.debug("test bed: instance's database closed")
             return result
         } catch {
+            logger.debug("test bed: instance failed or its test threw; closing its database")
             await components.database.shutdown()
             throw error
         }

@@ -28,8 +28,10 @@ public enum TestDatabaseURL {
             } catch {
                 result = .failure(error)
             }
+            logger.debug("test database: dropping \(name)")
             _ = try? await admin.execute(SQLQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
             await admin.shutdown()
+            logger.debug("test database: \(name) dropped")
             return try result.get()
         }
     }
