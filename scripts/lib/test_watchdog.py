@@ -95,7 +95,11 @@ def main():
     except subprocess.TimeoutExpired:
         pass
     except KeyboardInterrupt:
-        os.killpg(process.pid, signal.SIGTERM)
+        for pid in descendants(process.pid) + [process.pid]:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         raise
 
     log(f"the test suite is still running after {args.limit:.0f} s; stopping it")
@@ -109,11 +113,17 @@ def main():
         log(f"no unfinished test in {args.events}")
     gdb = shutil.which("gdb")
     for pid in descendants(process.pid):
-        if gdb and "xctest" in command_line(pid) or gdb and "PackageTests" in command_line(pid):
+        if gdb and ("xctest" in command_line(pid) or "PackageTests" in command_line(pid)):
             log(f"threads of {command_line(pid)[:120]} (pid {pid}):")
             sys.stderr.flush()
             subprocess.run([gdb, "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 25"],
                            stdout=sys.stderr, stderr=subprocess.DEVNULL, timeout=120, check=False)
+    # `swift test` starts the test process in a process group of its own: stop every descendant by pid, then the group.
+    for pid in descendants(process.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     return 124

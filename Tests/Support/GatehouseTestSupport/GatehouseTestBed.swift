@@ -48,30 +48,32 @@ public struct GatehouseTestBed: Sendable {
         let logger = logs?.logger ?? TestDatabases.logger
         return try await TestDatabaseURL.withURL(backend, logger: logger) { databaseURL in
             let sandbox = PayOSSandbox(configuration: configuration, logger: TestDatabases.logger)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await sandbox.run() }
-                defer { group.cancelAll() }
+            let sandboxService = BackgroundServices([sandbox], name: "the payOS sandbox", logger: TestDatabases.logger)
+            var tap: PayOSTap?
+            // Each teardown step is logged (debug), so a hung teardown names its step.
+            do {
                 let sandboxURL = try await sandbox.baseURL()
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(at: directory) }
-                let tap = tapPayOS ? try await PayOSTap.start(sandbox: sandbox, logger: TestDatabases.logger) : nil
+                tap = tapPayOS ? try await PayOSTap.start(sandbox: sandbox, logger: TestDatabases.logger) : nil
                 let bed = GatehouseTestBed(
                     backend: backend, databaseURL: databaseURL, sandbox: sandbox, sandboxURL: sandboxURL, payOSTap: tap,
                     masterKeys: MasterKeyRing.generateEntry(version: 1), directory: directory.path, logger: logger)
-                // Each teardown step is logged (debug), so a hung teardown names its step.
-                do {
-                    let result = try await body(bed)
-                    logger.debug("test bed: body returned; stopping the payOS tap")
-                    await tap?.stop()
-                    logger.debug("test bed: tap stopped; stopping the sandbox")
-                    return result
-                } catch {
-                    logger.debug("test bed: body threw; stopping the payOS tap")
-                    await tap?.stop()
-                    logger.debug("test bed: tap stopped; stopping the sandbox")
-                    throw error
-                }
+                let result = try await body(bed)
+                logger.debug("test bed: body returned; stopping the payOS tap")
+                await tap?.stop()
+                logger.debug("test bed: tap stopped; stopping the sandbox")
+                await sandboxService.stop()
+                logger.debug("test bed: sandbox stopped")
+                return result
+            } catch {
+                logger.debug("test bed: body threw; stopping the payOS tap")
+                await tap?.stop()
+                logger.debug("test bed: tap stopped; stopping the sandbox")
+                await sandboxService.stop()
+                logger.debug("test bed: sandbox stopped")
+                throw error
             }
         }
     }

@@ -18,7 +18,7 @@ public final class PayOSTap: Sendable {
     private struct State {
         public var calls: [Call] = []
         var port: Int?
-        var task: Task<Void, any Error>?
+        var services: BackgroundServices?
         var createAnswersToLose = 0
     }
 
@@ -49,12 +49,12 @@ public final class PayOSTap: Sendable {
                 tap.state.withLock { $0.port = port }
             },
             logger: logger)
-        let task = Task { try await app.run() }
-        tap.state.withLock { $0.task = task }
+        let services = BackgroundServices([app], name: "the payOS tap", logger: logger)
+        tap.state.withLock { $0.services = services }
         let deadline = ContinuousClock.now + .seconds(10)
         while tap.state.withLock({ $0.port }) == nil {
             guard ContinuousClock.now < deadline else {
-                task.cancel()
+                await tap.stop()
                 throw HarnessError(description: "the payOS tap did not start listening within 10 s")
             }
             try await Task.sleep(for: .milliseconds(5))
@@ -80,12 +80,11 @@ public final class PayOSTap: Sendable {
 
     /// Stops serving: payOS is unreachable from then on (connections are refused).
     public func stop() async {
-        guard let task = state.withLock({ state -> Task<Void, any Error>? in
-            defer { state.task = nil }
-            return state.task
+        guard let services = state.withLock({ state -> BackgroundServices? in
+            defer { state.services = nil }
+            return state.services
         }) else { return }
-        task.cancel()
-        _ = await task.result
+        await services.stop()
     }
 }
 
