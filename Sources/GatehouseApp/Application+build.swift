@@ -3,6 +3,7 @@ import Admin
 import Gateway
 import HTTPTypes
 public import Hummingbird
+public import NIOCore
 public import Logging
 import PayOS
 public import ServiceLifecycle
@@ -20,12 +21,14 @@ public import GatehouseHTTP
 ///   - logger: the process logger.
 ///   - extraServices: run with the application before the server starts accepting requests (e.g. the dev sandbox).
 ///   - beforeServerStarts: work that needs the services running but must finish before the first request.
+///   - onServerRunning: called once the server listens, with its channel (e.g. to learn the bound port).
 /// - Returns: an application to `runService()` (graceful shutdown on SIGTERM/SIGINT).
 public func buildApplication(
     components: GatehouseComponents,
     logger: Logger,
     extraServices: [any Service] = [],
-    beforeServerStarts: (@Sendable () async throws -> Void)? = nil
+    beforeServerStarts: (@Sendable () async throws -> Void)? = nil,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let configuration = components.configuration
     let router = buildRouter(components: components)
@@ -60,6 +63,7 @@ public func buildApplication(
             WebhookInboxWorker(webhooks: components.webhooks, configuration: .init(concurrency: configuration.webhookWorkers), logger: logger),
             WebhookRefusalFlusher(tally: components.webhooks.refusals, interval: .seconds(configuration.keyUseFlushSeconds), logger: logger),
         ] + keyCacheServices(components: components, logger: logger),
+        onServerRunning: onServerRunning,
         // Request loggers get metadata on every request (request id, client address); format it only for lines that
         // are logged, not on each set.
         logger: logger.deferringMetadataFormatting()

@@ -2,7 +2,8 @@
 import Foundation
 import GatehouseApp
 import Hummingbird
-import HummingbirdTesting
+import Synchronization
+import ServiceLifecycle
 public import Logging
 public import LogTestSupport
 public import PayOSSandbox
@@ -51,6 +52,13 @@ public struct GatehouseTestBed: Sendable {
             let sandboxService = BackgroundServices([sandbox], name: "the payOS sandbox", logger: TestDatabases.logger)
             var tap: PayOSTap?
             // Each teardown step is logged (debug), so a hung teardown names its step.
+            func tearDown(_ outcome: String) async {
+                logger.debug("test bed: \(outcome); stopping the payOS tap")
+                await tap?.stop()
+                logger.debug("test bed: tap stopped; stopping the sandbox")
+                await sandboxService.stop()
+                logger.debug("test bed: sandbox stopped")
+            }
             do {
                 let sandboxURL = try await sandbox.baseURL()
                 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gh-test-\(UUID().uuidString)")
@@ -61,18 +69,10 @@ public struct GatehouseTestBed: Sendable {
                     backend: backend, databaseURL: databaseURL, sandbox: sandbox, sandboxURL: sandboxURL, payOSTap: tap,
                     masterKeys: MasterKeyRing.generateEntry(version: 1), directory: directory.path, logger: logger)
                 let result = try await body(bed)
-                logger.debug("test bed: body returned; stopping the payOS tap")
-                await tap?.stop()
-                logger.debug("test bed: tap stopped; stopping the sandbox")
-                await sandboxService.stop()
-                logger.debug("test bed: sandbox stopped")
+                await tearDown("body returned")
                 return result
             } catch {
-                logger.debug("test bed: body threw; stopping the payOS tap")
-                await tap?.stop()
-                logger.debug("test bed: tap stopped; stopping the sandbox")
-                await sandboxService.stop()
-                logger.debug("test bed: sandbox stopped")
+                await tearDown("body threw")
                 throw error
             }
         }
@@ -108,13 +108,19 @@ public struct GatehouseTestBed: Sendable {
         publicURL: String = TestGatehouse.publicURL, environment extra: [String: String] = [:],
         _ body: @Sendable (TestGatehouse) async throws -> T
     ) async throws -> T {
-        let configuration = try GatehouseConfiguration(
+        var configuration = try GatehouseConfiguration(
             environment: environment(publicURL: publicURL, dataDirectory: try makeDataDirectory(), extra: extra))
+        // A free port of the system's choosing unless the test names one (the instance reports the one it got).
+        if extra["GATEHOUSE_PORT"] == nil { configuration.port = 0 }
         let components = try await GatehouseComponents.open(
             configuration: configuration, masterKeys: try MasterKeyRing.load(configuration: configuration), logger: logger)
         do {
-            let result = try await buildApplication(components: components, logger: logger).test(.live) { client in
-                let result = try await body(TestGatehouse(bed: self, components: components, port: try #require(client.port)))
+            let started = ServerStart()
+            let app = buildApplication(components: components, logger: logger, onServerRunning: { channel in
+                started.listening(port: channel.localAddress?.port)
+            })
+            let result = try await Self.live(app, started: started, logger: logger) { port in
+                let result = try await body(TestGatehouse(bed: self, components: components, port: port))
                 logger.debug("test bed: test body returned; shutting the instance down")
                 return result
             }
@@ -129,6 +135,39 @@ public struct GatehouseTestBed: Sendable {
         }
     }
 
+    /// Runs `app` as `gatehouse serve` does (a `ServiceGroup`, stopped by a graceful shutdown), hands its port to `body`
+    /// once it listens, then shuts it down.
+    ///
+    /// Not HummingbirdTesting's `.live`: that waits for the port without watching the application, so an instance
+    /// whose start failed (a service or `beforeServerStarts` throwing) left its test waiting forever. Here a start
+    /// that fails ends the wait with the application's error.
+    private static func live<T: Sendable>(
+        _ app: some ApplicationProtocol, started: ServerStart, logger: Logger, _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
+        let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await serviceGroup.run()
+                    started.stopped(HarnessError(description: "the Gatehouse instance stopped before it listened"))
+                } catch {
+                    started.stopped(error)
+                    throw error
+                }
+            }
+            let result: Result<T, any Error>
+            do {
+                let port = try await started.port()
+                result = .success(try await body(port))
+            } catch {
+                result = .failure(error)
+            }
+            await serviceGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return try result.get()
+        }
+    }
+
     /// A `gatehouse serve` child process on `port` with this bed's configuration (plus `environment`, which wins), its
     /// own data directory, and a log file there; not started yet (``GatehouseProcess/start(timeout:)``). Variables of
     /// the test's own environment are passed on, except `GATEHOUSE_*` ones.
@@ -140,5 +179,50 @@ public struct GatehouseTestBed: Sendable {
         ) { $1 }
         return GatehouseProcess(
             port: port, environment: environment, logFile: (dataDirectory as NSString).appendingPathComponent("gatehouse.log"))
+    }
+}
+
+/// The port an instance listens on, or why it never will: whichever comes first settles the wait.
+final class ServerStart: Sendable {
+    private enum State {
+        case waiting([CheckedContinuation<Int, any Error>])
+        case listening(Int)
+        case failed(any Error)
+    }
+
+    private let state = Mutex(State.waiting([]))
+
+    func listening(port: Int?) {
+        settle(port.map(Result.success) ?? .failure(HarnessError(description: "the Gatehouse instance listens on no port")))
+    }
+
+    func stopped(_ error: any Error) { settle(.failure(error)) }
+
+    func port() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            let settled = state.withLock { state -> Result<Int, any Error>? in
+                switch state {
+                case .waiting(var waiters):
+                    waiters.append(continuation)
+                    state = .waiting(waiters)
+                    return nil
+                case .listening(let port): return .success(port)
+                case .failed(let error): return .failure(error)
+                }
+            }
+            if let settled { continuation.resume(with: settled) }
+        }
+    }
+
+    private func settle(_ result: Result<Int, any Error>) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int, any Error>] in
+            guard case .waiting(let waiters) = state else { return [] }
+            switch result {
+            case .success(let port): state = .listening(port)
+            case .failure(let error): state = .failed(error)
+            }
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
     }
 }
