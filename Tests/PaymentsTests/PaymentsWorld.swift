@@ -149,7 +149,9 @@ struct PaymentsWorld: Sendable {
             keyAccess: keyAccess, linkFetches: linkFetches, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
             metrics: WebhookMetrics(factory: NOOPMetricsHandler.instance),
             onboardingProbes: OnboardingProbeRepository(database: database, clock: wallClock),
-            configuration: .init(confirmWithPayOS: confirmWithPayOS))
+            // A first backoff of 10–20 s of the test clock (which runs with real time): "not due yet" right after a
+            // failed attempt holds however slowly a loaded machine gets to the next line; tests advance 60 s.
+            configuration: .init(confirmWithPayOS: confirmWithPayOS, baseBackoff: .seconds(20), maxBackoff: .seconds(40)))
 
         let owner = try await owners.create(name: "Nhà trọ Hoa Sen", email: "owner@example.vn", logger: logger)
         _ = try await credentials.store(
