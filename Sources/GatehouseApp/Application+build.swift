@@ -124,8 +124,11 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
 
     // One owner authenticator (one suspension rule) for every route that reads owner API keys.
     // Failed owner and admin authentications share one budget per client address.
+    // Refusals of a spent budget (address or webhook key) are held before they are answered: one tarpit for both.
+    let refusalHold = RefusalHold(delay: .milliseconds(components.configuration.authRefusalDelayMillis))
     let authFailures = AuthFailureLimiter(
-        policy: components.configuration.authFailureLimit, trustedProxies: trustedProxies, metrics: components.observability.factory)
+        policy: components.configuration.authFailureLimit, trustedProxies: trustedProxies, metrics: components.observability.factory,
+        hold: refusalHold)
     let authenticator = OwnerAuthenticator(apiKeys: components.apiKeys, owners: components.owners, failures: authFailures)
     let access = RenterAccess(
         statusView: components.statusView, tokens: components.renterTokens, authenticator: authenticator,
@@ -143,7 +146,8 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     renter.group(context: NotificationReaderContext.self).addRoutes(components.notifications.controller.endpoints)
     router.addRoutes(
         WebhookController(
-            webhooks: components.webhooks, failures: authFailures, keyFailures: WebhookKeyFailureGuard(trustedProxies: trustedProxies)
+            webhooks: components.webhooks, failures: authFailures,
+            keyFailures: WebhookKeyFailureGuard(trustedProxies: trustedProxies, hold: refusalHold)
         ).endpoints)
     router.addRoutes(components.onboardingPage.endpoints)
 

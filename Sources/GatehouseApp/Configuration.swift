@@ -65,6 +65,10 @@ public import Tenancy
 /// - `GATEHOUSE_AUTH_FAILURE_BURST` / `GATEHOUSE_AUTH_FAILURES_PER_MINUTE` (integers, default 10 / 10): failed owner
 ///   API key and admin token authentications per client address (IPv6 per /64); past them, requests presenting a
 ///   credential from that address are refused 429 until the budget refills.
+/// - `GATEHOUSE_AUTH_REFUSAL_DELAY_MS` (integer 0–10000, default 1000): such a refusal (and a webhook key's, see
+///   `WebhookKeyFailureGuard`) is answered after this hold, capped by its `Retry-After`, so a client posting on
+///   keep-alive connections as fast as it is answered gets about one answer per connection per second (``RefusalHold``;
+///   at most 4,096 held at once, beyond that answered at once). 0 answers at once.
 /// - `GATEHOUSE_TRUSTED_PROXIES` (comma-separated CIDRs, default none): proxies whose `X-Forwarded-For` / `X-Real-IP`
 ///   name the client; without it the socket peer is the client.
 /// - `GATEHOUSE_INSTANCE_HEARTBEAT_SECONDS` (integer 1–60, default 2): instance registry heartbeat; an instance is
@@ -130,6 +134,8 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var ipRateLimitBurst: Int
     public var authFailureBurst: Int
     public var authFailuresPerMinute: Int
+    /// How long a refusal of a spent failure budget is held before it is answered.
+    public var authRefusalDelayMillis: Int
     /// Onboarding proofs (payOS credential submissions) per owner per sliding hour.
     public var onboardingAttemptsPerHour: Int
     /// Comma-separated CIDRs of trusted reverse proxies (validated).
@@ -248,6 +254,7 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.ipRateLimitBurst = try integer("GATEHOUSE_IP_RATE_LIMIT_BURST", default: 200, range: 1...1_000_000)
         self.authFailureBurst = try integer("GATEHOUSE_AUTH_FAILURE_BURST", default: 10, range: 1...10_000)
         self.authFailuresPerMinute = try integer("GATEHOUSE_AUTH_FAILURES_PER_MINUTE", default: 10, range: 1...60_000)
+        self.authRefusalDelayMillis = try integer("GATEHOUSE_AUTH_REFUSAL_DELAY_MS", default: 1_000, range: 0...10_000)
         self.onboardingAttemptsPerHour = try integer("GATEHOUSE_ONBOARDING_ATTEMPTS_PER_HOUR", default: 10, range: 1...1_000)
         self.trustedProxies = value("GATEHOUSE_TRUSTED_PROXIES") ?? ""
         if TrustedProxies(parsing: trustedProxies) == nil {

@@ -96,7 +96,7 @@ public struct DashboardController: Sendable {
         guard !expected.isEmpty, let presented = form["csrf"], ConstantTimeText.equals(presented, expected) else {
             return page(request, "signin", title: "Sign in", model: [:], csrf: "", session: nil, error: strings["badForm"], status: .forbidden)
         }
-        try authFailures.admit(request, context: context, kind: .admin)
+        try await authFailures.admit(request, context: context, kind: .admin)
         guard let token = form["token"], let session = try await sessions.signIn(token: token.trimmingCharacters(in: .whitespaces), logger: context.logger)
         else {
             authFailures.recordFailure(request, context: context, kind: .admin)

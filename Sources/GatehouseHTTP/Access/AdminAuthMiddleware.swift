@@ -21,7 +21,7 @@ public struct AdminAuthMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = request.bearerToken else { throw AdminAuthMiddleware.unauthorized }
-        try failures.admit(request, context: context, kind: .admin)
+        try await failures.admit(request, context: context, kind: .admin)
         guard let admin = try await tokens.authenticate(token, logger: context.logger) else {
             failures.recordFailure(request, context: context, kind: .admin)
             throw AdminAuthMiddleware.unauthorized

@@ -26,7 +26,7 @@ public struct OwnerAuthenticator: Sendable {
     ///   key presented from an address whose failed attempts used up its budget.
     func owner(_ request: Request, context: GatehouseRequestContext) async throws -> Owner? {
         guard let token = request.bearerToken else { return nil }
-        try failures.admit(request, context: context, kind: .owner)
+        try await failures.admit(request, context: context, kind: .owner)
         guard let ownerID = try await apiKeys.authenticate(token, logger: context.logger),
             let owner = try await owners.get(ownerID, logger: context.logger)
         else {

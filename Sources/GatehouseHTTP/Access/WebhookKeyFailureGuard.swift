@@ -21,22 +21,29 @@ public final class WebhookKeyFailureGuard: Sendable {
     let buckets: KeyedRateLimiter<String>
     let policy: RateLimitPolicy
     let trustedProxies: TrustedProxies
+    /// Holds refusals before they are answered (shared with the address budget: ``AuthFailureLimiter/hold``).
+    let hold: RefusalHold
     /// Per key, the address buckets that delivered verified webhooks, most recent last.
     private let senders = Mutex<[String: [String]]>([:])
 
-    public init(policy: RateLimitPolicy = defaultPolicy, trustedProxies: TrustedProxies, clock: RateLimitClock = .continuous) {
+    public init(
+        policy: RateLimitPolicy = defaultPolicy, trustedProxies: TrustedProxies, clock: RateLimitClock = .continuous, hold: RefusalHold = RefusalHold()
+    ) {
         self.buckets = KeyedRateLimiter(clock: clock, pruneThreshold: 256)
         self.policy = policy
         self.trustedProxies = trustedProxies
+        self.hold = hold
     }
 
     /// Refuses (429) a webhook for `key` when the key's refusals used up its budget and the sender is not one of the
-    /// key's known senders.
-    public func admit(key: String, _ request: Request, context: GatehouseRequestContext) throws {
+    /// key's known senders; the refusal is answered after the ``hold``.
+    public func admit(key: String, _ request: Request, context: GatehouseRequestContext) async throws {
         guard !buckets.wouldAdmit(key, policy: policy) else { return }
         let sender = address(request, context: context)
         guard !(senders.withLock { $0[key]?.contains(sender) ?? false }) else { return }
-        throw APIError.rateLimited(buckets.admit(key, policy: policy), advertised: policy, instances: 1)
+        let decision = buckets.admit(key, policy: policy)
+        await hold.hold(retryAfterSeconds: decision.retryAfterSeconds)
+        throw APIError.rateLimited(decision, advertised: policy, instances: 1)
     }
 
     /// Charges one refused webhook to `key`.

@@ -57,10 +57,10 @@ public struct WebhookController: Sendable {
     }
 
     private func handle(_ request: Request, context: GatehouseRequestContext, webhookKey: String?) async throws -> JSONResponse<Answer> {
-        try failures.admit(request, context: context, kind: .webhook)
+        try await failures.admit(request, context: context, kind: .webhook)
         // The shared route has no key of its own: its refusals share one budget.
         let guardKey = webhookKey ?? "shared"
-        try keyFailures.admit(key: guardKey, request, context: context)
+        try await keyFailures.admit(key: guardKey, request, context: context)
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: context.maxUploadSize)

@@ -125,7 +125,7 @@ public struct OwnerConsoleController: Sendable {
         guard !expected.isEmpty, let presented = form["csrf"], ConsoleSessionStore.constantTimeEquals(presented, expected) else {
             return signInForm(request, error: strings["badForm"], status: .forbidden)
         }
-        try authFailures.admit(request, context: context, kind: .owner)
+        try await authFailures.admit(request, context: context, kind: .owner)
         let key = (form["api_key"] ?? "").trimmingCharacters(in: .whitespaces)
         switch try await sessions.signIn(apiKey: key, logger: context.logger) {
         case .wrongKey:

@@ -298,6 +298,33 @@ extension GatewayAPITests {
             }
         }
 
+        /// A refusal of a spent budget is held before it is answered (``RefusalHold``), for wrong keys and forged webhooks
+        /// alike, so a client posting as fast as it is answered gets about one answer per connection per hold.
+        @Test func aRefusalOfASpentFailureBudgetIsHeldBeforeItIsAnswered() async throws {
+            let environment = [
+                "GATEHOUSE_AUTH_FAILURE_BURST": "1", "GATEHOUSE_AUTH_FAILURES_PER_MINUTE": "1", "GATEHOUSE_TRUSTED_PROXIES": "127.0.0.0/8, ::1",
+                "GATEHOUSE_AUTH_REFUSAL_DELAY_MS": "700",
+            ]
+            try await GatewayHarness.run(.sqlite, environment: environment) { gw in
+                var attacker = Self.forwarded("198.51.100.77")
+                attacker[.authorization] = "Bearer gh_aaaaaaaaaaaa_" + String(repeating: "b", count: 52)
+                #expect(try await gw.get("/api/payments", headers: attacker).status == .unauthorized)
+                let clock = ContinuousClock()
+                let started = clock.now
+                let refused = try await gw.get("/api/payments", headers: attacker)
+                let held = clock.now - started
+                #expect(refused.status == .tooManyRequests && refused.retryAfter != nil)
+                #expect(held >= .milliseconds(700), "held \(held)")
+                // A forged webhook from the same address: refused before its body is read, after the same hold.
+                attacker[.authorization] = nil
+                attacker[.contentType] = "application/json"
+                let webhookStarted = clock.now
+                let forged = try await gw.request(.post, "/webhook/payos", headers: attacker, body: "{}")
+                #expect(forged.status == .tooManyRequests)
+                #expect(clock.now - webhookStarted >= .milliseconds(700))
+            }
+        }
+
         @Test(arguments: TestDatabases.backends)
         func failedAuthenticationsAreLimitedPerClientAddress(backend: TestBackend) async throws {
             let environment = [
