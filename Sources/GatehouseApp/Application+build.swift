@@ -31,7 +31,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let configuration = components.configuration
-    let router = buildRouter(components: components)
+    let (router, refreshStatus) = buildRoutes(components: components)
     let changeFeed = PaymentChangeFeed(
         repository: components.paymentRepository, view: components.statusView, clock: components.clock, logger: logger)
     let rateLimitReloader = RateLimitReloader(
@@ -40,7 +40,7 @@ public func buildApplication(
         database: components.database, limiter: components.rateLimiter, clock: components.clock,
         heartbeatInterval: .seconds(configuration.instanceHeartbeatSeconds), logger: logger)
     var app = Application(
-        router: router,
+        responder: GatehouseResponder(router: router.buildResponder(), refreshStatus: refreshStatus),
         // Slow and silent clients cannot hold sockets: idle connections and unfinished request heads are closed.
         server: .gatehouse(
             idleTimeout: .seconds(configuration.idleTimeoutSeconds), requestHeadTimeout: .seconds(configuration.requestHeadTimeoutSeconds),
@@ -79,6 +79,11 @@ public func buildApplication(
 
 /// The router with every route and the edge middleware.
 public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequestContext> {
+    buildRoutes(components: components).router
+}
+
+/// The router, and the renter's plain poll answered before it (``GatehouseResponder``) with the same controller's parts.
+func buildRoutes(components: GatehouseComponents) -> (router: Router<GatehouseRequestContext>, refreshStatus: RefreshStatusFastPath) {
     let router = Router(context: GatehouseRequestContext.self)
     let pages = components.pages
     // Outermost, so it sees the status the client gets; labelled by route template (`context.endpointPath`), never the
@@ -171,7 +176,7 @@ public func buildRouter(components: GatehouseComponents) -> Router<GatehouseRequ
     router.addRoutes(components.dashboardController(authFailures: authFailures).endpoints)
     // Owners' console: its own session cookie (signed in with an owner API key); wrong keys spend the same budget.
     router.addRoutes(components.ownerConsoleController(authFailures: authFailures).endpoints)
-    return router
+    return (router, paymentController.refreshStatusFastPath(limiter: components.rateLimiter))
 }
 
 extension Request {

@@ -52,7 +52,24 @@ extension Request {
 
     /// ``pageLocale`` from a query the caller already parsed.
     public func pageLocale(query: Parameters) -> PageLocale {
-        PageLocale.negotiate(acceptLanguage: headers[.acceptLanguage], query: query["lang"].map(String.init), cookie: cookies["gh_lang"]?.value)
+        PageLocale.negotiate(acceptLanguage: headers[.acceptLanguage], query: query["lang"].map(String.init), cookie: cookie(named: "gh_lang").map(String.init))
+    }
+
+    /// The value of the first cookie called `name`, as `cookies[name]?.value` finds it (every `Cookie` field split at
+    /// `;`, leading whitespace dropped, the name up to the first `=`, the value after the `=`s that follow it, an empty one none) without building the list of
+    /// every cookie: the renter's poll reads one or two cookies per request.
+    public func cookie(named name: String) -> Substring? {
+        for field in headers where field.name == .cookie {
+            for pair in field.value.split(separator: ";", omittingEmptySubsequences: false) {
+                let pair = pair.drop { $0.isWhitespace }
+                guard let equals = pair.firstIndex(of: "="), pair[..<equals] == name else { continue }
+                // The first cookie of that name decides. As Hummingbird reads it, the `=`s after the name are all
+                // separators (`a==1` is `1`), and an empty value is no cookie.
+                let value = pair[pair.index(after: equals)...].drop { $0 == "=" }
+                return value.isEmpty ? nil : value
+            }
+        }
+        return nil
     }
 
     /// A `Set-Cookie` that remembers an explicit `?lang=` choice.

@@ -85,21 +85,24 @@ public final class PaymentStatusView: Sendable {
     public var hits: Int { state.withLock { $0.hits } }
     public var misses: Int { state.withLock { $0.misses } }
 
-    /// The payment's snapshot: from memory when known, otherwise read once from the database.
-    /// `nil` when no such payment exists.
-    public func snapshot(of id: PaymentID, logger: Logger) async throws -> PaymentSnapshot? {
-        let cached: PaymentSnapshot? = state.withLock { state in
+    /// The payment's snapshot if it is in memory (a hit), else `nil` without reading the database or counting a miss:
+    /// for callers that answer from memory or hand the request on to one that calls ``snapshot(of:logger:)``.
+    public func cachedSnapshot(of id: PaymentID) -> PaymentSnapshot? {
+        state.withLock { state in
             state.tick &+= 1
-            guard var entry = state.entries[id] else {
-                state.misses += 1
-                return nil
-            }
+            guard var entry = state.entries[id] else { return nil }
             state.hits += 1
             entry.lastUsed = state.tick
             state.entries[id] = entry
             return entry.snapshot
         }
-        if let cached { return cached }
+    }
+
+    /// The payment's snapshot: from memory when known, otherwise read once from the database.
+    /// `nil` when no such payment exists.
+    public func snapshot(of id: PaymentID, logger: Logger) async throws -> PaymentSnapshot? {
+        if let cached = cachedSnapshot(of: id) { return cached }
+        state.withLock { $0.misses += 1 }
         guard let loaded = try await repository.snapshot(id, logger: logger) else { return nil }
         return state.withLock { state in
             // Another task may have stored a newer snapshot while this one read the database.

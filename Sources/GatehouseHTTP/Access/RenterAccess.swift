@@ -56,20 +56,31 @@ public struct RenterAccess: Sendable {
     /// even with the owner's key); without one, the key of the payment's owner grants.
     func grant(for id: PaymentID, presented: PresentedToken?, owner: Owner?, logger: Logger) async throws -> RenterGrant? {
         if let presented {
-            guard let snapshot = try await statusView.snapshot(of: id, logger: logger),
-                tokens.matches(presented.token, storedHash: snapshot.renterTokenHash)
-            else { return nil }
-            // SameSite=Lax (not Strict) so the cookie also comes back on payOS's redirect to our return page.
-            let setCookie =
-                presented.fromQuery
-                ? "\(Self.cookieName(id))=\(presented.token); Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
-                : nil
-            return RenterGrant(snapshot: snapshot, basis: .renterToken(setCookie: setCookie))
+            guard let snapshot = try await statusView.snapshot(of: id, logger: logger) else { return nil }
+            return renterGrant(snapshot, presented)
         }
         guard let owner, let snapshot = try await statusView.snapshot(of: id, logger: logger), snapshot.ownerID == owner.id else {
             return nil
         }
         return RenterGrant(snapshot: snapshot, basis: .ownerKey)
+    }
+
+    /// The grant of a renter token for a payment whose snapshot is in memory; `nil` when it is not in memory or the token
+    /// does not match. Never suspends: for the renter's poll answered without the router (`RefreshStatusFastPath`),
+    /// which hands anything this does not grant to the routes behind ``RenterAccess``.
+    public func cachedGrant(for id: PaymentID, token: some StringProtocol, fromQuery: Bool) -> RenterGrant? {
+        guard let snapshot = statusView.cachedSnapshot(of: id) else { return nil }
+        return renterGrant(snapshot, PresentedToken(token: String(token), fromQuery: fromQuery))
+    }
+
+    private func renterGrant(_ snapshot: PaymentSnapshot, _ presented: PresentedToken) -> RenterGrant? {
+        guard tokens.matches(presented.token, storedHash: snapshot.renterTokenHash) else { return nil }
+        // SameSite=Lax (not Strict) so the cookie also comes back on payOS's redirect to our return page.
+        let setCookie =
+            presented.fromQuery
+            ? "\(Self.cookieName(snapshot.paymentID))=\(presented.token); Path=/; Max-Age=604800; HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
+            : nil
+        return RenterGrant(snapshot: snapshot, basis: .renterToken(setCookie: setCookie))
     }
 
     /// A renter token as the request presented it: `?t=` (a first visit, answered with the cookie) or the payment's
@@ -78,12 +89,17 @@ public struct RenterAccess: Sendable {
         let token: String
         let fromQuery: Bool
 
+        init(token: String, fromQuery: Bool) {
+            self.token = token
+            self.fromQuery = fromQuery
+        }
+
         init?(_ id: PaymentID, request: Request, query: Parameters) {
             if let token = query["t"] {
                 self.token = String(token)
                 self.fromQuery = true
-            } else if let token = request.cookies[RenterAccess.cookieName(id)]?.value {
-                self.token = token
+            } else if let token = request.cookie(named: RenterAccess.cookieName(id)) {
+                self.token = String(token)
                 self.fromQuery = false
             } else {
                 return nil
@@ -94,7 +110,7 @@ public struct RenterAccess: Sendable {
     /// Whether the request carries this payment's valid renter token (query or cookie), without throwing: for payOS's
     /// cancel redirect, which names the payment by its order code rather than a route id.
     public func hasRenterToken(_ payment: Payment, request: Request, context: some RequestContext) async -> Bool {
-        guard let token = request.uri.queryParameters["t"].map(String.init) ?? request.cookies[Self.cookieName(payment.id)]?.value,
+        guard let token = request.uri.queryParameters["t"].map(String.init) ?? request.cookie(named: Self.cookieName(payment.id)).map(String.init),
             let snapshot = try? await statusView.snapshot(of: payment.id, logger: context.logger)
         else { return false }
         return tokens.matches(token, storedHash: snapshot.renterTokenHash)

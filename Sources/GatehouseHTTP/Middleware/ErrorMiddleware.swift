@@ -45,5 +45,5 @@ public struct ErrorMiddleware: RouterMiddleware {
     }
 
     /// Made once: a field name is validated when it is made.
-    static let requestIDField = HTTPField.Name("X-Request-ID")!
+    public static let requestIDField = HTTPField.Name("X-Request-ID")!
 }

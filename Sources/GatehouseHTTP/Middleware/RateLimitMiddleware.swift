@@ -109,6 +109,14 @@ public struct RateLimitMiddleware: RouterMiddleware {
     }
 }
 
+extension RateLimitMiddleware {
+    /// The fields ``handle(_:context:next:)`` adds to an admitted renter request charged to its payment's bucket, for
+    /// a caller that charged `limiter.admitRenter(payment:)` itself (the renter's poll answered without the router).
+    public static func admittedRenterFields(_ decision: RateLimitDecision, limiter: TenantRateLimiter) -> HTTPFields {
+        decision.rateLimitHeaders(policyName: "default", advertised: limiter.defaults.perPayment, instances: limiter.instances, refused: false)
+    }
+}
+
 extension IPAddress {
     /// The per-client bucket an address is charged to: the address itself for IPv4, its /64 for IPv6 — one
     /// subscriber's allocation, inside which a single host can pick a fresh address for every request.

@@ -64,6 +64,25 @@ import Testing
         }
     }
 
+    /// `cookie(named:)` (one cookie, no list built: the renter's poll) finds what Hummingbird's `cookies[name]` finds, in
+    /// any `Cookie` field text, split over one or two fields.
+    @Test func oneCookieIsReadExactlyAsTheCookieListReadsIt() async {
+        let names = ["gh_pt_7", "gh_lang", "a", "b"]
+        let parts = Gen.element(of: names + ["=", "; ", ";", " ", "=1", "=x=y", "gh_pt_7=tok", "gh_lang=en", "\t", "😀"]).compactMap { $0 }
+        let field = parts.array(of: 0...12).map { $0.joined() }
+        await propertyCheck(input: field, field, Gen.bool) { first, second, split in
+            var headers = HTTPFields()
+            headers.append(HTTPField(name: .cookie, value: first))
+            if split { headers.append(HTTPField(name: .cookie, value: second)) }
+            let request = Request(
+                head: HTTPRequest(method: .get, scheme: "https", authority: "gatehouse.example", path: "/", headerFields: headers),
+                body: RequestBody(buffer: ByteBuffer()))
+            for name in names {
+                #expect(request.cookie(named: name).map(String.init) == request.cookies[name]?.value, "\(name) in \(headers)")
+            }
+        }
+    }
+
     @Test func theRenterTokenIsTheQuerysTThenTheCookieAndMatchesOnlyItself() async {
         let tokens = RenterTokens(hasher: TokenHasher(pepper: Array(repeating: 1, count: 32)))
         let token = tokens.token(paymentCode: "code")
