@@ -114,6 +114,40 @@ final class ManualWallClock: Sendable {
             #expect(try await a.beat() == 1)
             let rows = try await db.query("SELECT COUNT(*) AS n FROM gateway_instance", logger: logger)
             #expect(try rows.first?.decode("n", as: Int64.self) == 1)
+
+            // An instance long gone (no withdrawal: killed) is removed by the next heartbeat that notices, twenty stale
+            // periods after its last one; until then its row stays (and is not counted).
+            let c = InstanceRegistry(database: db, limiter: TenantRateLimiter(defaults: defaults), clock: clock.clock, heartbeatInterval: .seconds(2), logger: logger)
+            #expect(try await c.beat() == 2)
+            clock.advance(milliseconds: 120_000)
+            #expect(try await a.beat() == 1)
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM gateway_instance", logger: logger).first?.decode("n", as: Int64.self) == 2)
+            clock.advance(milliseconds: 1)
+            #expect(try await a.beat() == 1)
+            let left = try await db.query("SELECT instance_key FROM gateway_instance", logger: logger).map { try $0.decode("instance_key", as: String.self) }
+            #expect(left == [a.instanceKey])
+        }
+    }
+
+    /// An instance's start-up beat (`announce`) runs beside its periodic one, and other instances beat at the same time:
+    /// heartbeats and the removal of long-gone rows never deadlock (on MariaDB a `DELETE` walking the heartbeat index
+    /// against an `UPDATE` of a heartbeat did, and failed the instance's start).
+    @Test(arguments: TestDatabases.backends)
+    func concurrentHeartbeatsNeverFail(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let registries = (0..<3).map { _ in
+                InstanceRegistry(database: db, limiter: TenantRateLimiter(defaults: defaults), heartbeatInterval: .seconds(2), logger: logger)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for round in 0..<100 {
+                    for registry in registries {
+                        group.addTask { _ = try await registry.beat() }
+                        if round.isMultiple(of: 2) { group.addTask { _ = try await registry.beat() } }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM gateway_instance", logger: logger).first?.decode("n", as: Int64.self) == 3)
         }
     }
 

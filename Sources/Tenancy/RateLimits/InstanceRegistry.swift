@@ -115,9 +115,16 @@ public struct InstanceRegistry: Service {
             logger.info("live gateway instances changed", metadata: ["instances.live": "\(live)", "instances.previous": "\(limiter.instances)"])
         }
         limiter.setLiveInstances(live)
-        // Rows of instances long gone are removed by whoever notices first.
-        try await database.execute(
-            "DELETE FROM gateway_instance WHERE heartbeat_at < \(now - staleAfterMillis * 20)", logger: logger)
+        // Rows of instances long gone are removed by whoever notices first: found by a plain (non-locking) read and
+        // removed by primary key. A `DELETE … WHERE heartbeat_at < ?` walks the heartbeat index and locks its entries
+        // before their rows, the opposite order of an `UPDATE` of a heartbeat (row, then index entry), and on MariaDB
+        // the two deadlocked — one of them this instance's own start-up beat (`announce`), which then failed the start.
+        let cutoff = now - staleAfterMillis * 20
+        let gone = try await database.query("SELECT id FROM gateway_instance WHERE heartbeat_at < \(cutoff)", logger: logger)
+        for row in gone {
+            let id = try row.decode("id", as: Int64.self)
+            try await database.execute("DELETE FROM gateway_instance WHERE id = \(id) AND heartbeat_at < \(cutoff)", logger: logger)
+        }
         return live
     }
 
