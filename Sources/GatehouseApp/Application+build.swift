@@ -60,7 +60,10 @@ public func buildApplication(
             VaultMaintenanceService(vault: components.vault, logger: logger),
             AdminStatsService(refresher: components.adminStats, logger: logger),
             components.notifications.worker,
-            WebhookInboxWorker(webhooks: components.webhooks, configuration: .init(concurrency: configuration.webhookWorkers), logger: logger),
+            WebhookInboxWorker(
+                webhooks: components.webhooks,
+                configuration: .init(concurrency: configuration.webhookWorkers, burstHoldback: .milliseconds(configuration.webhookBurstHoldbackMillis)),
+                logger: logger),
             WebhookRefusalFlusher(tally: components.webhooks.refusals, interval: .seconds(configuration.keyUseFlushSeconds), logger: logger),
         ] + keyCacheServices(components: components, logger: logger),
         onServerRunning: onServerRunning,

@@ -161,6 +161,43 @@ import Testing
         }
     }
 
+    /// During a burst (a webhook arrived within the quiet period) the workers beyond the first leave young work to it,
+    /// so the burst is acknowledged first; once the first in line waited the holdback out, or the burst is over, every
+    /// worker takes work.
+    @Test func aBurstIsAcknowledgedFirstAndSettledByAllWorkersAfterTheHoldback() {
+        let configuration = WebhookInboxWorker.Configuration(burstHoldback: .seconds(2), burstQuiet: .milliseconds(100))
+        func may(last: Int64, oldest: Int64?) -> Bool {
+            configuration.surgeMayTake(lastReceivedAt: last, oldestWaitingReceivedAt: oldest, now: 10_000)
+        }
+        #expect(!may(last: 9_990, oldest: 9_000))
+        #expect(!may(last: 9_901, oldest: 8_001))
+        #expect(may(last: 9_990, oldest: 8_000))
+        #expect(may(last: 9_990, oldest: 1_000))
+        #expect(may(last: 9_900, oldest: 9_999))
+        #expect(may(last: 0, oldest: 9_999))
+        #expect(may(last: 9_999, oldest: nil))
+        #expect(WebhookInboxWorker.Configuration(burstHoldback: .zero).surgeMayTake(lastReceivedAt: 10_000, oldestWaitingReceivedAt: 10_000, now: 10_000))
+    }
+
+    /// The moment the workers read: when a webhook last began to be received, whatever its answer.
+    @Test(arguments: TestDatabases.backends)
+    func theLastArrivalIsRecordedForAcceptedAndRefusedWebhooks(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let (_, body) = try await Self.paidWebhook(world)
+            let clock = world.clock.wallClock
+            #expect(world.webhooks.lastReceivedAt == 0)
+            var before = clock.now()
+            #expect(try await Self.receive(world, body) == .accepted)
+            #expect((before...clock.now()).contains(world.webhooks.lastReceivedAt))
+            // The test clock moves on a minute: the refused webhook's arrival is the new moment.
+            world.clock.advance(byMillis: 60_000)
+            before = clock.now()
+            await #expect(throws: (any Error).self) { try await Self.receive(world, Array("not json".utf8)) }
+            #expect((before...clock.now()).contains(world.webhooks.lastReceivedAt))
+            await world.webhooks.settleQueued(logger: world.logger)
+        }
+    }
+
     @Test(arguments: TestDatabases.backends)
     func aRunningWorkerSettlesAReceivedWebhookAtOnceWithoutWaitingForItsPoll(backend: TestBackend) async throws {
         try await PaymentsWorld.run(backend) { world in

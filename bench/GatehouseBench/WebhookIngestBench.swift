@@ -67,8 +67,14 @@ struct WebhookIngestBench: AsyncParsableCommand {
     @Option(help: "Log level on stderr (trace … critical).")
     var logLevel: String = "warning"
 
+    @Option(name: .customLong("set"), help: "A Gatehouse setting for the run, KEY=VALUE (repeatable), e.g. --set GATEHOUSE_WEBHOOK_WORKERS=2.")
+    var settings: [String] = []
+
     func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
+        for setting in settings where !setting.hasPrefix("GATEHOUSE_") || !setting.contains("=") {
+            throw ValidationError("--set wants GATEHOUSE_NAME=value, not \(setting)")
+        }
         guard (1...100_000).contains(payments) else { throw ValidationError("--payments must be from 1 to 100000") }
         guard (1...payments).contains(owners) else { throw ValidationError("--owners must be from 1 to --payments") }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
@@ -96,11 +102,15 @@ struct WebhookIngestBench: AsyncParsableCommand {
         let channels = (0..<owners).map { _ in makeBenchChannel() }
         let label = "webhook-ingest (\(backend.rawValue), \(owners) owner\(owners == 1 ? "" : "s"))"
         let (payments, setupConcurrency, settleTimeout, noConfirm) = (self.payments, self.setupConcurrency, self.settleTimeout, self.noConfirm)
-        let environment = [
+        var environment = [
             "GATEHOUSE_WEBHOOK_CONFIRM": noConfirm ? "false" : "true",
             // Every owner's keys stay cached for the whole run (the default capacity is 10,000).
             "GATEHOUSE_KEY_CACHE_CAPACITY": String(max(10_000, owners)),
         ]
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1)
+            environment[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
         try await withBenchGateway(
             database: database, channels: channels, port: port, connections: concurrency, environment: environment, logLevel: logLevel,
             logger: logger,

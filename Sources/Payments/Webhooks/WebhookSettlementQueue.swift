@@ -58,6 +58,11 @@ public final class WebhookSettlementQueue: Sendable {
     /// Webhooks waiting for a worker.
     public var waiting: Int { state.withLock { $0.count } }
 
+    /// When the webhook first in line was received (Unix ms); `nil` when none waits.
+    public var oldestWaitingReceivedAt: Int64? {
+        state.withLock { state in state.head < state.items.count ? state.items[state.head].receivedAt : nil }
+    }
+
     /// Whether `key` is queued or being settled here.
     public func holds(_ key: WebhookInboxKey) -> Bool { state.withLock { $0.held.contains(key) } }
 
@@ -139,4 +144,12 @@ public final class WebhookSettlementQueue: Sendable {
         }
         for taker in takers { taker.resume(returning: nil) }
     }
+}
+
+/// A moment shared by a struct service and its readers (Unix ms; 0 until set).
+final class LastTime: Sendable {
+    private let millis = Atomic<Int64>(0)
+
+    func set(_ value: Int64) { millis.store(value, ordering: .relaxed) }
+    var value: Int64 { millis.load(ordering: .relaxed) }
 }
