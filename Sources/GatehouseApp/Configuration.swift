@@ -45,7 +45,7 @@ public import Tenancy
 ///   they are unsealed (and audited) again; bounds how long an idle owner's keys stay in memory.
 /// - `GATEHOUSE_WEBHOOK_WORKERS` (integer 1–256, default 8): acknowledged payOS webhooks settled at once on this
 ///   instance (each is mostly a payOS GET and one transaction).
-/// - `GATEHOUSE_WEBHOOK_BURST_HOLDBACK_MS` (integer 0–60000, default 2000): while webhooks keep arriving (one within
+/// - `GATEHOUSE_WEBHOOK_BURST_HOLDBACK_MS` (integer 0–60000, default 10000): while webhooks keep arriving (one within
 ///   the last 100 ms), the settlement workers beyond the first leave webhooks younger than this to it, so a burst is
 ///   acknowledged first (`WebhookInboxWorker`); 0 lets every worker settle at once.
 /// - `GATEHOUSE_WEBHOOK_LEASE_SECONDS` (integer 5–600, default 30): how long an instance holds an acknowledged webhook
@@ -248,7 +248,7 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         self.keyUseFlushSeconds = try integer("GATEHOUSE_KEY_USE_FLUSH_SECONDS", default: 5, range: 1...300)
         self.webhookWorkers = try integer("GATEHOUSE_WEBHOOK_WORKERS", default: 8, range: 1...256)
         self.webhookLeaseSeconds = try integer("GATEHOUSE_WEBHOOK_LEASE_SECONDS", default: 30, range: 5...600)
-        self.webhookBurstHoldbackMillis = try integer("GATEHOUSE_WEBHOOK_BURST_HOLDBACK_MS", default: 2_000, range: 0...60_000)
+        self.webhookBurstHoldbackMillis = try integer("GATEHOUSE_WEBHOOK_BURST_HOLDBACK_MS", default: 10_000, range: 0...60_000)
         self.renterRateLimitRPS = try integer("GATEHOUSE_RENTER_RATE_LIMIT_RPS", default: 2, range: 1...100_000)
         self.renterRateLimitBurst = try integer("GATEHOUSE_RENTER_RATE_LIMIT_BURST", default: 30, range: 1...1_000_000)
         self.returnConfirmSeconds = try integer("GATEHOUSE_RETURN_CONFIRM_SECONDS", default: 5, range: 0...60)

@@ -37,7 +37,7 @@ public struct WebhookInboxWorker: Service {
         public var burstQuiet: Duration
 
         public init(
-            concurrency: Int = 8, pollInterval: Duration = .seconds(1), batchSize: Int = 200, burstHoldback: Duration = .seconds(2),
+            concurrency: Int = 8, pollInterval: Duration = .seconds(1), batchSize: Int = 200, burstHoldback: Duration = .seconds(10),
             burstQuiet: Duration = .milliseconds(100)
         ) {
             self.concurrency = max(1, concurrency)
