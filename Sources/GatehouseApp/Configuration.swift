@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import Foundation
+public import Storage
 public import Tenancy
 
 /// Everything Gatehouse reads from its environment, validated once at start-up.
@@ -13,6 +14,12 @@ public import Tenancy
 /// - `GATEHOUSE_DATA_DIR` (path, default `./.gatehouse`): SQLite file, generated dev master key, dev mail folder.
 /// - `GATEHOUSE_DATABASE_URL` (secret, default unset = SQLite at `<data dir>/gatehouse.sqlite`):
 ///   `mysql://user:pass@host:port/db`, `mysql://user:pass@localhost/db?socket=/path`, or `sqlite:///path`.
+/// - `GATEHOUSE_DATABASE_POOL_SIZE` (integer 1–256, default 4 on SQLite, 8 on MariaDB): database connections this
+///   instance keeps open at most. On MariaDB, instances × pool size must stay below the server's `max_connections`.
+/// - `GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS` (integer 10–600000, default 5000): how long a request waits for a free
+///   connection before it is answered 503 `SERVICE_UNAVAILABLE` (`Retry-After`); nothing is written.
+/// - `GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS` (integer 0–600000, default 5000): SQLite only, how long a write waits for
+///   another connection's (or process's) write lock before the same 503.
 /// - `GATEHOUSE_MASTER_KEYS` (secret): versioned vault master keys, `2:<base64>,1:<base64>`.
 /// - `GATEHOUSE_MASTER_KEY_FILE` (path): the same in a file readable by its owner only. One of the two is required
 ///   by `serve`; `dev` generates a key file in the data directory on first run.
@@ -92,6 +99,9 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
     public var dataDirectory: String
     /// Secret: may contain a password.
     public var databaseURL: String?
+    /// `GATEHOUSE_DATABASE_POOL_SIZE`, `GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS`, `GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS`
+    /// (unset ones keep the backend's defaults).
+    public var databasePool: DatabaseConfiguration.PoolSettings
     /// Secret: master key material.
     public var masterKeys: String?
     public var masterKeyFile: String?
@@ -193,6 +203,14 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
                 )
             }
         }
+        func optionalInteger(_ key: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            value(key) == nil ? nil : try integer(key, default: 0, range: range)
+        }
+        self.databasePool = .init(
+            maxConnections: try optionalInteger("GATEHOUSE_DATABASE_POOL_SIZE", range: 1...256),
+            acquireTimeout: try optionalInteger("GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS", range: 10...600_000).map { .milliseconds($0) },
+            sqliteBusyTimeout: try optionalInteger("GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS", range: 0...600_000).map { .milliseconds($0) }
+        )
         self.masterKeys = value("GATEHOUSE_MASTER_KEYS")
         self.masterKeyFile = value("GATEHOUSE_MASTER_KEY_FILE")
         if masterKeys != nil, masterKeyFile != nil {
@@ -343,6 +361,11 @@ public struct GatehouseConfiguration: Sendable, CustomStringConvertible {
         let hostPart = afterScheme.split(separator: "@").last.map(String.init) ?? ""
         let host = hostPart.split(separator: "/").first.map(String.init) ?? ""
         return "mariadb (\(host))"
+    }
+
+    /// The database to open: ``databaseURL`` (or the data directory's SQLite file) with ``databasePool`` applied.
+    public func database() throws(StorageError) -> DatabaseConfiguration {
+        try DatabaseConfiguration(url: databaseURL, dataDirectory: dataDirectory).applying(databasePool)
     }
 
     /// A summary safe to log: secrets are reported only as set or unset.

@@ -71,7 +71,7 @@ public struct GatehouseComponents: Sendable {
         configuration: GatehouseConfiguration, masterKeys: MasterKeyRing, httpClient: HTTPClient = PayOSClient.sharedHTTPClient,
         clock: WallClock = .system, observability: Observability = Observability(), logger: Logger
     ) async throws -> GatehouseComponents {
-        let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
+        let database = try configuration.database()
             .makeDatabase(logger: logger)
         do {
             try await database.migrate(logger: logger)

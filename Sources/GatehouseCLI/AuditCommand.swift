@@ -18,7 +18,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             // Needs only the database: no master keys, so an auditor can run it without access to secrets.
             let (configuration, logger) = try loadConfiguration()
-            let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
+            let database = try configuration.database()
             let report = try await database.withDatabase(logger: logger) { database in
                 try await database.migrate(logger: logger)
                 return try await AuditLog().verify(database: database, logger: logger)

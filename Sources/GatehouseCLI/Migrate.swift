@@ -10,7 +10,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try loadConfiguration()
-        let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
+        let database = try configuration.database()
         let applied = try await database.withDatabase(logger: logger) { try await $0.migrate(logger: logger) }
         if applied.isEmpty {
             print("database is up to date (\(configuration.databaseSummary))")

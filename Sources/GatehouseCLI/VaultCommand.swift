@@ -19,7 +19,7 @@ struct VaultCommand: AsyncParsableCommand {
     static func withVault<Result: Sendable>(_ body: @Sendable (Vault, Logger) async throws -> Result) async throws -> Result {
         let (configuration, logger) = try loadConfiguration()
         let masterKeys = try loadMasterKeys(configuration)
-        let database = try DatabaseConfiguration(url: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
+        let database = try configuration.database()
         return try await database.withDatabase(logger: logger) { database in
             try await database.migrate(logger: logger)
             return try await body(Vault(database: database, masterKeys: masterKeys), logger)

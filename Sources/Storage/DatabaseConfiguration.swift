@@ -73,6 +73,38 @@ public enum DatabaseConfiguration: Sendable, Hashable, CustomStringConvertible {
         return decoded
     }
 
+    /// Overrides of the backend's connection pool defaults; `nil` keeps the backend's own.
+    public struct PoolSettings: Sendable, Hashable {
+        /// Connections kept open at most (SQLite default 4, MariaDB 8).
+        public var maxConnections: Int?
+        /// How long a borrower waits for a free connection before ``StorageError/Code/poolTimeout`` (default 5 s).
+        public var acquireTimeout: Duration?
+        /// SQLite only: how long a statement waits for another connection's write lock before
+        /// ``StorageError/Code/busy`` (default 5 s). MariaDB's lock waits are the server's `innodb_lock_wait_timeout`.
+        public var sqliteBusyTimeout: Duration?
+
+        public init(maxConnections: Int? = nil, acquireTimeout: Duration? = nil, sqliteBusyTimeout: Duration? = nil) {
+            self.maxConnections = maxConnections
+            self.acquireTimeout = acquireTimeout
+            self.sqliteBusyTimeout = sqliteBusyTimeout
+        }
+    }
+
+    /// This configuration with `settings` applied to its pool.
+    public func applying(_ settings: PoolSettings) -> DatabaseConfiguration {
+        switch self {
+        case .sqlite(var configuration):
+            if let value = settings.maxConnections { configuration.maxConnections = value }
+            if let value = settings.acquireTimeout { configuration.acquireTimeout = value }
+            if let value = settings.sqliteBusyTimeout { configuration.busyTimeout = value }
+            return .sqlite(configuration)
+        case .mariadb(var configuration):
+            if let value = settings.maxConnections { configuration.maxConnections = value }
+            if let value = settings.acquireTimeout { configuration.acquireTimeout = value }
+            return .mariadb(configuration)
+        }
+    }
+
     /// Creates the database. Connections open on first use.
     public func makeDatabase(logger: Logger) throws(StorageError) -> any SQLDatabase {
         switch self {

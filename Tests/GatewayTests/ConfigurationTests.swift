@@ -1,5 +1,6 @@
 // Copyright (c) the Gatehouse authors
 import GatehouseApp
+import Storage
 import Testing
 
 /// Configuration is read from the environment once and refused, with the variable named, when it is unusable.
@@ -22,6 +23,25 @@ import Testing
         #expect(configuration.maxLongPolls == 512)
     }
 
+    @Test func theDatabasePoolKeepsTheBackendsDefaultsUnlessSet() throws {
+        let defaults = try GatehouseConfiguration(environment: ["GATEHOUSE_DATA_DIR": "/var/lib/gatehouse"]).database()
+        #expect(defaults == .sqlite(SQLiteConfiguration(path: "/var/lib/gatehouse/gatehouse.sqlite")))
+
+        let tuned: [String: String] = [
+            "GATEHOUSE_DATABASE_POOL_SIZE": "16", "GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS": "250", "GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS": "1500",
+        ]
+        let sqlite = try GatehouseConfiguration(environment: tuned.merging(["GATEHOUSE_DATABASE_URL": "sqlite:///tmp/g.sqlite"]) { $1 })
+        #expect(try sqlite.database() == .sqlite(SQLiteConfiguration(
+            path: "/tmp/g.sqlite", maxConnections: 16, busyTimeout: .milliseconds(1_500), acquireTimeout: .milliseconds(250))))
+
+        let url = "mysql://gatehouse:pw@db.internal:3306/gatehouse"
+        let mariadb = try GatehouseConfiguration(environment: tuned.merging(["GATEHOUSE_DATABASE_URL": url]) { $1 })
+        var expected = try MariaDBConfiguration(url: url)
+        expected.maxConnections = 16
+        expected.acquireTimeout = .milliseconds(250)
+        #expect(try mariadb.database() == .mariadb(expected))
+    }
+
     @Test func commandLineOptionsWinOverTheEnvironment() throws {
         let configuration = try GatehouseConfiguration(
             environment: ["GATEHOUSE_HOST": "0.0.0.0", "GATEHOUSE_PORT": "9000"], host: "127.0.0.2", port: 9100)
@@ -42,6 +62,9 @@ import Testing
         (["GATEHOUSE_IDLE_TIMEOUT_SECONDS": "0"], "GATEHOUSE_IDLE_TIMEOUT_SECONDS"),
         (["GATEHOUSE_REQUEST_HEAD_TIMEOUT_SECONDS": "301"], "GATEHOUSE_REQUEST_HEAD_TIMEOUT_SECONDS"),
         (["GATEHOUSE_MAX_LONG_POLLS": "0"], "GATEHOUSE_MAX_LONG_POLLS"),
+        (["GATEHOUSE_DATABASE_POOL_SIZE": "0"], "GATEHOUSE_DATABASE_POOL_SIZE"),
+        (["GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS": "5s"], "GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS"),
+        (["GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS": "-1"], "GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS"),
     ])
     func unusableValuesAreRefusedNamingTheVariable(environment: [String: String], variable: String) {
         #expect(throws: ConfigurationError.self) { try GatehouseConfiguration(environment: environment) }

@@ -88,6 +88,10 @@ public struct GatehouseTestBed: Sendable {
             "GATEHOUSE_PAYOS_CHECKOUT_URL": sandboxURL + "/web/",
             "GATEHOUSE_PUBLIC_URL": publicURL,
             "GATEHOUSE_DATA_DIR": dataDirectory,
+            // Tests share two cores with browsers and other suites: a wait for the database is not what they test, so
+            // it may last far longer than production's 5 s before it fails them.
+            "GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS": "\(TestDatabases.patientWaitMilliseconds)",
+            "GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS": "\(TestDatabases.patientWaitMilliseconds)",
         ]) { given, _ in given }
     }
 

@@ -19,9 +19,9 @@ public struct TestDatabaseOptions: Sendable {
     public var migrate: Bool
     /// Pool size (default: the backend's default).
     public var maxConnections: Int?
-    /// Pool acquire timeout (default: the backend's default).
+    /// Pool acquire timeout (default ``TestDatabases/patientWait``).
     public var acquireTimeout: Duration?
-    /// SQLite busy timeout (default: the backend's default).
+    /// SQLite busy timeout (default ``TestDatabases/patientWait``).
     public var busyTimeout: Duration?
 
     public init(migrate: Bool = true, maxConnections: Int? = nil, acquireTimeout: Duration? = nil, busyTimeout: Duration? = nil) {
@@ -50,6 +50,13 @@ public struct TestDatabaseOptions: Sendable {
 ///   `.mariaDBAvailable` show as skipped with that reason.
 public enum TestDatabases {
     public static let mariaDBURLVariable = "GATEHOUSE_TEST_MARIADB_URL"
+
+    /// How long a test's borrower waits for a pool connection, and an SQLite write for the write lock, unless the test
+    /// sets its own: 60 s rather than production's 5 s. Tests share two cores with browsers and other suites, so a wait
+    /// can outlast 5 s without anything being wrong; what they assert is never that wait. A test about the timeouts sets
+    /// them (`exhaustedPoolFailsWithPoolTimeout`, `writeLockHeldLongerThanTheBusyTimeoutIsBusy`).
+    public static let patientWaitMilliseconds = 60_000
+    public static var patientWait: Duration { .milliseconds(patientWaitMilliseconds) }
 
     /// The MariaDB server URL for tests (user must be allowed to create and drop databases).
     public static var mariaDBURL: String? {
@@ -148,8 +155,8 @@ private func withSQLiteTestDatabase<Result: Sendable>(
     defer { try? FileManager.default.removeItem(at: directory) }
     var configuration = SQLiteConfiguration(path: directory.appendingPathComponent("gatehouse.sqlite").path)
     if let value = options.maxConnections { configuration.maxConnections = value }
-    if let value = options.acquireTimeout { configuration.acquireTimeout = value }
-    if let value = options.busyTimeout { configuration.busyTimeout = value }
+    configuration.acquireTimeout = options.acquireTimeout ?? TestDatabases.patientWait
+    configuration.busyTimeout = options.busyTimeout ?? TestDatabases.patientWait
     return try await DatabaseConfiguration.sqlite(configuration).withDatabase(logger: logger) { database in
         if options.migrate { try await database.migrate(logger: logger) }
         return try await body(database)
@@ -176,7 +183,7 @@ private func withMariaDBTestDatabase<Result: Sendable>(
     var configuration = try TestDatabases.mariaDBServerConfiguration()
     configuration.database = name
     if let value = options.maxConnections { configuration.maxConnections = value }
-    if let value = options.acquireTimeout { configuration.acquireTimeout = value }
+    configuration.acquireTimeout = options.acquireTimeout ?? TestDatabases.patientWait
 
     let result: Swift.Result<Result, any Error>
     do {
