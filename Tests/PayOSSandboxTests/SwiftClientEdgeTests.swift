@@ -128,17 +128,19 @@ struct SwiftClientEdgeTests {
 
     @Test func aWaitPastTheCallersDeadlineFailsAtOnceWithRateLimited() async throws {
         try await SwiftClientHarness.with { h in
-            // 30 s is within the SDKs' 60 s ceiling, so without a deadline the client would wait for it.
-            try await h.setFaults(SandboxFaults(rateLimitRate: 1, retryAfterSeconds: 30))
+            // 50 s is within the SDKs' 60 s ceiling, so without a deadline the client would wait for it. The deadline,
+            // 25 s away, is far enough that a loaded machine's slow call cannot reach it, and the test can tell "failed at
+            // once" from both "waited for Retry-After" and "waited until the deadline".
+            try await h.setFaults(SandboxFaults(rateLimitRate: 1, retryAfterSeconds: 50))
             let start = ContinuousClock.now
             let error = try await #require(throws: PayOSError.self) {
-                try await PayOSClient.$deadline.withValue(start + .seconds(5)) {
+                try await PayOSClient.$deadline.withValue(start + .seconds(25)) {
                     try await h.client.getPaymentLink(orderCode: 14_201, credentials: h.credentials, logger: h.logger)
                 }
             }
-            #expect(error.code == .rateLimited && error.retryAfter == .seconds(30))
+            #expect(error.code == .rateLimited && error.retryAfter == .seconds(50))
             #expect(await calls(h).count == 1)
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(25))
             #expect(h.logs.all.contains { $0.message == "payOS call failed; its retry would end after the caller's deadline" })
         }
     }

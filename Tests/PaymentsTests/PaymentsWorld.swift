@@ -141,7 +141,9 @@ struct PaymentsWorld: Sendable {
             PaymentService(
                 database: database, bookings: bookings, payments: repository, idempotencyKeys: idempotencyKeys, settlement: settlement,
                 keyAccess: keyAccess, payOS: payOS, linkFetches: linkFetches, tokens: tokens, statusView: statusView, clock: wallClock,
-                configuration: .init(publicURL: "https://pay.example.vn"))
+                // Requests for one booking wait for each other's link claim up to 2 min, not production's 10 s: ten of
+                // them one after another outlasted 10 s on a loaded machine, and the tests assert what they end with.
+                configuration: .init(publicURL: "https://pay.example.vn", linkClaimWaitMillis: 120_000))
         }
         let payments = makePayments(linkFetches)
         let webhooks = WebhookService(

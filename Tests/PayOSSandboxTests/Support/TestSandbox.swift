@@ -203,7 +203,7 @@ struct TestSandbox: Sendable {
 
     /// Waits until the delivery log satisfies `condition`, failing after `timeout`.
     func waitForDeliveries(
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(60),
         sourceLocation: SourceLocation = #_sourceLocation,
         _ condition: @Sendable ([WebhookDelivery]) -> Bool
     ) async throws -> [WebhookDelivery] {
