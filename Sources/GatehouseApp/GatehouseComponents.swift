@@ -60,7 +60,8 @@ public struct GatehouseComponents: Sendable {
     /// The OpenAPI document served at `GET /openapi.json` (read from the Gateway bundle once).
     public let apiDocument: OpenAPIDocument
 
-    /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault.
+    /// Opens the database, applies migrations, prepares the audit log and loads the token pepper from the vault and the
+    /// owners' webhook key ids (``WebhookKeys/preload(from:logger:)``).
     /// On failure the database is shut down again.
     ///
     /// - Parameters:
@@ -97,7 +98,10 @@ public struct GatehouseComponents: Sendable {
             let owners = OwnerRepository(database: database, clock: clock)
             let paymentConfig = PaymentConfigRepository(database: database, clock: clock)
             let probes = OnboardingProbeRepository(database: database, clock: clock)
-            let webhookKeys = WebhookKeys(hasher: hasher)
+            // As many owners' webhook key ids as the key cache holds owners' keys, loaded now in one read.
+            let webhookKeys = WebhookKeys(hasher: hasher, directory: WebhookKeyDirectory(capacity: configuration.keyCacheCapacity))
+            let preloaded = try await webhookKeys.preload(from: owners, logger: logger)
+            logger.debug("webhook key directory loaded", metadata: ["owners": "\(preloaded)"])
             let credentials = OwnerCredentialsService(
                 database: database, vault: vault, keyAccess: keyAccess, owners: owners, paymentConfig: paymentConfig, payOS: payOS,
                 webhookKeys: webhookKeys, publicURL: configuration.publicURL)

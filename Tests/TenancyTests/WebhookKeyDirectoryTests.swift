@@ -92,6 +92,33 @@ import Testing
         }
     }
 
+    /// At start-up the newest owners' ids are loaded in one read, up to the capacity: their first webhooks need no read.
+    @Test(arguments: TestDatabases.backends)
+    func aPreloadAnswersFirstWebhooksFromMemoryUpToTheCapacity(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { db in
+            let owners = OwnerRepository(database: db)
+            var created: [Owner] = []
+            for n in 1...20 { created.append(try await makeOwner(db, n)) }
+            let keys = WebhookKeys(hasher: TokenHasher(pepper: Array(repeating: 5, count: 32)), directory: WebhookKeyDirectory(capacity: 16))
+            #expect(try await keys.preload(from: owners, logger: logger) == 16)
+
+            // The 16 newest: answered without a read, even with their rows changed behind the directory's back.
+            for owner in created {
+                try await db.execute("UPDATE owner SET webhook_key = \(WebhookKeys.newKeyID()) WHERE id = \(owner.id)", logger: logger)
+            }
+            for owner in created.suffix(16) {
+                #expect(try await keys.ownerID(presentedKey: self.keys.key(for: owner), in: owners, logger: logger) == owner.id)
+            }
+            #expect(keys.directory.statistics.hits == 16 && keys.directory.statistics.misses == 0)
+            // The oldest four were left to the database (which no longer knows their ids).
+            #expect(try await keys.ownerID(presentedKey: self.keys.key(for: created[0]), in: owners, logger: logger) == nil)
+            #expect(keys.directory.statistics.misses == 1)
+
+            // Another preload (the rows now hold other ids) stays within the capacity.
+            #expect(try await keys.preload(from: owners, logger: logger) == 16)
+        }
+    }
+
     @Test func theDirectoryIsBoundedAndKeepsWhatIsInUse() {
         let directory = WebhookKeyDirectory(capacity: 16)
         directory.store(id: "kept", owner: OwnerID(1), generation: directory.generation)

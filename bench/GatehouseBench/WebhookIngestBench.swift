@@ -64,6 +64,9 @@ struct WebhookIngestBench: AsyncParsableCommand {
     @Flag(help: "Do not confirm PAID with payOS before trusting it (GATEHOUSE_WEBHOOK_CONFIRM=false).")
     var noConfirm = false
 
+    @Flag(help: "Leave the webhook key directory as set-up left it (empty: each owner's first webhook reads its owner row) instead of loading it as an instance started after the owners' onboarding does.")
+    var coldWebhookKeys = false
+
     @Option(help: "Log level on stderr (trace … critical).")
     var logLevel: String = "warning"
 
@@ -101,7 +104,7 @@ struct WebhookIngestBench: AsyncParsableCommand {
     private func measure(database: ScratchDatabase, logger: Logger) async throws {
         let channels = (0..<owners).map { _ in makeBenchChannel() }
         let label = "webhook-ingest (\(backend.rawValue), \(owners) owner\(owners == 1 ? "" : "s"))"
-        let (payments, setupConcurrency, settleTimeout, noConfirm) = (self.payments, self.setupConcurrency, self.settleTimeout, self.noConfirm)
+        let (payments, setupConcurrency, settleTimeout, noConfirm, cold) = (self.payments, self.setupConcurrency, self.settleTimeout, self.noConfirm, self.coldWebhookKeys)
         var environment = [
             "GATEHOUSE_WEBHOOK_CONFIRM": noConfirm ? "false" : "true",
             // Every owner's keys stay cached for the whole run (the default capacity is 10,000).
@@ -115,19 +118,26 @@ struct WebhookIngestBench: AsyncParsableCommand {
             database: database, channels: channels, port: port, connections: concurrency, environment: environment, logLevel: logLevel,
             logger: logger,
             prepare: { components, sandbox in
-                try await Self.prepare(
+                let webhooks = try await Self.prepare(
                     components: components, sandbox: sandbox, channels: channels, payments: payments, concurrency: setupConcurrency,
                     label: label, logger: logger)
+                // An instance loads its webhook key directory when it starts (`GatehouseComponents.open`); these owners were
+                // onboarded after this one started, by `credentials.store` (no confirm-webhook probe, which would have filled it).
+                if !cold { try await components.credentials.webhookKeys.preload(from: components.owners, logger: logger) }
+                return webhooks
             },
             measure: { gateway, webhooks in
                 let database = gateway.components.database
                 let cache = gateway.components.keyAccess.cache
                 let afterSetUp = cache?.statistics
+                let directory = gateway.components.credentials.webhookKeys.directory
+                let directoryBefore = directory.statistics
                 let first = try await deliver(webhooks.shuffled(), gateway: gateway)
                 let waited = try await SettlementCheck.waitForSuccess(
                     database: database, expected: payments, timeout: .seconds(settleTimeout), logger: logger)
                 let paidAt = try await SettlementCheck.verifyExactlyOnce(database: database, expected: payments, logger: logger)
                 let afterFirst = cache?.statistics
+                let directoryAfter = directory.statistics
                 let duplicates = try await deliver(webhooks.shuffled(), gateway: gateway)
                 _ = try await SettlementCheck.verifyExactlyOnce(database: database, expected: payments, logger: logger)
                 let afterDuplicates = cache?.statistics
@@ -158,6 +168,7 @@ struct WebhookIngestBench: AsyncParsableCommand {
                       ack-to-settled: p50 \(pct(0.50)) ms  p99 \(pct(0.99)) ms  max \(settle.last ?? 0) ms  min \(settle.first ?? 0) ms  (settled before the 200: \(before)/\(payments))
                       duplicates:       \(duplicates.summary.operations) in \(String(format: "%.2f", duplicates.summary.elapsed.seconds)) s = \(String(format: "%.0f", duplicates.summary.rate)) webhooks/s  \(duplicates.summary.percentiles)
                       key cache hit ratio: first deliveries + settlement \(ratio(afterSetUp, afterFirst)); duplicates \(ratio(afterFirst, afterDuplicates)); set-up \(ratio(nil, afterSetUp)); entries \(afterDuplicates?.entries ?? 0)
+                      webhook key directory (first deliveries): \(directoryAfter.hits - directoryBefore.hits) hits, \(directoryAfter.misses - directoryBefore.misses) misses (owner reads)\(cold ? ", not loaded after set-up (--cold-webhook-keys)" : "")
                       every payment success: \(paidAt.count)/\(payments), each settled once with 2 e-mails and 2 web notifications (checked after both passes)
                     """)
             })

@@ -57,6 +57,13 @@ public struct OwnerRepository: SQLRepository {
             .first.map(Self.decode)
     }
 
+    /// Stored webhook key ids and their owners, newest owners first, at most `limit` (for
+    /// ``WebhookKeys/preload(from:logger:)``): two columns of the primary key's order, one statement.
+    public func webhookKeyIDs(limit: Int, logger: Logger) async throws -> [(keyID: String, owner: OwnerID)] {
+        try await database.query("SELECT id, webhook_key FROM owner ORDER BY id DESC LIMIT \(max(0, limit))", logger: logger)
+            .map { (try $0.decode("webhook_key", as: String.self), OwnerID(try $0.decode("id", as: Int64.self))) }
+    }
+
     /// All owners, oldest first.
     public func list(logger: Logger) async throws -> [Owner] {
         try await database.query("SELECT \(unescaped: Self.columns) FROM owner ORDER BY id", logger: logger).map(Self.decode)

@@ -14,6 +14,9 @@ import Synchronization
 /// created (nothing in Gatehouse updates it), and owners are never deleted; suspension does not stop an owner's
 /// webhooks from being received. ``forget(owner:)`` and ``forgetAll()`` exist for the code that would change it.
 ///
+/// **Filling.** ``WebhookKeys/preload(from:logger:)`` loads the newest owners' ids at start-up in one read (up to
+/// `capacity`); an id not held is read on first use.
+///
 /// **Bounds.** At most `capacity` entries; beyond it the least recently used tenth is dropped in one pass (amortised
 /// O(1) per fill). Unknown ids are never stored: only a key whose tag verifies reaches the database (so a flood of
 /// made-up keys costs no read), and a miss leaves nothing behind.
@@ -74,6 +77,18 @@ public final class WebhookKeyDirectory: Sendable {
             guard state.entries.count > capacity else { return }
             let victims = state.entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.prefix(max(1, capacity / 10))
             for (id, _) in victims { state.entries[id] = nil }
+        }
+    }
+
+    /// Holds many ids at once (a preload), unless a forget happened since `generation`. Ids already held keep their
+    /// recency; new ones are older than any lookup so far, and beyond ``capacity`` the rest of `pairs` is not stored.
+    public func store(_ pairs: [(keyID: String, owner: OwnerID)], generation: UInt64) {
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            for (id, owner) in pairs where state.entries[id] == nil {
+                guard state.entries.count < capacity else { return }
+                state.entries[id] = Entry(owner: owner, lastUsed: 0)
+            }
         }
     }
 

@@ -62,6 +62,16 @@ public struct WebhookKeys: Sendable {
         return owner.id
     }
 
+    /// Fills ``directory`` with the newest owners' ids (up to its capacity) in one read, so an instance's first webhook
+    /// for each owner costs no owner lookup. Called at start-up; returns how many ids it holds now.
+    @discardableResult
+    public func preload(from owners: OwnerRepository, logger: Logger) async throws -> Int {
+        let generation = directory.generation
+        let pairs = try await owners.webhookKeyIDs(limit: directory.capacity, logger: logger)
+        directory.store(pairs, generation: generation)
+        return directory.statistics.entries
+    }
+
     /// The stored id `presented` stands for when its shape is right and (for a key with an id) its tag matches, in
     /// constant time; `nil` otherwise. Whether the id exists is the database's (or the directory's) answer.
     func storedID(presentedKey presented: String) -> String? {
