@@ -68,4 +68,11 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
     public static func + (lhs: SQLQuery, rhs: SQLQuery) -> SQLQuery {
         SQLQuery(unsafeSQL: lhs.sql + rhs.sql, binds: lhs.binds + rhs.binds)
     }
+
+    /// Appends another query in place, keeping its parameters in order. Build multi-row statements with this: in a
+    /// loop, `query = query + row` copies everything so far each time (quadratic in the rows).
+    public static func += (lhs: inout SQLQuery, rhs: SQLQuery) {
+        lhs.sql += rhs.sql
+        lhs.binds.append(contentsOf: rhs.binds)
+    }
 }

@@ -67,7 +67,7 @@ extension AuditLog {
     private static func insert(_ records: ArraySlice<AuditRecord>, on connection: any SQLConnection) async throws {
         var query: SQLQuery = "INSERT INTO audit_log (id, at, actor, owner_id, action, detail, request_id, prev_hash, hash) VALUES "
         for (index, r) in records.enumerated() {
-            query = query + """
+            query += """
                 \(unescaped: index == 0 ? "" : ", ")(\(r.id), \(r.at), \(r.actor), \(r.ownerID.sqlValue), \(r.action), \(r.detail.sqlValue), \
                 \(r.requestID.sqlValue), \(r.prevHash.sqlValue), \(r.hash))
                 """

@@ -176,7 +176,7 @@ public struct AdminOwnerList: Sendable {
     public func details(owners: [OwnerID], logger: Logger) async throws -> [OwnerID: RowDetails] {
         guard !owners.isEmpty else { return [:] }
         var list: SQLQuery = ""
-        for (index, owner) in owners.enumerated() { list = list + (index == 0 ? "\(owner)" : ", \(owner)") }
+        for (index, owner) in owners.enumerated() { list += index == 0 ? "\(owner)" : ", \(owner)" }
         var result: [OwnerID: RowDetails] = [:]
         for row in try await database.query(
             "SELECT owner_id, version, hint FROM vault_credential WHERE state = 'active' AND kind = 'client_id' AND owner_id IN (" + list + ")",

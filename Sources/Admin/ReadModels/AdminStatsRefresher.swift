@@ -96,7 +96,10 @@ public struct AdminStatsRefresher: Sendable {
                 let chunk = values[start..<min(start + Self.insertChunk, values.count)]
                 var query: SQLQuery =
                     "INSERT INTO owner_window_stats (window_days, owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at, refreshed_at) VALUES "
-                for (index, value) in chunk.enumerated() { query = query + (index == 0 ? value : ", " + value) }
+                for (index, value) in chunk.enumerated() {
+                    if index > 0 { query += ", " }
+                    query += value
+                }
                 try await connection.execute(query)
                 start += Self.insertChunk
             }

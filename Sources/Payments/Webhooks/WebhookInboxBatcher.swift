@@ -52,12 +52,12 @@ final class WebhookInboxBatcher: Sendable {
             """
         for (index, row) in rows.enumerated() {
             let data = row.data
-            query = query + """
+            query += """
                 \(unescaped: index == 0 ? "" : ", ")(\(row.key.owner), \(data.orderCode), \(data.reference), \(data.paymentLinkId), \(data.amount), \
                 \(row.body), \(row.receivedAt), \(PayOSTransactionTime.millis(data.transactionDateTime)), 1, \(row.leaseUntil))
                 """
         }
-        query = query + " RETURNING owner_id, order_code, reference"
+        query += " RETURNING owner_id, order_code, reference"
         let returned = try await database.query(query, logger: logger)
         return Set(
             try returned.map { row in
