@@ -161,8 +161,10 @@ func createPendingPayments(
 struct LatencySummary: Sendable {
     var operations: Int
     var elapsed: Duration
-    /// Sorted ascending.
+    /// Sorted ascending (empty when the percentiles were measured elsewhere, e.g. by wrk).
     var latencies: [Duration]
+    /// p50, p99 and max from another tool's histogram, when ``latencies`` is empty.
+    private var measured: [Duration]?
 
     init(elapsed: Duration, latencies: [Duration]) {
         self.operations = latencies.count
@@ -170,9 +172,18 @@ struct LatencySummary: Sendable {
         self.latencies = latencies.sorted()
     }
 
+    /// A summary whose percentiles another tool measured (wrk's latency histogram).
+    init(operations: Int, elapsed: Duration, p50: Duration, p99: Duration, max: Duration) {
+        self.operations = operations
+        self.elapsed = elapsed
+        self.latencies = []
+        self.measured = [p50, p99, max]
+    }
+
     var rate: Double { Double(operations) / elapsed.seconds }
 
     func percentile(_ p: Double) -> Duration {
+        if let measured { return p <= 0.5 ? measured[0] : p < 1 ? measured[1] : measured[2] }
         guard !latencies.isEmpty else { return .zero }
         let index = min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)
         return latencies[max(0, index)]
@@ -181,10 +192,73 @@ struct LatencySummary: Sendable {
     /// `p50 1.2 ms  p99 4.5 ms  max 9.9 ms`
     var percentiles: String {
         func millis(_ d: Duration) -> String { String(format: "%.2f ms", d.seconds * 1e3) }
-        return "p50 \(millis(percentile(0.50)))  p99 \(millis(percentile(0.99)))  max \(millis(latencies.last ?? .zero))"
+        return "p50 \(millis(percentile(0.50)))  p99 \(millis(percentile(0.99)))  max \(millis(measured?[2] ?? latencies.last ?? .zero))"
     }
 }
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Runs a program found on `PATH` to completion off the cooperative pool and returns its standard output; a non-zero
+/// exit fails with its standard error. With `interruptWhen`, the program gets SIGINT once that returns `true` (checked
+/// every 10 ms).
+func runTool(_ name: String, _ arguments: [String], interruptWhen: (@Sendable () -> Bool)? = nil) async throws -> String {
+    let process = Process()
+    let watcher = Task {
+        guard let interruptWhen else { return }
+        while !Task.isCancelled, !interruptWhen() { try? await Task.sleep(for: .milliseconds(10)) }
+        if !Task.isCancelled, process.isRunning { process.interrupt() }
+    }
+    defer { watcher.cancel() }
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // A child inherits its spawning thread's signal mask, and this process's threads block SIGINT (signals are
+        // handled by ServiceLifecycle): python3 unblocks it and execs the tool, so `interrupt()` reaches it.
+        process.arguments = interruptWhen == nil ? [name] + arguments : ["python3", "-c", unblockSIGINTAndExec, name] + arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        // Read both pipes as they fill (a full pipe would block the tool), on threads of their own.
+        let collected = OutputCollector()
+        let readers = DispatchGroup()
+        for (pipe, isError) in [(output, false), (errors, true)] {
+            readers.enter()
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                collected.set(data, isError: isError)
+                readers.leave()
+            }
+        }
+        process.terminationHandler = { process in
+            readers.wait()
+            let (stdout, stderr) = collected.texts
+            if process.terminationStatus == 0 {
+                continuation.resume(returning: stdout)
+            } else {
+                continuation.resume(throwing: ValidationError("\(name) exited with \(process.terminationStatus): \(stderr)\(stdout)"))
+            }
+        }
+        do {
+            try process.run()
+        } catch {
+            continuation.resume(throwing: ValidationError("could not run \(name): \(error)"))
+        }
+    }
+}
+
+private let unblockSIGINTAndExec = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); os.execvp(sys.argv[1], sys.argv[1:])"
+
+private final class OutputCollector: @unchecked Sendable {
+    // Guarded by `lock`: the two pipe readers write, the termination handler reads after both finished.
+    private let lock = NSLock()
+    private var stdout = Data(), stderr = Data()
+
+    func set(_ data: Data, isError: Bool) {
+        lock.withLock { if isError { stderr = data } else { stdout = data } }
+    }
+
+    var texts: (String, String) {
+        lock.withLock { (String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)) }
+    }
 }

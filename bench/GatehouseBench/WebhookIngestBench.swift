@@ -64,6 +64,20 @@ struct WebhookIngestBench: AsyncParsableCommand {
     @Flag(help: "Do not confirm PAID with payOS before trusting it (GATEHOUSE_WEBHOOK_CONFIRM=false).")
     var noConfirm = false
 
+    /// What posts the webhooks.
+    enum Client: String, ExpressibleByArgument, CaseIterable, Sendable {
+        /// AsyncHTTPClient in this process, on the same cores as the gateway: per-webhook latency and acknowledgement times.
+        case inProcess = "in-process"
+        /// wrk (C, event loop) in its own process with bench/webhook-post.lua: less of the two cores spent on the client.
+        case wrk
+    }
+
+    @Option(help: "What posts the webhooks: in-process (AsyncHTTPClient; ack-to-settled per payment) or wrk (bench/webhook-post.lua, 2 threads; no per-payment acknowledgement times).")
+    var client: Client = .inProcess
+
+    @Option(help: "The wrk script for --client wrk.")
+    var wrkScript: String = "bench/webhook-post.lua"
+
     @Flag(help: "Leave the webhook key directory as set-up left it (empty: each owner's first webhook reads its owner row) instead of loading it as an instance started after the owners' onboarding does.")
     var coldWebhookKeys = false
 
@@ -84,6 +98,10 @@ struct WebhookIngestBench: AsyncParsableCommand {
         guard (1...64).contains(setupConcurrency) else { throw ValidationError("--setup-concurrency must be from 1 to 64") }
         guard (1...3_600).contains(settleTimeout) else { throw ValidationError("--settle-timeout must be from 1 to 3600") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
+        if client == .wrk {
+            guard FileManager.default.isReadableFile(atPath: wrkScript) else { throw ValidationError("--wrk-script \(wrkScript) is not readable (run from the repository root)") }
+            guard concurrency >= 2 else { throw ValidationError("--client wrk needs --concurrency of at least 2 (one connection per thread)") }
+        }
     }
 
     /// One webhook to post: its owner's URL path and the sandbox's signed body.
@@ -150,7 +168,9 @@ struct WebhookIngestBench: AsyncParsableCommand {
                     settle.append(at - acknowledged)
                 }
                 settle.sort()
-                func pct(_ p: Double) -> Int64 { settle[max(0, min(settle.count - 1, Int((Double(settle.count) * p).rounded(.up)) - 1))] }
+                func pct(_ p: Double) -> Int64 {
+                    settle.isEmpty ? 0 : settle[max(0, min(settle.count - 1, Int((Double(settle.count) * p).rounded(.up)) - 1))]
+                }
                 let before = settle.filter { $0 < 0 }.count
 
                 func ratio(_ from: TenantKeyCache.Statistics?, _ to: TenantKeyCache.Statistics?) -> String {
@@ -162,10 +182,10 @@ struct WebhookIngestBench: AsyncParsableCommand {
                 }
                 print(
                     """
-                    webhook-ingest backend=\(backend.rawValue) payments=\(payments) owners=\(owners) concurrency=\(concurrency) confirm-with-payOS=\(!noConfirm)
+                    webhook-ingest backend=\(backend.rawValue) payments=\(payments) owners=\(owners) concurrency=\(concurrency) confirm-with-payOS=\(!noConfirm) client=\(client.rawValue)
                       first deliveries: \(first.summary.operations) in \(String(format: "%.2f", first.summary.elapsed.seconds)) s = \(String(format: "%.0f", first.summary.rate)) webhooks/s  \(first.summary.percentiles)
                       settled: all \(payments) success \(String(format: "%.2f", waited.seconds)) s after the last acknowledgement
-                      ack-to-settled: p50 \(pct(0.50)) ms  p99 \(pct(0.99)) ms  max \(settle.last ?? 0) ms  min \(settle.first ?? 0) ms  (settled before the 200: \(before)/\(payments))
+                      ack-to-settled: \(settle.isEmpty ? "not measured (--client wrk reads no per-webhook acknowledgement times)" : "p50 \(pct(0.50)) ms  p99 \(pct(0.99)) ms  max \(settle.last ?? 0) ms  min \(settle.first ?? 0) ms  (settled before the 200: \(before)/\(payments))")
                       duplicates:       \(duplicates.summary.operations) in \(String(format: "%.2f", duplicates.summary.elapsed.seconds)) s = \(String(format: "%.0f", duplicates.summary.rate)) webhooks/s  \(duplicates.summary.percentiles)
                       key cache hit ratio: first deliveries + settlement \(ratio(afterSetUp, afterFirst)); duplicates \(ratio(afterFirst, afterDuplicates)); set-up \(ratio(nil, afterSetUp)); entries \(afterDuplicates?.entries ?? 0)
                       webhook key directory (first deliveries): \(directoryAfter.hits - directoryBefore.hits) hits, \(directoryAfter.misses - directoryBefore.misses) misses (owner reads)\(cold ? ", not loaded after set-up (--cold-webhook-keys)" : "")
@@ -205,6 +225,7 @@ struct WebhookIngestBench: AsyncParsableCommand {
     /// Posts every webhook once, `concurrency` at a time; any answer but 200 fails the run. Returns the latencies and,
     /// per orderCode, the wall-clock time (Unix ms) its 200 was read.
     private func deliver(_ webhooks: [Webhook], gateway: BenchGateway) async throws -> (summary: LatencySummary, acknowledgedAt: [Int64: Int64]) {
+        if client == .wrk { return (try await deliverWithWrk(webhooks, gateway: gateway), [:]) }
         let clock = ContinuousClock()
         let started = clock.now
         let results = try await closedLoop(count: webhooks.count, concurrency: concurrency) { index -> (Int64, Duration, Int64) in
@@ -228,5 +249,42 @@ struct WebhookIngestBench: AsyncParsableCommand {
             LatencySummary(elapsed: elapsed, latencies: results.map(\.1)),
             Dictionary(results.map { ($0.0, $0.2) }, uniquingKeysWith: { first, _ in first })
         )
+    }
+
+    /// Posts every webhook once with wrk (`--client wrk`): `concurrency` connections over 2 threads, the webhooks in a
+    /// file of `<path>\t<body>` lines read by ``wrkScript``; any answer but 200 fails the run.
+    private func deliverWithWrk(_ webhooks: [Webhook], gateway: BenchGateway) async throws -> LatencySummary {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gh-wrk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("webhooks.tsv")
+        var lines = ""
+        for webhook in webhooks {
+            guard !webhook.body.contains("\t"), !webhook.body.contains("\n") else { throw ValidationError("a webhook body holds a tab or a newline") }
+            lines += "\(webhook.path)\t\(webhook.body)\n"
+        }
+        try lines.write(to: file, atomically: true, encoding: .utf8)
+        let threads = 2
+        // Each wrk thread writes <file>.done.<n> once all its webhooks are answered; wrk itself would wait out -d.
+        let markers = (0..<threads).map { "\(file.path).done.\($0)" }
+        let output = try await runTool(
+            "wrk", ["-t\(threads)", "-c\(concurrency)", "-d600s", "--timeout", "60s", "-s", wrkScript, gateway.base, "--", file.path, "\(threads)"],
+            interruptWhen: { markers.allSatisfy { FileManager.default.fileExists(atPath: $0) } })
+        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("webhooks=") }) else {
+            throw ValidationError("wrk printed no result line:\n\(output)")
+        }
+        var fields: [String: Double] = [:]
+        for pair in line.split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
+        }
+        let acknowledged = Int(fields["webhooks"] ?? 0), other = Int(fields["other"] ?? 0), errors = Int(fields["errors"] ?? 0)
+        guard acknowledged == webhooks.count, other == 0, errors == 0 else {
+            throw ValidationError("wrk: \(acknowledged) of \(webhooks.count) webhooks answered 200, \(other) other answers, \(errors) socket errors")
+        }
+        func micros(_ key: String) -> Duration { .microseconds(Int64(fields[key] ?? 0)) }
+        return LatencySummary(
+            operations: acknowledged, elapsed: .milliseconds(Int64((fields["seconds"] ?? 0) * 1000)),
+            p50: micros("p50_us"), p99: micros("p99_us"), max: micros("max_us"))
     }
 }
