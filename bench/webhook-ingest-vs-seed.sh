@@ -30,7 +30,8 @@
 # PEER_DIR (../shared/peers/flask-seed beside the repository), PEER_VENV (.venv-flask-seed in the repository,
 # gitignored), CONFIRM (1; 0 passes --no-confirm to Gatehouse, which the peer never does), READY_TIMEOUT seconds for the
 # peer to answer (60), RUN_TIMEOUT seconds for each measured step (1800: set-up on a busy machine is slow),
-# SKIP_BUILD=1 to reuse the release binary, BIN to name it.
+# SKIP_BUILD=1 to reuse the release binary, BIN to name it, CLIENT (in-process; wrk posts Gatehouse's webhooks with
+# wrk in its own process, bench/webhook-post.lua: see webhook-ingest --client).
 #
 # Everything listens on 127.0.0.1; every server started here is stopped on exit, whatever happens.
 set -euo pipefail
@@ -47,6 +48,7 @@ readonly MANY_OWNERS=${MANY_OWNERS:-10000}
 readonly FLOOD_SECONDS=${FLOOD_SECONDS:-10}
 readonly FLOOD_ADDRESSES=${FLOOD_ADDRESSES:-1}
 readonly FLOOD_RATE=${FLOOD_RATE:-0}
+readonly CLIENT=${CLIENT:-in-process}
 readonly STOP_TIMEOUT=30
 readonly GOAL=5
 
@@ -62,6 +64,7 @@ cd "$ROOT"
 [[ "$PASSES" =~ ^[0-9]+$ ]] && (( PASSES >= 1 )) || die "PASSES must be a positive number"
 [[ "$MANY_OWNERS" =~ ^[0-9]+$ ]] && (( MANY_OWNERS >= 1 )) || die "MANY_OWNERS must be a positive number"
 [[ "$FLOOD_SECONDS" =~ ^[0-9]+$ ]] && (( FLOOD_SECONDS >= 1 )) || die "FLOOD_SECONDS must be a positive number"
+[[ "$CLIENT" == in-process || "$CLIENT" == wrk ]] || die "CLIENT must be in-process or wrk"
 
 PEER_DIR=$(cd "${PEER_DIR:-$ROOT/../shared/peers/flask-seed}" 2>/dev/null && pwd) || die "peer not found (set PEER_DIR)"
 readonly PEER_DIR
@@ -206,7 +209,7 @@ bench_peer() { # pass
 # Gatehouse on the same server
 
 bench_gatehouse() { # pass
-    local pass=$1 flags=()
+    local pass=$1 flags=(--client "$CLIENT")
     (( CONFIRM )) || flags+=(--no-confirm)
     GATEHOUSE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
     note "gatehouse (pass $pass): webhook-ingest --backend mariadb --payments $PAYMENTS --concurrency $CONCURRENCY${flags[*]:+ ${flags[*]}} (load $GATEHOUSE_LOAD; set-up takes a while)"
@@ -266,7 +269,7 @@ if (( SUITE )); then
     SAME_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
     note "gatehouse: webhook-ingest --owners 1 --payments $MANY_OWNERS (load $SAME_LOAD)"
     timeout --kill-after=30 "$RUN_TIMEOUT" "$BIN" webhook-ingest --backend mariadb --payments "$MANY_OWNERS" --owners 1 \
-        --concurrency "$CONCURRENCY" --port "$(pick_port)" >"$WORK/same.out" 2>"$WORK/same.err" \
+        --concurrency "$CONCURRENCY" --client "$CLIENT" --port "$(pick_port)" >"$WORK/same.out" 2>"$WORK/same.err" \
         || { cat "$WORK/same.out" >&2; tail -n 30 "$WORK/same.err" >&2; die "webhook-ingest --owners 1 --payments $MANY_OWNERS failed"; }
     SAME_OUT=$(cat "$WORK/same.out")
     read -r same_rate _ _ _ _ <<<"$(gatehouse_first "$SAME_OUT")"
@@ -274,7 +277,7 @@ if (( SUITE )); then
     MANY_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
     note "gatehouse: webhook-ingest --owners $MANY_OWNERS --payments $MANY_OWNERS (load $MANY_LOAD; onboarding $MANY_OWNERS owners takes a while)"
     timeout --kill-after=30 "$RUN_TIMEOUT" "$BIN" webhook-ingest --backend mariadb --payments "$MANY_OWNERS" --owners "$MANY_OWNERS" \
-        --concurrency "$CONCURRENCY" --port "$(pick_port)" >"$WORK/many.out" 2>"$WORK/many.err" \
+        --concurrency "$CONCURRENCY" --client "$CLIENT" --port "$(pick_port)" >"$WORK/many.out" 2>"$WORK/many.err" \
         || { cat "$WORK/many.out" >&2; tail -n 30 "$WORK/many.err" >&2; die "webhook-ingest --owners $MANY_OWNERS failed"; }
     MANY_OUT=$(cat "$WORK/many.out")
     read -r many_rate many_p50 many_p99 _ _ <<<"$(gatehouse_first "$MANY_OUT")"
@@ -313,7 +316,7 @@ REPORT=$(
     echo "webhook-ingest vs the Flask seed peer, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load average at start $LOAD_BEFORE (shared with other work)"
     echo "one throwaway MariaDB server ($("$(command -v mariadbd || echo /usr/sbin/mariadbd)" --version 2>/dev/null | awk '{print $3}' || echo '?')) for both; first deliveries of $PAYMENTS paid payments' webhooks, $CONCURRENCY connections"
-    echo "gatehouse: gatehouse-bench webhook-ingest --backend mariadb (release, confirm with payOS: $( (( CONFIRM )) && echo yes || echo no)), AsyncHTTPClient keep-alive"
+    echo "gatehouse: gatehouse-bench webhook-ingest --backend mariadb (release, confirm with payOS: $( (( CONFIRM )) && echo yes || echo no)), client $CLIENT, keep-alive"
     echo "peer: $PEER_DIR, gunicorn -w $PEER_WORKERS (sync), each webhook once on a new connection (bench/seed-peer.py)"
     echo "ratio = Gatehouse webhooks/s / peer webhooks/s (issue 12 asks for >= ${GOAL}x)"
     echo
