@@ -17,7 +17,7 @@ public import Tenancy
 /// - `GATEHOUSE_DATABASE_POOL_SIZE` (integer 1–256, default 4 on SQLite, 8 on MariaDB): database connections this
 ///   instance keeps open at most. On MariaDB, instances × pool size must stay below the server's `max_connections`.
 /// - `GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS` (integer 10–600000, default 5000): how long a request waits for a free
-///   connection before it is answered 503 `SERVICE_UNAVAILABLE` (`Retry-After`); nothing is written.
+///   connection before it is answered 503 `SERVICE_UNAVAILABLE` (a retry may succeed); nothing is written.
 /// - `GATEHOUSE_SQLITE_BUSY_TIMEOUT_MS` (integer 0–600000, default 5000): SQLite only, how long a write waits for
 ///   another connection's (or process's) write lock before the same 503.
 /// - `GATEHOUSE_MASTER_KEYS` (secret): versioned vault master keys, `2:<base64>,1:<base64>`.
