@@ -56,6 +56,34 @@ import Testing
         }
     }
 
+    /// A request that finds the booking's link claim held (another instance's create in flight, or one that died) waits
+    /// a bounded time, then is refused 409 with nothing written; once the claim is gone, the same request succeeds.
+    @Test(arguments: TestDatabases.backends)
+    func aClaimHeldPastTheWaitIsAConflictAndWritesNothing(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let bookings = BookingRepository(database: world.database, clock: world.clock.wallClock)
+            let held = try await bookings.claimLink(
+                owner: world.owner.id, booking: world.booking.id, claimID: "another-instance-claim",
+                until: world.clock.wallClock.now() + 300_000, logger: world.logger)
+            #expect(held)
+            let impatient = world.anotherInstanceWaitingForClaims(200)
+            await #expect(throws: TenancyError.conflict("a payment link for this booking is being created by another request; retry shortly")) {
+                try await impatient.createPayment(
+                    owner: world.owner.id, PaymentRequest(bookingID: world.booking.id), idempotencyKey: nil,
+                    audit: PaymentsWorld.audit, logger: world.logger)
+            }
+            #expect(try await world.count("payment") == 0)
+
+            try await bookings.releaseLink(owner: world.owner.id, booking: world.booking.id, claimID: "another-instance-claim", logger: world.logger)
+            let created = try await impatient.createPayment(
+                owner: world.owner.id, PaymentRequest(bookingID: world.booking.id), idempotencyKey: nil,
+                audit: PaymentsWorld.audit, logger: world.logger)
+            #expect(!created.reused)
+            #expect(try await world.count("payment") == 1)
+            #expect(try await world.count("booking", where: "link_claim_id IS NOT NULL") == 0)
+        }
+    }
+
     @Test(arguments: TestDatabases.backends)
     func aRenterWhoPaysASupersededLinkIsOwedARefundAndTheBookingIsPaidOnce(backend: TestBackend) async throws {
         try await PaymentsWorld.run(backend) { world in

@@ -69,6 +69,8 @@ struct PaymentsWorld: Sendable {
     let getGate: TestGate
     /// Builds another instance's payment service over the same database and payOS (its own in-process state).
     let anotherInstance: @Sendable () -> PaymentService
+    /// As ``anotherInstance``, waiting at most this many milliseconds for another request's link claim.
+    let anotherInstanceWaitingForClaims: @Sendable (_ linkClaimWaitMillis: Int64) -> PaymentService
 
     static let audit = AuditContext(actor: "test:payments")
 
@@ -137,15 +139,15 @@ struct PaymentsWorld: Sendable {
             }
         }
         let linkFetches = makeFetches()
-        let makePayments: @Sendable (PaymentLinkFetches) -> PaymentService = { linkFetches in
+        let makePayments: @Sendable (PaymentLinkFetches, Int64) -> PaymentService = { linkFetches, claimWait in
             PaymentService(
                 database: database, bookings: bookings, payments: repository, idempotencyKeys: idempotencyKeys, settlement: settlement,
                 keyAccess: keyAccess, payOS: payOS, linkFetches: linkFetches, tokens: tokens, statusView: statusView, clock: wallClock,
                 // Requests for one booking wait for each other's link claim up to 2 min, not production's 10 s: ten of
                 // them one after another outlasted 10 s on a loaded machine, and the tests assert what they end with.
-                configuration: .init(publicURL: "https://pay.example.vn", linkClaimWaitMillis: 120_000))
+                configuration: .init(publicURL: "https://pay.example.vn", linkClaimWaitMillis: claimWait))
         }
-        let payments = makePayments(linkFetches)
+        let payments = makePayments(linkFetches, 120_000)
         let webhooks = WebhookService(
             owners: owners, webhookKeys: webhookKeys, payments: repository, statusView: statusView, inbox: WebhookInboxRepository(database: database, clock: wallClock), settlement: settlement,
             keyAccess: keyAccess, linkFetches: linkFetches, rejections: WebhookRejectionRepository(database: database, clock: wallClock),
@@ -167,7 +169,8 @@ struct PaymentsWorld: Sendable {
         return PaymentsWorld(
             database: database, sandbox: sandbox, clock: clock, payments: payments, webhooks: webhooks, settlement: settlement,
             keyAccess: keyAccess, vault: vault, credentials: credentials, idempotencyKeys: idempotencyKeys, repository: repository, owner: owner, booking: booking, logger: logger,
-            linkFetches: linkFetches, getGate: getGate, anotherInstance: { makePayments(makeFetches()) })
+            linkFetches: linkFetches, getGate: getGate, anotherInstance: { makePayments(makeFetches(), 120_000) },
+            anotherInstanceWaitingForClaims: { makePayments(makeFetches(), $0) })
     }
 
     // MARK: Helpers
