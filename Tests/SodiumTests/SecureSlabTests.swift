@@ -10,6 +10,41 @@ import Testing
         try String(contentsOfFile: "/proc/self/maps", encoding: .utf8).split(separator: "\n").count
     }
 
+    /// The protection of the mapping holding `address`, as `/proc/self/maps` shows it ("r--p", "---p", …).
+    static func protection(at address: UnsafeRawPointer) throws -> String {
+        let target = UInt(bitPattern: address)
+        for line in try String(contentsOfFile: "/proc/self/maps", encoding: .utf8).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            let bounds = fields[0].split(separator: "-").compactMap { UInt($0, radix: 16) }
+            if bounds.count == 2, bounds[0] <= target, target < bounds[1] { return String(fields[1]) }
+        }
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    @Test func readingASlotOpensOnlyItsOwnPagesAndOnlyWhileSomeoneReads() throws {
+        let slab = SecureSlab(slotSize: 320, slotCount: 1_000)  // 80 pages
+        var slots: [SecureSlab.Slot] = []
+        while let slot = slab.allocate() { slots.append(slot) }
+        slots[999].write { $0.initializeMemory(as: UInt8.self, repeating: 0x5A) }
+        let (first, second, last) = (slots[0], slots[1], slots[999])
+        try first.withUnsafeBytes { bytes in
+            let address = try #require(bytes.baseAddress)
+            #expect(try Self.protection(at: address) == "r--p")
+            // The slots are laid out one after another: the last one is 999 × 320 bytes on, nineteen pages away.
+            #expect(try Self.protection(at: address + 999 * 320) == "---p", "the rest of the slab stays closed")
+            // A second reader on the same page shares it; when it leaves, the first reader's page stays open.
+            #expect(second.withUnsafeBytes { $0.allSatisfy { $0 == 0 } })
+            #expect(try Self.protection(at: address) == "r--p")
+            // A write elsewhere while this page is read leaves it readable and closes the written one again.
+            last.write { $0[0] = 0x5B }
+            #expect(try Self.protection(at: address) == "r--p")
+            #expect(try Self.protection(at: address + 999 * 320) == "---p")
+        }
+        let address = try #require(first.withUnsafeBytes { $0.baseAddress })
+        #expect(try Self.protection(at: address) == "---p", "closed again once its last reader left")
+        #expect(last.withUnsafeBytes { Array($0.prefix(2)) } == [0x5B, 0x5A])
+    }
+
     @Test func tenThousandSlotsTakeOneRegionAndKeepTheirBytes() throws {
         let before = try Self.mappings()
         let slab = SecureSlab(slotSize: 320, slotCount: 10_256)
