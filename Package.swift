@@ -411,6 +411,7 @@ let package = Package(
                 "GatehouseCore",
                 "LogTestSupport",
                 "PayOS",
+                "Sodium",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures"), .copy("Scripts")],

@@ -23,25 +23,18 @@ public enum PayOSWebhook {
         public var data: PayOSWebhookData { body.data }
     }
 
-    /// Parses and verifies a webhook body.
-    ///
-    /// Every candidate key is tried, with no early exit, and each comparison is constant-time. Empty keys are
-    /// never used (an empty HMAC key is public knowledge). The top-level `code`, `desc` and `success` are not
-    /// covered by the signature; callers must act on `data` only.
-    ///
-    /// - Parameters:
-    ///   - body: The raw request body.
-    ///   - checksumKeys: Candidate checksum keys, the current one first.
-    /// - Returns: The verified webhook and which key matched.
-    /// - Throws: ``PayOSWebhookError`` — `invalidJSON`, `schema`, `missingSignature`, `invalidSignature`
-    ///   or `noChecksumKey`.
-    public static func verify(body: some Collection<UInt8>, checksumKeys: [String]) throws(PayOSWebhookError) -> Verified {
-        try verify(body: body, keys: checksumKeys.map { SecureBytes(utf8: $0) })
+    /// A webhook body parsed and checked against the webhook schema, not yet verified: what a receiver reads to find
+    /// the owner (the `orderCode`) before it knows whose keys to verify with, parsed once for both.
+    public struct Parsed: Sendable {
+        /// The body's documented fields. Not trusted until ``PayOSWebhook/verify(_:keys:)`` says so.
+        public let unverified: PayOSWebhookBody
+        /// `data` as received: every key, unknown ones included, is covered by the signature.
+        let receivedData: JSONObject
     }
 
-    /// ``verify(body:checksumKeys:)`` with the candidate keys in guarded memory (the owners' cached keys): each
-    /// signature is computed from the guarded bytes; no key is copied into ordinary memory.
-    public static func verify(body: some Collection<UInt8>, keys checksumKeys: [any GuardedBytes]) throws(PayOSWebhookError) -> Verified {
+    /// Parses a webhook body and checks its shape (nothing about its signature but that it is there).
+    /// - Throws: ``PayOSWebhookError`` — `invalidJSON`, `schema`, or `missingSignature` (no `signature`, or `null`).
+    public static func parse(body: some Collection<UInt8>) throws(PayOSWebhookError) -> Parsed {
         let value: JSONValue
         do {
             value = try JSONValue(parsing: body)
@@ -50,7 +43,7 @@ public enum PayOSWebhook {
         }
         guard case .object(let object) = value else { throw PayOSWebhookError(.schema, schemaError: PayOSSchemaError(.notAnObject, path: "$")) }
         switch object["signature"] {
-        case nil, .null?, .string("")?: throw PayOSWebhookError(.missingSignature)
+        case nil, .null?: throw PayOSWebhookError(.missingSignature)
         default: break
         }
         let webhook: PayOSWebhookBody
@@ -59,11 +52,46 @@ public enum PayOSWebhook {
         } catch {
             throw PayOSWebhookError(.schema, schemaError: error)
         }
+        // `data` is an object here: the schema check above required one.
+        return Parsed(unverified: webhook, receivedData: object["data"]?.objectValue ?? JSONObject())
+    }
+
+    /// Parses and verifies a webhook body: ``parse(body:)`` then ``verify(_:keys:)``.
+    ///
+    /// - Parameters:
+    ///   - body: The raw request body.
+    ///   - checksumKeys: Candidate checksum keys, the current one first.
+    /// - Returns: The verified webhook and which key matched.
+    /// - Throws: ``PayOSWebhookError`` — `invalidJSON`, `schema`, `missingSignature`, `invalidSignature`
+    ///   or `noChecksumKey`.
+    public static func verify(body: some Collection<UInt8>, checksumKeys: [String]) throws(PayOSWebhookError) -> Verified {
+        try verify(parse(body: body), keys: checksumKeys.map { SecureBytes(utf8: $0) })
+    }
+
+    /// ``verify(body:checksumKeys:)`` with the candidate keys in guarded memory (the owners' cached keys): each
+    /// signature is computed from the guarded bytes; no key is copied into ordinary memory.
+    public static func verify(body: some Collection<UInt8>, keys checksumKeys: [any GuardedBytes]) throws(PayOSWebhookError) -> Verified {
+        try verify(parse(body: body), keys: checksumKeys)
+    }
+
+    /// Verifies a parsed webhook's signature.
+    ///
+    /// Every candidate key is tried, with no early exit, and each comparison is constant-time. Empty keys are
+    /// never used (an empty HMAC key is public knowledge). The top-level `code`, `desc` and `success` are not
+    /// covered by the signature; callers must act on `data` only.
+    ///
+    /// - Parameters:
+    ///   - parsed: The body, from ``parse(body:)``.
+    ///   - checksumKeys: Candidate checksum keys in guarded memory, the current one first.
+    /// - Returns: The verified webhook and which key matched.
+    /// - Throws: ``PayOSWebhookError`` — `missingSignature` (an empty one), `invalidSignature` or `noChecksumKey`.
+    public static func verify(_ parsed: Parsed, keys checksumKeys: [any GuardedBytes]) throws(PayOSWebhookError) -> Verified {
+        let webhook = parsed.unverified
+        guard !webhook.signature.isEmpty else { throw PayOSWebhookError(.missingSignature) }
         let keys = checksumKeys.filter { $0.count > 0 }
         guard !keys.isEmpty else { throw PayOSWebhookError(.noChecksumKey) }
 
-        // `data` is an object here: the schema check above required one.
-        let received = object["data"]?.objectValue ?? JSONObject()
+        let received = parsed.receivedData
         var texts = [received]
         let absent = PayOSWebhookData.keys.filter { received[$0] == nil }
         if !absent.isEmpty {

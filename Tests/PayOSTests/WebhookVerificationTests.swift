@@ -1,4 +1,5 @@
 // Copyright (c) the Gatehouse authors
+import Sodium
 import Testing
 
 @testable import PayOS
@@ -34,6 +35,21 @@ import Testing
         #expect(verified.data == ProtocolSamples.webhookW1)
         #expect(verified.matchedKeyIndex == 0)
         #expect(verified.body.success == true && verified.body.code == "00")
+    }
+
+    @Test func aBodyParsedOnceForItsOwnerVerifiesAsTheWholeBodyDoes() throws {
+        let body = try Fixtures.bytes("webhook_vector_1.json")
+        let parsed = try PayOSWebhook.parse(body: body)
+        #expect(parsed.unverified.data == ProtocolSamples.webhookW1, "the orderCode to find the owner is there before any key")
+        let keys: [any GuardedBytes] = [SecureBytes(utf8: previousKey), SecureBytes(utf8: key)]
+        #expect(try PayOSWebhook.verify(parsed, keys: keys) == PayOSWebhook.verify(body: body, checksumKeys: [previousKey, key]))
+        #expect(try PayOSWebhook.verify(parsed, keys: keys).matchedKeyIndex == 1)
+        #expect(throws: PayOSWebhookError(.invalidSignature)) { try PayOSWebhook.verify(parsed, keys: [SecureBytes(utf8: previousKey)]) }
+        // An empty signature parses (it has the documented type) and is refused as missing when verified.
+        var unsigned = try w1()
+        unsigned["signature"] = ""
+        let parsedUnsigned = try PayOSWebhook.parse(body: JSONValue.object(unsigned).compactBytes)
+        #expect(throws: PayOSWebhookError(.missingSignature)) { try PayOSWebhook.verify(parsedUnsigned, keys: keys) }
     }
 
     @Test func tamperedDataIsRefused() throws {

@@ -151,7 +151,8 @@ public struct WebhookService: Sendable {
         body: [UInt8], webhookKey: String?, audit: AuditContext, logger: Logger
     ) async throws -> (outcome: Outcome, data: PayOSWebhookData, ownerID: OwnerID) {
         lastReceived.set(payments.clock.now())
-        let unverified = try Self.parse(body)
+        let parsed = try Self.parse(body)
+        let unverified = parsed.unverified.data
         let ownerID: OwnerID
         if let webhookKey {
             // From memory after the key's first use (the tag is checked in constant time every time).
@@ -175,7 +176,7 @@ public struct WebhookService: Sendable {
         let verified: PayOSWebhook.Verified
         do {
             verified = try await keyAccess.withWebhookVerificationKeys(owner: ownerID, audit: audit, logger: logger) { keys in
-                try PayOSWebhook.verify(body: body, keys: keys)
+                try PayOSWebhook.verify(parsed, keys: keys)
             }
         } catch let error as PayOSWebhookError {
             // During an onboarding proof payOS's probe is signed with the candidate key, which is not stored yet.
@@ -295,7 +296,7 @@ public struct WebhookService: Sendable {
     private func apply(_ item: PendingWebhook, logger: Logger) async throws -> Settlement {
         let ownerID = item.key.owner
         // The body verified when it arrived; only its fields are read here.
-        let data = try Self.parse(item.body)
+        let data = try Self.parse(item.body).unverified.data
         let audit = AuditContext(actor: "payos:webhook")
         guard let payment = try await payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
             try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
@@ -345,11 +346,12 @@ public struct WebhookService: Sendable {
         try await inbox.markProcessed(owner: owner, orderCode: data.orderCode, reference: data.reference, outcome: outcome, logger: logger)
     }
 
-    /// Reads the body's shape without trusting it (to find the owner on the shared route).
-    static func parse(_ body: [UInt8]) throws(Refusal) -> PayOSWebhookData {
-        guard let value = try? JSONValue(parsing: body), case .object(let object) = value,
-            let webhook = try? PayOSWebhookBody(json: object)
-        else { throw Refusal(reason: .malformed) }
-        return webhook.data
+    /// Reads the body's shape without trusting it (to find the owner), once for both the owner and the signature.
+    static func parse(_ body: [UInt8]) throws(Refusal) -> PayOSWebhook.Parsed {
+        do {
+            return try PayOSWebhook.parse(body: body)
+        } catch {
+            throw Refusal(reason: .malformed)
+        }
     }
 }
