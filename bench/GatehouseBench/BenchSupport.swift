@@ -262,3 +262,21 @@ private final class OutputCollector: @unchecked Sendable {
         lock.withLock { (String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)) }
     }
 }
+
+/// CPU time (user + system) this process has used so far: what a phase cost the gateway, read as a difference. A
+/// shared machine's other tenants move wall-clock rates a lot and CPU per operation much less.
+func processCPUTime() -> Duration {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return .zero }
+    func duration(_ time: timeval) -> Duration { .seconds(Int64(time.tv_sec)) + .microseconds(Int64(time.tv_usec)) }
+    return duration(usage.ru_utime) + duration(usage.ru_stime)
+}
+
+extension Duration {
+    /// Microseconds per operation, for reports.
+    func microseconds(per operations: Int) -> String {
+        let (seconds, attoseconds) = components
+        let micros = Double(seconds) * 1e6 + Double(attoseconds) / 1e12
+        return String(format: "%.0f", operations == 0 ? 0 : micros / Double(operations))
+    }
+}
