@@ -64,7 +64,7 @@ public final class SecureSlab: @unchecked Sendable {
         self.slotSize = slotSize
         self.slotCount = slotCount
         self.state = Mutex(State(readers: Array(repeating: 0, count: pages), free: Array((0..<slotCount).reversed())))
-        Self.protect(sodium_mprotect_noaccess(raw), "noaccess")
+        protect(0..<pages, PROT_NONE)
     }
 
     deinit {
@@ -138,7 +138,7 @@ public final class SecureSlab: @unchecked Sendable {
     private func pointer(_ index: Int) -> UnsafeMutableRawPointer { base + index * slotSize }
 
     /// The slab pages slot `index` lies on.
-    func pages(ofSlot index: Int) -> Range<Int> {
+    private func pages(ofSlot index: Int) -> Range<Int> {
         let start = pointer(index) - firstPage
         return (start / pageSize)..<((start + slotSize - 1) / pageSize + 1)
     }
@@ -195,9 +195,5 @@ public final class SecureSlab: @unchecked Sendable {
         for page in pages {
             protect(page..<(page + 1), readers[page] > 0 ? PROT_READ : PROT_NONE)
         }
-    }
-
-    private static func protect(_ status: Int32, _ mode: StaticString) {
-        precondition(status == 0, "sodium_mprotect_\(mode) failed")
     }
 }

@@ -275,8 +275,6 @@ func processCPUTime() -> Duration {
 extension Duration {
     /// Microseconds per operation, for reports.
     func microseconds(per operations: Int) -> String {
-        let (seconds, attoseconds) = components
-        let micros = Double(seconds) * 1e6 + Double(attoseconds) / 1e12
-        return String(format: "%.0f", operations == 0 ? 0 : micros / Double(operations))
+        String(format: "%.0f", operations == 0 ? 0 : seconds * 1e6 / Double(operations))
     }
 }
