@@ -67,6 +67,19 @@ public enum SQLDialect: String, Sendable, Hashable {
         case .mariadb: "INSERT IGNORE"
         }
     }
+
+    /// The clause that ends an `INSERT … VALUES` so a row whose unique `key` already exists takes the new values of
+    /// `columns` instead (an upsert that overwrites): SQLite's `ON CONFLICT (key) DO UPDATE SET c = excluded.c`,
+    /// MariaDB's `ON DUPLICATE KEY UPDATE c = VALUES(c)`. Names are code-chosen text, never input.
+    public func onConflictReplace(key: [String], columns: [String]) -> String {
+        switch self {
+        case .sqlite:
+            " ON CONFLICT (\(key.joined(separator: ", "))) DO UPDATE SET "
+                + columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        case .mariadb:
+            " ON DUPLICATE KEY UPDATE " + columns.map { "\($0) = VALUES(\($0))" }.joined(separator: ", ")
+        }
+    }
 }
 
 // MARK: - Schema

@@ -115,6 +115,86 @@ extension AdminSuites {
             }
         }
 
+        /// Every `owner_window_stats` row: window, owner → figures and the time the row was written.
+        static func statsRows(_ h: AdminHarness) async throws -> [[Int64]: (figures: [Int64], writtenAt: Int64)] {
+            var rows: [[Int64]: (figures: [Int64], writtenAt: Int64)] = [:]
+            for row in try await h.components.database.query(
+                "SELECT window_days, owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at, refreshed_at FROM owner_window_stats",
+                logger: h.logger)
+            {
+                let key: [Int64] = [try row.decode("window_days"), try row.decode("owner_id")]
+                rows[key] = (
+                    [try row.decode("created"), try row.decode("succeeded"), try row.decode("volume_vnd"), try row.decode("rate_key"),
+                     try row.decode("last_payment_at")],
+                    try row.decode("refreshed_at")
+                )
+            }
+            return rows
+        }
+
+        @Test(arguments: TestDatabases.backends)
+        func aRoundWritesOnlyTheOwnersWhoseFiguresChangedAndKeepsItsTimePerWindow(backend: TestBackend) async throws {
+            try await AdminHarness.run(backend) { h in
+                let f = try await Self.seedOwners(h)
+                let db = h.components.database
+                let before = try await Self.statsRows(h)
+                #expect(before.count == 3 * 12)
+                let firstRound = try #require(before.values.map(\.writtenAt).max())
+                let list = AdminOwnerList(database: db, refresher: h.components.adminStats)
+                for window in AdminStatsRefresher.windows {
+                    #expect(try await h.components.adminStats.roundTime(window: window, logger: h.logger) == firstRound)
+                }
+                // A stale row of an owner that is gone is removed by the next round.
+                _ = try await db.execute(
+                    """
+                    INSERT INTO owner_window_stats (window_days, owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at, refreshed_at)
+                    VALUES (7, 9999999, 1, 1, 1, 10000, 1, 1)
+                    """, logger: h.logger)
+
+                // Nothing changed: the round writes no owner's row, only its time.
+                let quiet = AdminStatsRefresher(database: db, clock: WallClock { firstRound + 1 })
+                try await quiet.refresh(logger: h.logger)
+                let after = try await Self.statsRows(h)
+                #expect(after.count == before.count)
+                for (key, row) in before {
+                    #expect(after[key]?.figures == row.figures && after[key]?.writtenAt == row.writtenAt, "\(key)")
+                }
+                for window in AdminStatsRefresher.windows {
+                    #expect(try await quiet.roundTime(window: window, logger: h.logger) == firstRound + 1)
+                    #expect(try await list.page(.init(window: window), logger: h.logger).refreshedAt == firstRound + 1)
+                }
+
+                // One owner's payment: the next round writes that owner's three rows and nothing else.
+                let active = try #require(try await h.components.owners.list(logger: h.logger).first { $0.name == "Chủ 7 Lotus" })
+                let booking: Int64 = try #require(
+                    try await db.query("SELECT id FROM booking WHERE owner_id = \(active.id)", logger: h.logger).first?.decode("id"))
+                let renter: Int64 = try #require(
+                    try await db.query("SELECT renter_id FROM booking WHERE id = \(booking)", logger: h.logger).first?.decode("renter_id"))
+                try await f.payments(
+                    AdminScaleFixture.Tenant(owner: active.id, renter: renter, booking: booking), count: 1, ago: 60_000, status: "success",
+                    amount: 70_000)
+                try await f.rollUp()
+                let busy = AdminStatsRefresher(database: db, clock: WallClock { firstRound + 2 })
+                try await busy.refresh(logger: h.logger)
+                let changed = try await Self.statsRows(h)
+                #expect(changed.count == before.count)
+                for (key, row) in changed {
+                    if key[1] == active.id.rawValue {
+                        #expect(row.writtenAt == firstRound + 2)
+                        #expect(row.figures == [1, 1, 70_000, 10_000, f.now - 60_000], "window \(key[0])")
+                    } else {
+                        #expect(row.figures == before[key]?.figures && row.writtenAt == before[key]?.writtenAt, "\(key)")
+                    }
+                }
+
+                // The rows kept by difference equal the rows a round computes from nothing.
+                _ = try await db.execute("DELETE FROM owner_window_stats", logger: h.logger)
+                try await AdminStatsRefresher(database: db, clock: WallClock { firstRound + 3 }).refresh(logger: h.logger)
+                let fresh = try await Self.statsRows(h)
+                #expect(fresh.mapValues(\.figures) == changed.mapValues(\.figures))
+            }
+        }
+
         static func key(_ row: AdminOwnerList.Row, _ sort: AdminOwnerList.Sort) -> String {
             func padded(_ v: Int64) -> String { String(format: "%020lld", v + 10) }
             switch sort {

@@ -58,7 +58,7 @@ extension DashboardController {
             ]
             if after != nil { model["notFirst"] = true }
             if let next = result.next { model["nextHref"] = query.href(after: next) }
-            if let refreshed = result.rows.first?.refreshedAt { model["refreshedAt"] = PageTime.model(refreshed, locale: locale) }
+            if let refreshed = result.refreshedAt { model["refreshedAt"] = PageTime.model(refreshed, locale: locale) }
             model["refundsDue"] = try await refundsDueModel(locale, logger: context.logger)
             return page(request, "owners", title: strings["owners"] ?? "", model: model, session: session)
         }

@@ -77,13 +77,14 @@ public struct AdminOwnerList: Sendable {
         public var successRateBasisPoints: Int64?
         /// Unix ms of the newest payment ever; `nil` without any.
         public var lastPaymentAt: Int64?
-        public var refreshedAt: Int64
     }
 
     public struct Page: Sendable, Hashable {
         public var rows: [Row]
         /// The cursor of the next page; `nil` on the last page.
         public var next: Cursor?
+        /// When the statistics round last finished this window (Unix ms): the figures' age. `nil` before the first round.
+        public var refreshedAt: Int64?
     }
 
     let database: any SQLDatabase
@@ -101,7 +102,7 @@ public struct AdminOwnerList: Sendable {
         var query: SQLQuery =
             """
             SELECT o.id, o.name, o.email, o.status, o.onboarding_state, o.webhook_key, o.created_at, o.updated_at,
-                s.created AS n_created, s.succeeded AS n_succeeded, s.volume_vnd, s.rate_key, s.last_payment_at, s.refreshed_at
+                s.created AS n_created, s.succeeded AS n_succeeded, s.volume_vnd, s.rate_key, s.last_payment_at
             FROM owner_window_stats s JOIN owner o ON o.id = s.owner_id
             WHERE s.window_days = \(request.window)
             """
@@ -138,15 +139,14 @@ public struct AdminOwnerList: Sendable {
             rows.append(
                 Row(
                     owner: try OwnerRepository.decode(row), created: try row.decode("n_created"), succeeded: try row.decode("n_succeeded"),
-                    volumeVND: try row.decode("volume_vnd"), successRateBasisPoints: rate < 0 ? nil : rate, lastPaymentAt: last > 0 ? last : nil,
-                    refreshedAt: try row.decode("refreshed_at")))
+                    volumeVND: try row.decode("volume_vnd"), successRateBasisPoints: rate < 0 ? nil : rate, lastPaymentAt: last > 0 ? last : nil))
         }
         var next: Cursor?
         if rows.count > request.limit {
             rows.removeLast()
             if let last = rows.last { next = Self.cursor(of: last, sort: request.sort) }
         }
-        return Page(rows: rows, next: next)
+        return Page(rows: rows, next: next, refreshedAt: try await refresher.roundTime(window: request.window, logger: logger))
     }
 
     /// The cursor just after `row` in `sort` order.

@@ -1,7 +1,7 @@
 // Copyright (c) the Gatehouse authors
 public import Storage
 
-/// The tables Admin owns: dashboard sessions (v4); the console statistics ``AdminStatsRefresher`` keeps (v8). A session is a random secret in an HttpOnly cookie, stored only as a
+/// The tables Admin owns: dashboard sessions (v4); the console statistics ``AdminStatsRefresher`` keeps (v8, v10). A session is a random secret in an HttpOnly cookie, stored only as a
 /// keyed hash and found by a public prefix; it belongs to the admin token that signed in, so revoking the token ends its
 /// sessions. `csrf_token` is the synchronizer token every dashboard form must echo.
 public enum AdminSchema {
@@ -71,5 +71,12 @@ public enum AdminSchema {
                 ))
             return statements
         },
+        SchemaPart(version: 10, owner: "Admin", tables: [
+            /// `owner_window_round`: when ``AdminStatsRefresher`` last finished each window of `owner_window_stats`.
+            /// A round writes only the owners whose figures changed (so an idle platform of 10,000 owners costs no
+            /// writes), which leaves a row's own `refreshed_at` the time its figures last changed; the figures' age
+            /// is the round's time, kept here once per window.
+            SQLTable("owner_window_round", primaryKey: .column("window_days"), columns: [.bigint("refreshed_at")])
+        ]),
     ]
 }

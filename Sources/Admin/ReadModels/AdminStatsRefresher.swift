@@ -4,7 +4,7 @@ public import Logging
 import Payments
 public import Storage
 
-/// Rewrites the console statistics the admin pages read, so no page aggregates payments per request:
+/// Keeps the console statistics the admin pages read, so no page aggregates payments per request:
 /// `owner_window_stats` (every owner over the last 1, 7 and 30 Vietnam days, from the exact `payment_owner_day`
 /// rollup) and `platform_bucket_stats` (the platform per hour for 48 hours, from the payments, webhooks and refusals of
 /// those hours; per Vietnam day for 30 days, from the rollup).
@@ -63,14 +63,18 @@ public struct AdminStatsRefresher: Sendable {
         }
     }
 
-    /// Recomputes one window's row per owner. The figures are read first, by a plain (non-locking) read, and written
-    /// after in a short transaction of multi-row inserts: an `INSERT … SELECT` would hold shared locks on the rollup
-    /// rows it reads (InnoDB, repeatable read) for the whole statement, stalling the payment inserts and settlements
-    /// that update those rows for seconds at 10,000 owners.
+    /// Recomputes one window's figures per owner and writes only the rows that changed, then the window's round time
+    /// (``roundTime(window:)``). The figures are read first, by a plain (non-locking) read, and so are the stored rows;
+    /// the changes are written after in a short transaction of multi-row upserts: an `INSERT … SELECT` would hold shared
+    /// locks on the rollup rows it reads (InnoDB, repeatable read) for the whole statement, stalling the payment inserts
+    /// and settlements that update those rows. Rewriting every row instead cost about 1.7 s of database work per round
+    /// at 10,000 owners (3 windows × 10,000 rows, 4 indexes each, every minute on every instance) whether or not anything
+    /// had changed; now a round's writes are proportional to the owners whose figures moved.
     private func refreshOwners(window: Int, now: Int64, logger: Logger) async throws {
         let firstDay = PaymentRollup.day(of: now) - Int64(window) + 1
         let division = database.dialect == .mariadb ? "DIV" : "/"
-        let rows = try await database.query(
+        var computed: [Int64: OwnerFigures] = [:]
+        for row in try await database.query(
             """
             SELECT o.id AS owner_id, COALESCE(SUM(d.created), 0) AS created, COALESCE(SUM(d.succeeded), 0) AS succeeded,
                 COALESCE(SUM(d.volume_vnd), 0) AS volume,
@@ -80,30 +84,57 @@ public struct AdminStatsRefresher: Sendable {
             FROM owner o LEFT JOIN payment_owner_day d ON d.owner_id = o.id AND d.day >= \(firstDay)
             GROUP BY o.id
             """, logger: logger)
-        var values: [SQLQuery] = []
-        values.reserveCapacity(rows.count)
-        for row in rows {
-            let owner: Int64 = try row.decode("owner_id")
-            let created: Int64 = try row.decode("created"), succeeded: Int64 = try row.decode("succeeded")
-            let volume: Int64 = try row.decode("volume"), rateKey: Int64 = try row.decode("rate_key")
-            let last: Int64 = try row.decode("last_payment_at")
-            values.append("(\(window), \(owner), \(created), \(succeeded), \(volume), \(rateKey), \(last), \(now))")
+        {
+            computed[try row.decode("owner_id")] = OwnerFigures(
+                created: try row.decode("created"), succeeded: try row.decode("succeeded"), volumeVND: try row.decode("volume"),
+                rateKey: try row.decode("rate_key"), lastPaymentAt: try row.decode("last_payment_at"))
         }
-        try await database.withTransaction(logger: logger) { [values] connection in
-            try await connection.execute("DELETE FROM owner_window_stats WHERE window_days = \(window)")
-            var start = 0
-            while start < values.count {
-                let chunk = values[start..<min(start + Self.insertChunk, values.count)]
+        var stored: [Int64: OwnerFigures] = [:]
+        stored.reserveCapacity(computed.count)
+        for row in try await database.query(
+            "SELECT owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at FROM owner_window_stats WHERE window_days = \(window)",
+            logger: logger)
+        {
+            stored[try row.decode("owner_id")] = OwnerFigures(
+                created: try row.decode("created"), succeeded: try row.decode("succeeded"), volumeVND: try row.decode("volume_vnd"),
+                rateKey: try row.decode("rate_key"), lastPaymentAt: try row.decode("last_payment_at"))
+        }
+        let changes = OwnerFigures.changes(from: stored, to: computed)
+        var values: [SQLQuery] = []
+        values.reserveCapacity(changes.changed.count)
+        for (owner, f) in changes.changed {
+            values.append("(\(window), \(owner), \(f.created), \(f.succeeded), \(f.volumeVND), \(f.rateKey), \(f.lastPaymentAt), \(now))")
+        }
+        let upsert = database.dialect.onConflictReplace(
+            key: ["window_days", "owner_id"], columns: ["created", "succeeded", "volume_vnd", "rate_key", "last_payment_at", "refreshed_at"])
+        let round = database.dialect.onConflictReplace(key: ["window_days"], columns: ["refreshed_at"])
+        try await database.withTransaction(logger: logger) { [values, removed = changes.removed] connection in
+            for chunk in removed.chunks(of: Self.insertChunk) {
+                var query: SQLQuery = "DELETE FROM owner_window_stats WHERE window_days = \(window) AND owner_id IN ("
+                for (index, owner) in chunk.enumerated() { query += index > 0 ? ", \(owner)" : "\(owner)" }
+                try await connection.execute(query + ")")
+            }
+            for chunk in values.chunks(of: Self.insertChunk) {
                 var query: SQLQuery =
                     "INSERT INTO owner_window_stats (window_days, owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at, refreshed_at) VALUES "
                 for (index, value) in chunk.enumerated() {
                     if index > 0 { query += ", " }
                     query += value
                 }
-                try await connection.execute(query)
-                start += Self.insertChunk
+                try await connection.execute(query + "\(unescaped: upsert)")
             }
+            try await connection.execute(
+                "INSERT INTO owner_window_round (window_days, refreshed_at) VALUES (\(window), \(now))\(unescaped: round)")
         }
+        logger.debug(
+            "owner statistics refreshed",
+            metadata: ["window_days": "\(window)", "owners": "\(computed.count)", "changed": "\(values.count)", "removed": "\(changes.removed.count)"])
+    }
+
+    /// When the last round finished `window`'s figures (Unix ms); `nil` before the first round.
+    public func roundTime(window: Int, logger: Logger) async throws -> Int64? {
+        try await database.query("SELECT refreshed_at FROM owner_window_round WHERE window_days = \(window)", logger: logger)
+            .first?.decode("refreshed_at", as: Int64.self)
     }
 
     /// Rows per multi-row insert (8 binds each: well under SQLite's and MariaDB's placeholder limits).
@@ -189,6 +220,32 @@ public struct AdminStatsRefresher: Sendable {
                 }
             }
         }
+    }
+}
+
+/// One owner's figures over one window, as `owner_window_stats` holds them.
+struct OwnerFigures: Sendable, Hashable {
+    var created: Int64
+    var succeeded: Int64
+    var volumeVND: Int64
+    /// Success rate in basis points, -1 without payments.
+    var rateKey: Int64
+    /// Unix ms of the newest payment ever, 0 without any.
+    var lastPaymentAt: Int64
+
+    /// What a round must write to turn `stored` into `computed`: the owners whose figures are new or differ (in owner
+    /// order), and the stored owners no longer computed.
+    static func changes(from stored: [Int64: OwnerFigures], to computed: [Int64: OwnerFigures]) -> (changed: [(Int64, OwnerFigures)], removed: [Int64]) {
+        let changed = computed.filter { stored[$0.key] != $0.value }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let removed = stored.keys.filter { computed[$0] == nil }.sorted()
+        return (changed, removed)
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    fileprivate func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
 
