@@ -68,6 +68,18 @@ public enum SQLDialect: String, Sendable, Hashable {
         }
     }
 
+    /// An index hint for an `UPDATE` that finds its one row by `id` (after the table name): read the primary key, never
+    /// a secondary index. With a condition on a small index too (`WHERE id = ? AND status = 'pending'` when few rows are
+    /// pending) MariaDB's optimizer may read that index first and lock its record before the row's primary key, the
+    /// opposite order from a transaction that locked the row with `SELECT … FOR UPDATE` and then updates that index:
+    /// a deadlock. SQLite has no row locks and needs none.
+    public var byPrimaryKey: String {
+        switch self {
+        case .sqlite: ""
+        case .mariadb: " FORCE INDEX (PRIMARY)"
+        }
+    }
+
     /// The clause that ends an `INSERT … VALUES` so a row whose unique `key` already exists takes the new values of
     /// `columns` instead (an upsert that overwrites): SQLite's `ON CONFLICT (key) DO UPDATE SET c = excluded.c`,
     /// MariaDB's `ON DUPLICATE KEY UPDATE c = VALUES(c)`. Names are code-chosen text, never input.

@@ -25,12 +25,17 @@ extension PaymentRepository {
     /// Claims a due check until `leaseUntil`: only the instance whose update matched the due time read checks the
     /// payment now. Returns whether this caller got it.
     public func claimCheck(_ check: DueCheck, leaseUntil: Int64, logger: Logger) async throws -> Bool {
-        let claimed = try await database.execute(
-            """
-            UPDATE payment SET next_check_at = \(leaseUntil)
-            WHERE id = \(check.id) AND status = 'pending' AND next_check_at = \(check.dueAt)
-            """, logger: logger)
+        let claimed = try await database.execute(Self.claimCheckStatement(check, leaseUntil: leaseUntil, dialect: database.dialect), logger: logger)
         return claimed.affectedRows == 1
+    }
+
+    /// The claim, locking the payment's primary key first (``SQLDialect/byPrimaryKey``), as the settlement does: a claim
+    /// racing a settlement of the same payment waits for it instead of deadlocking with it.
+    static func claimCheckStatement(_ check: DueCheck, leaseUntil: Int64, dialect: SQLDialect) -> SQLQuery {
+        """
+        UPDATE payment\(unescaped: dialect.byPrimaryKey) SET next_check_at = \(leaseUntil)
+        WHERE id = \(check.id) AND status = 'pending' AND next_check_at = \(check.dueAt)
+        """
     }
 
     /// How many checks the payment has had.
@@ -43,7 +48,7 @@ extension PaymentRepository {
     public func scheduleCheck(_ id: PaymentID, at next: Int64, logger: Logger) async throws {
         try await database.execute(
             """
-            UPDATE payment SET next_check_at = \(next), check_attempts = check_attempts + 1
+            UPDATE payment\(unescaped: database.dialect.byPrimaryKey) SET next_check_at = \(next), check_attempts = check_attempts + 1
             WHERE id = \(id) AND status = 'pending'
             """, logger: logger)
     }
