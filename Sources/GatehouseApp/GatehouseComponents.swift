@@ -123,7 +123,7 @@ public struct GatehouseComponents: Sendable {
             let settlement = PaymentSettlement(
                 database: database, payments: paymentRepository,
                 notifications: PaymentNotifications(
-                    outbox: notifications.outbox, web: notifications.web, payments: paymentRepository, bookings: bookings, owners: owners,
+                    outbox: notifications.outbox, web: notifications.web,
                     configuration: .init(publicURL: configuration.publicURL, linksRenterToken: true), logger: logger),
                 statusView: statusView)
             // One confirming GET in flight per payment, shared by webhooks, the return pages and reconciliation.

@@ -20,7 +20,7 @@ public enum GatehouseSchema {
             5: "renter tokens out of the outbox", 6: "vault credential state tags",
             7: "refunds due and booking link claims",
             8: "owner console sessions, key cache invalidations, payment rollups and console statistics",
-            10: "console statistics rounds",
+            10: "console statistics rounds", 11: "one web notification per payment and recipient",
         ])
 }
 

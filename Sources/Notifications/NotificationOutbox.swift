@@ -103,22 +103,53 @@ public struct NotificationOutbox: SQLRepository {
     ///   storage errors as they come (they roll the caller's transaction back, as they should).
     @discardableResult
     public func enqueue(_ email: OutboxEmail, on connection: any SQLConnection) async throws -> Bool {
-        try Self.validate(email)
+        try await enqueue([email], on: connection)
+    }
+
+    /// Inserts `emails` as pending rows due now, in one statement, on the caller's connection (inside its transaction);
+    /// each one whose ``OutboxEmail/dedupeKey`` is already stored is skipped.
+    ///
+    /// - Returns: whether any row was inserted.
+    /// - Throws: ``TenancyError`` `validation` when any of them is unusable (checked for all before any SQL, so nothing is
+    ///   written); storage errors as they come.
+    @discardableResult
+    public func enqueue(_ emails: [OutboxEmail], on connection: any SQLConnection) async throws -> Bool {
+        for email in emails { try Self.validate(email) }
+        guard !emails.isEmpty else { return false }
         let now = clock.now()
+        func values(_ email: OutboxEmail) -> SQLQuery {
+            """
+            (\(email.ownerID), \(email.kind), \(email.recipient), \(email.subject), \(email.body), \(email.dedupeKey),
+             \(email.renterLinkPaymentCode), 'pending', 0, \(now), \(now))
+            """
+        }
+        let insert: SQLQuery = """
+            INSERT INTO outbox (owner_id, kind, recipient, subject, body, dedupe_key, link_payment_code, status, attempts,
+                                next_attempt_at, created_at) VALUES
+            """
+        var query = insert
+        for (index, email) in emails.enumerated() {
+            query += index > 0 ? ", " : " "
+            query += values(email)
+        }
         do {
-            try await connection.execute(
-                """
-                INSERT INTO outbox (owner_id, kind, recipient, subject, body, dedupe_key, link_payment_code, status, attempts,
-                                    next_attempt_at, created_at)
-                VALUES (\(email.ownerID), \(email.kind), \(email.recipient), \(email.subject), \(email.body), \(email.dedupeKey),
-                        \(email.renterLinkPaymentCode), 'pending', 0, \(now), \(now))
-                """)
+            try await connection.execute(query)
             return true
         } catch let error as StorageError where error.code == .duplicate {
             // Only this statement failed (both backends roll back the failed statement, not the transaction), so the
-            // caller's transaction goes on. Catching the duplicate, rather than INSERT IGNORE, keeps every other
-            // constraint (length, foreign key) an error on MariaDB, where IGNORE would turn them into warnings.
-            return false
+            // caller's transaction goes on: insert them one by one, skipping those already stored. Catching the
+            // duplicate, rather than INSERT IGNORE, keeps every other constraint (length, foreign key) an error on
+            // MariaDB, where IGNORE would turn them into warnings.
+            var inserted = false
+            for email in emails {
+                do {
+                    try await connection.execute(insert + " " + values(email))
+                    inserted = true
+                } catch let error as StorageError where error.code == .duplicate {
+                    continue
+                }
+            }
+            return inserted
         }
     }
 

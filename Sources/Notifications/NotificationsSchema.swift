@@ -2,7 +2,8 @@
 public import Storage
 
 /// The tables Notifications owns: web notifications and the e-mail outbox (v1), the outbox's metrics indexes (v2), and
-/// (v5) bodies that no longer hold renter tokens (`outbox.link_payment_code`; the token is put in at send time).
+/// (v5) bodies that no longer hold renter tokens (`outbox.link_payment_code`; the token is put in at send time), and
+/// (v11) one notification of a kind per payment and recipient.
 /// `notification` refers to `payment` (Payments'), so the composition root puts this module's parts after Payments'.
 public enum NotificationsSchema {
     public static let parts: [SchemaPart] = [
@@ -55,8 +56,40 @@ public enum NotificationsSchema {
                 "CREATE INDEX IF NOT EXISTS idx_outbox_owner_created ON outbox (owner_id, created_at)",
             ]
         },
-            SchemaPart(version: 5, owner: "Notifications", statements: renterTokensOutOfStoredBodies),
+        SchemaPart(version: 5, owner: "Notifications", statements: renterTokensOutOfStoredBodies),
+        SchemaPart(version: 11, owner: "Notifications", statements: oneNoticePerPaymentAndRecipient),
     ]
+
+    /// `ux_notification_payment`: at most one notification of a kind per payment and recipient, which
+    /// ``WebNotifications/insert(_:on:)`` relies on instead of a look before each insert. Rows without a payment are
+    /// not constrained (NULL never conflicts, on both backends). Duplicates stored before it (identical notices) are
+    /// removed first, keeping the oldest; on MariaDB, where DDL commits at once, both statements can run again.
+    /// The index also serves the payment's lookups on SQLite, which makes no index for a foreign key: the owner
+    /// notice's old look scanned all of that owner's notifications inside the settlement's write transaction.
+    @Sendable static func oneNoticePerPaymentAndRecipient(_ dialect: SQLDialect) -> [SQLQuery] {
+        let create: SQLQuery =
+            "CREATE UNIQUE INDEX IF NOT EXISTS ux_notification_payment ON notification (payment_id, recipient_kind, recipient_id, kind)"
+        switch dialect {
+        case .sqlite:
+            return [
+                """
+                DELETE FROM notification WHERE payment_id IS NOT NULL AND id NOT IN (
+                    SELECT MIN(id) FROM notification WHERE payment_id IS NOT NULL GROUP BY payment_id, recipient_kind, recipient_id, kind)
+                """,
+                create,
+            ]
+        case .mariadb:
+            // MariaDB cannot delete from a table its subquery reads (error 1093): a self-join instead.
+            return [
+                """
+                DELETE n FROM notification n JOIN notification k
+                    ON k.payment_id = n.payment_id AND k.recipient_kind = n.recipient_kind AND k.recipient_id = n.recipient_id
+                        AND k.kind = n.kind AND k.id < n.id
+                """,
+                create,
+            ]
+        }
+    }
 
     /// Adds `outbox.link_payment_code` and takes the renter tokens out of the bodies stored before it: in every renter
     /// e-mail whose body carries `?t=<token>` (32 characters of the token alphabet), each occurrence of the token

@@ -106,27 +106,43 @@ public struct WebNotifications: SQLRepository {
         return NotificationCheck(notifications: notifications)
     }
 
-    /// Stores a notification on the caller's connection (inside its transaction), unless the recipient already has one
-    /// of the same kind for the same payment (so a repeated call adds nothing). Returns whether it was stored.
-    @discardableResult
-    public func insert(_ notification: NewWebNotification, on connection: any SQLConnection) async throws -> Bool {
-        let title = notification.title.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
-        if let payment = notification.paymentID {
-            let existing = try await connection.query(
+    /// Stores notifications on the caller's connection (inside its transaction), in one statement, skipping each one
+    /// whose recipient already has a notification of the same kind for the same payment (so a repeated call adds
+    /// nothing; `ux_notification_payment`). Notifications without a payment are always stored.
+    public func insert(_ notifications: [NewWebNotification], on connection: any SQLConnection) async throws {
+        guard !notifications.isEmpty else { return }
+        let now = clock.now()
+        func values(_ notification: NewWebNotification) -> SQLQuery {
+            let title = notification.title.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
+            return """
+                (\(notification.ownerID), \(notification.recipient.kind), \(notification.recipient.id), \(notification.paymentID),
+                 \(notification.kind), \(title), \(notification.message), \(now))
                 """
-                SELECT id FROM notification
-                WHERE recipient_kind = \(notification.recipient.kind) AND recipient_id = \(notification.recipient.id)
-                    AND payment_id = \(payment) AND kind = \(notification.kind)
-                LIMIT 1
-                """)
-            guard existing.isEmpty else { return false }
         }
-        try await connection.execute(
-            """
-            INSERT INTO notification (owner_id, recipient_kind, recipient_id, payment_id, kind, title, message, created_at)
-            VALUES (\(notification.ownerID), \(notification.recipient.kind), \(notification.recipient.id), \(notification.paymentID),
-                    \(notification.kind), \(title), \(notification.message), \(clock.now()))
-            """)
-        return true
+        let insert: SQLQuery = "INSERT INTO notification (owner_id, recipient_kind, recipient_id, payment_id, kind, title, message, created_at) VALUES "
+        var query = insert
+        for (index, notification) in notifications.enumerated() {
+            if index > 0 { query += ", " }
+            query += values(notification)
+        }
+        do {
+            try await connection.execute(query)
+        } catch let error as StorageError where error.code == .duplicate {
+            // Some are already there (a repeated call): the failed statement alone was rolled back, on both backends, so
+            // store the rest one by one. Catching the duplicate, rather than INSERT IGNORE, keeps every other constraint
+            // an error on MariaDB.
+            for notification in notifications {
+                do {
+                    try await connection.execute(insert + values(notification))
+                } catch let error as StorageError where error.code == .duplicate {
+                    continue
+                }
+            }
+        }
+    }
+
+    /// Stores one notification, as the array form of `insert(_:on:)` does.
+    public func insert(_ notification: NewWebNotification, on connection: any SQLConnection) async throws {
+        try await insert([notification], on: connection)
     }
 }

@@ -35,23 +35,13 @@ public struct PaymentNotifications: Sendable {
 
     let outbox: NotificationOutbox
     let web: WebNotifications
-    let payments: PaymentRepository
-    let bookings: BookingRepository
-    let owners: OwnerRepository
     let configuration: Configuration
     let logger: Logger
 
-    /// - Parameters:
-    ///   - payments, bookings, owners: read on the settlement's connection for the texts.
-    public init(
-        outbox: NotificationOutbox, web: WebNotifications, payments: PaymentRepository, bookings: BookingRepository, owners: OwnerRepository,
-        configuration: Configuration = .init(), logger: Logger
-    ) {
+    /// The texts read the payment, booking, owner and renter on the settlement's connection (``context(of:on:)``).
+    public init(outbox: NotificationOutbox, web: WebNotifications, configuration: Configuration = .init(), logger: Logger) {
         self.outbox = outbox
         self.web = web
-        self.payments = payments
-        self.bookings = bookings
-        self.owners = owners
         self.configuration = configuration
         self.logger = logger
     }
@@ -69,11 +59,7 @@ public struct PaymentNotifications: Sendable {
         var mailed = false
         if let refund = change.refund { mailed = try await enqueueRefund(refund, for: change, on: connection) }
         guard change.to == .success, change.from != .success else { return mailed }
-        guard let payment = try await payments.get(owner: change.ownerID, id: change.paymentID, on: connection),
-            let booking = try await bookings.get(owner: payment.ownerID, id: payment.bookingID, on: connection),
-            let owner = try await owners.get(payment.ownerID, on: connection)
-        else { return mailed }
-        let renter = try await bookings.renter(owner: payment.ownerID, id: payment.renterID, on: connection)
+        guard let (payment, booking, owner, renter) = try await Self.context(of: change, on: connection) else { return mailed }
         let renterName = renter?.name ?? payment.customerName ?? ""
         let renterEmail = renter?.email ?? payment.customerEmail
 
@@ -82,18 +68,18 @@ public struct PaymentNotifications: Sendable {
             paidAt: payment.paidAt ?? change.at, receiptURL: receiptURL(payment))
         var metadata: Logger.Metadata = ["payment.id": "\(payment.id)", "tenant.id": "\(payment.ownerID)"]
 
+        var emails: [OutboxEmail] = []
         for email in [content.renterEmail, Optional(content.ownerEmail)].compactMap({ $0 }) {
             do {
                 try NotificationOutbox.validate(email)
+                emails.append(email)
             } catch {
                 metadata["outbox.kind"] = "\(email.kind)"
                 logger.warning("payment e-mail skipped: the recipient address cannot be used", metadata: metadata)
-                continue
             }
-            if try await outbox.enqueue(email, on: connection) { mailed = true }
         }
-        try await web.insert(content.renterNotice, on: connection)
-        try await web.insert(content.ownerNotice, on: connection)
+        if try await outbox.enqueue(emails, on: connection) { mailed = true }
+        try await web.insert([content.renterNotice, content.ownerNotice], on: connection)
         return mailed
     }
 
@@ -105,11 +91,7 @@ public struct PaymentNotifications: Sendable {
 
     /// The owner's "refund due" e-mail and web notification.
     private func enqueueRefund(_ reason: RefundReason, for change: PaymentStatusChange, on connection: any SQLConnection) async throws -> Bool {
-        guard let payment = try await payments.get(owner: change.ownerID, id: change.paymentID, on: connection),
-            let booking = try await bookings.get(owner: payment.ownerID, id: payment.bookingID, on: connection),
-            let owner = try await owners.get(payment.ownerID, on: connection)
-        else { return false }
-        let renter = try await bookings.renter(owner: payment.ownerID, id: payment.renterID, on: connection)
+        guard let (payment, booking, owner, renter) = try await Self.context(of: change, on: connection) else { return false }
         let content = PaymentRefundContent(
             payment: payment, booking: booking, owner: owner, reason: reason, renterName: renter?.name ?? payment.customerName ?? "",
             renterAddress: renter?.email ?? payment.customerEmail)
@@ -124,6 +106,35 @@ public struct PaymentNotifications: Sendable {
         }
         try await web.insert(content.ownerNotice, on: connection)
         return mailed
+    }
+
+    /// The payment as changed, its booking, its owner and its renter (if any), for the texts: one plain read on the
+    /// settlement's connection (it sees the transaction's own update), every table scoped to the payment's owner. It takes
+    /// no locks: the settlement already holds the payment's and the booking's, and locking the owner's row would
+    /// serialise all of that owner's settlements and payment inserts. `nil` when the booking or owner is missing.
+    static func context(of change: PaymentStatusChange, on connection: any SQLConnection) async throws -> (Payment, Booking, Owner, Renter?)? {
+        let select = [
+            SQLRow.select(PaymentRepository.columns, of: "p"), SQLRow.select(BookingRepository.columns, of: "b"),
+            SQLRow.select(OwnerRepository.columns, of: "o"), SQLRow.select(BookingRepository.renterColumns, of: "r"),
+        ].joined(separator: ", ")
+        guard
+            let row = try await connection.query(
+                """
+                SELECT \(unescaped: select)
+                FROM payment p
+                    JOIN booking b ON b.id = p.booking_id AND b.owner_id = p.owner_id
+                    JOIN owner o ON o.id = p.owner_id
+                    LEFT JOIN renter r ON r.id = p.renter_id AND r.owner_id = p.owner_id
+                WHERE p.id = \(change.paymentID) AND p.owner_id = \(change.ownerID)
+                """
+            ).first
+        else { return nil }
+        let renter = row.part("r")
+        let hasRenter = renter["id"].map { $0 != .null } ?? false  // the LEFT JOIN found one
+        return (
+            try PaymentRepository.decode(row.part("p")), try BookingRepository.decode(row.part("b")), try OwnerRepository.decode(row.part("o")),
+            hasRenter ? try BookingRepository.decodeRenter(renter) : nil
+        )
     }
 
     /// The receipt link as stored: its token is ``OutboxEmail/renterTokenPlaceholder``, which the outbox worker

@@ -18,6 +18,27 @@ public struct SQLRow: Sendable, Hashable {
         return decoded
     }
 
+    /// The select list that reads `columns` (comma-separated names) of the table aliased `alias` in a join, each as
+    /// `alias_name`: `select("id, name", of: "o")` is `o.id AS o_id, o.name AS o_name`. ``part(_:)`` gives them back
+    /// under their own names, so one table's decoder reads its part of a joined row. Names are code-chosen text.
+    public static func select(_ columns: String, of alias: String) -> String {
+        columns.split(separator: ",").map { column in
+            let name = String(column.filter { !$0.isWhitespace })
+            return "\(alias).\(name) AS \(alias)_\(name)"
+        }.joined(separator: ", ")
+    }
+
+    /// The columns of this row that ``select(_:of:)`` read for `alias`, under the table's own column names.
+    public func part(_ alias: String) -> SQLRow {
+        let prefix = alias + "_"
+        var names: [String] = [], parts: [SQLValue] = []
+        for (name, value) in zip(columns, values) where name.hasPrefix(prefix) {
+            names.append(String(name.dropFirst(prefix.count)))
+            parts.append(value)
+        }
+        return SQLRow(columns: names, values: parts)
+    }
+
     /// Decodes a nullable column.
     public func decodeIfPresent<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) throws(StorageError) -> T? {
         guard let value = self[column] else { throw StorageError.decoding(column: column) }

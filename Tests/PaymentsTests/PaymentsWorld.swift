@@ -125,7 +125,6 @@ struct PaymentsWorld: Sendable {
             database: database, payments: repository,
             notifications: PaymentNotifications(
                 outbox: NotificationOutbox(database: database, clock: wallClock), web: WebNotifications(database: database, clock: wallClock),
-                payments: repository, bookings: bookings, owners: owners,
                 configuration: .init(publicURL: "https://pay.example.vn", linksRenterToken: true), logger: logger),
             statusView: statusView)
         let idempotencyKeys = IdempotencyKeyRepository(database: database)

@@ -107,6 +107,31 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabases.backends)
+    func aJoinedRowGivesEachTableItsOwnColumnsBack(backend: TestBackend) async throws {
+        try await withTestDatabase(backend, options: .init(migrate: false)) { db in
+            try await db.createKindsTable()
+            let a = try #require(try await db.execute("INSERT INTO kinds (label, i) VALUES ('a', 5)", logger: logger).lastInsertID)
+            let b = try #require(try await db.execute("INSERT INTO kinds (label, i) VALUES ('b', 7)", logger: logger).lastInsertID)
+            #expect(SQLRow.select("id, label,\n i", of: "x") == "x.id AS x_id, x.label AS x_label, x.i AS x_i")
+            let select = SQLRow.select("id, label, i", of: "x") + ", " + SQLRow.select("id, label, i", of: "y")
+            let row = try #require(
+                try await db.query(
+                    "SELECT \(unescaped: select) FROM kinds x LEFT JOIN kinds y ON y.id = \(b) WHERE x.id = \(a)", logger: logger
+                ).first)
+            let x = row.part("x"), y = row.part("y")
+            #expect(x.columns == ["id", "label", "i"] && y.columns == ["id", "label", "i"])
+            #expect(try x.decode("label", as: String.self) == "a" && x.decode("i", as: Int64.self) == 5)
+            #expect(try y.decode("label", as: String.self) == "b" && y.decode("id", as: Int64.self) == b)
+            // A table the join found no row of: its part is all NULL.
+            let none = try #require(
+                try await db.query(
+                    "SELECT \(unescaped: select) FROM kinds x LEFT JOIN kinds y ON y.id = -1 WHERE x.id = \(a)", logger: logger
+                ).first)
+            #expect(none.part("y").values.allSatisfy { $0 == .null })
+        }
+    }
+
     // MARK: Transactions
 
     @Test(arguments: TestDatabases.backends)

@@ -19,8 +19,6 @@ import GatehouseCore
     func notifications(_ db: any SQLDatabase, clock: WallClock, linksRenterToken: Bool = false) -> PaymentNotifications {
         PaymentNotifications(
             outbox: NotificationOutbox(database: db, clock: clock), web: WebNotifications(database: db, clock: clock),
-            payments: PaymentRepository(database: db, clock: clock), bookings: BookingRepository(database: db, clock: clock),
-            owners: OwnerRepository(database: db, clock: clock),
             configuration: .init(publicURL: "https://pay.example.vn", linksRenterToken: linksRenterToken), logger: logger)
     }
 

@@ -114,12 +114,16 @@ public struct BookingRepository: SQLRepository {
     /// As ``renter(owner:id:logger:)``, on the caller's connection (inside its transaction).
     public func renter(owner: OwnerID, id: RenterID, on connection: any SQLConnection) async throws -> Renter? {
         try await connection.query(
-            "SELECT id, owner_id, name, email, phone, created_at FROM renter WHERE id = \(id) AND owner_id = \(owner)"
-        ).first.map { row in
-            Renter(
-                id: try row.decode("id"), ownerID: try row.decode("owner_id"), name: try row.decode("name"),
-                email: try row.decode("email"), phone: try row.decodeIfPresent("phone"), createdAt: try row.decode("created_at"))
-        }
+            "SELECT \(unescaped: Self.renterColumns) FROM renter WHERE id = \(id) AND owner_id = \(owner)"
+        ).first.map(Self.decodeRenter)
+    }
+
+    static let renterColumns = "id, owner_id, name, email, phone, created_at"
+
+    static func decodeRenter(_ row: SQLRow) throws -> Renter {
+        Renter(
+            id: try row.decode("id"), ownerID: try row.decode("owner_id"), name: try row.decode("name"),
+            email: try row.decode("email"), phone: try row.decodeIfPresent("phone"), createdAt: try row.decode("created_at"))
     }
 
     /// Claims the right to create the booking's payment link until `until` (Unix ms), for one request on any

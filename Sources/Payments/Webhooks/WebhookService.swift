@@ -298,7 +298,9 @@ public struct WebhookService: Sendable {
         // The body verified when it arrived; only its fields are read here.
         let data = try Self.parse(item.body).unverified.data
         let audit = AuditContext(actor: "payos:webhook")
-        guard let payment = try await payments.get(orderCode: data.orderCode, logger: logger), payment.ownerID == ownerID else {
+        // The orderCode's payment and owner never change: from memory, else a two-column read. Checked before the GET, as
+        // a row taken over from another instance may never have passed the check on arrival.
+        guard let (paymentID, owner) = try await statusView.payment(orderCode: data.orderCode, logger: logger), owner == ownerID else {
             try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
             return .unknownOrder
         }
@@ -308,7 +310,12 @@ public struct WebhookService: Sendable {
         if configuration.confirmWithPayOS {
             // Shared with duplicate webhooks, the return page and reconciliation asking at the same moment.
             let link = try await linkFetches.link(owner: ownerID, orderCode: data.orderCode, purpose: "webhook.confirm", audit: audit, logger: logger)
-            event = PaymentSettlement.event(for: link, source: .webhook, pastExpiry: payments.clock.now() >= payment.expiresAt)
+            // Only an underpaid link depends on the expiry (past it, the partial payment expires): read it only then.
+            var pastExpiry = false
+            if link.status == .underpaid, let payment = try await payments.get(owner: ownerID, id: paymentID, logger: logger) {
+                pastExpiry = payments.clock.now() >= payment.expiresAt
+            }
+            event = PaymentSettlement.event(for: link, source: .webhook, pastExpiry: pastExpiry)
             reference = link.transactions.last?.reference ?? data.reference
         } else {
             // Trusting the signed body alone: the paid total is the sum of this order's distinct signed transfers.
@@ -317,7 +324,7 @@ public struct WebhookService: Sendable {
             reference = data.reference
         }
         if let event {
-            try await settlement.settle(payment.id, event: event, reference: reference, logger: logger) { [inbox] connection, change in
+            try await settlement.settle(paymentID, event: event, reference: reference, logger: logger) { [inbox] connection, change in
                 try await inbox.markProcessed(
                     owner: ownerID, orderCode: data.orderCode, reference: data.reference,
                     outcome: change.map { "status:\($0.to.rawValue)" } ?? "no_change", on: connection)
