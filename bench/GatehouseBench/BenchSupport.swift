@@ -203,6 +203,12 @@ extension Duration {
 /// Runs a program found on `PATH` to completion off the cooperative pool and returns its standard output; a non-zero
 /// exit fails with its standard error. With `interruptWhen`, the program gets SIGINT once that returns `true` (checked
 /// every 10 ms).
+///
+/// Every blocking wait (the two pipe reads, the wait for both) runs on a `Thread` of its own. On Linux,
+/// `DispatchQueue.global()` is the very pool Swift's global executor runs on (as wide as the machine has cores): two
+/// blocking reads there took both of this machine's threads while wrk ran, and the gateway measured in this process
+/// answered nothing until libdispatch noticed and added a thread, 60–760 ms later (seen on the wire: every connection's
+/// first request waited that long, with both cores idle; wrk's coordinated-omission correction then made it its p99).
 func runTool(_ name: String, _ arguments: [String], interruptWhen: (@Sendable () -> Bool)? = nil) async throws -> String {
     let process = Process()
     let watcher = Task {
@@ -224,20 +230,23 @@ func runTool(_ name: String, _ arguments: [String], interruptWhen: (@Sendable ()
         let readers = DispatchGroup()
         for (pipe, isError) in [(output, false), (errors, true)] {
             readers.enter()
-            DispatchQueue.global().async {
+            Thread {
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()
                 collected.set(data, isError: isError)
                 readers.leave()
-            }
+            }.start()
         }
         process.terminationHandler = { process in
-            readers.wait()
-            let (stdout, stderr) = collected.texts
-            if process.terminationStatus == 0 {
-                continuation.resume(returning: stdout)
-            } else {
-                continuation.resume(throwing: ValidationError("\(name) exited with \(process.terminationStatus): \(stderr)\(stdout)"))
-            }
+            let status = process.terminationStatus
+            Thread {
+                readers.wait()
+                let (stdout, stderr) = collected.texts
+                if status == 0 {
+                    continuation.resume(returning: stdout)
+                } else {
+                    continuation.resume(throwing: ValidationError("\(name) exited with \(status): \(stderr)\(stdout)"))
+                }
+            }.start()
         }
         do {
             try process.run()
