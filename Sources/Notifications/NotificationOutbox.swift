@@ -115,7 +115,6 @@ public struct NotificationOutbox: SQLRepository {
     @discardableResult
     public func enqueue(_ emails: [OutboxEmail], on connection: any SQLConnection) async throws -> Bool {
         for email in emails { try Self.validate(email) }
-        guard !emails.isEmpty else { return false }
         let now = clock.now()
         func values(_ email: OutboxEmail) -> SQLQuery {
             """
@@ -123,34 +122,10 @@ public struct NotificationOutbox: SQLRepository {
              \(email.renterLinkPaymentCode), 'pending', 0, \(now), \(now))
             """
         }
-        let insert: SQLQuery = """
-            INSERT INTO outbox (owner_id, kind, recipient, subject, body, dedupe_key, link_payment_code, status, attempts,
-                                next_attempt_at, created_at) VALUES
-            """
-        var query = insert
-        for (index, email) in emails.enumerated() {
-            query += index > 0 ? ", " : " "
-            query += values(email)
-        }
-        do {
-            try await connection.execute(query)
-            return true
-        } catch let error as StorageError where error.code == .duplicate {
-            // Only this statement failed (both backends roll back the failed statement, not the transaction), so the
-            // caller's transaction goes on: insert them one by one, skipping those already stored. Catching the
-            // duplicate, rather than INSERT IGNORE, keeps every other constraint (length, foreign key) an error on
-            // MariaDB, where IGNORE would turn them into warnings.
-            var inserted = false
-            for email in emails {
-                do {
-                    try await connection.execute(insert + " " + values(email))
-                    inserted = true
-                } catch let error as StorageError where error.code == .duplicate {
-                    continue
-                }
-            }
-            return inserted
-        }
+        let insert: SQLQuery =
+            "INSERT INTO outbox (owner_id, kind, recipient, subject, body, dedupe_key, link_payment_code, status, attempts, next_attempt_at, created_at) VALUES "
+        let inserted = try await connection.insertSkippingDuplicates(insert, rows: emails.map(values))
+        return inserted > 0
     }
 
     /// Puts a `dead` row back to `pending`, due now, with its attempts reset (for admins, after fixing the cause).

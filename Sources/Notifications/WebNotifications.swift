@@ -110,7 +110,6 @@ public struct WebNotifications: SQLRepository {
     /// whose recipient already has a notification of the same kind for the same payment (so a repeated call adds
     /// nothing; `ux_notification_payment`). Notifications without a payment are always stored.
     public func insert(_ notifications: [NewWebNotification], on connection: any SQLConnection) async throws {
-        guard !notifications.isEmpty else { return }
         let now = clock.now()
         func values(_ notification: NewWebNotification) -> SQLQuery {
             let title = notification.title.map { String(String.UnicodeScalarView($0.unicodeScalars.prefix(200))) }
@@ -119,26 +118,9 @@ public struct WebNotifications: SQLRepository {
                  \(notification.kind), \(title), \(notification.message), \(now))
                 """
         }
-        let insert: SQLQuery = "INSERT INTO notification (owner_id, recipient_kind, recipient_id, payment_id, kind, title, message, created_at) VALUES "
-        var query = insert
-        for (index, notification) in notifications.enumerated() {
-            if index > 0 { query += ", " }
-            query += values(notification)
-        }
-        do {
-            try await connection.execute(query)
-        } catch let error as StorageError where error.code == .duplicate {
-            // Some are already there (a repeated call): the failed statement alone was rolled back, on both backends, so
-            // store the rest one by one. Catching the duplicate, rather than INSERT IGNORE, keeps every other constraint
-            // an error on MariaDB.
-            for notification in notifications {
-                do {
-                    try await connection.execute(insert + values(notification))
-                } catch let error as StorageError where error.code == .duplicate {
-                    continue
-                }
-            }
-        }
+        try await connection.insertSkippingDuplicates(
+            "INSERT INTO notification (owner_id, recipient_kind, recipient_id, payment_id, kind, title, message, created_at) VALUES ",
+            rows: notifications.map(values))
     }
 
     /// Stores one notification, as the array form of `insert(_:on:)` does.

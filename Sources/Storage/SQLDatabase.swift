@@ -37,6 +37,34 @@ public protocol SQLConnection: Sendable {
     func execute(_ query: SQLQuery) async throws -> SQLExecution
 }
 
+extension SQLConnection {
+    /// Inserts `rows` (each a parenthesised `VALUES` row) after `insert` (`INSERT INTO t (…) VALUES `) in one statement;
+    /// when a row's unique key is already stored, inserts them one by one instead and skips the duplicates. Both backends
+    /// roll back only the failed statement, so the caller's transaction goes on. Catching the duplicate, rather than
+    /// `INSERT IGNORE`, keeps every other constraint (length, foreign key) an error on MariaDB, where `IGNORE` would turn
+    /// them into warnings.
+    /// - Returns: how many rows were inserted.
+    @discardableResult
+    public func insertSkippingDuplicates(_ insert: SQLQuery, rows: [SQLQuery]) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        do {
+            try await execute(insert + .joined(rows, separator: ", "))
+            return rows.count
+        } catch let error as StorageError where error.code == .duplicate {
+            var inserted = 0
+            for row in rows {
+                do {
+                    try await execute(insert + row)
+                    inserted += 1
+                } catch let error as StorageError where error.code == .duplicate {
+                    continue
+                }
+            }
+            return inserted
+        }
+    }
+}
+
 /// A database: a pool of connections to SQLite or MariaDB.
 ///
 /// Every blocking C call runs on a thread pool, never on the concurrency pool or an event loop.

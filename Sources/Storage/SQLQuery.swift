@@ -69,6 +69,17 @@ public struct SQLQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
         SQLQuery(unsafeSQL: lhs.sql + rhs.sql, binds: lhs.binds + rhs.binds)
     }
 
+    /// `parts` one after another with `separator` between them, their parameters in order: the rows of a multi-row
+    /// `VALUES` list, for instance.
+    public static func joined(_ parts: some Sequence<SQLQuery>, separator: String) -> SQLQuery {
+        var result = SQLQuery(unsafeSQL: "")
+        for (index, part) in parts.enumerated() {
+            if index > 0 { result.sql += separator }
+            result += part
+        }
+        return result
+    }
+
     /// Appends another query in place, keeping its parameters in order. Build multi-row statements with this: in a
     /// loop, `query = query + row` copies everything so far each time (quadratic in the rows).
     public static func += (lhs: inout SQLQuery, rhs: SQLQuery) {

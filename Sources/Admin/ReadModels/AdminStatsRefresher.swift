@@ -77,7 +77,7 @@ public struct AdminStatsRefresher: Sendable {
         for row in try await database.query(
             """
             SELECT o.id AS owner_id, COALESCE(SUM(d.created), 0) AS created, COALESCE(SUM(d.succeeded), 0) AS succeeded,
-                COALESCE(SUM(d.volume_vnd), 0) AS volume,
+                COALESCE(SUM(d.volume_vnd), 0) AS volume_vnd,
                 CASE WHEN COALESCE(SUM(d.created), 0) = 0 THEN -1
                     ELSE (SUM(d.succeeded) * 20000 \(unescaped: division) SUM(d.created) + 1) \(unescaped: division) 2 END AS rate_key,
                 COALESCE((SELECT MAX(l.last_created_at) FROM payment_owner_day l WHERE l.owner_id = o.id), 0) AS last_payment_at
@@ -85,9 +85,7 @@ public struct AdminStatsRefresher: Sendable {
             GROUP BY o.id
             """, logger: logger)
         {
-            computed[try row.decode("owner_id")] = OwnerFigures(
-                created: try row.decode("created"), succeeded: try row.decode("succeeded"), volumeVND: try row.decode("volume"),
-                rateKey: try row.decode("rate_key"), lastPaymentAt: try row.decode("last_payment_at"))
+            computed[try row.decode("owner_id")] = try OwnerFigures(row)
         }
         var stored: [Int64: OwnerFigures] = [:]
         stored.reserveCapacity(computed.count)
@@ -95,9 +93,7 @@ public struct AdminStatsRefresher: Sendable {
             "SELECT owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at FROM owner_window_stats WHERE window_days = \(window)",
             logger: logger)
         {
-            stored[try row.decode("owner_id")] = OwnerFigures(
-                created: try row.decode("created"), succeeded: try row.decode("succeeded"), volumeVND: try row.decode("volume_vnd"),
-                rateKey: try row.decode("rate_key"), lastPaymentAt: try row.decode("last_payment_at"))
+            stored[try row.decode("owner_id")] = try OwnerFigures(row)
         }
         let changes = OwnerFigures.changes(from: stored, to: computed)
         var values: [SQLQuery] = []
@@ -110,18 +106,12 @@ public struct AdminStatsRefresher: Sendable {
         let round = database.dialect.onConflictReplace(key: ["window_days"], columns: ["refreshed_at"])
         try await database.withTransaction(logger: logger) { [values, removed = changes.removed] connection in
             for chunk in removed.chunks(of: Self.insertChunk) {
-                var query: SQLQuery = "DELETE FROM owner_window_stats WHERE window_days = \(window) AND owner_id IN ("
-                for (index, owner) in chunk.enumerated() { query += index > 0 ? ", \(owner)" : "\(owner)" }
-                try await connection.execute(query + ")")
+                try await connection.execute("DELETE FROM owner_window_stats WHERE window_days = \(window) AND owner_id IN \(list: Array(chunk))")
             }
             for chunk in values.chunks(of: Self.insertChunk) {
-                var query: SQLQuery =
+                let insert: SQLQuery =
                     "INSERT INTO owner_window_stats (window_days, owner_id, created, succeeded, volume_vnd, rate_key, last_payment_at, refreshed_at) VALUES "
-                for (index, value) in chunk.enumerated() {
-                    if index > 0 { query += ", " }
-                    query += value
-                }
-                try await connection.execute(query + "\(unescaped: upsert)")
+                try await connection.execute(insert + .joined(chunk, separator: ", ") + "\(unescaped: upsert)")
             }
             try await connection.execute(
                 "INSERT INTO owner_window_round (window_days, refreshed_at) VALUES (\(window), \(now))\(unescaped: round)")
@@ -232,6 +222,15 @@ struct OwnerFigures: Sendable, Hashable {
     var rateKey: Int64
     /// Unix ms of the newest payment ever, 0 without any.
     var lastPaymentAt: Int64
+
+    /// From a row with the table's column names (the round's aggregate reads them under the same names).
+    init(_ row: SQLRow) throws {
+        created = try row.decode("created")
+        succeeded = try row.decode("succeeded")
+        volumeVND = try row.decode("volume_vnd")
+        rateKey = try row.decode("rate_key")
+        lastPaymentAt = try row.decode("last_payment_at")
+    }
 
     /// What a round must write to turn `stored` into `computed`: the owners whose figures are new or differ (in owner
     /// order), and the stored owners no longer computed.
