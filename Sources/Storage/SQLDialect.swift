@@ -68,6 +68,18 @@ public enum SQLDialect: String, Sendable, Hashable {
         }
     }
 
+    /// The clause that ends a one-row `INSERT … VALUES` so that, when a row with that unique `key` already exists, it
+    /// is kept unchanged and this transaction holds it exclusively either way. MariaDB's `INSERT IGNORE` would only
+    /// share-lock the existing row: two transactions that both hit it and then lock it for update wait for each other
+    /// (a deadlock), whereas `ON DUPLICATE KEY UPDATE` takes the exclusive lock at once, so they queue. SQLite's writer
+    /// already excludes every other one: `ON CONFLICT DO NOTHING`. `key` is code-chosen text, never input.
+    public func onConflictKeepLocked(key: String) -> String {
+        switch self {
+        case .sqlite: " ON CONFLICT (\(key)) DO NOTHING"
+        case .mariadb: " ON DUPLICATE KEY UPDATE \(key) = \(key)"
+        }
+    }
+
     /// An index hint for an `UPDATE` that finds its one row by `id` (after the table name): read the primary key, never
     /// a secondary index. With a condition on a small index too (`WHERE id = ? AND status = 'pending'` when few rows are
     /// pending) MariaDB's optimizer may read that index first and lock its record before the row's primary key, the

@@ -76,6 +76,10 @@ extension AuditLog {
     }
 
     /// Locks the genesis row, creating it first when the log is empty.
+    ///
+    /// The creation holds the row exclusively whether this transaction inserts it or finds it inserted by another
+    /// (``SQLDialect/onConflictKeepLocked(key:)``), so first appends racing on an empty log queue on it like any other
+    /// append; if the creator rolls back, the next one in the queue creates it.
     static func lockChain(on connection: any SQLConnection, at: Int64) async throws {
         let lock: SQLQuery = "SELECT id FROM audit_log WHERE id = \(genesisID)\(unescaped: connection.dialect.forUpdate)"
         if try await !connection.query(lock).isEmpty { return }
@@ -84,10 +88,10 @@ extension AuditLog {
         let hash = chainHash(prevHash: nil, at: at, actor: actor, ownerID: nil, action: genesisAction, detail: detail, requestID: nil)
         try await connection.execute(
             """
-            \(unescaped: connection.dialect.insertIgnore) INTO audit_log (id, at, actor, owner_id, action, detail, request_id, prev_hash, hash)
-            VALUES (\(genesisID), \(at), \(actor), \(nil as Int64?), \(genesisAction), \(detail), \(nil as String?), \(nil as [UInt8]?), \(hash))
+            INSERT INTO audit_log (id, at, actor, owner_id, action, detail, request_id, prev_hash, hash)
+            VALUES (\(genesisID), \(at), \(actor), \(nil as Int64?), \(genesisAction), \(detail), \(nil as String?), \(nil as [UInt8]?), \(hash))\
+            \(unescaped: connection.dialect.onConflictKeepLocked(key: "id"))
             """
         )
-        _ = try await connection.query(lock)
     }
 }

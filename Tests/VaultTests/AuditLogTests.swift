@@ -126,6 +126,44 @@ import GatehouseCore
         }
     }
 
+    /// The genesis row is created by whichever first append gets there. Appenders racing on an empty log (a fresh
+    /// database without ``AuditLog/prepare(database:logger:)``, or a genesis rolled back with its creator's work)
+    /// queue for it: none deadlocks, and exactly one genesis starts the chain.
+    @Test(arguments: TestDatabases.backends)
+    func firstAppendsRacingOnAnEmptyLogQueueWithoutDeadlockOrFork(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { database in
+            struct Abort: Error {}
+            let log = AuditLog()
+            for round in 0..<8 {
+                try await database.execute("DELETE FROM audit_log", logger: logger)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for n in 0..<6 {
+                        group.addTask {
+                            do {
+                                try await database.withTransaction(logger: logger) { connection in
+                                    try await log.append(
+                                        AuditEntry(actor: "system:test", ownerID: nil, action: n % 2 == 0 ? "test.kept" : "test.rolled_back"),
+                                        on: connection
+                                    )
+                                    if n % 2 == 1 { throw Abort() }
+                                }
+                            } catch is Abort {}
+                        }
+                    }
+                    group.addTask {
+                        try await log.append(AuditEntry(actor: "system:test", ownerID: nil, action: "test.kept"), database: database, logger: logger)
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(try await Fixtures.count(database, action: "test.kept") == 4, "round \(round)")
+                #expect(try await Fixtures.count(database, action: "test.rolled_back") == 0, "round \(round)")
+                let starts = try await database.query("SELECT COUNT(*) AS n FROM audit_log WHERE prev_hash IS NULL", logger: logger)
+                #expect(try starts[0].decode("n", as: Int.self) == 1, "round \(round)")
+                #expect(try await log.verify(database: database, logger: logger).isIntact, "round \(round)")
+            }
+        }
+    }
+
     @Test(arguments: TestDatabases.backends)
     func appendJoinsTheCallersTransaction(backend: TestBackend) async throws {
         try await withTestDatabase(backend) { database in
