@@ -119,9 +119,8 @@ public struct AuditLog: Sendable {
 
     /// Creates the genesis row if it does not exist yet.
     ///
-    /// Appends create it on demand, but two processes doing their very first appends at the same
-    /// moment would race to create it (one of them fails and can retry); calling this once at
-    /// start-up, after migrations, removes that window.
+    /// Appends create it on demand (racing first appends queue for it, see `lockChain`); calling this once at
+    /// start-up, after migrations, gives the chain its anchor before the first real row.
     public func prepare(database: any SQLDatabase, logger: Logger) async throws {
         try await database.withTransaction(logger: logger) { connection in
             try await Self.lockChain(on: connection, at: clock.now())
