@@ -36,9 +36,17 @@ public enum PayOSSignature {
 
     /// The canonical text of an object: its top-level keys sorted, `key=value` joined with `&`, no URL-encoding.
     public static func canonicalText(of object: JSONObject) -> String {
-        object.sortedByKey().entries
-            .map { "\($0.key)=\(valueText($0.value))" }
-            .joined(separator: "&")
+        // Keys are unique in a JSONObject, so sorting its entries is sorting its keys.
+        let entries = object.entries.sorted { $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) }
+        var text = ""
+        text.reserveCapacity(entries.reduce(entries.count * 2) { $0 + $1.key.utf8.count } + 256)
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { text += "&" }
+            text += entry.key
+            text += "="
+            text += valueText(entry.value)
+        }
+        return text
     }
 
     /// The body signature of `object`.

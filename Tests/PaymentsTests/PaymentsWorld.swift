@@ -192,7 +192,7 @@ struct PaymentsWorld: Sendable {
     @discardableResult
     func receiveAndSettle(
         body: [UInt8], webhookKey: String?, audit: AuditContext, logger: Logger
-    ) async throws -> (outcome: WebhookService.Outcome, data: PayOSWebhookData, ownerID: OwnerID) {
+    ) async throws -> WebhookService.Receipt {
         let result = try await webhooks.receive(body: body, webhookKey: webhookKey, audit: audit, logger: logger)
         await webhooks.settleQueued(logger: logger)
         return result

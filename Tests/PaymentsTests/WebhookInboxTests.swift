@@ -65,6 +65,45 @@ import Testing
     }
 
     @Test(arguments: TestDatabases.backends)
+    func aByteIdenticalRepeatIsAnsweredFromItsDigestUntilTheOwnersKeysChange(backend: TestBackend) async throws {
+        try await PaymentsWorld.run(backend) { world in
+            let cache = try #require(world.keyAccess.cache)
+            /// Key lookups so far: each is one use of the owner's keys (verification).
+            func lookups() -> Int { cache.statistics.hits + cache.statistics.misses }
+            let (payment, body) = try await Self.paidWebhook(world)
+            let first = try await world.webhooks.receive(body: body, webhookKey: Self.key(world), audit: PaymentsWorld.audit, logger: world.logger)
+            #expect(first == .init(outcome: .accepted, ownerID: world.owner.id, orderCode: payment.orderCode, isPaid: true))
+
+            // The same bytes on the same URL: answered without the owner's keys, with the same order and status.
+            var used = lookups()
+            let repeated = try await world.webhooks.receive(body: body, webhookKey: Self.key(world), audit: PaymentsWorld.audit, logger: world.logger)
+            #expect(repeated == .init(outcome: .duplicate, ownerID: world.owner.id, orderCode: payment.orderCode, isPaid: true))
+            #expect(lookups() == used)
+            // Other bytes (the same webhook with a trailing space) or another URL (the shared one): verified again.
+            #expect(try await Self.receive(world, body + Array(" ".utf8)) == .duplicate)
+            #expect(lookups() == used + 1)
+            used = lookups()
+            let shared = try await world.webhooks.receive(body: body, webhookKey: nil, audit: PaymentsWorld.audit, logger: world.logger)
+            #expect(shared.outcome == .duplicate)
+            #expect(lookups() == used + 1)
+
+            // The owner rotates its checksum key: the old one verifies during its grace window, and the repeat goes
+            // through verification again (the key cache's generation changed), every time, since a previous key did it.
+            _ = try await world.credentials.store(
+                owner: world.owner.id, clientID: "rotated-client", apiKey: "rotated-api-key", checksumKey: "rotated-checksum-key",
+                audit: PaymentsWorld.audit, logger: world.logger)
+            for _ in 0..<2 {
+                used = lookups()
+                #expect(try await Self.receive(world, body) == .duplicate)
+                #expect(lookups() == used + 1)
+            }
+            // Past the grace window the old key verifies nothing, and the repeat is refused like any other body.
+            world.clock.advance(byMillis: 24 * 3_600_000 + 1_000)
+            await #expect(throws: WebhookService.Refusal(reason: .invalidSignature)) { try await Self.receive(world, body) }
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
     func webhooksArrivingTogetherAreStoredTogetherAndEachCopyOfOneIsADuplicate(backend: TestBackend) async throws {
         try await PaymentsWorld.run(backend) { world in
             // Five transfers of 100,000 VND to one 500,000 VND link: five webhooks (one reference each).

@@ -79,7 +79,7 @@ public struct WebhookController: Sendable {
                 case .unknownOrder: "Webhook recorded"
                 case .onboardingProbe: "Webhook recorded"
                 }
-            return JSONResponse(Answer(message: message, order_code: String(result.data.orderCode), status: result.data.code == "00" ? "PAID" : nil))
+            return JSONResponse(Answer(message: message, order_code: String(result.orderCode), status: result.isPaid ? "PAID" : nil))
         } catch let refusal as WebhookService.Refusal {
             // The shared route's unattributable webhook is acknowledged (payOS's own probes look like that), not charged.
             if !(refusal.reason == .unknownOwner && webhookKey == nil) {

@@ -12,6 +12,8 @@ public import Tenancy
 /// state exactly once, after the acknowledgement.
 ///
 /// Receiving (``receive(body:webhookKey:audit:logger:)``, on the request), cheapest checks first:
+/// 0. A byte-identical repeat of a body this instance verified and stored, while its owner's keys are unchanged, is
+///    answered "duplicate" from a digest of its bytes (``VerifiedWebhookBodies``): payOS repeats deliveries byte for byte.
 /// 1. The owner is resolved from the webhook URL's key (or, on the seed's shared route, from the orderCode).
 /// 2. The signature over `data` is checked in constant time with the owner's checksum key and, during a
 ///    rotation's grace window, the previous one (from this instance's key cache when it holds them: no database
@@ -61,6 +63,26 @@ public struct WebhookService: Sendable {
         case onboardingProbe = "onboarding_probe"
     }
 
+    /// What receiving one webhook did, and what its answer names.
+    public struct Receipt: Sendable, Hashable {
+        public var outcome: Outcome
+        public var ownerID: OwnerID
+        public var orderCode: Int64
+        /// payOS's `code` was `00`: the webhook reports a payment.
+        public var isPaid: Bool
+
+        init(_ outcome: Outcome, _ data: PayOSWebhookData, _ ownerID: OwnerID) {
+            self.init(outcome: outcome, ownerID: ownerID, orderCode: data.orderCode, isPaid: data.code == "00")
+        }
+
+        public init(outcome: Outcome, ownerID: OwnerID, orderCode: Int64, isPaid: Bool) {
+            self.outcome = outcome
+            self.ownerID = ownerID
+            self.orderCode = orderCode
+            self.isPaid = isPaid
+        }
+    }
+
     /// What settling one stored webhook did.
     public enum Settlement: Sendable, Hashable {
         /// Applied to its payment (whose status may or may not have changed); the inbox row is processed.
@@ -104,7 +126,9 @@ public struct WebhookService: Sendable {
     /// The webhooks this instance holds for settlement (``WebhookInboxWorker`` takes from it).
     public let queue: WebhookSettlementQueue
     /// Inbox keys known stored: repeat deliveries answered from memory.
-    let recentKeys = RecentWebhookKeys()
+    let recentKeys = RecentWebhookKeys(capacity: 50_000)
+    /// Bodies verified and known stored: byte-identical repeats answered before parsing.
+    let verifiedBodies = VerifiedWebhookBodies()
     /// Webhooks stored at the same moment share one statement.
     let inserts = WebhookInboxBatcher()
     let configuration: Configuration
@@ -145,12 +169,18 @@ public struct WebhookService: Sendable {
     /// Handles one webhook body.
     /// - Parameters:
     ///   - webhookKey: the key in `/webhook/payos/{key}`; `nil` on the shared `/webhook/payos` route.
-    /// - Returns: what was done, and the verified data.
+    /// - Returns: what was done, for whom, and for which order.
     /// - Throws: ``Refusal`` (answer 4xx), or storage/payOS/vault errors (answer 5xx so payOS retries).
-    public func receive(
-        body: [UInt8], webhookKey: String?, audit: AuditContext, logger: Logger
-    ) async throws -> (outcome: Outcome, data: PayOSWebhookData, ownerID: OwnerID) {
+    public func receive(body: [UInt8], webhookKey: String?, audit: AuditContext, logger: Logger) async throws -> Receipt {
         lastReceived.set(payments.clock.now())
+        // A byte-identical repeat of a body verified and stored here, while its owner's keys are unchanged: what the
+        // steps below would conclude, without them. Read the generation first: a rotation after it voids the entry.
+        let generation = keyAccess.cache?.generation
+        let digest = generation.map { _ in VerifiedWebhookBodies.Digest(webhookKey: webhookKey, body: body) }
+        if let generation, let digest, let known = verifiedBodies.entry(digest, generation: generation) {
+            metrics.verification(.ok, owner: known.owner)
+            return Receipt(outcome: .duplicate, ownerID: known.owner, orderCode: known.orderCode, isPaid: known.isPaid)
+        }
         let parsed = try Self.parse(body)
         let unverified = parsed.unverified.data
         let ownerID: OwnerID
@@ -181,7 +211,7 @@ public struct WebhookService: Sendable {
         } catch let error as PayOSWebhookError {
             // During an onboarding proof payOS's probe is signed with the candidate key, which is not stored yet.
             if webhookKey != nil, try await recordProbe(owner: ownerID, body: body, logger: logger) {
-                return (.onboardingProbe, unverified, ownerID)
+                return Receipt(.onboardingProbe, unverified, ownerID)
             }
             let signatureFailed = error.code == .invalidSignature || error.code == .missingSignature
             if signatureFailed { countRejection(owner: ownerID) }
@@ -192,7 +222,7 @@ public struct WebhookService: Sendable {
         } catch {
             // An owner proving their first credentials has no keys yet: the probe is recorded for the proof.
             if webhookKey != nil, try await recordProbe(owner: ownerID, body: body, logger: logger) {
-                return (.onboardingProbe, unverified, ownerID)
+                return Receipt(.onboardingProbe, unverified, ownerID)
             }
             throw error
         }
@@ -202,21 +232,31 @@ public struct WebhookService: Sendable {
         // Durable and leased to this instance before the 2xx; a duplicate is absorbed without a write (without a
         // database access at all when this instance has seen its key stored).
         let key = WebhookInboxKey(owner: ownerID, orderCode: data.orderCode, reference: data.reference)
-        guard !recentKeys.contains(key) else { return (.duplicate, data, ownerID) }
+        // Stored from here on (found, or inserted below): a byte-identical repeat can be answered from memory, unless
+        // a previous key verified it (that key stops verifying when its grace window ends, with no invalidation).
+        func remember() {
+            guard let generation, let digest, verified.matchedKeyIndex == 0 else { return }
+            verifiedBodies.insert(digest, .init(owner: ownerID, orderCode: data.orderCode, isPaid: data.code == "00", generation: generation))
+        }
+        guard !recentKeys.contains(key) else {
+            remember()
+            return Receipt(.duplicate, data, ownerID)
+        }
         let receivedAt = payments.clock.now()
         let lease = receivedAt + configuration.lease.wholeMilliseconds
         let inserted = try await inbox.insert(owner: ownerID, data, body: body, leaseUntil: lease, batcher: inserts, logger: logger)
         recentKeys.insert(key)
-        guard inserted else { return (.duplicate, data, ownerID) }
+        remember()
+        guard inserted else { return Receipt(.duplicate, data, ownerID) }
         guard try await statusView.owner(orderCode: data.orderCode, logger: logger) == ownerID else {
             // Re-submitting the active set proves it with a probe the current keys verify: recorded for that proof too.
             if webhookKey != nil { _ = try await recordProbe(owner: ownerID, body: body, logger: logger) }
             try await markProcessed(ownerID, data, outcome: Outcome.unknownOrder.rawValue, logger: logger)
             logger.info("signed payOS webhook for an unknown order recorded", metadata: ["webhook.probe": "\(data.isConfirmationProbe)"])
-            return (.unknownOrder, data, ownerID)
+            return Receipt(.unknownOrder, data, ownerID)
         }
         queue.push(PendingWebhook(key: key, body: body, attempt: 1, lease: lease, receivedAt: receivedAt))
-        return (.accepted, data, ownerID)
+        return Receipt(.accepted, data, ownerID)
     }
 
     /// Settles one held webhook (see the type's steps 4–5) and marks it done in ``queue``. A failure gives the row back
