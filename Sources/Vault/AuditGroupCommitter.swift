@@ -27,7 +27,7 @@ import GatehouseCore
 final class AuditGroupCommitter: Sendable {
     /// The most rows one transaction carries. Bounds the lock hold time and the statement sizes (16 KiB of detail at
     /// most per row) while leaving batches large enough that 32 concurrent appenders rarely wait for two commits.
-    static let maxBatch = 256
+    static let maxBatch = AuditLog.maximumRowsPerTransaction
 
     private let queue = GroupCommitQueue<(row: PendingAuditRow, logger: Logger), AuditRecord>(maxBatch: maxBatch)
 

@@ -117,6 +117,30 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// The most rows ``append(contentsOf:database:logger:)`` writes in one transaction, and a group-committed batch
+    /// carries: bounds how long the chain lock is held and the statement sizes (16 KiB of detail at most per row).
+    public static let maximumRowsPerTransaction = 256
+
+    /// Appends `entries` in order, in one transaction of its own: one chain lock, one head read and a few multi-row
+    /// inserts for all of them. For a writer that has many rows at once (the key cache's aggregated use rows), where a
+    /// group-committed append per row would cost a task and a queue turn each.
+    /// - Returns: the rows as stored, in order.
+    /// - Throws: ``VaultError/Code/invalidInput`` for an empty or over-long field in any entry (nothing written);
+    ///   ``VaultError/Code/invalidInput`` for more than ``maximumRowsPerTransaction`` entries; storage errors (nothing
+    ///   written).
+    @discardableResult
+    public func append(contentsOf entries: [AuditEntry], database: any SQLDatabase, logger: Logger) async throws -> [AuditRecord] {
+        guard entries.count <= Self.maximumRowsPerTransaction else {
+            throw VaultError.invalidInput("at most \(Self.maximumRowsPerTransaction) audit rows per transaction")
+        }
+        guard !entries.isEmpty else { return [] }
+        let now = clock.now()
+        let rows = try entries.map { entry throws(VaultError) in try PendingAuditRow(entry, at: now) }
+        return try await database.withTransaction(logger: logger) { connection in
+            try await Self.chain(rows, on: connection)
+        }
+    }
+
     /// Creates the genesis row if it does not exist yet.
     ///
     /// Appends create it on demand (racing first appends queue for it, see `lockChain`); calling this once at

@@ -165,6 +165,28 @@ import GatehouseCore
     }
 
     @Test(arguments: TestDatabases.backends)
+    func aBatchAppendChainsItsRowsInOrderOrWritesNothing(backend: TestBackend) async throws {
+        try await withTestDatabase(backend) { database in
+            let log = AuditLog()
+            let entries = (0..<100).map { AuditEntry(actor: "system:test", ownerID: Int64($0), action: "test.batch", detail: ["n": .int($0)]) }
+            let records = try await log.append(contentsOf: entries, database: database, logger: logger)
+            #expect(records.map(\.ownerID) == (0..<100).map { Int64($0) })
+            for (earlier, later) in zip(records, records.dropFirst()) {
+                #expect(later.id == earlier.id + 1)
+                #expect(later.prevHash == earlier.hash)
+            }
+            // One bad entry, or too many for one transaction: nothing of the batch is written.
+            var bad = entries
+            bad[50] = AuditEntry(actor: "system:test", ownerID: nil, action: String(repeating: "x", count: 65))
+            await #expect(throws: VaultError.self) { try await log.append(contentsOf: bad, database: database, logger: logger) }
+            let tooMany = Array(repeating: entries[0], count: AuditLog.maximumRowsPerTransaction + 1)
+            await #expect(throws: VaultError.self) { try await log.append(contentsOf: tooMany, database: database, logger: logger) }
+            #expect(try await Fixtures.count(database, action: "test.batch") == 100)
+            #expect(try await log.verify(database: database, logger: logger).isIntact)
+        }
+    }
+
+    @Test(arguments: TestDatabases.backends)
     func appendJoinsTheCallersTransaction(backend: TestBackend) async throws {
         try await withTestDatabase(backend) { database in
             struct Abort: Error {}
