@@ -61,17 +61,21 @@ extension AdminSuites {
         static func seedOwners(_ h: AdminHarness) async throws -> AdminScaleFixture {
             let f = AdminScaleFixture(db: h.components.database, logger: h.logger, now: h.components.clock.now())
             let hour = AdminScaleFixture.hour, day = AdminScaleFixture.day
+            // "Today" is the Vietnam calendar day: payments meant for it are placed within the part of it already gone
+            // (scaled down, in the same order, in its first 3 hours), so the 1-day figures hold at any hour of the run.
+            let sinceVietnamMidnight = (f.now + MetricsBucket.zoneOffsetMillis) % day
+            func today(_ ago: Int64) -> Int64 { min(ago, ago * sinceVietnamMidnight / (3 * hour)) }
             for index in 1...10 {
                 let t = try await f.tenant("Chủ \(index) Lotus", email: "chu\(index)@lotus.vn")
                 switch index {
-                case 1: try await f.payments(t, count: 4, ago: hour, status: "success", amount: 100_000)  // 100 %, 400k
+                case 1: try await f.payments(t, count: 4, ago: today(hour), status: "success", amount: 100_000)  // 100 %, 400k
                 case 2:
-                    try await f.payments(t, count: 1, ago: 2 * hour, status: "success", amount: 400_000)  // 50 %, 400k (volume tie with 1)
-                    try await f.payments(t, count: 1, ago: 2 * hour, status: "expired")
+                    try await f.payments(t, count: 1, ago: today(2 * hour), status: "success", amount: 400_000)  // 50 %, 400k (volume tie with 1)
+                    try await f.payments(t, count: 1, ago: today(2 * hour), status: "expired")
                 case 3: try await f.payments(t, count: 3, ago: 3 * day, status: "failed")  // 0 % in 7 d; nothing today
                 case 4:
                     try await f.payments(t, count: 1, ago: 20 * day, status: "success", amount: 9_000_000)  // only in 30 d
-                case 5: try await f.payments(t, count: 2, ago: 30 * 60_000, status: "success", amount: 50_000)
+                case 5: try await f.payments(t, count: 2, ago: today(30 * 60_000), status: "success", amount: 50_000)
                 default: break  // 6–10: no payment (ties on every figure)
                 }
             }
