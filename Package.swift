@@ -457,6 +457,7 @@ let package = Package(
                 "StorageTestSupport",
                 "Tenancy",
                 "Storage",
+                "Vault",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
